@@ -1,0 +1,43 @@
+"""Planungswerkstatt: the router. Page config, shared chrome, and the pages of each role."""
+
+import streamlit as st
+
+from ui import common
+from workshop import i18n
+
+st.set_page_config(page_title="Planungswerkstatt", page_icon="🗳️", layout="centered")
+common.sync_params()
+_ = common.gettext()
+db = common.get_db()
+
+fac = common.facilitator()
+joined = "t" in st.query_params
+
+home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
+pages: dict[str, list[st.Page]] = {_("Workshop"): [home]}
+if fac is not None:
+    pages[_("Facilitation")] = [
+        st.Page("pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console"),
+    ]
+elif not joined:
+    # A participant sees only the participant pages; the login stays reachable from the start page.
+    pages[_("Facilitation")] = [st.Page("pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")]
+
+with st.sidebar:
+    languages = i18n.available_languages()
+    current = common.lang()
+    choice = st.selectbox(
+        _("Language"),
+        options=list(languages),
+        index=list(languages).index(current),
+        format_func=languages.get,
+        key="lang_picker",
+    )
+    if choice != current:
+        common.set_param("lang", choice)
+        st.rerun()
+
+if i18n.is_rtl(common.lang()):
+    st.html("<style>.stMain .block-container { direction: rtl; }</style>")
+
+st.navigation(pages).run()

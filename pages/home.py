@@ -1,0 +1,61 @@
+"""Start: the current workshop at a glance, and joining it by code."""
+
+import streamlit as st
+
+from ui import common
+from workshop import charts, services, views
+from workshop.errors import DomainError
+
+_ = common.gettext()
+db = common.get_db()
+ws = common.current_workshop()
+
+if ws is None:
+    st.title("Planungswerkstatt")
+    st.info(_("There is no workshop yet. The facilitation team can create one in the console."))
+    st.stop()
+
+common.literal(ws.title, tag="h1", cls="pw-title")
+facts = " · ".join(x for x in (ws.date.strftime("%d.%m.%Y") if ws.date else "", ws.place) if x)
+common.literal(facts, tag="p")
+st.caption(_("Current phase: {phase}").format(phase=_(services.phase_label(ws.phase))))
+
+with st.form("join", border=True):
+    st.subheader(_("Take part"))
+    code = st.text_input(_("Workshop code (6 characters, see the projector)"), max_chars=9, key="join_code")
+    if st.form_submit_button(_("Join"), type="primary", width="stretch"):
+        try:
+            workshop = services.find_by_code(db, code)
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            common.set_param("code", workshop.join_code)
+            st.success(_("Code accepted."))
+
+if ws.vision_title:
+    st.subheader(_("Guiding vision"))
+    common.literal(ws.vision_title, tag="h3")
+    if ws.vision_description:
+        common.literal(ws.vision_description, tag="p")
+
+goals = services.list_goals(db, ws.id)
+measures = services.list_measures(db, ws.id)
+for goal in goals:
+    mine = [m for m in measures if m.goal_id == goal.id]
+    with st.expander(f"{common.md_escape(goal.title)} ({len(mine)})", expanded=False):
+        if goal.description:
+            common.literal(goal.description, tag="p", cls="pw-muted")
+        for m in mine:
+            common.literal(m.title, tag="li")
+
+per_goal = views.proposals_per_goal(db, ws.id)
+st.plotly_chart(
+    charts.count_bars(list(per_goal["goal"]), list(per_goal["proposals"]), _("Proposals per goal"), _("Proposals")),
+    width="stretch",
+    config={"displayModeBar": False},
+)
+if ws.results_revealed:
+    ranked = views.ranking(db, ws)
+    st.plotly_chart(
+        charts.ranking_bars(ranked, _("Ranking"), _("Score")), width="stretch", config={"displayModeBar": False}
+    )

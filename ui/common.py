@@ -1,0 +1,141 @@
+"""Shared Streamlit plumbing: the store, the session's language, literal text, errors, access."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import sys
+from collections.abc import Callable
+
+import streamlit as st
+
+from workshop import auth, config, demo, i18n, services
+from workshop.errors import DomainError, ImportErrors, PermissionDenied
+from workshop.model import Workshop
+from workshop.store import Database
+
+log = logging.getLogger("planungswerkstatt")
+
+# Query parameters that must survive navigation and reloads (navigation clears the URL).
+STICKY_PARAMS = ("lang", "code", "t", "kiosk")
+
+
+@st.cache_resource(show_spinner=False)
+def get_db() -> Database:
+    """The process's one database connection; creates the demo and the passphrase on first start."""
+    try:
+        secrets = dict(st.secrets)
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        secrets = {}
+    settings = config.load(secrets=secrets)
+    db = Database(settings.db_path)
+    generated = auth.ensure_passphrase(db, settings.passphrase)
+    if generated:
+        # Printed once, as Jupyter prints its token; only the hash is stored.
+        banner = "=" * 72
+        print(
+            f"\n{banner}\n  Facilitator passphrase (shown once, stored only as a hash):\n\n"
+            f"      {generated}\n\n  Set PW_PASSPHRASE to choose your own.\n{banner}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+    if settings.demo_on_empty:
+        built = demo.ensure_demo(db)
+        if built:
+            log.info("demo workshop %s created (code %s)", built.title, built.join_code)
+    return db
+
+
+@st.cache_resource(show_spinner=False)
+def get_settings() -> config.Settings:
+    try:
+        secrets = dict(st.secrets)
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        secrets = {}
+    return config.load(secrets=secrets)
+
+
+def sync_params() -> None:
+    """Keep language, workshop code and ballot token in the URL across page changes."""
+    state = st.session_state.setdefault("_sticky", {})
+    params = st.query_params
+    for key in STICKY_PARAMS:
+        if key in params:
+            state[key] = params[key]
+        elif key in state:
+            params[key] = state[key]
+
+
+def set_param(key: str, value: str | None) -> None:
+    state = st.session_state.setdefault("_sticky", {})
+    if value is None:
+        state.pop(key, None)
+        st.query_params.pop(key, None)
+    else:
+        state[key] = value
+        st.query_params[key] = value
+
+
+def lang() -> str:
+    return i18n.normalize(st.query_params.get("lang") or st.session_state.get("_sticky", {}).get("lang"))
+
+
+def gettext() -> Callable[[str], str]:
+    """The ``_`` of this browser session's language."""
+    return i18n.gettext_for(lang())
+
+
+def ngettext():
+    return i18n.ngettext_for(lang())
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
+
+
+def md_escape(text: str) -> str:
+    """Escape user text for places that only take Markdown (widget labels)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def literal(text: str, *, tag: str = "div", cls: str = "pw-literal") -> None:
+    """Show user text exactly as typed: never Markdown, never HTML, direction from the text."""
+    st.html(f'<{tag} class="{cls}" dir="auto">{html.escape(str(text))}</{tag}>')
+
+
+def show_error(exc: DomainError) -> None:
+    _ = gettext()
+    if isinstance(exc, ImportErrors):
+        st.error(exc.message(_) + "\n\n" + "\n".join(f"- {md_escape(line)}" for line in exc.lines(_)))
+    else:
+        st.error(md_escape(exc.message(_)))
+
+
+def current_workshop() -> Workshop | None:
+    return services.current_workshop(get_db())
+
+
+# --- facilitator access ---------------------------------------------------------------------
+
+
+def facilitator() -> auth.Facilitator | None:
+    """The session's facilitator login if it is still valid on the server."""
+    fac = st.session_state.get("facilitator")
+    if fac is None:
+        return None
+    try:
+        auth.check(get_db(), fac)
+    except PermissionDenied:
+        st.session_state.pop("facilitator", None)
+        return None
+    return fac
+
+
+def require_facilitator() -> auth.Facilitator:
+    """Stop a facilitator page for anyone without a valid login (the services check again)."""
+    fac = facilitator()
+    if fac is None:
+        _ = gettext()
+        st.warning(_("This page is for the facilitation team. Please log in with the passphrase."))
+        st.stop()
+    return fac

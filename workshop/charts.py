@@ -1,0 +1,97 @@
+"""Plotly figures built from read-model frames (``go.Figure``: ~1 ms each, no plotly.express).
+
+Pure functions, testable without a browser. Titles and axis labels arrive translated; measure
+titles are set as plain text (plotly does not render Markdown, and ``<`` is escaped below).
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+
+import pandas as pd
+import plotly.graph_objects as go
+
+PALETTE = ["#0B5394", "#B45F06", "#38761D", "#741B47", "#134F5C", "#7F6000"]
+
+
+def _label(text: str, width: int = 42) -> str:
+    # Plotly interprets a small HTML subset in labels: escape user text, wrap with <br>.
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(str(text), width)[:3]) or " "
+
+
+def _layout(fig: go.Figure, title: str, height: int, large: bool) -> go.Figure:
+    size = 22 if large else 14
+    fig.update_layout(
+        title={"text": html.escape(title), "font": {"size": size + 6}},
+        font={"size": size, "color": "#111"},
+        height=height,
+        margin={"l": 10, "r": 30, "t": 60, "b": 40},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        showlegend=False,
+    )
+    return fig
+
+
+def ranking_bars(
+    ranked: pd.DataFrame, title: str, score_label: str, *, top: int = 10, large: bool = False
+) -> go.Figure:
+    """Horizontal bars, best at the top; colour by goal."""
+    data = ranked.nsmallest(top, "rank_overall") if "rank_overall" in ranked else ranked.head(top)
+    goals = list(dict.fromkeys(ranked.get("goal_title", ranked["goal_id"])))
+    colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(goals)}
+    goal_col = data.get("goal_title", data["goal_id"])
+    fig = go.Figure(
+        go.Bar(
+            x=data["score"][::-1],
+            y=[_label(f"{r}. {t}") for r, t in zip(data["rank_overall"][::-1], data["title"][::-1], strict=True)],
+            orientation="h",
+            marker_color=[colour[g] for g in goal_col[::-1]],
+            text=[f"{v:g}" for v in data["score"][::-1]],
+            textposition="outside",
+            hovertext=[html.escape(str(g)) for g in goal_col[::-1]],
+        )
+    )
+    fig.update_xaxes(title_text=score_label, showgrid=True, gridcolor="#ddd")
+    return _layout(fig, title, max(300, 60 + 48 * len(data) * (1.4 if large else 1)), large)
+
+
+def count_bars(labels: list[str], values: list[int], title: str, value_label: str, *, large: bool = False) -> go.Figure:
+    """Simple vertical bars (proposals per goal, ballots per working group)."""
+    fig = go.Figure(
+        go.Bar(
+            x=[_label(lbl, 18) for lbl in labels],
+            y=values,
+            marker_color=PALETTE[0],
+            text=[str(v) for v in values],
+            textposition="outside",
+        )
+    )
+    fig.update_yaxes(title_text=value_label, showgrid=True, gridcolor="#ddd", rangemode="tozero")
+    return _layout(fig, title, 520 if large else 360, large)
+
+
+def matrix(
+    ranked: pd.DataFrame, x_col: str, y_col: str, title: str, x_label: str, y_label: str, *, large: bool = False
+) -> go.Figure:
+    """Impact × feasibility: one dot per rated measure, quadrants at the scale's midpoint."""
+    data = ranked.dropna(subset=[x_col, y_col])
+    fig = go.Figure(
+        go.Scatter(
+            x=data[x_col],
+            y=data[y_col],
+            mode="markers+text",
+            text=[str(r) for r in data["rank_overall"]],
+            textposition="top center",
+            hovertext=[_label(t) for t in data["title"]],
+            marker={"size": 16 if large else 11, "color": PALETTE[0]},
+        )
+    )
+    for axis in (fig.update_xaxes, fig.update_yaxes):
+        axis(range=[0.8, 5.2], dtick=1, showgrid=True, gridcolor="#ddd")
+    fig.add_hline(y=3, line_dash="dot", line_color="#888")
+    fig.add_vline(x=3, line_dash="dot", line_color="#888")
+    fig.update_xaxes(title_text=x_label)
+    fig.update_yaxes(title_text=y_label)
+    return _layout(fig, title, 560 if large else 440, large)

@@ -1,0 +1,34 @@
+"""Settings in one place: the environment with defaults (tests set their own)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEMO_FILE = DATA_DIR / "demo_workshop.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: str
+    passphrase: str | None
+    public_url: str | None
+    demo_on_empty: bool
+    session_hours: int
+
+
+def load(env: dict[str, str] | None = None, secrets: dict | None = None) -> Settings:
+    """Read settings; ``secrets`` is Streamlit's secrets mapping when the app runs."""
+    env = dict(os.environ if env is None else env)
+    secrets = secrets or {}
+    passphrase = env.get("PW_PASSPHRASE") or secrets.get("facilitator_passphrase") or None
+    return Settings(
+        db_path=env.get("PW_DB_PATH") or str(DATA_DIR / "workshop.duckdb"),
+        passphrase=passphrase,
+        public_url=env.get("PW_PUBLIC_URL") or secrets.get("public_url") or None,
+        demo_on_empty=env.get("PW_DEMO", "1") not in ("0", "false", "no"),
+        session_hours=int(env.get("PW_FACILITATOR_SESSION_HOURS", "12")),
+    )

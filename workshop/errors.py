@@ -1,0 +1,72 @@
+"""Domain errors: each carries an English msgid and parameters, translated by the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def N_(msgid: str) -> str:
+    """Mark a string for extraction without translating it (translated later, per session)."""
+    return msgid
+
+
+class DomainError(Exception):
+    """A refusal the user should see: bad input, a wrong phase, a missing permission.
+
+    The message is an English msgid; ``message(_)`` translates it for the session's language.
+    """
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        super().__init__(msgid.format(**params) if params else msgid)
+        self.msgid = msgid
+        self.params = params
+
+    def message(self, gettext: Callable[[str], str] | None = None) -> str:
+        return _render(self.msgid, self.params, gettext)
+
+
+# Parameters that are themselves msgids (a field's label, a phase's name) are translated too.
+_TRANSLATED_PARAMS = frozenset({"field", "phase"})
+
+
+def _render(msgid: str, params: dict, gettext: Callable[[str], str] | None) -> str:
+    tr = gettext or (lambda s: s)
+    if not params:
+        return tr(msgid)
+    values = {k: tr(v) if k in _TRANSLATED_PARAMS and isinstance(v, str) else v for k, v in params.items()}
+    return tr(msgid).format(**values)
+
+
+class ValidationError(DomainError):
+    """Input that breaks a rule of the domain (length, range, unknown id)."""
+
+
+class PermissionDenied(DomainError):
+    """An action the role may not take in the current phase, or without the passphrase."""
+
+
+class NotFound(DomainError):
+    """An id or code that does not exist (or is not visible to the caller)."""
+
+
+class StoreLocked(DomainError):
+    """The database file is held by another process."""
+
+
+class ImportErrors(ValidationError):
+    """A vision file with one or more problems, each with its line number."""
+
+    def __init__(self, problems: list[tuple[int | None, str, dict]]) -> None:
+        super().__init__(N_("The file has {count} problem(s); nothing was saved."), count=len(problems))
+        self.problems = problems
+
+    def lines(self, gettext: Callable[[str], str] | None = None) -> list[str]:
+        out = []
+        for line, msgid, params in self.problems:
+            text = _render(msgid, params, gettext)
+            if line is None:
+                out.append(text)
+            else:
+                template = gettext(N_("Line {line}: {problem}")) if gettext else "Line {line}: {problem}"
+                out.append(template.format(line=line, problem=text))
+        return out

@@ -1,0 +1,85 @@
+"""Translations: gettext catalogs in workshop/locale, chosen per call, never process-wide.
+
+Catalogs are ``.po`` files (msgids in English). ``make catalogs`` compiles them to ``.mo``;
+when a ``.mo`` is missing or older than its ``.po``, the ``.po`` is compiled in memory, so a
+fresh checkout runs without a build step.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+DEFAULT_LANGUAGE = "de"
+
+# Language code -> name in its own script (what a reader of that language looks for).
+LANGUAGES: dict[str, str] = {
+    "de": "Deutsch",
+    "en": "English",
+}
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+
+
+def available_languages() -> dict[str, str]:
+    """The languages with a shipped catalog (German and English always), in picker order."""
+    found = {p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    return {code: name for code, name in LANGUAGES.items() if code in found or code in ("de", "en")}
+
+
+def normalize(lang: str | None) -> str:
+    """Map any requested language to one we ship, falling back to German."""
+    if lang and lang in available_languages():
+        return lang
+    return DEFAULT_LANGUAGE
+
+
+def is_rtl(lang: str) -> bool:
+    return lang in RTL_LANGUAGES
+
+
+@lru_cache(maxsize=32)
+def translations(lang: str) -> _gettext.NullTranslations:
+    """The compiled catalog of one language (cached per process; immutable, so safe to share)."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as fh:
+            return _gettext.GNUTranslations(fh)
+    if not po.exists():
+        return _gettext.NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return _gettext.GNUTranslations(buf)
+
+
+def gettext_for(lang: str | None):
+    """The ``_`` function for one language."""
+    return translations(normalize(lang)).gettext
+
+
+def ngettext_for(lang: str | None):
+    return translations(normalize(lang)).ngettext
+
+
+def compile_catalogs() -> list[Path]:
+    """Compile every .po to .mo next to it (the Makefile's ``catalogs`` target)."""
+    written = []
+    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=po.parent.parent.name)
+        mo = po.with_suffix(".mo")
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=False)
+        written.append(mo)
+    translations.cache_clear()
+    return written

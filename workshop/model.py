@@ -1,0 +1,489 @@
+"""The workshop domain: phases, roles, the permission table, voting rules and typed ballots."""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from .errors import N_, PermissionDenied, ValidationError
+
+
+class Phase(enum.StrEnum):
+    SETUP = "setup"
+    COLLECT = "collect"
+    REVIEW = "review"
+    VOTE = "vote"
+    RESULTS = "results"
+
+
+PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+PHASE_LABELS = {
+    Phase.SETUP: N_("Setup"),
+    Phase.COLLECT: N_("Collect proposals"),
+    Phase.REVIEW: N_("Review"),
+    Phase.VOTE: N_("Vote"),
+    Phase.RESULTS: N_("Results"),
+}
+
+
+class Role(enum.StrEnum):
+    PARTICIPANT = "participant"
+    FACILITATOR = "facilitator"
+
+
+class Action(enum.StrEnum):
+    JOIN = "join"
+    VIEW_MEASURES = "view_measures"
+    PROPOSE = "propose"
+    EDIT_OWN = "edit_own"
+    WITHDRAW_OWN = "withdraw_own"
+    SUBMIT_BALLOT = "submit_ballot"
+    VIEW_RESULTS = "view_results"
+    EDIT_VISION = "edit_vision"
+    EDIT_GROUPS = "edit_groups"
+    SET_RULES = "set_rules"
+    CHANGE_PHASE = "change_phase"
+    MODERATE = "moderate"
+    REVEAL_RESULTS = "reveal_results"
+    EXPORT = "export"
+    DELETE_WORKSHOP = "delete_workshop"
+
+
+P, F = Role.PARTICIPANT, Role.FACILITATOR
+_A = Action
+_FACILITATOR_ALWAYS = {_A.CHANGE_PHASE, _A.VIEW_MEASURES, _A.VIEW_RESULTS, _A.EXPORT, _A.DELETE_WORKSHOP}
+
+# The one table of who may do what in which phase. The service layer checks it on every call.
+PERMISSIONS: dict[Phase, dict[Role, frozenset[Action]]] = {
+    Phase.SETUP: {
+        P: frozenset({_A.JOIN}),
+        F: frozenset(_FACILITATOR_ALWAYS | {_A.EDIT_VISION, _A.EDIT_GROUPS, _A.SET_RULES, _A.PROPOSE, _A.MODERATE}),
+    },
+    Phase.COLLECT: {
+        P: frozenset({_A.JOIN, _A.VIEW_MEASURES, _A.PROPOSE, _A.EDIT_OWN, _A.WITHDRAW_OWN}),
+        F: frozenset(_FACILITATOR_ALWAYS | {_A.EDIT_VISION, _A.EDIT_GROUPS, _A.SET_RULES, _A.PROPOSE, _A.MODERATE}),
+    },
+    Phase.REVIEW: {
+        P: frozenset({_A.JOIN, _A.VIEW_MEASURES}),
+        F: frozenset(_FACILITATOR_ALWAYS | {_A.EDIT_VISION, _A.EDIT_GROUPS, _A.SET_RULES, _A.PROPOSE, _A.MODERATE}),
+    },
+    Phase.VOTE: {
+        P: frozenset({_A.JOIN, _A.VIEW_MEASURES, _A.SUBMIT_BALLOT}),
+        # Rules, vision and measures are locked while voting runs: ballots refer to them.
+        F: frozenset(_FACILITATOR_ALWAYS),
+    },
+    Phase.RESULTS: {
+        P: frozenset({_A.JOIN, _A.VIEW_MEASURES, _A.VIEW_RESULTS}),
+        F: frozenset(_FACILITATOR_ALWAYS | {_A.SET_RULES, _A.REVEAL_RESULTS}),
+    },
+}
+
+
+def allowed(phase: Phase, role: Role, action: Action) -> bool:
+    return action in PERMISSIONS[Phase(phase)][Role(role)]
+
+
+def require(phase: Phase, role: Role, action: Action) -> None:
+    """Refuse an action the table does not allow, with a message that names the phase."""
+    if not allowed(phase, role, action):
+        raise PermissionDenied(N_("This is not possible in the phase “{phase}”."), phase=PHASE_LABELS[Phase(phase)])
+
+
+# --- text validation -------------------------------------------------------------------------
+
+TITLE_MIN, TITLE_MAX = 3, 120
+DESCRIPTION_MAX = 1000
+SHORT_FIELD_MAX = 200
+_ALLOWED_CONTROL = {"\n", "\t"}
+
+
+def _has_control(text: str, allow_newlines: bool) -> bool:
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cc" and not (allow_newlines and ch in _ALLOWED_CONTROL):
+            return True
+    return False
+
+
+def clean_text(
+    value: object,
+    *,
+    field_label: str,
+    min_len: int = 0,
+    max_len: int = SHORT_FIELD_MAX,
+    multiline: bool = False,
+) -> str:
+    """Validate one text field: a string, trimmed, within its length, no control characters.
+
+    Text is stored as typed (only outer whitespace is trimmed and line breaks normalised);
+    it is never interpreted as Markdown or HTML anywhere it is shown.
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(N_("“{field}” must be text."), field=field_label)
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if _has_control(text, allow_newlines=multiline):
+        raise ValidationError(N_("“{field}” contains control characters."), field=field_label)
+    if len(text) < min_len:
+        if min_len <= 1:
+            raise ValidationError(N_("“{field}” must not be empty."), field=field_label)
+        raise ValidationError(N_("“{field}” needs at least {min} characters."), field=field_label, min=min_len)
+    if len(text) > max_len:
+        raise ValidationError(
+            N_("“{field}” may have at most {max} characters (it has {length})."),
+            field=field_label,
+            max=max_len,
+            length=len(text),
+        )
+    return text
+
+
+# --- entities ---------------------------------------------------------------------------------
+
+
+class WorkshopKind(enum.StrEnum):
+    VISION = "vision"  # Leitbild with goals -> measures
+    CONFERENCE = "conference"  # Integrationskonferenz: theme with guiding questions -> recommendations
+
+
+class MeasureStatus(enum.StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    REJECTED = "rejected"
+
+
+MEASURE_STATUS_LABELS = {
+    MeasureStatus.NEW: N_("new"),
+    MeasureStatus.OPEN: N_("open"),
+    MeasureStatus.IN_PROGRESS: N_("in progress"),
+    MeasureStatus.DONE: N_("implemented"),
+    MeasureStatus.REJECTED: N_("rejected"),
+}
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: str
+    workshop_id: str
+    position: int
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    workshop_id: str
+    position: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    workshop_id: str
+    goal_id: str
+    title: str
+    description: str = ""
+    responsible: str = ""
+    target_group: str = ""
+    timeframe: str = ""
+    cost: str = ""
+    group_id: str | None = None
+    status: MeasureStatus = MeasureStatus.NEW
+    hidden: bool = False
+    merged_into: str | None = None
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class MeasureInput:
+    """What a person types for a measure; ``validated()`` returns a clean copy or raises."""
+
+    title: str
+    description: str = ""
+    responsible: str = ""
+    target_group: str = ""
+    timeframe: str = ""
+    cost: str = ""
+
+    def validated(self) -> MeasureInput:
+        return MeasureInput(
+            title=clean_text(self.title, field_label=N_("Title"), min_len=TITLE_MIN, max_len=TITLE_MAX),
+            description=clean_text(
+                self.description, field_label=N_("Description"), max_len=DESCRIPTION_MAX, multiline=True
+            ),
+            responsible=clean_text(self.responsible, field_label=N_("Responsible")),
+            target_group=clean_text(self.target_group, field_label=N_("Target group")),
+            timeframe=clean_text(self.timeframe, field_label=N_("Timeframe")),
+            cost=clean_text(self.cost, field_label=N_("Rough cost")),
+        )
+
+
+# --- voting rules ----------------------------------------------------------------------------
+
+
+class Method(enum.StrEnum):
+    DOTS = "dots"
+    APPROVAL = "approval"
+    RATING = "rating"
+    RANKING = "ranking"
+
+
+METHOD_LABELS = {
+    Method.DOTS: N_("Dot voting"),
+    Method.APPROVAL: N_("Approval (support)"),
+    Method.RATING: N_("Rating on criteria"),
+    Method.RANKING: N_("Ranking of a shortlist"),
+}
+
+RATING_MIN, RATING_MAX = 1, 5
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    label: str
+    weight: float = 1.0
+
+
+DEFAULT_CRITERIA = (
+    Criterion("impact", N_("Impact"), 1.0),
+    Criterion("feasibility", N_("Feasibility"), 1.0),
+)
+
+
+@dataclass(frozen=True)
+class VotingRules:
+    method: Method = Method.DOTS
+    dots_per_person: int = 10
+    max_per_measure: int = 3
+    goal_budget: int | None = None
+    approval_limit: int | None = None
+    criteria: tuple[Criterion, ...] = DEFAULT_CRITERIA
+    shortlist_size: int = 5
+    shortlist: tuple[str, ...] = ()
+
+    def validated(self) -> VotingRules:
+        method = Method(self.method)
+        _int_in(self.dots_per_person, 1, 100, N_("Dots per person"))
+        _int_in(self.max_per_measure, 1, 100, N_("Maximum dots per measure"))
+        if self.max_per_measure > self.dots_per_person:
+            raise ValidationError(N_("The maximum per measure cannot exceed the dots per person."))
+        if self.goal_budget is not None:
+            _int_in(self.goal_budget, 1, 100, N_("Dot budget per goal"))
+        if self.approval_limit is not None:
+            _int_in(self.approval_limit, 1, 1000, N_("Approval limit"))
+        _int_in(self.shortlist_size, 2, 50, N_("Shortlist size"))
+        if not self.criteria:
+            raise ValidationError(N_("Rating needs at least one criterion."))
+        keys = [c.key for c in self.criteria]
+        if len(set(keys)) != len(keys):
+            raise ValidationError(N_("Each criterion needs its own name."))
+        for c in self.criteria:
+            clean_text(c.label, field_label=N_("Criterion"), min_len=1, max_len=60)
+            if not (isinstance(c.weight, int | float) and 0 < float(c.weight) <= 100):
+                raise ValidationError(N_("A criterion's weight must be a number above 0 and at most 100."))
+        return VotingRules(
+            method=method,
+            dots_per_person=self.dots_per_person,
+            max_per_measure=self.max_per_measure,
+            goal_budget=self.goal_budget,
+            approval_limit=self.approval_limit,
+            criteria=tuple(self.criteria),
+            shortlist_size=self.shortlist_size,
+            shortlist=tuple(self.shortlist),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "method": str(self.method),
+            "dots_per_person": self.dots_per_person,
+            "max_per_measure": self.max_per_measure,
+            "goal_budget": self.goal_budget,
+            "approval_limit": self.approval_limit,
+            "criteria": [{"key": c.key, "label": c.label, "weight": c.weight} for c in self.criteria],
+            "shortlist_size": self.shortlist_size,
+            "shortlist": list(self.shortlist),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> VotingRules:
+        crit = tuple(Criterion(c["key"], c["label"], float(c.get("weight", 1.0))) for c in data.get("criteria", []))
+        return cls(
+            method=Method(data.get("method", "dots")),
+            dots_per_person=int(data.get("dots_per_person", 10)),
+            max_per_measure=int(data.get("max_per_measure", 3)),
+            goal_budget=data.get("goal_budget"),
+            approval_limit=data.get("approval_limit"),
+            criteria=crit or DEFAULT_CRITERIA,
+            shortlist_size=int(data.get("shortlist_size", 5)),
+            shortlist=tuple(data.get("shortlist", ())),
+        )
+
+
+def _int_in(value: object, lo: int, hi: int, label: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValidationError(N_("“{field}” must be a whole number from {min} to {max}."), field=label, min=lo, max=hi)
+
+
+# --- typed ballots ---------------------------------------------------------------------------
+# A ballot is validated against the rules and the measures open for voting (id -> goal id),
+# then flattened to vote rows (measure_id, criterion, value) for the store and the scoring.
+
+VoteRow = tuple[str, str, float]
+
+
+def _known(measure_id: object, measures: dict[str, str]) -> str:
+    if not isinstance(measure_id, str) or measure_id not in measures:
+        raise ValidationError(N_("The ballot names a measure that is not open for voting."))
+    return measure_id
+
+
+@dataclass(frozen=True)
+class DotBallot:
+    dots: dict[str, int] = field(default_factory=dict)
+    method = Method.DOTS
+
+    def validate(self, rules: VotingRules, measures: dict[str, str]) -> DotBallot:
+        clean: dict[str, int] = {}
+        per_goal: dict[str, int] = {}
+        for mid, n in self.dots.items():
+            _known(mid, measures)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise ValidationError(N_("Dots must be whole numbers of zero or more."))
+            if n > rules.max_per_measure:
+                raise ValidationError(N_("At most {max} dots per measure."), max=rules.max_per_measure)
+            if n:
+                clean[mid] = n
+                per_goal[measures[mid]] = per_goal.get(measures[mid], 0) + n
+        total = sum(clean.values())
+        if total > rules.dots_per_person:
+            raise ValidationError(
+                N_("You placed {used} dots but have only {total}."), used=total, total=rules.dots_per_person
+            )
+        if rules.goal_budget is not None and any(v > rules.goal_budget for v in per_goal.values()):
+            raise ValidationError(N_("At most {max} dots per goal."), max=rules.goal_budget)
+        if not clean:
+            raise ValidationError(N_("Place at least one dot before submitting."))
+        return DotBallot(clean)
+
+    def rows(self) -> list[VoteRow]:
+        return [(mid, "", float(n)) for mid, n in sorted(self.dots.items())]
+
+    @classmethod
+    def from_rows(cls, rows: list[VoteRow]) -> DotBallot:
+        return cls({m: int(v) for m, _c, v in rows})
+
+
+@dataclass(frozen=True)
+class ApprovalBallot:
+    approved: frozenset[str] = frozenset()
+    method = Method.APPROVAL
+
+    def validate(self, rules: VotingRules, measures: dict[str, str]) -> ApprovalBallot:
+        ids = frozenset(_known(m, measures) for m in self.approved)
+        if rules.approval_limit is not None and len(ids) > rules.approval_limit:
+            raise ValidationError(N_("You can support at most {max} measures."), max=rules.approval_limit)
+        if not ids:
+            raise ValidationError(N_("Support at least one measure before submitting."))
+        return ApprovalBallot(ids)
+
+    def rows(self) -> list[VoteRow]:
+        return [(mid, "", 1.0) for mid in sorted(self.approved)]
+
+    @classmethod
+    def from_rows(cls, rows: list[VoteRow]) -> ApprovalBallot:
+        return cls(frozenset(m for m, _c, _v in rows))
+
+
+@dataclass(frozen=True)
+class RatingBallot:
+    """Ratings per measure and criterion from 1 to 5; a missing entry or None is "no opinion"."""
+
+    ratings: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    method = Method.RATING
+
+    def validate(self, rules: VotingRules, measures: dict[str, str]) -> RatingBallot:
+        keys = {c.key for c in rules.criteria}
+        clean: dict[str, dict[str, int]] = {}
+        for mid, per in self.ratings.items():
+            _known(mid, measures)
+            if not isinstance(per, dict):
+                raise ValidationError(N_("A rating must give a value per criterion."))
+            for key, value in per.items():
+                if key not in keys:
+                    raise ValidationError(N_("Unknown rating criterion."))
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int) or not RATING_MIN <= value <= RATING_MAX:
+                    raise ValidationError(N_("Ratings go from {min} to {max}."), min=RATING_MIN, max=RATING_MAX)
+                clean.setdefault(mid, {})[key] = value
+        if not clean:
+            raise ValidationError(N_("Rate at least one measure before submitting."))
+        return RatingBallot(clean)
+
+    def rows(self) -> list[VoteRow]:
+        return [(mid, k, float(v)) for mid, per in sorted(self.ratings.items()) for k, v in sorted(per.items())]
+
+    @classmethod
+    def from_rows(cls, rows: list[VoteRow]) -> RatingBallot:
+        out: dict[str, dict[str, int | None]] = {}
+        for m, c, v in rows:
+            out.setdefault(m, {})[c] = int(v)
+        return cls(out)
+
+
+@dataclass(frozen=True)
+class RankingBallot:
+    """An order of shortlisted measures, best first; it may stop before the end of the list."""
+
+    order: tuple[str, ...] = ()
+    method = Method.RANKING
+
+    def validate(self, rules: VotingRules, measures: dict[str, str]) -> RankingBallot:
+        order = tuple(_known(m, measures) for m in self.order)
+        if len(set(order)) != len(order):
+            raise ValidationError(N_("Each measure can have only one place in your ranking."))
+        if not order:
+            raise ValidationError(N_("Put at least one measure in order before submitting."))
+        return RankingBallot(order)
+
+    def rows(self) -> list[VoteRow]:
+        # value = place (1 = best); Borda points are computed by the scoring.
+        return [(mid, "", float(i + 1)) for i, mid in enumerate(self.order)]
+
+    @classmethod
+    def from_rows(cls, rows: list[VoteRow]) -> RankingBallot:
+        return cls(tuple(m for m, _c, _v in sorted(rows, key=lambda r: r[2])))
+
+
+Ballot = DotBallot | ApprovalBallot | RatingBallot | RankingBallot
+BALLOT_TYPES: dict[Method, type] = {
+    Method.DOTS: DotBallot,
+    Method.APPROVAL: ApprovalBallot,
+    Method.RATING: RatingBallot,
+    Method.RANKING: RankingBallot,
+}
+
+
+@dataclass(frozen=True)
+class Workshop:
+    id: str
+    title: str
+    date: date | None
+    place: str
+    join_code: str
+    kind: WorkshopKind = WorkshopKind.VISION
+    vision_title: str = ""
+    vision_description: str = ""
+    phase: Phase = Phase.SETUP
+    results_revealed: bool = False
+    rules: VotingRules = VotingRules()
+    previous_id: str | None = None
+    phase_ends_at: object | None = None

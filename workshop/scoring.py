@@ -1,0 +1,150 @@
+"""Scoring: named aggregation methods over DataFrames, and one explicit tie-break rule.
+
+Inputs are plain frames, so an analyst can recompute a ranking from a backup without the UI:
+
+* ``measures``: columns ``id, goal_id, goal_position, title, seq`` (one row per measure that can
+  be ranked; measures without votes score 0);
+* ``votes``: columns ``ballot_id, measure_id, criterion, value`` of one method's ballots.
+
+Every method returns one row per measure: ``measure_id, goal_id, title, score, supporters,
+rank_goal, rank_overall``, ranked by ``TIE_BREAK``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import N_
+from .model import Criterion, Method
+
+RESULT_COLUMNS = ["measure_id", "goal_id", "title", "score", "supporters", "rank_goal", "rank_overall"]
+
+
+@dataclass(frozen=True)
+class TieBreak:
+    """An ordered list of (column, ascending) keys applied after the score."""
+
+    name: str
+    description: str
+    keys: tuple[tuple[str, bool], ...]
+
+    def order(self, frame: pd.DataFrame) -> pd.DataFrame:
+        cols = [k for k, _ in self.keys]
+        asc = [a for _, a in self.keys]
+        return frame.sort_values(cols, ascending=asc, kind="mergesort")
+
+
+TIE_BREAK = TieBreak(
+    name="score-supporters-earliest",
+    description=N_(
+        "Higher score first; on equal scores, more supporters first; if still equal, the measure "
+        "proposed earlier comes first."
+    ),
+    keys=(("score", False), ("supporters", False), ("seq", True)),
+)
+
+
+@dataclass(frozen=True)
+class ScoringMethod:
+    key: str
+    label: str
+    explanation: str
+    ballot_method: Method
+    score: Callable[[pd.DataFrame, pd.DataFrame, tuple[Criterion, ...]], pd.DataFrame]
+
+
+def _supporters(votes: pd.DataFrame) -> pd.Series:
+    return votes.loc[votes["value"] > 0].groupby("measure_id")["ballot_id"].nunique()
+
+
+def _dot_total(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
+    return pd.DataFrame({"score": votes.groupby("measure_id")["value"].sum(), "supporters": _supporters(votes)})
+
+
+def _approval_count(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
+    s = _supporters(votes)
+    return pd.DataFrame({"score": s.astype(float), "supporters": s})
+
+
+def _weighted_mean(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
+    """Mean per criterion ("no opinion" is not stored, so it is left out), then weighted by the rules."""
+    if votes.empty:
+        return pd.DataFrame({"score": [], "supporters": []})
+    weights = {c.key: float(c.weight) for c in criteria}
+    means = votes.groupby(["measure_id", "criterion"])["value"].mean().unstack("criterion")
+    means = means[[c for c in weights if c in means.columns]]
+    w = pd.Series({c: weights[c] for c in means.columns})
+    present = means.notna()
+    score = (means.fillna(0) * w).sum(axis=1) / (present * w).sum(axis=1).replace(0, np.nan)
+    out = pd.DataFrame({"score": score, "supporters": votes.groupby("measure_id")["ballot_id"].nunique()})
+    for c in means.columns:
+        out[f"mean_{c}"] = means[c]
+    return out
+
+
+def _borda(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
+    """Borda count: with n measures on the list, place p earns n - p points; unranked earn 0."""
+    n = len(measures)
+    points = (n - votes["value"]).clip(lower=0)
+    return pd.DataFrame(
+        {
+            "score": points.groupby(votes["measure_id"]).sum(),
+            "supporters": votes.groupby("measure_id")["ballot_id"].nunique(),
+        }
+    )
+
+
+METHODS: dict[str, ScoringMethod] = {
+    m.key: m
+    for m in (
+        ScoringMethod("dots", N_("Dot total"), N_("Sum of all dots a measure received."), Method.DOTS, _dot_total),
+        ScoringMethod(
+            "approval",
+            N_("Approval count"),
+            N_("Number of participants who support a measure."),
+            Method.APPROVAL,
+            _approval_count,
+        ),
+        ScoringMethod(
+            "rating",
+            N_("Weighted mean rating"),
+            N_("Mean rating per criterion (1–5, “no opinion” left out), combined with the criteria weights."),
+            Method.RATING,
+            _weighted_mean,
+        ),
+        ScoringMethod(
+            "borda",
+            N_("Borda count"),
+            N_("With n measures on the list, place 1 earns n − 1 points, place 2 earns n − 2, …"),
+            Method.RANKING,
+            _borda,
+        ),
+    )
+}
+METHOD_FOR_BALLOTS = {m.ballot_method: m.key for m in METHODS.values()}
+
+
+def rank(
+    method: str,
+    votes: pd.DataFrame,
+    measures: pd.DataFrame,
+    criteria: tuple[Criterion, ...] = (),
+    tie_break: TieBreak = TIE_BREAK,
+) -> pd.DataFrame:
+    """Score and rank every measure with a registered method; ranks are 1-based and strict."""
+    scoring = METHODS[method]
+    base = measures[["id", "goal_id", "title", "seq"] + (["goal_position"] if "goal_position" in measures else [])]
+    base = base.rename(columns={"id": "measure_id"})
+    scored = scoring.score(votes[votes["measure_id"].isin(base["measure_id"])], measures, criteria)
+    out = base.merge(scored, left_on="measure_id", right_index=True, how="left")
+    out["score"] = out["score"].astype(float).fillna(0.0)
+    out["supporters"] = out["supporters"].fillna(0).astype(int)
+    out = tie_break.order(out).reset_index(drop=True)
+    out["rank_overall"] = np.arange(1, len(out) + 1)
+    out["rank_goal"] = out.groupby("goal_id").cumcount() + 1
+    extra = [c for c in out.columns if c.startswith("mean_")]
+    return out[RESULT_COLUMNS + extra + ["seq"]]

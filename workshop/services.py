@@ -1,0 +1,755 @@
+"""The service layer: every action a page can take, with the phase × role check on each call.
+
+Pages call one function here per action. Facilitator calls take an ``auth.Facilitator`` that is
+re-checked against the store; participant calls take a ``Participant`` resolved from the ballot
+token. Every write runs in one transaction through ``Database.write``; a refused call writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from . import auth
+from .errors import N_, NotFound, PermissionDenied, ValidationError
+from .model import (
+    BALLOT_TYPES,
+    PHASE_LABELS,
+    Action,
+    Ballot,
+    Goal,
+    Group,
+    Measure,
+    MeasureInput,
+    MeasureStatus,
+    Method,
+    Phase,
+    Role,
+    VotingRules,
+    Workshop,
+    WorkshopKind,
+    clean_text,
+    require,
+)
+from .store import Database
+
+# Join codes avoid characters people confuse when reading them off a wall: 0/O, 1/I/L.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+TOKEN_BYTES = 24  # 192 random bits per ballot token
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def token_hash(token: str) -> str:
+    """Tokens are stored only as hashes: the database never holds a usable ballot token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_code(code: object) -> str:
+    if not isinstance(code, str):
+        return ""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A device that joined a workshop: resolved from its ballot token on every request."""
+
+    workshop_id: str
+    device_id: str
+    group_id: str | None
+    kiosk: bool = False
+
+
+# --- workshops --------------------------------------------------------------------------------
+
+_WORKSHOP_COLS = (
+    "id, title, date, place, join_code, kind, vision_title, vision_description, phase, "
+    "results_revealed, rules, previous_id, phase_ends_at"
+)
+
+
+def _workshop(row: tuple) -> Workshop:
+    return Workshop(
+        id=row[0],
+        title=row[1],
+        date=row[2],
+        place=row[3],
+        join_code=row[4],
+        kind=WorkshopKind(row[5]),
+        vision_title=row[6],
+        vision_description=row[7],
+        phase=Phase(row[8]),
+        results_revealed=bool(row[9]),
+        rules=VotingRules.from_dict(json.loads(row[10])),
+        previous_id=row[11],
+        phase_ends_at=row[12],
+    )
+
+
+def get_workshop(db: Database, workshop_id: str) -> Workshop:
+    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = ?", [workshop_id])
+    if not row:
+        raise NotFound(N_("This workshop does not exist."))
+    return _workshop(row)
+
+
+def find_by_code(db: Database, code: object) -> Workshop:
+    norm = normalize_code(code)
+    if len(norm) != CODE_LENGTH:
+        raise ValidationError(N_("A workshop code has {n} characters."), n=CODE_LENGTH)
+    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE join_code = ?", [norm])
+    if not row:
+        raise NotFound(N_("No workshop has the code {code}. Please check it on the projector."), code=norm)
+    return _workshop(row)
+
+
+def list_workshops(db: Database) -> list[Workshop]:
+    rows = db.fetchall(f"SELECT {_WORKSHOP_COLS} FROM workshops ORDER BY date DESC NULLS LAST, created_at DESC")
+    return [_workshop(r) for r in rows]
+
+
+def current_workshop(db: Database) -> Workshop | None:
+    """The workshop the app opens on: the one the facilitator chose, else the newest."""
+    wid = db.get_meta("current_workshop")
+    if wid:
+        try:
+            return get_workshop(db, wid)
+        except NotFound:
+            pass
+    workshops = list_workshops(db)
+    return workshops[0] if workshops else None
+
+
+def set_current_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> None:
+    auth.check(db, fac)
+    get_workshop(db, workshop_id)
+    db.set_meta("current_workshop", workshop_id)
+
+
+def _new_join_code(cur) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not cur.execute("SELECT 1 FROM workshops WHERE join_code = ?", [code]).fetchone():
+            return code
+
+
+def _audit(cur, workshop_id: str, action: str, subject: str = "", before: Any = "", after: Any = "") -> None:
+    """One audit entry: when, what, before → after. Never a participant's identity."""
+    cur.execute(
+        "INSERT INTO audit_log (workshop_id, action, subject, value_before, value_after) VALUES (?, ?, ?, ?, ?)",
+        [workshop_id, action, subject, _audit_value(before), _audit_value(after)],
+    )
+
+
+def _audit_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def create_workshop(
+    db: Database,
+    fac: auth.Facilitator,
+    *,
+    title: object,
+    date_: date | None = None,
+    place: object = "",
+    kind: WorkshopKind | str = WorkshopKind.VISION,
+    vision_title: object = "",
+    vision_description: object = "",
+    rules: VotingRules | None = None,
+    previous_id: str | None = None,
+) -> Workshop:
+    """A new workshop in setup; as the next round of ``previous_id`` its measures come along."""
+    auth.check(db, fac)
+    title = clean_text(title, field_label=N_("Title"), min_len=3, max_len=120)
+    place = clean_text(place, field_label=N_("Place"))
+    vision_title = clean_text(vision_title, field_label=N_("Guiding vision"), max_len=200)
+    vision_description = clean_text(vision_description, field_label=N_("Description"), max_len=2000, multiline=True)
+    if date_ is not None and not isinstance(date_, date):
+        raise ValidationError(N_("“{field}” must be a date."), field=N_("Date"))
+    try:
+        kind = WorkshopKind(kind)
+    except ValueError:
+        raise ValidationError(N_("Unknown kind of workshop.")) from None
+    rules = (rules or VotingRules()).validated()
+    if previous_id is not None:
+        get_workshop(db, previous_id)
+    wid = new_id()
+
+    def tx(cur):
+        code = _new_join_code(cur)
+        cur.execute(
+            "INSERT INTO workshops (id, title, date, place, join_code, kind, vision_title, vision_description, "
+            "rules, previous_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                wid,
+                title,
+                date_,
+                place,
+                code,
+                str(kind),
+                vision_title,
+                vision_description,
+                json.dumps(rules.to_dict()),
+                previous_id,
+            ],
+        )
+        if previous_id:
+            _carry_over(cur, previous_id, wid)
+        _audit(cur, wid, "create_workshop", title, "", {"kind": str(kind), "previous": previous_id})
+
+    db.write(tx)
+    return get_workshop(db, wid)
+
+
+def _carry_over(cur, old_id: str, new_id_: str) -> None:
+    """Copy goals, groups and the visible measures of a past workshop into the next round."""
+    goal_map: dict[str, str] = {}
+    for gid, pos, title, desc in cur.execute(
+        "SELECT id, position, title, description FROM goals WHERE workshop_id = ? ORDER BY position", [old_id]
+    ).fetchall():
+        goal_map[gid] = new_id()
+        cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [goal_map[gid], new_id_, pos, title, desc])
+    for _gid, pos, name in cur.execute(
+        "SELECT id, position, name FROM groups WHERE workshop_id = ? ORDER BY position", [old_id]
+    ).fetchall():
+        cur.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", [new_id(), new_id_, pos, name])
+    rows = cur.execute(
+        "SELECT goal_id, title, description, responsible, target_group, timeframe, cost, status FROM measures "
+        "WHERE workshop_id = ? AND NOT hidden AND merged_into IS NULL ORDER BY seq",
+        [old_id],
+    ).fetchall()
+    for goal_id, *fields, status in rows:
+        carried = MeasureStatus.OPEN if status == MeasureStatus.NEW else status
+        cur.execute(
+            "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
+            "timeframe, cost, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [new_id(), new_id_, goal_map[goal_id], *fields, str(carried)],
+        )
+
+
+def _phase_of(cur, workshop_id: str) -> Phase:
+    row = cur.execute("SELECT phase FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+    if not row:
+        raise NotFound(N_("This workshop does not exist."))
+    return Phase(row[0])
+
+
+def set_phase(db: Database, fac: auth.Facilitator, workshop_id: str, phase: Phase | str) -> Workshop:
+    """Move the workshop to any phase (forward or back); the change goes to the audit log."""
+    auth.check(db, fac)
+    try:
+        phase = Phase(phase)
+    except ValueError:
+        raise ValidationError(N_("Unknown phase.")) from None
+
+    def tx(cur):
+        before = _phase_of(cur, workshop_id)
+        require(before, Role.FACILITATOR, Action.CHANGE_PHASE)
+        if before == phase:
+            return
+        reveal = "" if phase == Phase.RESULTS else ", results_revealed = FALSE"
+        cur.execute(
+            f"UPDATE workshops SET phase = ?, phase_ends_at = NULL{reveal} WHERE id = ?", [str(phase), workshop_id]
+        )
+        _audit(cur, workshop_id, "phase", "", str(before), str(phase))
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+def set_timer(db: Database, fac: auth.Facilitator, workshop_id: str, minutes: int | None) -> Workshop:
+    """Start (or clear, with None) a countdown for the current phase."""
+    auth.check(db, fac)
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 600):
+        raise ValidationError(
+            N_("“{field}” must be a whole number from {min} to {max}."), field=N_("Minutes"), min=1, max=600
+        )
+    ends = None if minutes is None else datetime.now().replace(microsecond=0) + _minutes(minutes)
+
+    def tx(cur):
+        _phase_of(cur, workshop_id)
+        cur.execute("UPDATE workshops SET phase_ends_at = ? WHERE id = ?", [ends, workshop_id])
+        _audit(cur, workshop_id, "timer", "", "", "" if ends is None else ends.isoformat())
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+def _minutes(n: int):
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
+
+
+def reveal_results(db: Database, fac: auth.Facilitator, workshop_id: str, revealed: bool = True) -> Workshop:
+    auth.check(db, fac)
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
+        cur.execute("UPDATE workshops SET results_revealed = ? WHERE id = ?", [bool(revealed), workshop_id])
+        _audit(cur, workshop_id, "reveal_results", "", not revealed, bool(revealed))
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+def count_ballots(db: Database, workshop_id: str, method: Method | str | None = None) -> int:
+    if method is None:
+        return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [workshop_id])
+    return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [workshop_id, str(method)])
+
+
+def set_rules(
+    db: Database, fac: auth.Facilitator, workshop_id: str, rules: VotingRules, *, confirm_affected: int | None = None
+) -> Workshop:
+    """Change the voting rules; locked while voting runs.
+
+    When ballots of the current method exist, the caller must pass ``confirm_affected`` equal to
+    their number (the page asks the facilitator and says how many ballots it affects).
+    """
+    auth.check(db, fac)
+    rules = rules.validated()
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.SET_RULES)
+        old = VotingRules.from_dict(
+            json.loads(cur.execute("SELECT rules FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0])
+        )
+        affected = cur.execute(
+            "SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [workshop_id, str(old.method)]
+        ).fetchone()[0]
+        if affected and old != rules and confirm_affected != affected:
+            raise ValidationError(
+                N_("This change affects {count} ballot(s) already cast. Please confirm it."), count=affected
+            )
+        cur.execute("UPDATE workshops SET rules = ? WHERE id = ?", [json.dumps(rules.to_dict()), workshop_id])
+        _audit(cur, workshop_id, "rules", "", old.to_dict(), rules.to_dict())
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+# --- vision and groups ------------------------------------------------------------------------
+
+
+def list_goals(db: Database, workshop_id: str) -> list[Goal]:
+    rows = db.fetchall(
+        "SELECT id, workshop_id, position, title, description FROM goals WHERE workshop_id = ? ORDER BY position",
+        [workshop_id],
+    )
+    return [Goal(*r) for r in rows]
+
+
+def list_groups(db: Database, workshop_id: str) -> list[Group]:
+    rows = db.fetchall(
+        "SELECT id, workshop_id, position, name FROM groups WHERE workshop_id = ? ORDER BY position", [workshop_id]
+    )
+    return [Group(*r) for r in rows]
+
+
+def _clean_goal(title: object, description: object) -> tuple[str, str]:
+    return (
+        clean_text(title, field_label=N_("Goal"), min_len=3, max_len=120),
+        clean_text(description, field_label=N_("Short description"), max_len=1000, multiline=True),
+    )
+
+
+def add_goal(db: Database, fac: auth.Facilitator, workshop_id: str, title: object, description: object = "") -> Goal:
+    auth.check(db, fac)
+    title, description = _clean_goal(title, description)
+    gid = new_id()
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
+        pos = cur.execute(
+            "SELECT coalesce(max(position), 0) + 1 FROM goals WHERE workshop_id = ?", [workshop_id]
+        ).fetchone()[0]
+        cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [gid, workshop_id, pos, title, description])
+        _audit(cur, workshop_id, "add_goal", title)
+
+    db.write(tx)
+    return next(g for g in list_goals(db, workshop_id) if g.id == gid)
+
+
+def replace_vision(
+    db: Database,
+    fac: auth.Facilitator,
+    workshop_id: str,
+    *,
+    title: object,
+    description: object,
+    goals: list[tuple[object, object]],
+    groups: list[object] | None = None,
+) -> None:
+    """Replace the vision (title, description, goals) of a workshop that has no measures yet."""
+    auth.check(db, fac)
+    title = clean_text(title, field_label=N_("Guiding vision"), max_len=200)
+    description = clean_text(description, field_label=N_("Description"), max_len=2000, multiline=True)
+    clean_goals = [_clean_goal(t, d) for t, d in goals]
+    if not clean_goals:
+        raise ValidationError(N_("A vision needs at least one goal."))
+    clean_groups = None if groups is None else _clean_group_names(groups)
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
+        if cur.execute("SELECT count(*) FROM measures WHERE workshop_id = ?", [workshop_id]).fetchone()[0]:
+            raise ValidationError(N_("This workshop already has measures; its goals can only be added to."))
+        cur.execute("DELETE FROM goals WHERE workshop_id = ?", [workshop_id])
+        for pos, (gt, gd) in enumerate(clean_goals, start=1):
+            cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [new_id(), workshop_id, pos, gt, gd])
+        cur.execute(
+            "UPDATE workshops SET vision_title = ?, vision_description = ? WHERE id = ?",
+            [title, description, workshop_id],
+        )
+        if clean_groups is not None:
+            _write_groups(cur, workshop_id, clean_groups)
+        _audit(cur, workshop_id, "import_vision", title, "", {"goals": len(clean_goals)})
+
+    db.write(tx)
+
+
+def _clean_group_names(names: list[object]) -> list[str]:
+    clean = [clean_text(n, field_label=N_("Working group"), min_len=1, max_len=80) for n in names]
+    if len({n.casefold() for n in clean}) != len(clean):
+        raise ValidationError(N_("Each working group needs its own name."))
+    return clean
+
+
+def _write_groups(cur, workshop_id: str, names: list[str]) -> None:
+    existing = {
+        name: gid
+        for gid, name in cur.execute("SELECT id, name FROM groups WHERE workshop_id = ?", [workshop_id]).fetchall()
+    }
+    keep = set()
+    for pos, name in enumerate(names, start=1):
+        if name in existing:
+            cur.execute("UPDATE groups SET position = ? WHERE id = ?", [pos, existing[name]])
+            keep.add(existing[name])
+        else:
+            cur.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", [new_id(), workshop_id, pos, name])
+    for name, gid in existing.items():
+        if gid not in keep:
+            used = (
+                cur.execute("SELECT count(*) FROM measures WHERE group_id = ?", [gid]).fetchone()[0]
+                + cur.execute("SELECT count(*) FROM devices WHERE group_id = ?", [gid]).fetchone()[0]
+            )
+            if used:
+                raise ValidationError(N_("The working group “{name}” is in use and cannot be removed."), name=name)
+            cur.execute("DELETE FROM groups WHERE id = ?", [gid])
+
+
+def set_groups(db: Database, fac: auth.Facilitator, workshop_id: str, names: list[object]) -> list[Group]:
+    """Define the working groups by name (existing names keep their id and their members)."""
+    auth.check(db, fac)
+    clean = _clean_group_names(names)
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_GROUPS)
+        before = [
+            n
+            for (n,) in cur.execute(
+                "SELECT name FROM groups WHERE workshop_id = ? ORDER BY position", [workshop_id]
+            ).fetchall()
+        ]
+        _write_groups(cur, workshop_id, clean)
+        _audit(cur, workshop_id, "groups", "", before, clean)
+
+    db.write(tx)
+    return list_groups(db, workshop_id)
+
+
+# --- participants -----------------------------------------------------------------------------
+
+
+def join(
+    db: Database, code: object, *, token: str | None = None, group_id: str | None = None, kiosk: bool = False
+) -> tuple[Participant, str]:
+    """Join by code: resume the device of ``token`` if it belongs here, else a new anonymous one."""
+    workshop = find_by_code(db, code)
+    require(workshop.phase, Role.PARTICIPANT, Action.JOIN)
+    if token:
+        existing = resume(db, token)
+        if existing and existing.workshop_id == workshop.id:
+            return existing, token
+    if group_id is not None and group_id not in {g.id for g in list_groups(db, workshop.id)}:
+        raise ValidationError(N_("Unknown working group."))
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    device_id = new_id()
+    db.write(
+        lambda cur: cur.execute(
+            "INSERT INTO devices (id, workshop_id, token_hash, group_id, kiosk) VALUES (?, ?, ?, ?, ?)",
+            [device_id, workshop.id, token_hash(token), group_id, bool(kiosk)],
+        )
+    )
+    return Participant(workshop.id, device_id, group_id, bool(kiosk)), token
+
+
+def resume(db: Database, token: object) -> Participant | None:
+    """The device of a ballot token, or None for a token that is unknown or malformed."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 100:
+        return None
+    row = db.fetchone("SELECT workshop_id, id, group_id, kiosk FROM devices WHERE token_hash = ?", [token_hash(token)])
+    return Participant(row[0], row[1], row[2], bool(row[3])) if row else None
+
+
+def set_device_group(db: Database, participant: Participant, group_id: str | None) -> Participant:
+    if group_id is not None and group_id not in {g.id for g in list_groups(db, participant.workshop_id)}:
+        raise ValidationError(N_("Unknown working group."))
+    db.write(lambda cur: cur.execute("UPDATE devices SET group_id = ? WHERE id = ?", [group_id, participant.device_id]))
+    return replace(participant, group_id=group_id)
+
+
+def _actor_role(db: Database, actor: object) -> Role:
+    if isinstance(actor, Participant):
+        return Role.PARTICIPANT
+    auth.check(db, actor)
+    return Role.FACILITATOR
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+_MEASURE_COLS = (
+    "id, workshop_id, goal_id, title, description, responsible, target_group, timeframe, cost, group_id, "
+    "status, hidden, merged_into, seq"
+)
+
+
+def _measure(row: tuple) -> Measure:
+    return Measure(*row[:10], MeasureStatus(row[10]), bool(row[11]), row[12], int(row[13]))
+
+
+def get_measure(db: Database, measure_id: str) -> Measure:
+    row = db.fetchone(f"SELECT {_MEASURE_COLS} FROM measures WHERE id = ?", [measure_id])
+    if not row:
+        raise NotFound(N_("This measure does not exist."))
+    return _measure(row)
+
+
+def list_measures(
+    db: Database, workshop_id: str, *, include_hidden: bool = False, group_id: str | None = None
+) -> list[Measure]:
+    """Measures in goal order, then proposal order; merged-away ones are never listed."""
+    sql = (
+        f"SELECT {', '.join('m.' + c.strip() for c in _MEASURE_COLS.split(','))} FROM measures m "
+        "JOIN goals g ON g.id = m.goal_id WHERE m.workshop_id = ? AND m.merged_into IS NULL"
+    )
+    params: list[Any] = [workshop_id]
+    if not include_hidden:
+        sql += " AND NOT m.hidden"
+    if group_id is not None:
+        sql += " AND m.group_id = ?"
+        params.append(group_id)
+    return [_measure(r) for r in db.fetchall(sql + " ORDER BY g.position, m.seq", params)]
+
+
+def own_measures(db: Database, participant: Participant) -> list[Measure]:
+    rows = db.fetchall(
+        f"SELECT {_MEASURE_COLS} FROM measures WHERE author_device_id = ? AND merged_into IS NULL ORDER BY seq",
+        [participant.device_id],
+    )
+    return [_measure(r) for r in rows]
+
+
+def propose_measure(
+    db: Database, actor: object, goal_id: str, data: MeasureInput, *, group_id: str | None = None
+) -> Measure:
+    """A new proposal under a goal, by a participant (collect phase) or the facilitator."""
+    role = _actor_role(db, actor)
+    clean = data.validated()
+    mid = new_id()
+    if isinstance(actor, Participant):
+        workshop_id, group_id, device_id = actor.workshop_id, actor.group_id, actor.device_id
+    else:
+        goal = db.fetchone("SELECT workshop_id FROM goals WHERE id = ?", [goal_id])
+        if not goal:
+            raise ValidationError(N_("Please choose a goal of this workshop."))
+        workshop_id, device_id = goal[0], None
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), role, Action.PROPOSE)
+        if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [goal_id, workshop_id]).fetchone():
+            raise ValidationError(N_("Please choose a goal of this workshop."))
+        if (
+            group_id is not None
+            and not cur.execute(
+                "SELECT 1 FROM groups WHERE id = ? AND workshop_id = ?", [group_id, workshop_id]
+            ).fetchone()
+        ):
+            raise ValidationError(N_("Unknown working group."))
+        cur.execute(
+            "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
+            "timeframe, cost, group_id, author_device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                mid,
+                workshop_id,
+                goal_id,
+                clean.title,
+                clean.description,
+                clean.responsible,
+                clean.target_group,
+                clean.timeframe,
+                clean.cost,
+                group_id,
+                device_id,
+            ],
+        )
+        if role == Role.FACILITATOR:
+            _audit(cur, workshop_id, "add_measure", mid, "", clean.title)
+
+    db.write(tx)
+    return get_measure(db, mid)
+
+
+def _own(cur, participant: Participant, measure_id: str) -> None:
+    row = cur.execute(
+        "SELECT author_device_id FROM measures WHERE id = ? AND workshop_id = ?", [measure_id, participant.workshop_id]
+    ).fetchone()
+    if not row or row[0] != participant.device_id:
+        raise PermissionDenied(N_("You can only change your own proposals."))
+
+
+def edit_own_measure(
+    db: Database, participant: Participant, measure_id: str, goal_id: str, data: MeasureInput
+) -> Measure:
+    clean = data.validated()
+
+    def tx(cur):
+        require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.EDIT_OWN)
+        _own(cur, participant, measure_id)
+        if not cur.execute(
+            "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [goal_id, participant.workshop_id]
+        ).fetchone():
+            raise ValidationError(N_("Please choose a goal of this workshop."))
+        cur.execute(
+            "UPDATE measures SET goal_id = ?, title = ?, description = ?, responsible = ?, target_group = ?, "
+            "timeframe = ?, cost = ? WHERE id = ?",
+            [
+                goal_id,
+                clean.title,
+                clean.description,
+                clean.responsible,
+                clean.target_group,
+                clean.timeframe,
+                clean.cost,
+                measure_id,
+            ],
+        )
+
+    db.write(tx)
+    return get_measure(db, measure_id)
+
+
+def withdraw_own_measure(db: Database, participant: Participant, measure_id: str) -> None:
+    def tx(cur):
+        require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.WITHDRAW_OWN)
+        _own(cur, participant, measure_id)
+        cur.execute("DELETE FROM measures WHERE id = ?", [measure_id])
+
+    db.write(tx)
+
+
+# --- ballots ----------------------------------------------------------------------------------
+
+
+def voting_measures(db: Database, workshop: Workshop) -> dict[str, str]:
+    """The measures open for voting (id -> goal id): visible ones, or the shortlist for ranking."""
+    visible = {m.id: m.goal_id for m in list_measures(db, workshop.id)}
+    if workshop.rules.method == Method.RANKING and workshop.rules.shortlist:
+        return {m: visible[m] for m in workshop.rules.shortlist if m in visible}
+    return visible
+
+
+@dataclass(frozen=True)
+class Receipt:
+    ballot_id: str
+    submission_id: str
+    submitted_at: datetime
+    replaced: bool
+
+
+def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submission_id: str) -> Receipt:
+    """Store a device's ballot; the last one submitted counts.
+
+    ``submission_id`` is chosen by the page for one press of the submit button: a resend of the
+    same submission (a double tap, a reconnect) stores nothing new and returns the same receipt.
+    """
+    if not isinstance(participant, Participant):
+        raise PermissionDenied(N_("Please join the workshop first."))
+    if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
+        raise ValidationError(N_("This submission is malformed; please reload the page."))
+    workshop = get_workshop(db, participant.workshop_id)
+    require(workshop.phase, Role.PARTICIPANT, Action.SUBMIT_BALLOT)
+    expected = BALLOT_TYPES[workshop.rules.method]
+    if not isinstance(ballot, expected):
+        raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
+    clean = ballot.validate(workshop.rules, voting_measures(db, workshop))
+    method = str(workshop.rules.method)
+
+    def tx(cur) -> Receipt:
+        # Re-check inside the transaction: the facilitator may have closed voting meanwhile.
+        require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.SUBMIT_BALLOT)
+        if not cur.execute("SELECT 1 FROM devices WHERE id = ?", [participant.device_id]).fetchone():
+            raise PermissionDenied(N_("Please join the workshop first."))
+        row = cur.execute(
+            "SELECT id, submission_id, submitted_at FROM ballots WHERE device_id = ? AND method = ?",
+            [participant.device_id, method],
+        ).fetchone()
+        if row and row[1] == submission_id:
+            return Receipt(row[0], submission_id, row[2], replaced=False)
+        now = datetime.now()
+        if row:
+            ballot_id = row[0]
+            cur.execute("DELETE FROM votes WHERE ballot_id = ?", [ballot_id])
+            cur.execute(
+                "UPDATE ballots SET submission_id = ?, submitted_at = ? WHERE id = ?", [submission_id, now, ballot_id]
+            )
+        else:
+            ballot_id = new_id()
+            cur.execute(
+                "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id, submitted_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [ballot_id, participant.workshop_id, participant.device_id, method, submission_id, now],
+            )
+        cur.executemany(
+            "INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES (?, ?, ?, ?)",
+            [[ballot_id, m, c, v] for m, c, v in clean.rows()],
+        )
+        return Receipt(ballot_id, submission_id, now, replaced=row is not None)
+
+    return db.write(tx)
+
+
+def get_ballot(db: Database, participant: Participant, method: Method | str | None = None) -> Ballot | None:
+    """The device's last submitted ballot for the workshop's (or the given) method."""
+    if method is None:
+        method = get_workshop(db, participant.workshop_id).rules.method
+    method = Method(method)
+    row = db.fetchone("SELECT id FROM ballots WHERE device_id = ? AND method = ?", [participant.device_id, str(method)])
+    if not row:
+        return None
+    rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = ?", [row[0]])
+    return BALLOT_TYPES[method].from_rows(rows)
+
+
+def audit_log(db: Database, fac: auth.Facilitator, workshop_id: str):
+    auth.check(db, fac)
+    return db.df(
+        "SELECT logged_at, action, subject, value_before, value_after FROM audit_log WHERE workshop_id = ? ORDER BY id",
+        [workshop_id],
+    )
+
+
+def phase_label(phase: Phase) -> str:
+    return PHASE_LABELS[Phase(phase)]

@@ -1,0 +1,241 @@
+"""The DuckDB store: one connection per process, a cursor per call, every write in a transaction.
+
+SQL lives here and in ``queries`` functions of this module only. The schema carries a version
+number; ``MIGRATIONS[i]`` moves a file from version ``i`` to ``i + 1``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+
+from .errors import N_, StoreLocked
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE SEQUENCE seq_measure START 1;
+CREATE SEQUENCE seq_audit START 1;
+CREATE TABLE workshops (
+    id VARCHAR PRIMARY KEY,
+    title VARCHAR NOT NULL,
+    date DATE,
+    place VARCHAR NOT NULL DEFAULT '',
+    join_code VARCHAR NOT NULL UNIQUE,
+    kind VARCHAR NOT NULL DEFAULT 'vision',
+    vision_title VARCHAR NOT NULL DEFAULT '',
+    vision_description VARCHAR NOT NULL DEFAULT '',
+    phase VARCHAR NOT NULL DEFAULT 'setup',
+    results_revealed BOOLEAN NOT NULL DEFAULT FALSE,
+    rules VARCHAR NOT NULL,
+    previous_id VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE goals (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    title VARCHAR NOT NULL,
+    description VARCHAR NOT NULL DEFAULT ''
+);
+CREATE TABLE groups (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    name VARCHAR NOT NULL
+);
+CREATE TABLE devices (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    token_hash VARCHAR NOT NULL UNIQUE,
+    group_id VARCHAR,
+    kiosk BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE measures (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    goal_id VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    description VARCHAR NOT NULL DEFAULT '',
+    responsible VARCHAR NOT NULL DEFAULT '',
+    target_group VARCHAR NOT NULL DEFAULT '',
+    timeframe VARCHAR NOT NULL DEFAULT '',
+    cost VARCHAR NOT NULL DEFAULT '',
+    group_id VARCHAR,
+    author_device_id VARCHAR,
+    status VARCHAR NOT NULL DEFAULT 'new',
+    hidden BOOLEAN NOT NULL DEFAULT FALSE,
+    merged_into VARCHAR,
+    seq BIGINT NOT NULL DEFAULT nextval('seq_measure'),
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE ballots (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    device_id VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    submission_id VARCHAR NOT NULL,
+    submitted_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE votes (
+    ballot_id VARCHAR NOT NULL,
+    measure_id VARCHAR NOT NULL,
+    criterion VARCHAR NOT NULL DEFAULT '',
+    value DOUBLE NOT NULL
+);
+"""
+
+_V2 = """
+ALTER TABLE workshops ADD COLUMN phase_ends_at TIMESTAMP;
+CREATE TABLE audit_log (
+    id BIGINT PRIMARY KEY DEFAULT nextval('seq_audit'),
+    workshop_id VARCHAR NOT NULL,
+    logged_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    action VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL DEFAULT '',
+    value_before VARCHAR NOT NULL DEFAULT '',
+    value_after VARCHAR NOT NULL DEFAULT ''
+);
+CREATE TABLE facilitator_sessions (
+    key_hash VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    expires_at TIMESTAMP NOT NULL
+);
+CREATE INDEX idx_votes_ballot ON votes (ballot_id);
+CREATE INDEX idx_ballots_device ON ballots (device_id);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+_RETRIES = 8
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+class Database:
+    """One DuckDB file, opened once per process, safe to use from many threads."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if _is_lock_error(exc):
+                raise StoreLocked(
+                    N_(
+                        "The database file {path} is in use by another process (probably the running app). "
+                        "Stop that process first, or use the app's backup download, or point "
+                        "PW_DB_PATH at another file."
+                    ),
+                    path=self.path,
+                ) from exc
+            raise
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self.migrate()
+
+    # -- reading -----------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._conn.cursor()
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.fetchone(sql, params)
+        return row[0] if row else None
+
+    def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``fn(cursor)`` in one transaction: all of it is stored, or none of it.
+
+        Writes are serialised within the process (DuckDB allows one writer at a time anyway,
+        and serialising avoids optimistic-concurrency conflicts); a conflict that still occurs
+        is retried, so an acknowledged write is never lost.
+        """
+        for attempt in range(_RETRIES):
+            with self._write_lock, self.cursor() as cur:
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    result = fn(cur)
+                    cur.execute("COMMIT")
+                    return result
+                except duckdb.TransactionException as exc:
+                    cur.execute("ROLLBACK")
+                    if attempt == _RETRIES - 1:
+                        raise
+                    log.warning("write conflict, retrying: %s", exc)
+                except BaseException:
+                    try:
+                        cur.execute("ROLLBACK")
+                    except duckdb.Error:
+                        pass
+                    raise
+            time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def checkpoint(self) -> None:
+        with self._write_lock, self.cursor() as cur:
+            cur.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- schema ------------------------------------------------------------------------------
+    def version(self) -> int:
+        with self.cursor() as cur:
+            exists = cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()[
+                0
+            ]
+            if not exists:
+                return 0
+            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            return int(row[0]) if row else 0
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> int:
+        """Apply the forward migrations up to ``target``; returns the version reached."""
+        current = self.version()
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"database schema {current} is newer than this app ({SCHEMA_VERSION})")
+        for version in range(current, target):
+            script = MIGRATIONS[version]
+
+            def apply(cur, script=script, version=version):
+                for statement in filter(str.strip, script.split(";")):
+                    cur.execute(statement)
+                cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version + 1)])
+
+            self.write(apply)
+            log.info("database %s migrated to schema %d", self.path, version + 1)
+        return max(current, target)
+
+    # -- key/value settings ------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        return self.scalar("SELECT value FROM meta WHERE key = ?", [key])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.write(lambda cur: cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value]))

@@ -1,0 +1,74 @@
+"""Read models: aggregate queries returning DataFrames for pages and charts."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import scoring
+from .model import Method, Workshop
+from .store import Database
+
+
+def measures_frame(db: Database, workshop_id: str, *, include_hidden: bool = False) -> pd.DataFrame:
+    """The rankable measures with their goal and working group."""
+    hidden = "" if include_hidden else "AND NOT m.hidden"
+    return db.df(
+        "SELECT m.id, m.goal_id, g.position AS goal_position, g.title AS goal_title, m.title, m.description, "
+        "m.responsible, m.target_group, m.timeframe, m.cost, m.status, m.hidden, m.seq, "
+        "coalesce(gr.name, '') AS group_name "
+        "FROM measures m JOIN goals g ON g.id = m.goal_id LEFT JOIN groups gr ON gr.id = m.group_id "
+        f"WHERE m.workshop_id = ? AND m.merged_into IS NULL {hidden} ORDER BY g.position, m.seq",
+        [workshop_id],
+    )
+
+
+def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.DataFrame:
+    return db.df(
+        "SELECT v.ballot_id, v.measure_id, v.criterion, v.value FROM votes v JOIN ballots b ON b.id = v.ballot_id "
+        "WHERE b.workshop_id = ? AND b.method = ?",
+        [workshop_id, str(Method(method))],
+    )
+
+
+def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> pd.DataFrame:
+    """The ranking of a workshop's measures by a scoring method (default: the workshop's own)."""
+    key = method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
+    method = scoring.METHODS[key].ballot_method
+    measures = measures_frame(db, workshop.id)
+    if method == Method.RANKING and workshop.rules.shortlist:
+        measures = measures[measures["id"].isin(workshop.rules.shortlist)]
+    ranked = scoring.rank(key, votes_frame(db, workshop.id, method), measures, workshop.rules.criteria)
+    info = measures[["id", "goal_title", "goal_position", "group_name", "description", "status"]]
+    return ranked.merge(info, left_on="measure_id", right_on="id", how="left").drop(columns="id")
+
+
+def proposals_per_goal(db: Database, workshop_id: str) -> pd.DataFrame:
+    return db.df(
+        "SELECT g.title AS goal, g.position, count(m.id) AS proposals FROM goals g "
+        "LEFT JOIN measures m ON m.goal_id = g.id AND NOT m.hidden AND m.merged_into IS NULL "
+        "WHERE g.workshop_id = ? GROUP BY g.title, g.position ORDER BY g.position",
+        [workshop_id],
+    )
+
+
+def turnout_per_group(db: Database, workshop: Workshop) -> pd.DataFrame:
+    """Devices joined and ballots submitted per working group (devices without a group: '')."""
+    return db.df(
+        "SELECT coalesce(gr.name, '') AS group_name, coalesce(gr.position, 1e9) AS position, "
+        "count(DISTINCT d.id) AS devices, count(DISTINCT b.id) AS ballots "
+        "FROM devices d LEFT JOIN groups gr ON gr.id = d.group_id "
+        "LEFT JOIN ballots b ON b.device_id = d.id AND b.method = ? "
+        "WHERE d.workshop_id = ? GROUP BY 1, 2 ORDER BY 2",
+        [str(workshop.rules.method), workshop.id],
+    )
+
+
+def counts(db: Database, workshop: Workshop) -> dict[str, int]:
+    """Live counters for the console and the projector, in one query."""
+    row = db.fetchone(
+        "SELECT (SELECT count(*) FROM devices WHERE workshop_id = $w), "
+        "(SELECT count(*) FROM measures WHERE workshop_id = $w AND NOT hidden AND merged_into IS NULL), "
+        "(SELECT count(*) FROM ballots WHERE workshop_id = $w AND method = $m)",
+        {"w": workshop.id, "m": str(workshop.rules.method)},
+    )
+    return {"devices": row[0], "measures": row[1], "ballots": row[2]}

@@ -1,0 +1,182 @@
+"""Vision files: the YAML format a facilitator imports (and the demo is built from).
+
+Errors carry line numbers; a file with any problem is refused whole. See docs/vision-format.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import yaml
+
+from .errors import N_, DomainError, ImportErrors
+from .model import MeasureInput, VotingRules, clean_text
+
+MAX_FILE_BYTES = 1_000_000
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that records the line of every mapping under the key ``__line__``."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _scalar_text(value: object) -> object:
+    """YAML reads ``2027`` or ``1.5`` as numbers; in a text field they are text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+@dataclass
+class MeasureSpec:
+    goal: int  # index into goals
+    data: MeasureInput
+    group: str | None = None
+    status: str = "new"
+
+
+@dataclass
+class VisionFile:
+    title: str
+    description: str
+    goals: list[tuple[str, str]]
+    groups: list[str] = field(default_factory=list)
+    workshop: dict[str, Any] = field(default_factory=dict)
+    measures: list[MeasureSpec] = field(default_factory=list)
+    rules: VotingRules | None = None
+    demo: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(text: str | bytes) -> VisionFile:
+    """Parse and validate a vision file; raises ImportErrors listing every problem with its line."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise ImportErrors([(None, N_("The file is larger than {max} kB."), {"max": MAX_FILE_BYTES // 1000})])
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})]) from None
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ImportErrors([(line, N_("This is not valid YAML ({detail})."), {"detail": exc.problem or ""})]) from None
+    except yaml.YAMLError:
+        raise ImportErrors([(None, N_("This is not valid YAML."), {})]) from None
+    problems: list[tuple[int | None, str, dict]] = []
+    if not isinstance(doc, dict):
+        raise ImportErrors([(1, N_("The file must start with the key “vision:”."), {})])
+
+    def text_field(obj: dict, key: str, label: str, line: int, **kw) -> str:
+        try:
+            return clean_text(obj.get(key, ""), field_label=label, **kw)
+        except DomainError as exc:
+            problems.append((line, exc.msgid, exc.params))
+            return ""
+
+    vision = doc.get("vision")
+    if not isinstance(vision, dict):
+        raise ImportErrors([(doc.get("__line__", 1), N_("The key “vision:” with a title and goals is missing."), {})])
+    vline = vision["__line__"]
+    title = text_field(vision, "title", N_("Guiding vision"), vline, min_len=3, max_len=200)
+    description = text_field(vision, "description", N_("Description"), vline, max_len=2000, multiline=True)
+    goals: list[tuple[str, str]] = []
+    raw_goals = vision.get("goals")
+    if not isinstance(raw_goals, list) or not raw_goals:
+        problems.append((vline, N_("The vision needs a list “goals:” with at least one goal."), {}))
+        raw_goals = []
+    for item in raw_goals:
+        if not isinstance(item, dict):
+            problems.append((vline, N_("Each goal needs “title:” and may have “description:”."), {}))
+            continue
+        gl = item["__line__"]
+        goals.append(
+            (
+                text_field(item, "title", N_("Goal"), gl, min_len=3, max_len=120),
+                text_field(item, "description", N_("Short description"), gl, max_len=1000, multiline=True),
+            )
+        )
+    titles = [g[0] for g in goals]
+    if len(set(titles)) != len(titles):
+        problems.append((vline, N_("Two goals have the same title."), {}))
+
+    groups: list[str] = []
+    raw_groups = doc.get("groups", [])
+    if not isinstance(raw_groups, list):
+        problems.append((doc["__line__"], N_("“groups:” must be a list of names."), {}))
+        raw_groups = []
+    for name in raw_groups:
+        try:
+            groups.append(clean_text(name, field_label=N_("Working group"), min_len=1, max_len=80))
+        except DomainError as exc:
+            problems.append((None, exc.msgid, exc.params))
+
+    measures: list[MeasureSpec] = []
+    for item in doc.get("measures", []) or []:
+        if not isinstance(item, dict):
+            problems.append((None, N_("Each measure needs “goal:” and “title:”."), {}))
+            continue
+        ml = item["__line__"]
+        goal_title = item.get("goal")
+        if goal_title not in titles:
+            problems.append((ml, N_("The goal “{goal}” is not in the vision."), {"goal": str(goal_title)}))
+            continue
+        group = item.get("group")
+        if group is not None and group not in groups:
+            problems.append((ml, N_("The working group “{name}” is not in “groups:”."), {"name": str(group)}))
+            continue
+        try:
+            data = MeasureInput(
+                **{
+                    k: _scalar_text(item.get(k, ""))
+                    for k in ("title", "description", "responsible", "target_group", "timeframe", "cost")
+                }
+            ).validated()
+        except DomainError as exc:
+            problems.append((ml, exc.msgid, exc.params))
+            continue
+        measures.append(MeasureSpec(titles.index(goal_title), data, group, str(item.get("status", "new"))))
+
+    rules = None
+    if "rules" in doc:
+        raw = {k: v for k, v in doc["rules"].items() if k != "__line__"} if isinstance(doc["rules"], dict) else None
+        try:
+            if raw is None:
+                raise ValueError
+            if "criteria" in raw:
+                raw["criteria"] = [{k: v for k, v in c.items() if k != "__line__"} for c in raw["criteria"]]
+            rules = VotingRules.from_dict(raw).validated()
+        except DomainError as exc:
+            problems.append((doc["rules"]["__line__"], exc.msgid, exc.params))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            problems.append((None, N_("The voting rules in “rules:” are not valid."), {}))
+
+    meta = doc.get("workshop", {}) or {}
+    if meta and not isinstance(meta, dict):
+        problems.append((doc["__line__"], N_("“workshop:” must have title, date and place."), {}))
+        meta = {}
+    if meta.get("date") is not None and not isinstance(meta.get("date"), date):
+        problems.append((meta["__line__"], N_("The date must look like 2026-11-21."), {}))
+    if problems:
+        raise ImportErrors(problems)
+    return VisionFile(
+        title=title,
+        description=description,
+        goals=goals,
+        groups=groups,
+        workshop={k: v for k, v in meta.items() if k != "__line__"},
+        measures=measures,
+        rules=rules,
+        demo={k: v for k, v in (doc.get("demo") or {}).items() if k != "__line__"},
+    )
