@@ -85,14 +85,7 @@ def login(db: Database, passphrase: object, *, client: str = "default", hours: i
         raise PermissionDenied(N_("Wrong passphrase."))
     with _failures_lock:
         _failures.pop(client, None)
-    key = secrets.token_urlsafe(32)
-    expires = datetime.now() + timedelta(hours=hours)
-    db.write(
-        lambda cur: cur.execute(
-            "INSERT INTO facilitator_sessions (key_hash, expires_at) VALUES (?, ?)", [_digest(key), expires]
-        )
-    )
-    return Facilitator(key)
+    return system_session(db, minutes=hours * 60)
 
 
 def check(db: Database, actor: object) -> None:
@@ -106,6 +99,19 @@ def check(db: Database, actor: object) -> None:
     )
     if not row or not hmac.compare_digest(row[0], digest):
         raise PermissionDenied(N_("This needs the facilitator passphrase."))
+
+
+def system_session(db: Database, minutes: int = 5) -> Facilitator:
+    """A short facilitator session for server-side tools that hold the database file already
+    (the command line, the demo builder). Never handed to a browser session."""
+    key = secrets.token_urlsafe(32)
+    expires = datetime.now() + timedelta(minutes=minutes)
+    db.write(
+        lambda cur: cur.execute(
+            "INSERT INTO facilitator_sessions (key_hash, expires_at) VALUES (?, ?)", [_digest(key), expires]
+        )
+    )
+    return Facilitator(key)
 
 
 def logout(db: Database, actor: Facilitator) -> None:

@@ -23,26 +23,11 @@ from .store import Database
 from .vision import parse
 
 
-def _system_facilitator(db: Database) -> auth.Facilitator:
-    """A short-lived session for building the demo from the server side (never handed to a page)."""
-    import secrets
-    from datetime import datetime, timedelta
-
-    key = secrets.token_urlsafe(32)
-    db.write(
-        lambda cur: cur.execute(
-            "INSERT INTO facilitator_sessions (key_hash, expires_at) VALUES (?, ?)",
-            [auth._digest(key), datetime.now() + timedelta(minutes=5)],
-        )
-    )
-    return auth.Facilitator(key)
-
-
 def build(db: Database, path=DEMO_FILE) -> Workshop:
     """Create the demo workshop with its measures and example ballots; returns it."""
     with open(path, "rb") as fh:
         spec = parse(fh.read())
-    fac = _system_facilitator(db)
+    fac = auth.system_session(db)
     meta = spec.workshop
     ws = services.create_workshop(
         db,

@@ -753,3 +753,21 @@ def audit_log(db: Database, fac: auth.Facilitator, workshop_id: str):
 
 def phase_label(phase: Phase) -> str:
     return PHASE_LABELS[Phase(phase)]
+
+
+def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> None:
+    """Delete a workshop completely: measures, ballots, devices (tokens), audit log, everything."""
+    auth.check(db, fac)
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.DELETE_WORKSHOP)
+        cur.execute(
+            "DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE workshop_id = ?)", [workshop_id]
+        )
+        for table in ("ballots", "devices", "measures", "goals", "groups", "audit_log"):
+            cur.execute(f"DELETE FROM {table} WHERE workshop_id = ?", [workshop_id])
+        cur.execute("DELETE FROM workshops WHERE id = ?", [workshop_id])
+        cur.execute("DELETE FROM meta WHERE key = 'current_workshop' AND value = ?", [workshop_id])
+
+    db.write(tx)
+    db.checkpoint()

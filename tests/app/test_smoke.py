@@ -1,0 +1,72 @@
+"""Every page renders without an exception, for the roles that may see it."""
+
+from __future__ import annotations
+
+import pytest
+
+PUBLIC_PAGES = ["pages/home.py", "pages/login.py"]
+FACILITATOR_PAGES = ["pages/console.py"]
+
+
+def _no_exception(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_public_pages_render(app, page, lang):
+    at = app({"lang": lang}).run()
+    at.switch_page(page).run()
+    _no_exception(at)
+
+
+@pytest.mark.parametrize("page", FACILITATOR_PAGES)
+def test_facilitator_pages_render_when_logged_in(app, facilitator, page):
+    at = app(facilitator=facilitator).run()
+    at.switch_page(page).run()
+    _no_exception(at)
+    assert not at.warning, "a logged-in facilitator must not be sent to the login"
+
+
+@pytest.mark.parametrize("page", FACILITATOR_PAGES)
+def test_facilitator_pages_are_not_registered_without_login(app, page):
+    at = app().run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(page)
+
+
+@pytest.mark.parametrize("page", FACILITATOR_PAGES)
+def test_facilitator_pages_are_not_registered_for_participants(app, page):
+    at = app({"t": "x" * 32}).run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(page)
+
+
+def test_home_shows_demo_workshop(app, workshop):
+    at = app({"lang": "de"}).run()
+    _no_exception(at)
+    html = " ".join(getattr(el, "proto", None) and str(el.proto) or "" for el in at.get("html"))
+    assert workshop.title in html
+    assert at.get("plotly_chart"), "the start page shows a chart"
+
+
+def test_forged_facilitator_session_is_refused(app, app_db):
+    from workshop.auth import Facilitator
+
+    at = app(facilitator=Facilitator("forged-key")).run()
+    assert "facilitator" not in at.session_state, "a forged session is dropped on the first run"
+    with pytest.raises(ValueError):
+        at.switch_page("pages/console.py")
+
+
+def test_login_with_wrong_then_right_passphrase(app):
+    from tests.app.conftest import PASSPHRASE
+
+    at = app().run()
+    at.switch_page("pages/login.py").run()
+    at.text_input(key="passphrase").input("wrong")
+    at.button[0].click().run()
+    assert at.error
+    at.text_input(key="passphrase").input(PASSPHRASE)
+    at.button[0].click().run()
+    assert "facilitator" in at.session_state

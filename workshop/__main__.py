@@ -1,0 +1,149 @@
+"""Planungswerkstatt on the command line: demo, vision import, backup and restore.
+
+Usage: ``python -m workshop {demo,import-vision,backup,restore,passphrase} --help``.
+
+Every command opens the database file itself (``PW_DB_PATH`` or ``--db``); while the app holds
+the file, the command stops with a message saying so and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import auth, config, demo, services
+from .errors import DomainError, ImportErrors, NotFound
+from .store import Database
+
+
+def _open(args) -> Database:
+    return Database(args.db or config.load().db_path)
+
+
+def _find(db: Database, ref: str):
+    """A workshop by id or join code."""
+    try:
+        return services.get_workshop(db, ref)
+    except NotFound:
+        return services.find_by_code(db, ref)
+
+
+def cmd_demo(args) -> int:
+    db = _open(args)
+    if args.reset:
+        for ws in services.list_workshops(db):
+            if ws.title == _demo_title():
+                services.delete_workshop(db, auth.system_session(db), ws.id)
+    elif db.scalar("SELECT count(*) FROM workshops"):
+        current = services.current_workshop(db)
+        print(f"The database already has workshops; current: {current.title} (code {current.join_code}).")
+        print("Use --reset to rebuild the demo workshop.")
+        return 0
+    ws = demo.build(db)
+    print(f"Demo workshop ready: {ws.title} — join code {ws.join_code}, phase {ws.phase}.")
+    return 0
+
+
+def _demo_title() -> str:
+    from .vision import parse
+
+    return parse(config.DEMO_FILE.read_bytes()).workshop.get("title", "")
+
+
+def cmd_import_vision(args) -> int:
+    from .vision import parse
+
+    spec = parse(Path(args.file).read_bytes())
+    db = _open(args)
+    fac = auth.system_session(db)
+    if args.workshop:
+        ws = _find(db, args.workshop)
+    else:
+        ws = services.create_workshop(
+            db,
+            fac,
+            title=args.title or spec.workshop.get("title") or spec.title,
+            date_=spec.workshop.get("date"),
+            place=spec.workshop.get("place", ""),
+            vision_title=spec.title,
+        )
+    services.replace_vision(
+        db, fac, ws.id, title=spec.title, description=spec.description, goals=spec.goals, groups=spec.groups or None
+    )
+    print(f"Imported “{spec.title}” with {len(spec.goals)} goals into “{ws.title}” (code {ws.join_code}).")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from . import backup
+
+    db = _open(args)
+    ws = _find(db, args.workshop)
+    Path(args.out).write_text(backup.dumps(backup.export_workshop(db, ws.id)), encoding="utf-8")
+    print(f"Backup of “{ws.title}” written to {args.out}.")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from . import backup
+
+    db = _open(args)
+    wid = backup.restore(db, Path(args.file).read_bytes())
+    ws = services.get_workshop(db, wid)
+    print(f"Restored “{ws.title}” (code {ws.join_code}).")
+    return 0
+
+
+def cmd_passphrase(args) -> int:
+    db = _open(args)
+    auth.ensure_passphrase(db, args.new)
+    print("The facilitator passphrase was changed.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m workshop", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", help="database file (default: PW_DB_PATH or data/workshop.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="load the demo workshop (or rebuild it with --reset)")
+    p.add_argument("--reset", action="store_true", help="delete the demo workshop and build it anew")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import-vision", help="import a vision (Leitbild) from a YAML file")
+    p.add_argument("file", help="YAML file, format in docs/vision-format.md")
+    p.add_argument("--workshop", help="id or join code of a workshop in setup (default: create a new one)")
+    p.add_argument("--title", help="title of the new workshop")
+    p.set_defaults(func=cmd_import_vision)
+
+    p = sub.add_parser("backup", help="write one whole workshop to a JSON file")
+    p.add_argument("workshop", help="id or join code")
+    p.add_argument("out", help="output JSON file")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a workshop from a JSON backup")
+    p.add_argument("file", help="JSON file written by backup")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("passphrase", help="set a new facilitator passphrase")
+    p.add_argument("new", help="the new passphrase")
+    p.set_defaults(func=cmd_passphrase)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ImportErrors as exc:
+        print(exc.message(), *exc.lines(), sep="\n", file=sys.stderr)
+    except DomainError as exc:
+        print(exc.message(), file=sys.stderr)
+    except FileNotFoundError as exc:
+        print(f"File not found: {exc.filename}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
