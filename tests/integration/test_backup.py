@@ -1,0 +1,245 @@
+"""Backup and restore of one workshop on DuckDB files: no tokens out, identical rankings back in."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from workshop import backup, demo, scoring, services, views
+from workshop.errors import ValidationError
+from workshop.store import Database
+
+TABLES = ("workshops", "goals", "groups", "measures", "devices", "ballots", "votes", "audit_log")
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    """The demo workshop (ballots of every method) in its own file, built once for the module."""
+    db = Database(tmp_path_factory.mktemp("source") / "w.duckdb")
+    ws = demo.build(db)
+    yield db, ws
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def text(source):
+    db, ws = source
+    return backup.dumps(backup.export_workshop(db, ws.id))
+
+
+@pytest.fixture(scope="module")
+def restored(tmp_path_factory, text):
+    """The backup restored into a fresh file whose measure sequence is already far ahead."""
+    db = Database(tmp_path_factory.mktemp("restored") / "w.duckdb")
+    db.write(lambda cur: cur.execute("SELECT max(nextval('seq_measure')) FROM range(1000)"))
+    wid = backup.restore(db, text.encode("utf-8"))
+    yield db, services.get_workshop(db, wid)
+    db.close()
+
+
+def snapshot(db: Database) -> dict[str, object]:
+    """Every row of every workshop table, to show that a refused restore changed nothing."""
+    return {t: db.fetchall(f"SELECT * FROM {t} ORDER BY ALL") for t in TABLES}
+
+
+@pytest.fixture
+def empty(tmp_path):
+    db = Database(tmp_path / "w.duckdb")
+    yield db
+    db.close()
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def test_backup_is_json_with_format_marker_and_every_table(source, text):
+    db, ws = source
+    data = json.loads(text)
+    assert data["format"] == backup.FORMAT
+    assert data["format_version"] == backup.FORMAT_VERSION
+    assert data["workshop"]["id"] == ws.id
+    assert data["workshop"]["rules"] == ws.rules.to_dict()  # parsed JSON, not a string
+    for table in TABLES[1:]:
+        count = db.scalar(
+            f"SELECT count(*) FROM {table} WHERE workshop_id = ?"
+            if table != "votes"
+            else "SELECT count(*) FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ?",
+            [ws.id],
+        )
+        assert count > 0
+        assert len(data[table]) == count, table
+
+
+def test_backup_never_contains_tokens_or_token_hashes(source, text):
+    db, ws = source
+    assert "token" not in text
+    hashes = [h for (h,) in db.fetchall("SELECT token_hash FROM devices WHERE workshop_id = ?", [ws.id])]
+    assert len(hashes) > 10
+    assert not any(h in text for h in hashes)
+    assert all(
+        set(device) == {"id", "workshop_id", "group_id", "kiosk", "created_at"}
+        for device in json.loads(text)["devices"]
+    )
+
+
+def test_backup_keeps_umlauts_dates_and_hidden_columns_readable(text):
+    assert "Bürgerzentrum" in text  # ensure_ascii=False
+    data = json.loads(text)
+    measure = data["measures"][0]
+    assert {"hidden", "merged_into", "seq", "status", "created_at", "author_device_id"} <= set(measure)
+    assert isinstance(measure["created_at"], str) and "T" in measure["created_at"]
+    assert text == backup.dumps(json.loads(text))  # sorted keys: stable text for the same data
+
+
+# --- restore ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", list(scoring.METHODS))
+def test_restore_into_fresh_file_gives_identical_rankings(source, restored, key):
+    (db, ws), (db2, ws2) = source, restored
+    before, after = views.ranking(db, ws, key), views.ranking(db2, ws2, key)
+    assert len(before) == 20
+    assert before["score"].sum() > 0
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_restore_reproduces_the_backup_exactly(text, restored):
+    db2, ws2 = restored
+    again = backup.export_workshop(db2, ws2.id)
+    original = json.loads(text)
+    for data in (again, original):
+        data.pop("exported_at")
+        for entry in data["audit_log"]:
+            entry.pop("id")  # audit ids are drawn fresh; their order is kept
+    assert again == original  # includes every measure's seq, though the file's sequence was ahead
+
+
+def test_restored_devices_get_fresh_unusable_token_hashes(source, restored):
+    (db, ws), (db2, ws2) = source, restored
+    old = dict(db.fetchall("SELECT id, token_hash FROM devices WHERE workshop_id = ?", [ws.id]))
+    new = dict(db2.fetchall("SELECT id, token_hash FROM devices WHERE workshop_id = ?", [ws2.id]))
+    assert new.keys() == old.keys()
+    assert not set(new.values()) & set(old.values())
+    assert all(len(h) == 64 for h in new.values())
+
+
+def test_restore_moves_the_measure_sequence_past_the_restored_seqs(empty, text):
+    wid = backup.restore(empty, text)
+    highest = empty.scalar("SELECT max(seq) FROM measures WHERE workshop_id = ?", [wid])
+    assert highest >= 20
+    assert empty.scalar("SELECT nextval('seq_measure')") > highest
+
+
+def test_restore_accepts_dict_and_bytes_with_bom(tmp_path, text):
+    for i, data in enumerate((json.loads(text), b"\xef\xbb\xbf" + text.encode("utf-8"))):
+        db = Database(tmp_path / f"w{i}.duckdb")
+        wid = backup.restore(db, data)
+        assert services.get_workshop(db, wid).title == json.loads(text)["workshop"]["title"]
+        db.close()
+
+
+def test_restoring_twice_is_refused_and_changes_nothing(restored, text):
+    db2, _ws2 = restored
+    before = snapshot(db2)
+    with pytest.raises(ValidationError, match="already exists"):
+        backup.restore(db2, text)
+    assert snapshot(db2) == before
+
+
+def _as_other_workshop(text: str, wid: str = "another-id") -> dict:
+    data = json.loads(text)
+    data["workshop"]["id"] = wid
+    for table in ("goals", "groups", "measures", "devices", "ballots", "audit_log"):
+        for row in data[table]:
+            row["workshop_id"] = wid
+    return data
+
+
+def test_restore_refuses_a_join_code_that_is_taken(restored, text):
+    db2, _ws2 = restored
+    data = _as_other_workshop(text)
+    before = snapshot(db2)
+    with pytest.raises(ValidationError, match="join code") as info:
+        backup.restore(db2, data)
+    assert info.value.params["code"] == data["workshop"]["join_code"]
+    assert snapshot(db2) == before
+
+
+def test_restore_refuses_records_that_already_exist(restored, text):
+    db2, _ws2 = restored
+    data = _as_other_workshop(text)
+    data["workshop"]["join_code"] = "ZZZZZZ"
+    before = snapshot(db2)
+    with pytest.raises(ValidationError, match="already exist"):
+        backup.restore(db2, data)
+    assert snapshot(db2) == before
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda text: text[: len(text) // 2], id="truncated"),
+        pytest.param(lambda text: "", id="empty"),
+        pytest.param(lambda text: b"\x89PNG\r\n\x1a\n\x00\xff\xfe", id="binary-garbage"),
+        pytest.param(lambda text: "[1, 2, 3]", id="json-but-not-a-backup"),
+        pytest.param(lambda text: json.dumps({"format": "something-else"}), id="other-format"),
+    ],
+)
+def test_unreadable_files_are_refused_with_nothing_written(empty, text, damage):
+    with pytest.raises(ValidationError, match="not a workshop backup"):
+        backup.restore(empty, damage(text))
+    assert all(not rows for rows in snapshot(empty).values())
+
+
+def _edit(text: str, change) -> dict:
+    data = json.loads(text)
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda d: d["measures"][3].pop("seq"), "measures[3].seq"),
+        (lambda d: d["measures"][0].update(seq="7"), "measures[0].seq"),
+        (lambda d: d["votes"][5].update(ballot_id="no-such-ballot"), "votes[5].ballot_id"),
+        (lambda d: d["measures"][2].update(goal_id="no-such-goal"), "measures[2].goal_id"),
+        (lambda d: d["ballots"][0].update(method="lottery"), "ballots[0].method"),
+        (lambda d: d["workshop"].update(phase="party"), "workshop.phase"),
+        (lambda d: d["workshop"].update(rules={"method": "dots", "dots_per_person": -1}), "workshop.rules"),
+        (lambda d: d["devices"][1].update(created_at="yesterday"), "devices[1].created_at"),
+        (lambda d: d["goals"].append(dict(d["goals"][0])), "goals.id (duplicate)"),
+        (lambda d: d.pop("votes"), "votes"),
+    ],
+)
+def test_damaged_backups_are_refused_with_nothing_written(empty, text, change, where):
+    with pytest.raises(ValidationError, match="damaged") as info:
+        backup.restore(empty, _edit(text, change))
+    assert info.value.params["detail"] == where
+    assert all(not rows for rows in snapshot(empty).values())
+
+
+def test_other_format_version_is_refused(empty, text):
+    with pytest.raises(ValidationError, match="format version") as info:
+        backup.restore(empty, _edit(text, lambda d: d.update(format_version=99)))
+    assert info.value.params == {"found": 99, "expected": backup.FORMAT_VERSION}
+    assert all(not rows for rows in snapshot(empty).values())
+
+
+def test_a_failure_midway_rolls_back_the_whole_restore(empty, text, monkeypatch):
+    real_insert = backup._insert
+
+    def failing_insert(cur, table, frame):
+        if table == "votes":  # workshop, goals, groups, measures, devices and ballots are in by now
+            raise RuntimeError("disk full")
+        real_insert(cur, table, frame)
+
+    monkeypatch.setattr(backup, "_insert", failing_insert)
+    with pytest.raises(RuntimeError, match="disk full"):
+        backup.restore(empty, text)
+    assert all(not rows for rows in snapshot(empty).values())
+    monkeypatch.undo()
+    wid = backup.restore(empty, text)  # and the same file restores cleanly afterwards
+    assert services.get_workshop(empty, wid).id == json.loads(text)["workshop"]["id"]

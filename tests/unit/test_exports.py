@@ -1,0 +1,311 @@
+"""CSV and Excel exports of a ranking: golden files, Excel-friendliness, anonymous raw ballots."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from workshop import exports, scoring
+from workshop.model import Criterion, Method, VotingRules, Workshop
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+BOM = b"\xef\xbb\xbf"
+CRITERIA = (Criterion("impact", "Impact", 2.0), Criterion("feasibility", "Machbarkeit", 1.0))
+
+
+def ranked_frame() -> pd.DataFrame:
+    """A small ranking in the shape of ``views.ranking`` (rows deliberately not in rank order)."""
+    return pd.DataFrame(
+        {
+            "measure_id": ["m2", "m1", "m3", "m4"],
+            "goal_id": ["g1", "g1", "g2", "g2"],
+            "title": [
+                "Sprachcafé für Ältere",
+                "Straßenfest; Phoenix-Viertel",
+                '=HYPERLINK("x")',
+                "Übergänge begleiten",
+            ],
+            "score": [3.5, 4.25, 2.0, 2.0],
+            "supporters": [4, 6, 3, 2],
+            "rank_goal": [2, 1, 1, 2],
+            "rank_overall": [2, 1, 3, 4],
+            "mean_impact": [3.0, 4.5, 2.0, float("nan")],
+            "mean_feasibility": [4.0, 4.0, 2.0, 2.0],
+            "seq": [2, 1, 3, 4],
+            "goal_title": ["Zusammenleben in Harburg"] * 2 + ["Arbeit und Bildung"] * 2,
+            "goal_position": [1, 1, 2, 2],
+            "group_name": ["AG 1", "AG 2", "", "AG 1"],
+            "description": ["Treffen „jeden Dienstag“", 'Mit "Musik", Essen\nund Tanz', "", "Mentoring"],
+            "status": ["new", "open", "in_progress", "new"],
+        }
+    )
+
+
+def check_golden(name: str, data: bytes) -> None:
+    """Compare with the golden file; on a mismatch write ``<name>.new`` beside it for review."""
+    golden = GOLDEN / name
+    new = golden.with_name(name + ".new")
+    if golden.exists() and golden.read_bytes() == data:
+        new.unlink(missing_ok=True)
+        return
+    new.write_bytes(data)
+    pytest.fail(f"{name} differs from its golden file; review {new} and rename it to accept it")
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def test_csv_matches_golden_file():
+    check_golden("ranking.csv", exports.ranking_csv(ranked_frame(), criteria=CRITERIA))
+
+
+def test_semicolon_csv_matches_golden_file():
+    check_golden("ranking_semicolon.csv", exports.ranking_csv(ranked_frame(), sep=";", criteria=CRITERIA))
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_csv_starts_with_bom_and_round_trips_umlauts(sep):
+    data = exports.ranking_csv(ranked_frame(), sep=sep, criteria=CRITERIA)
+    assert data.startswith(BOM)
+    assert not data[len(BOM) :].startswith(BOM)
+    frame = pd.read_csv(io.BytesIO(data), sep=sep, decimal="," if sep == ";" else ".", encoding="utf-8-sig")
+    assert frame.columns[0] == "Rank overall"  # the BOM is not glued to the first header
+    assert list(frame["Title"])[:2] == ["Straßenfest; Phoenix-Viertel", "Sprachcafé für Ältere"]
+    assert list(frame["Description"])[:2] == ['Mit "Musik", Essen\nund Tanz', "Treffen „jeden Dienstag“"]
+
+
+def test_semicolon_variant_parses_with_decimal_comma():
+    data = exports.ranking_csv(ranked_frame(), sep=";", criteria=CRITERIA)
+    assert b"4,25" in data and b"4.25" not in data
+    frame = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
+    assert list(frame["Rank overall"]) == [1, 2, 3, 4]
+    assert list(frame["Rank in goal"]) == [1, 2, 1, 2]
+    assert list(frame["Score"]) == [4.25, 3.5, 2.0, 2.0]
+    assert frame["Score"].dtype == float
+    assert list(frame["Supporters"]) == [6, 4, 3, 2]
+    assert list(frame["Mean Impact"])[:3] == [4.5, 3.0, 2.0]
+    assert pd.isna(frame["Mean Impact"].iloc[3])  # no rating: an empty cell, not 0
+    assert list(frame["Mean Machbarkeit"]) == [4.0, 4.0, 2.0, 2.0]
+    assert list(frame["Goal"]) == ["Zusammenleben in Harburg"] * 2 + ["Arbeit und Bildung"] * 2
+
+
+def test_csv_columns_in_order_and_headers_translated():
+    german = {
+        "Rank overall": "Rang gesamt",
+        "Rank in goal": "Rang im Ziel",
+        "Goal": "Ziel",
+        "Title": "Titel",
+        "Description": "Beschreibung",
+        "Working group": "Arbeitsgruppe",
+        "Score": "Punktzahl",
+        "Supporters": "Unterstützende",
+        "Mean {criterion}": "Mittelwert {criterion}",
+        "Impact": "Wirkung",
+        "Status": "Status",
+        "new": "neu",
+        "open": "offen",
+        "in progress": "in Arbeit",
+    }
+    data = exports.ranking_csv(ranked_frame(), sep=";", _=lambda s: german.get(s, s), criteria=CRITERIA)
+    frame = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False)
+    assert list(frame.columns) == [
+        "Rang gesamt",
+        "Rang im Ziel",
+        "Ziel",
+        "Titel",
+        "Beschreibung",
+        "Arbeitsgruppe",
+        "Punktzahl",
+        "Unterstützende",
+        "Mittelwert Wirkung",
+        "Mittelwert Machbarkeit",
+        "Status",
+    ]
+    assert list(frame["Status"]) == ["offen", "neu", "in Arbeit", "neu"]
+
+
+def test_csv_without_rating_columns_has_no_mean_columns():
+    ranked = ranked_frame().drop(columns=["mean_impact", "mean_feasibility"])
+    header = exports.ranking_csv(ranked).decode("utf-8-sig").splitlines()[0]
+    assert header == "Rank overall,Rank in goal,Goal,Title,Description,Working group,Score,Supporters,Status"
+
+
+def test_csv_defuses_formulas_typed_by_participants():
+    frame = pd.read_csv(io.BytesIO(exports.ranking_csv(ranked_frame())), encoding="utf-8-sig")
+    assert frame.loc[frame["Rank overall"] == 3, "Title"].item() == '\'=HYPERLINK("x")'
+
+
+def test_csv_refuses_other_separators():
+    with pytest.raises(ValueError):
+        exports.ranking_csv(ranked_frame(), sep="\t")
+
+
+# --- raw ballots ------------------------------------------------------------------------------
+
+
+def votes_frame() -> pd.DataFrame:
+    rows = [
+        ("ballot-secret-a", "dev-secret-1", "m1", "impact", 5.0),
+        ("ballot-secret-a", "dev-secret-1", "m1", "feasibility", 4.0),
+        ("ballot-secret-a", "dev-secret-1", "m2", "impact", 3.0),
+        ("ballot-secret-b", "dev-secret-2", "m1", "impact", 4.0),
+        ("ballot-secret-c", "dev-secret-3", "m3", "feasibility", 2.0),
+        ("ballot-secret-c", "dev-secret-3", "m9", "impact", 1.0),  # a measure no longer ranked
+    ]
+    return pd.DataFrame(rows, columns=["ballot_id", "device_id", "measure_id", "criterion", "value"])
+
+
+def test_anonymise_votes_keeps_ballots_together_under_random_numbers():
+    votes = votes_frame()
+    anon = exports.anonymise_votes(votes, random.Random(3))
+    assert list(anon.columns) == ["ballot", "measure_id", "criterion", "value"]
+    assert list(anon["ballot"]) == sorted(anon["ballot"])
+    # Each vote row is unique here, so the rows can be matched up again to check the renaming.
+    matched = votes.merge(anon, on=["measure_id", "criterion", "value"], validate="one_to_one")
+    assert len(matched) == len(votes)
+    mapping = matched.groupby("ballot_id")["ballot"].unique()
+    assert all(len(numbers) == 1 for numbers in mapping)  # one number per ballot
+    assert sorted(n[0] for n in mapping) == [1, 2, 3]  # different ballots, different numbers
+    assert "secret" not in anon.to_csv()
+
+
+def test_anonymise_votes_numbers_differ_between_exports():
+    votes = pd.DataFrame(
+        {
+            "ballot_id": [f"b{i}" for i in range(30)],
+            "measure_id": [f"m{i}" for i in range(30)],
+            "criterion": "",
+            "value": 1.0,
+        }
+    )
+    numbers = []
+    for seed in (1, 2):
+        anon = exports.anonymise_votes(votes, random.Random(seed))
+        numbers.append(dict(zip(anon["measure_id"], anon["ballot"], strict=True)))
+    assert sorted(numbers[0].values()) == list(range(1, 31))
+    assert numbers[0] != numbers[1]
+    assert numbers[0] != {f"m{i}": i + 1 for i in range(30)}  # not simply the input order
+
+
+# --- sheet names ------------------------------------------------------------------------------
+
+
+def test_sheet_title_is_valid_and_unique():
+    taken: set[str] = set()
+    long = "1 Zusammenleben [in] Harburg: Wer? Was/Wie\\Wo* – ein sehr langer Titel"
+    first = exports.sheet_title(long, taken)
+    second = exports.sheet_title(long, taken)
+    for title in (first, second):
+        assert len(title) <= 31
+        assert not set(title) & set("[]:*?/\\")
+    assert first != second and second.endswith("(2)")
+    assert exports.sheet_title("History", taken) != "History"
+    assert exports.sheet_title("'quoted'", taken) == "quoted"
+    assert exports.sheet_title("???", taken) == "Sheet"
+
+
+# --- Excel ------------------------------------------------------------------------------------
+
+
+def workshop() -> Workshop:
+    return Workshop(
+        id="w1",
+        title="Planungswerkstatt Harburg – Zusammenleben",
+        date=date(2026, 11, 21),
+        place="Bürgerzentrum Feuervogel",
+        join_code="ABCDEF",
+        rules=VotingRules(method=Method.RATING, criteria=CRITERIA),
+    )
+
+
+@pytest.fixture(scope="module")
+def book():
+    data = exports.ranking_xlsx(workshop(), ranked_frame(), votes_frame(), rng=random.Random(5))
+    return load_workbook(io.BytesIO(data))
+
+
+def rows(sheet) -> list[list]:
+    return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def test_xlsx_has_summary_goal_ballot_and_method_sheets(book):
+    assert book.sheetnames == [
+        "Summary",
+        "1 Zusammenleben in Harburg",
+        "2 Arbeit und Bildung",
+        "Ballots (anonymised)",
+        "Method",
+    ]
+
+
+def test_xlsx_every_sheet_has_bold_frozen_header_and_widths(book):
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert all(cell.font.bold for cell in sheet[1]), sheet.title
+        assert not any(cell.font.bold for cell in sheet[2]), sheet.title
+        widths = [sheet.column_dimensions[c.column_letter].width for c in sheet[1]]
+        assert all(8 <= w <= 60 for w in widths), (sheet.title, widths)
+
+
+def test_xlsx_summary_is_the_ranking_best_first(book):
+    table = rows(book["Summary"])
+    assert table[0][:4] == ["Rank overall", "Rank in goal", "Goal", "Title"]
+    assert [r[0] for r in table[1:]] == [1, 2, 3, 4]
+    assert [r[3] for r in table[1:]][:2] == ["Straßenfest; Phoenix-Viertel", "Sprachcafé für Ältere"]
+    assert table[1][6] == 4.25
+    assert table[4][8] is None  # no rating on this criterion: empty, not 0
+
+
+def test_xlsx_goal_sheets_hold_only_their_goal_in_goal_order(book):
+    goal = rows(book["2 Arbeit und Bildung"])
+    assert [r[1] for r in goal[1:]] == [1, 2]
+    assert {r[2] for r in goal[1:]} == {"Arbeit und Bildung"}
+
+
+def test_xlsx_keeps_typed_formulas_as_text(book):
+    cell = book["Summary"]["D4"]
+    assert cell.value == '=HYPERLINK("x")'
+    assert cell.data_type == "s"
+
+
+def test_xlsx_raw_ballots_are_anonymous(book):
+    table = rows(book["Ballots (anonymised)"])
+    assert table[0] == ["Ballot", "Measure", "Criterion", "Rating", "Measure ID"]
+    cells = [str(v) for r in table for v in r if v is not None]
+    assert not any("secret" in c for c in cells)
+    assert sorted({r[0] for r in table[1:]}) == [1, 2, 3]
+    assert len(table) - 1 == len(votes_frame())
+    assert ["Straßenfest; Phoenix-Viertel", "Machbarkeit", 4] in [r[1:4] for r in table[1:]]
+
+
+def test_xlsx_states_method_and_tie_break(book):
+    facts = {r[0]: r[1] for r in rows(book["Method"])[1:]}
+    assert facts["Scoring method"] == scoring.METHODS["rating"].label
+    assert facts["How the score is computed"] == scoring.METHODS["rating"].explanation
+    assert facts["Tie-break rule"] == scoring.TIE_BREAK.description
+    assert facts["Ballots"] == 3
+    assert facts["Measures ranked"] == 4
+    assert facts["Date"] == "2026-11-21"
+
+
+def test_xlsx_method_key_overrides_the_workshops_method():
+    data = exports.ranking_xlsx(workshop(), ranked_frame(), votes_frame(), method_key="borda")
+    method = load_workbook(io.BytesIO(data))["Method"]
+    facts = {r[0]: r[1] for r in rows(method)[1:]}
+    assert facts["Scoring method"] == scoring.METHODS["borda"].label
+    assert rows(load_workbook(io.BytesIO(data))["Ballots (anonymised)"])[0][3] == "Place"
+
+
+def test_xlsx_sheet_names_are_translated_and_valid():
+    data = exports.ranking_xlsx(
+        workshop(), ranked_frame(), votes_frame(), _=lambda s: {"Summary": "Übersicht: alle/Ziele"}.get(s, s)
+    )
+    names = load_workbook(io.BytesIO(data)).sheetnames
+    assert names[0] == "Übersicht alle Ziele"
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)

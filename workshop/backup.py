@@ -1,0 +1,325 @@
+"""Backup and restore of one whole workshop as a JSON document (the storage adapter for backups).
+
+A backup holds everything needed to recompute every ranking: the workshop row, goals, groups,
+measures, devices, ballots, votes and the audit log. It never holds ballot tokens nor their
+hashes: a restored device gets a fresh random hash, so nobody can resume it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .errors import N_, NotFound, ValidationError
+from .model import MeasureStatus, Method, Phase, VotingRules, WorkshopKind
+from .store import SCHEMA_VERSION, Database
+
+FORMAT = "planungswerkstatt-workshop-backup"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str  # str, int, float, bool, timestamp, date, json
+    nullable: bool = False
+
+
+def _cols(spec: str) -> tuple[Col, ...]:
+    """``"id, title:str?, seq:int"`` -> columns; a trailing ``?`` allows NULL, the default kind is str."""
+    out = []
+    for item in spec.split(","):
+        name, _, kind = item.strip().partition(":")
+        nullable = kind.endswith("?")
+        out.append(Col(name, kind.rstrip("?") or "str", nullable))
+    return tuple(out)
+
+
+# The columns of each table in a backup. token_hash of devices is left out on purpose.
+WORKSHOP = _cols(
+    "id, title, date:date?, place, join_code, kind, vision_title, vision_description, phase, "
+    "results_revealed:bool, rules:json, previous_id:str?, created_at:timestamp, phase_ends_at:timestamp?"
+)
+TABLES: dict[str, tuple[Col, ...]] = {
+    "goals": _cols("id, workshop_id, position:int, title, description"),
+    "groups": _cols("id, workshop_id, position:int, name"),
+    "measures": _cols(
+        "id, workshop_id, goal_id, title, description, responsible, target_group, timeframe, cost, group_id:str?, "
+        "author_device_id:str?, status, hidden:bool, merged_into:str?, seq:int, created_at:timestamp"
+    ),
+    "devices": _cols("id, workshop_id, group_id:str?, kiosk:bool, created_at:timestamp"),
+    "ballots": _cols("id, workshop_id, device_id, method, submission_id, submitted_at:timestamp"),
+    "votes": _cols("ballot_id, measure_id, criterion, value:float"),
+    "audit_log": _cols("id:int, workshop_id, logged_at:timestamp, action, subject, value_before, value_after"),
+}
+_EXPORT_SQL = {
+    "goals": "SELECT {cols} FROM goals WHERE workshop_id = ? ORDER BY position, id",
+    "groups": "SELECT {cols} FROM groups WHERE workshop_id = ? ORDER BY position, id",
+    "measures": "SELECT {cols} FROM measures WHERE workshop_id = ? ORDER BY seq, id",
+    "devices": "SELECT {cols} FROM devices WHERE workshop_id = ? ORDER BY created_at, id",
+    "ballots": "SELECT {cols} FROM ballots WHERE workshop_id = ? ORDER BY submitted_at, id",
+    "votes": "SELECT {cols} FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ? "
+    "ORDER BY v.ballot_id, v.measure_id, v.criterion, v.value",
+    "audit_log": "SELECT {cols} FROM audit_log WHERE workshop_id = ? ORDER BY id",
+}
+_ENUMS = {
+    ("workshop", "phase"): Phase,
+    ("workshop", "kind"): WorkshopKind,
+    ("measures", "status"): MeasureStatus,
+    ("ballots", "method"): Method,
+}
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def export_workshop(db: Database, workshop_id: str) -> dict:
+    """One workshop with everything that belongs to it, as a JSON-serialisable dict."""
+    names = ", ".join(c.name for c in WORKSHOP)
+    row = db.fetchone(f"SELECT {names} FROM workshops WHERE id = ?", [workshop_id])
+    if not row:
+        raise NotFound(N_("This workshop does not exist."))
+    workshop = {c.name: _plain(v) for c, v in zip(WORKSHOP, row, strict=True)}
+    workshop["rules"] = json.loads(workshop["rules"])
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": datetime.now().replace(microsecond=0).isoformat(),
+        "workshop": workshop,
+    }
+    for table, cols in TABLES.items():
+        prefix = "v." if table == "votes" else ""
+        sql = _EXPORT_SQL[table].format(cols=", ".join(prefix + c.name for c in cols))
+        data[table] = [
+            {c.name: _plain(v) for c, v in zip(cols, r, strict=True)} for r in db.fetchall(sql, [workshop_id])
+        ]
+    return data
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(data: dict) -> str:
+    """The backup as JSON text (write it as UTF-8): sorted keys, one-space indent, dates as ISO."""
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default)
+
+
+# --- restore ----------------------------------------------------------------------------------
+
+
+class _Damaged(Exception):
+    """Internal: where the file is broken (a path such as ``measures[3].seq``)."""
+
+
+def _decode(value: Any, col: Col, where: str) -> Any:
+    if value is None:
+        if col.nullable:
+            return None
+        raise _Damaged(where)
+    kind = col.kind
+    if kind == "str" and isinstance(value, str):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "json" and isinstance(value, dict):
+        return value
+    if kind in ("timestamp", "date") and isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value) if kind == "timestamp" else date.fromisoformat(value)
+        except ValueError:
+            raise _Damaged(where) from None
+        if kind == "timestamp" and parsed.tzinfo is not None:
+            raise _Damaged(where)
+        return parsed
+    raise _Damaged(where)
+
+
+def _decode_row(row: Any, cols: tuple[Col, ...], where: str) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        raise _Damaged(where)
+    out = {}
+    for col in cols:
+        if col.name not in row:
+            raise _Damaged(f"{where}.{col.name}")
+        out[col.name] = _decode(row[col.name], col, f"{where}.{col.name}")
+    return out
+
+
+def _parse(data: dict | str | bytes) -> dict:
+    if isinstance(data, bytes | bytearray):
+        try:
+            data = bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(N_("This file is not a workshop backup; nothing was restored.")) from None
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise ValidationError(N_("This file is not a workshop backup; nothing was restored.")) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValidationError(N_("This file is not a workshop backup; nothing was restored."))
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ValidationError(
+            N_("This backup has format version {found}; this app reads version {expected}. Nothing was restored."),
+            found=version,
+            expected=FORMAT_VERSION,
+        )
+    return data
+
+
+def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """Types, enums and references inside the file; raises ``_Damaged`` with the first problem."""
+    ws = _decode_row(data.get("workshop"), WORKSHOP, "workshop")
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table, cols in TABLES.items():
+        rows = data.get(table)
+        if not isinstance(rows, list):
+            raise _Damaged(table)
+        tables[table] = [_decode_row(r, cols, f"{table}[{i}]") for i, r in enumerate(rows)]
+    for (table, column), enum in _ENUMS.items():
+        for i, row in enumerate([ws] if table == "workshop" else tables[table]):
+            if row[column] not in {str(e) for e in enum}:
+                raise _Damaged(f"{table}[{i}].{column}" if table != "workshop" else f"workshop.{column}")
+    try:
+        VotingRules.from_dict(ws["rules"]).validated()
+    except Exception:  # any failure here means the rules in the file are unusable
+        raise _Damaged("workshop.rules") from None
+    for table, rows in tables.items():
+        for i, row in enumerate(rows):
+            if "workshop_id" in row and row["workshop_id"] != ws["id"]:
+                raise _Damaged(f"{table}[{i}].workshop_id")
+        if table != "votes":
+            ids = [r["id"] for r in rows]
+            if len(set(ids)) != len(ids):
+                raise _Damaged(f"{table}.id (duplicate)")
+    known = {t: {r["id"] for r in tables[t]} for t in ("goals", "groups", "devices", "ballots")}
+    refs = (
+        ("measures", "goal_id", "goals"),
+        ("measures", "group_id", "groups"),
+        ("devices", "group_id", "groups"),
+        ("ballots", "device_id", "devices"),
+        ("votes", "ballot_id", "ballots"),
+    )
+    for table, column, target in refs:
+        for i, row in enumerate(tables[table]):
+            if row[column] is not None and row[column] not in known[target]:
+                raise _Damaged(f"{table}[{i}].{column}")
+    return ws, tables
+
+
+def _frame(rows: list[dict[str, Any]], cols: tuple[Col, ...]) -> pd.DataFrame:
+    """Rows as a typed frame, so DuckDB bulk-inserts them (row-wise inserts take seconds for votes)."""
+    dtypes = {"str": object, "int": "int64", "float": "float64", "bool": "bool", "timestamp": "datetime64[us]"}
+    return pd.DataFrame({c.name: pd.Series([r[c.name] for r in rows], dtype=dtypes[c.kind]) for c in cols})
+
+
+def _insert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    names = ", ".join(frame.columns)
+    cur.register("restore_rows", frame)
+    try:
+        cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM restore_rows")
+    finally:
+        cur.unregister("restore_rows")
+
+
+def _advance_sequence(cur: duckdb.DuckDBPyConnection, name: str, at_least: int) -> None:
+    """Move a sequence past ``at_least``.
+
+    DuckDB has no ``ALTER SEQUENCE ... RESTART`` and cannot replace a sequence a table default
+    depends on, so the missing values are drawn (in one statement) until it is far enough.
+    """
+    last = cur.execute(
+        "SELECT coalesce(last_value, 0) FROM duckdb_sequences() "
+        "WHERE sequence_name = ? AND database_name = current_database()",
+        [name],
+    ).fetchone()[0]
+    missing = at_least - last
+    if missing > 0:
+        cur.execute(f"SELECT max(nextval('{name}')) FROM range(?)", [missing])
+
+
+def restore(db: Database, data: dict | str | bytes) -> str:
+    """Insert a backup as a new workshop in one transaction; returns its id.
+
+    Refused, with nothing written: a file that is not a backup or is damaged, another format
+    version, or a workshop (id or join code) or records that already exist in the database.
+    """
+    parsed = _parse(data)
+    try:
+        ws, tables = _check(parsed)
+    except _Damaged as exc:
+        raise ValidationError(
+            N_("The backup is damaged or incomplete ({detail}); nothing was restored."), detail=str(exc)
+        ) from None
+
+    def tx(cur: duckdb.DuckDBPyConnection) -> str:
+        if cur.execute("SELECT 1 FROM workshops WHERE id = ?", [ws["id"]]).fetchone():
+            raise ValidationError(
+                N_(
+                    "This workshop already exists in the database; nothing was restored. Delete it first "
+                    "to replace it with the backup."
+                )
+            )
+        if cur.execute("SELECT 1 FROM workshops WHERE join_code = ?", [ws["join_code"]]).fetchone():
+            raise ValidationError(
+                N_("Another workshop in the database has the join code {code}; nothing was restored."),
+                code=ws["join_code"],
+            )
+        for table in ("goals", "groups", "measures", "devices", "ballots"):
+            ids = [r["id"] for r in tables[table]]
+            if ids and cur.execute(f"SELECT count(*) FROM {table} WHERE list_contains(?, id)", [ids]).fetchone()[0]:
+                raise ValidationError(N_("Parts of this backup already exist in the database; nothing was restored."))
+        row = {**ws, "rules": json.dumps(ws["rules"], ensure_ascii=False)}
+        names = [c.name for c in WORKSHOP]
+        cur.execute(
+            f"INSERT INTO workshops ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            [row[n] for n in names],
+        )
+        try:
+            for table, cols in TABLES.items():
+                rows = tables[table]
+                if table == "devices":
+                    # Tokens are not in backups: a fresh random hash that matches no token anyone has.
+                    cols = (*cols, Col("token_hash", "str"))
+                    rows = [{**r, "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest()} for r in rows]
+                if table == "audit_log":
+                    # Entry ids are drawn fresh from seq_audit (the old ones may be taken here), in the old order.
+                    rows = sorted(rows, key=lambda r: r["id"])
+                    fresh = sorted(
+                        i for (i,) in cur.execute("SELECT nextval('seq_audit') FROM range(?)", [len(rows)]).fetchall()
+                    )
+                    rows = [{**r, "id": i} for r, i in zip(rows, fresh, strict=True)]
+                _insert(cur, table, _frame(rows, cols))
+        except duckdb.TransactionException:
+            raise
+        except duckdb.Error as exc:
+            raise ValidationError(
+                N_("The backup is damaged or incomplete ({detail}); nothing was restored."), detail=type(exc).__name__
+            ) from exc
+        # Explicit seq values keep the tie-break; new measures must still come after all of them.
+        _advance_sequence(cur, "seq_measure", cur.execute("SELECT coalesce(max(seq), 0) FROM measures").fetchone()[0])
+        return ws["id"]
+
+    return db.write(tx)

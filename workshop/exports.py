@@ -1,0 +1,241 @@
+"""Downloads for staff: the ranking as CSV and as an Excel workbook (pure functions, bytes out).
+
+Inputs are the frames of ``views.ranking`` and ``views.votes_frame``; headers go through the
+gettext callable ``_`` of the caller's language. Text typed by participants is written as text,
+never as a spreadsheet formula.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import scoring
+from .errors import N_
+from .model import MEASURE_STATUS_LABELS, Criterion, Method, Workshop
+
+Gettext = Callable[[str], str]
+
+
+def identity(text: str) -> str:
+    return text
+
+
+_RANKING_COLUMNS = (
+    ("rank_overall", N_("Rank overall")),
+    ("rank_goal", N_("Rank in goal")),
+    ("goal_title", N_("Goal")),
+    ("title", N_("Title")),
+    ("description", N_("Description")),
+    ("group_name", N_("Working group")),
+    ("score", N_("Score")),
+    ("supporters", N_("Supporters")),
+)
+_VALUE_LABELS = {
+    Method.DOTS: N_("Dots"),
+    Method.APPROVAL: N_("Support"),
+    Method.RATING: N_("Rating"),
+    Method.RANKING: N_("Place"),
+}
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def ranking_table(ranked: pd.DataFrame, _: Gettext = identity, criteria: Sequence[Criterion] = ()) -> pd.DataFrame:
+    """The export columns of a ranking, best first, with translated headers and status labels."""
+    ranked = ranked.sort_values("rank_overall", kind="mergesort").reset_index(drop=True)
+    labels = {c.key: c.label for c in criteria}
+    out: dict[str, object] = {}
+    for column, msgid in _RANKING_COLUMNS:
+        out[_(msgid)] = ranked[column] if column in ranked else ""
+    for column in ranked.columns:
+        if column.startswith("mean_"):
+            key = column.removeprefix("mean_")
+            out[_(N_("Mean {criterion}")).format(criterion=_(labels.get(key, key)))] = ranked[column]
+    status = ranked["status"] if "status" in ranked else pd.Series("", index=ranked.index)
+    out[_(N_("Status"))] = status.map(lambda s: _(MEASURE_STATUS_LABELS.get(s, s)) if s else "")
+    return pd.DataFrame(out, index=ranked.index)
+
+
+def _defuse(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def ranking_csv(
+    ranked: pd.DataFrame, *, sep: str = ",", _: Gettext = identity, criteria: Sequence[Criterion] = ()
+) -> bytes:
+    """The ranking as CSV in UTF-8 with BOM; ``sep=";"`` is the German-Excel variant with decimal commas."""
+    if sep not in (",", ";"):
+        raise ValueError("sep must be ',' or ';'")
+    table = ranking_table(ranked, _, criteria)
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = table[column].map(_defuse)
+    text = table.to_csv(
+        sep=sep, index=False, decimal="," if sep == ";" else ".", float_format="%.2f", lineterminator="\n"
+    )
+    return ("\ufeff" + text).encode("utf-8")
+
+
+def anonymise_votes(votes: pd.DataFrame, rng: random.Random | None = None) -> pd.DataFrame:
+    """Vote rows with each ballot renamed to a random number valid for this export only.
+
+    Only ``ballot, measure_id, criterion, value`` are kept: no ballot id, device id or time, so
+    two exports cannot be joined and no row points back to a device.
+    """
+    source = "ballot_id" if "ballot_id" in votes else "ballot"
+    ballots = list(dict.fromkeys(votes[source]))
+    numbers = list(range(1, len(ballots) + 1))
+    (rng or random.SystemRandom()).shuffle(numbers)
+    mapping = dict(zip(ballots, numbers, strict=True))
+    out = pd.DataFrame(
+        {
+            "ballot": votes[source].map(mapping).astype("int64"),
+            "measure_id": votes["measure_id"],
+            "criterion": votes["criterion"],
+            "value": votes["value"],
+        }
+    )
+    return out.sort_values(["ballot", "measure_id", "criterion"], kind="mergesort").reset_index(drop=True)
+
+
+_INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A valid, unique worksheet name (≤ 31 characters, none of []:*?/\\); records it in ``taken``."""
+    base = " ".join(_INVALID_SHEET_CHARS.sub(" ", ILLEGAL_CHARACTERS_RE.sub("", name)).split())
+    base = base[:31].strip().strip("'") or "Sheet"
+    title, n = base, 2
+    while title.casefold() in taken or title.casefold() == "history":  # "History" is reserved by Excel
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)].rstrip() + suffix
+        n += 1
+    taken.add(title.casefold())
+    return title
+
+
+def _cell_value(value: object) -> object:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _write_table(ws: Worksheet, frame: pd.DataFrame) -> None:
+    """A table with a bold, frozen header row, an autofilter and widths that fit the content."""
+    ws.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        ws.append([_cell_value(v) for v in row])
+    for cells in ws.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # typed text stays text, even when it starts with "="
+            elif isinstance(cell.value, float):
+                cell.number_format = "0.00"
+    _format(ws)
+    if len(frame):
+        ws.auto_filter.ref = ws.dimensions
+
+
+def _shown_length(value: object) -> int:
+    text = f"{value:.2f}" if isinstance(value, float) else str(value)
+    return max(map(len, text.splitlines() or [""]))
+
+
+def _format(ws: Worksheet, max_width: int = 60) -> None:
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for index, column in enumerate(ws.iter_cols(), start=1):
+        longest = max((_shown_length(c.value) for c in column if c.value is not None), default=0)
+        ws.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), max_width)
+        if longest > max_width:
+            for cell in column[1:]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def ranking_xlsx(
+    workshop: Workshop,
+    ranked: pd.DataFrame,
+    votes_anonymised: pd.DataFrame,
+    _: Gettext = identity,
+    *,
+    method_key: str | None = None,
+    rng: random.Random | None = None,
+) -> bytes:
+    """The ranking as an Excel workbook: summary, one sheet per goal, raw ballots, method.
+
+    ``votes_anonymised`` are the vote rows of the ranked method (``views.votes_frame``); their
+    ballot ids are replaced by random per-export numbers here in any case.
+    """
+    method = scoring.METHODS[method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]]
+    criteria = workshop.rules.criteria
+    ranked = ranked.sort_values("rank_overall", kind="mergesort").reset_index(drop=True)
+    table = ranking_table(ranked, _, criteria)
+    taken: set[str] = set()
+    wb = Workbook()
+    summary = wb.active
+    summary.title = sheet_title(_(N_("Summary")), taken)
+    _write_table(summary, table)
+
+    if len(ranked):
+        goals = ranked.assign(_position=ranked.get("goal_position", 0)).groupby("goal_id", sort=False)
+        for _goal_id, part in sorted(goals, key=lambda item: (item[1]["_position"].iloc[0], item[1].index[0])):
+            title = part["goal_title"].iloc[0] if "goal_title" in part else ""
+            position = part["_position"].iloc[0]
+            name = f"{position} {title}" if "goal_position" in ranked else str(title)
+            sheet = wb.create_sheet(sheet_title(name, taken))
+            _write_table(sheet, table.loc[part.sort_values("rank_goal").index])
+
+    anon = anonymise_votes(votes_anonymised, rng)
+    titles = dict(zip(ranked["measure_id"], ranked["title"], strict=True))
+    order = {m: i for i, m in enumerate(ranked["measure_id"])}
+    labels = {c.key: _(c.label) for c in criteria}
+    anon = anon.assign(_order=anon["measure_id"].map(order).fillna(len(order)))
+    anon = anon.sort_values(["ballot", "_order", "criterion"], kind="mergesort")
+    if len(anon) and (anon["value"] % 1 == 0).all():  # dots, places and ratings are whole numbers
+        anon["value"] = anon["value"].astype("int64")
+    raw = pd.DataFrame(
+        {
+            _(N_("Ballot")): anon["ballot"],
+            _(N_("Measure")): anon["measure_id"].map(titles).fillna(""),
+            _(N_("Criterion")): anon["criterion"].map(lambda k: labels.get(k, k)),
+            _(_VALUE_LABELS[method.ballot_method]): anon["value"],
+            _(N_("Measure ID")): anon["measure_id"],
+        }
+    )
+    _write_table(wb.create_sheet(sheet_title(_(N_("Ballots (anonymised)")), taken)), raw)
+
+    about = pd.DataFrame(
+        [
+            (_(N_("Workshop")), workshop.title),
+            (_(N_("Date")), workshop.date.isoformat() if workshop.date else ""),
+            (_(N_("Place")), workshop.place),
+            (_(N_("Scoring method")), _(method.label)),
+            (_(N_("How the score is computed")), _(method.explanation)),
+            (_(N_("Tie-break rule")), _(scoring.TIE_BREAK.description)),
+            (_(N_("Ballots")), int(anon["ballot"].nunique())),
+            (_(N_("Measures ranked")), len(ranked)),
+        ],
+        columns=[_(N_("Item")), _(N_("Value"))],
+    )
+    _write_table(wb.create_sheet(sheet_title(_(N_("Method")), taken)), about)
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
