@@ -5,22 +5,30 @@ import streamlit as st
 from ui import common
 from workshop import i18n
 
-st.set_page_config(page_title="Planungswerkstatt", page_icon="🗳️", layout="centered")
+st.set_page_config(page_title="Planungswerkstatt", page_icon=":material/how_to_vote:", layout="centered")
 common.sync_params()
 _ = common.gettext()
 db = common.get_db()
+common.style()
+if i18n.is_rtl(common.lang()):
+    st.html('<style>.stMain .block-container, section[data-testid="stSidebar"] { direction: rtl; }</style>')
 
 fac = common.facilitator()
-joined = "t" in st.query_params
+participant_link = "t" in st.query_params or "code" in st.query_params
+
+participate = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join")
+if participant_link and fac is None:
+    # A participant sees only the participant screen: no menu, nothing else to find.
+    st.navigation([participate], position="hidden").run()
+    st.stop()
 
 home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
-pages: dict[str, list[st.Page]] = {_("Workshop"): [home]}
+pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate]}
 if fac is not None:
     pages[_("Facilitation")] = [
         st.Page("pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console"),
     ]
-elif not joined:
-    # A participant sees only the participant pages; the login stays reachable from the start page.
+else:
     pages[_("Facilitation")] = [st.Page("pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")]
 
 with st.sidebar:
@@ -36,8 +44,5 @@ with st.sidebar:
     if choice != current:
         common.set_param("lang", choice)
         st.rerun()
-
-if i18n.is_rtl(common.lang()):
-    st.html("<style>.stMain .block-container { direction: rtl; }</style>")
 
 st.navigation(pages).run()

@@ -30,7 +30,9 @@ with st.form("join", border=True):
             common.show_error(exc)
         else:
             common.set_param("code", workshop.join_code)
-            st.success(_("Code accepted."))
+            st.switch_page(
+                "pages/participate.py", query_params={**st.query_params.to_dict(), "code": workshop.join_code}
+            )
 
 if ws.vision_title:
     st.subheader(_("Guiding vision"))

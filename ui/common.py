@@ -139,3 +139,45 @@ def require_facilitator() -> auth.Facilitator:
         st.warning(_("This page is for the facilitation team. Please log in with the passphrase."))
         st.stop()
     return fac
+
+
+# --- shared, short-lived reads (300 devices polling collapse to one query per second) --------
+
+
+@st.cache_data(ttl=1, show_spinner=False)
+def cached_workshop(workshop_id: str) -> Workshop:
+    return services.get_workshop(get_db(), workshop_id)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def cached_goals(workshop_id: str):
+    return services.list_goals(get_db(), workshop_id)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def cached_groups(workshop_id: str):
+    return services.list_groups(get_db(), workshop_id)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def cached_measures(workshop_id: str):
+    return services.list_measures(get_db(), workshop_id)
+
+
+@st.cache_resource(show_spinner=False)
+def _drafts() -> dict:
+    return {}
+
+
+def draft(device_id: str) -> dict:
+    """Half-filled ballots, kept in the server process per device: a reload, a dropped Wi-Fi or a
+    sleeping tablet gets its draft back (a new browser session, the same token)."""
+    store = _drafts()
+    if len(store) > 20_000:  # bounded: a hall has hundreds of devices, not tens of thousands
+        store.clear()
+    return store.setdefault(device_id, {})
+
+
+def style() -> None:
+    """The app's CSS: touch targets of at least 44 px, readable type, literal user text."""
+    st.html(f"<style>{(config.ROOT / 'ui' / 'style.css').read_text()}</style>")

@@ -1,0 +1,462 @@
+"""The participant screen: join, then whatever the current phase asks for (propose, vote, results).
+
+One page that follows the facilitator's phase, so nobody in the hall has to find their way
+through menus. The ballot token lives in the URL (``t``): a reload resumes the same ballot.
+"""
+
+import uuid
+
+import streamlit as st
+
+from ui import common
+from workshop import charts, i18n, participation, services, views
+from workshop.errors import DomainError
+from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase
+
+_ = common.gettext()
+db = common.get_db()
+params = st.query_params
+kiosk = params.get("kiosk") == "1"
+participant = services.resume(db, params.get("t"))
+
+
+def language_picker(key: str) -> None:
+    languages = i18n.available_languages()
+    current = common.lang()
+    choice = st.segmented_control(
+        _("Language"),
+        list(languages),
+        default=current,
+        format_func=languages.get,
+        key=key,
+    )
+    if choice and choice != current:
+        common.set_param("lang", choice)
+        st.rerun()
+
+
+# --- joining ---------------------------------------------------------------------------------
+
+
+def join_screen() -> None:
+    language_picker("lang_join")
+    if params.get("t"):
+        st.info(_("This link is no longer valid. Please join again."))
+    workshop = None
+    if params.get("code"):
+        try:
+            workshop = services.find_by_code(db, params.get("code"))
+        except DomainError as exc:
+            common.show_error(exc)
+    if workshop is None:
+        st.title(_("Take part"))
+        code = st.text_input(_("Workshop code (6 characters, see the projector)"), max_chars=9, key="code_input")
+        if st.button(_("Continue"), type="primary", width="stretch", key="code_submit"):
+            try:
+                workshop = services.find_by_code(db, code)
+            except DomainError as exc:
+                common.show_error(exc)
+            else:
+                common.set_param("code", workshop.join_code)
+                st.rerun()
+        st.stop()
+    common.literal(workshop.title, tag="h1", cls="pw-literal pw-title")
+    st.write(_("Welcome! You take part anonymously: no name and no account needed."))
+    groups = common.cached_groups(workshop.id)
+    group_id = None
+    if groups:
+        group_id = st.radio(
+            _("Your working group"),
+            [g.id for g in groups],
+            index=None,
+            format_func={g.id: common.md_escape(g.name) for g in groups}.get,
+            key="group_choice",
+        )
+    if st.button(_("Start"), type="primary", width="stretch", key="join_start"):
+        if groups and group_id is None:
+            st.error(_("Please choose your working group."))
+            st.stop()
+        try:
+            _participant, token = services.join(db, workshop.join_code, group_id=group_id, kiosk=kiosk)
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            common.set_param("t", token)
+            st.rerun()
+
+
+if participant is None:
+    join_screen()
+    st.stop()
+
+# --- joined: the phase decides what this screen shows ----------------------------------------
+
+ws = common.cached_workshop(participant.workshop_id)
+common.set_param("code", ws.join_code)
+top_l, top_r = st.columns([3, 2], vertical_alignment="center")
+with top_l:
+    common.literal(ws.title, tag="h2", cls="pw-literal pw-title")
+with top_r:
+    languages = i18n.available_languages()
+    chosen = st.selectbox(
+        _("Language"),
+        list(languages),
+        index=list(languages).index(common.lang()),
+        format_func=languages.get,
+        key="lang_top",
+        label_visibility="collapsed",
+    )
+    if chosen != common.lang():
+        common.set_param("lang", chosen)
+        st.rerun()
+
+
+@st.fragment(run_every=4)
+def follow_phase(shown: tuple) -> None:
+    """Poll the (cached) phase; a change reruns the whole screen. Drafts survive in the server."""
+    now = common.cached_workshop(participant.workshop_id)
+    if (now.phase, now.results_revealed, now.rules) != shown:
+        st.rerun(scope="app")
+
+
+follow_phase((ws.phase, ws.results_revealed, ws.rules))
+goals = common.cached_goals(ws.id)
+goal_title = {g.id: g.title for g in goals}
+
+
+# --- collect ---------------------------------------------------------------------------------
+
+
+def measure_fields(prefix: str, goal_ids: list[str], current=None) -> tuple[str, MeasureInput]:
+    goal_id = st.selectbox(
+        _("Goal"),
+        goal_ids,
+        format_func=goal_title.get,
+        key=f"{prefix}_goal",
+        index=goal_ids.index(current.goal_id) if current else 0,
+    )
+    title = st.text_input(
+        _("Title of the measure"),
+        value=current.title if current else "",
+        max_chars=120,
+        key=f"{prefix}_title",
+        placeholder=_("What should be done?"),
+    )
+    description = st.text_area(
+        _("Description"),
+        value=current.description if current else "",
+        max_chars=1000,
+        key=f"{prefix}_desc",
+        placeholder=_("Why, how, for whom?"),
+    )
+    with st.expander(_("More details (optional)")):
+        responsible = st.text_input(
+            _("Responsible"), value=current.responsible if current else "", key=f"{prefix}_resp"
+        )
+        target = st.text_input(_("Target group"), value=current.target_group if current else "", key=f"{prefix}_target")
+        timeframe = st.text_input(_("Timeframe"), value=current.timeframe if current else "", key=f"{prefix}_time")
+        cost = st.text_input(_("Rough cost"), value=current.cost if current else "", key=f"{prefix}_cost")
+    return goal_id, MeasureInput(title, description, responsible, target, timeframe, cost)
+
+
+def collect_screen() -> None:
+    st.subheader(_("Propose a measure"))
+    goal_ids = [g.id for g in goals]
+    with st.form("propose", clear_on_submit=True):
+        goal_id, data = measure_fields("new", goal_ids)
+        sent = st.form_submit_button(_("Submit proposal"), type="primary", width="stretch")
+    if sent:
+        try:
+            measure = services.propose_measure(db, participant, goal_id, data)
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            st.success(_("Thank you! Your proposal was saved."))
+            common.literal(measure.title, tag="p", cls="pw-measure")
+            common.cached_measures.clear()
+
+    own = {m.id: m for m in services.own_measures(db, participant)}
+    group_measures = (
+        services.list_measures(db, ws.id, group_id=participant.group_id) if participant.group_id else list(own.values())
+    )
+    st.subheader(_("Proposals of your working group") if participant.group_id else _("Your proposals"))
+    if not group_measures:
+        st.caption(_("No proposals yet."))
+    for m in group_measures:
+        with st.container(border=True):
+            st.caption(goal_title.get(m.goal_id, ""))
+            common.literal(m.title, tag="p", cls="pw-measure")
+            if m.description:
+                common.literal(m.description, tag="p", cls="pw-muted")
+            if m.id in own:
+                with st.expander(_("Edit or withdraw")):
+                    with st.form(f"edit_{m.id}"):
+                        goal_id, data = measure_fields(f"edit_{m.id}", goal_ids, m)
+                        save = st.form_submit_button(_("Save changes"), width="stretch")
+                    if save:
+                        try:
+                            services.edit_own_measure(db, participant, m.id, goal_id, data)
+                        except DomainError as exc:
+                            common.show_error(exc)
+                        else:
+                            st.rerun()
+                    if st.button(_("Withdraw this proposal"), key=f"withdraw_{m.id}", width="stretch"):
+                        try:
+                            services.withdraw_own_measure(db, participant, m.id)
+                        except DomainError as exc:
+                            common.show_error(exc)
+                        else:
+                            st.rerun()
+
+
+# --- vote ------------------------------------------------------------------------------------
+
+
+def _init(key: str, value) -> None:
+    """Give a widget its starting value once: the draft first, else the submitted ballot."""
+    if key not in st.session_state:
+        saved = common.draft(participant.device_id)
+        st.session_state[key] = saved.get(key, value)
+
+
+def _remember(keys: list[str]) -> None:
+    saved = common.draft(participant.device_id)
+    for key in keys:
+        if key in st.session_state:
+            saved[key] = st.session_state[key]
+
+
+def _clamp_dots(measure_id: str, goal_of: dict, rules) -> None:
+    key = f"dot_{measure_id}"
+    dots = {m: st.session_state.get(f"dot_{m}") or 0 for m in goal_of}
+    wanted = st.session_state.get(key) or 0
+    allowed = participation.dots_allowed(dots, measure_id, wanted, rules, goal_of)
+    if allowed < wanted:
+        st.session_state[key] = allowed
+        st.session_state["vote_notice"] = _("Not enough dots left for that. Take dots away elsewhere first.")
+
+
+def _clamp_approval(measure_id: str, limit: int | None) -> None:
+    if limit is None or not st.session_state.get(f"appr_{measure_id}"):
+        return
+    chosen = [k for k, v in st.session_state.items() if isinstance(k, str) and k.startswith("appr_") and v]
+    if len(chosen) > limit:
+        st.session_state[f"appr_{measure_id}"] = False
+        st.session_state["vote_notice"] = _("You can support at most {max} measures.").format(max=limit)
+
+
+def _measure_header(m) -> None:
+    common.literal(m.title, tag="p", cls="pw-measure")
+    if m.description:
+        common.literal(m.description, tag="p", cls="pw-muted")
+
+
+@st.fragment
+def ballot_screen() -> None:
+    """The ballot, rerun alone on each tap (the rest of the screen stays as it is)."""
+    live = common.cached_workshop(ws.id)
+    rules = live.rules
+    goal_of = services.voting_measures(db, live)
+    measures = {m.id: m for m in common.cached_measures(ws.id) if m.id in goal_of}
+    order = participation.ballot_order(participant.device_id, measures)
+    submitted = services.get_ballot(db, participant, rules.method)
+    keys: list[str] = []
+
+    if notice := st.session_state.pop("vote_notice", None):
+        st.warning(notice)
+
+    if rules.method == Method.DOTS:
+        start = submitted.dots if submitted else {}
+        for m in measures:
+            _init(f"dot_{m}", start.get(m, 0))
+        dots = {m: st.session_state.get(f"dot_{m}") or 0 for m in measures}
+        left = participation.dots_left(dots, rules)
+        st.html(
+            f'<p class="pw-counter{" pw-empty" if left == 0 else ""}" role="status" aria-live="polite">'
+            + _("{left} of {total} dots left").format(left=left, total=rules.dots_per_person)
+            + "</p>"
+        )
+        hint = _("At most {max} dots per measure.").format(max=rules.max_per_measure)
+        if rules.goal_budget is not None:
+            hint += " " + _("At most {max} dots per goal.").format(max=rules.goal_budget)
+        st.caption(hint)
+    elif rules.method == Method.APPROVAL:
+        start = submitted.approved if submitted else frozenset()
+        for m in measures:
+            _init(f"appr_{m}", m in start)
+        chosen = sum(bool(st.session_state.get(f"appr_{m}")) for m in measures)
+        limit = rules.approval_limit
+        text = (
+            _("{n} of at most {max} measures supported").format(n=chosen, max=limit)
+            if limit
+            else _("{n} measures supported").format(n=chosen)
+        )
+        st.html(f'<p class="pw-counter" role="status" aria-live="polite">{text}</p>')
+    elif rules.method == Method.RATING:
+        start = submitted.ratings if submitted else {}
+        for m in measures:
+            for c in rules.criteria:
+                _init(f"rate_{m}_{c.key}", start.get(m, {}).get(c.key))
+        st.caption(
+            _("Rate each measure from {min} (low) to {max} (high). Leave a row empty if you have no opinion.").format(
+                min=RATING_MIN, max=RATING_MAX
+            )
+        )
+    else:
+        start_order = list(submitted.order) if submitted else []
+        rest = [m for m in order if m not in start_order]
+        _init("rank_order", start_order + rest)
+        st.session_state["rank_order"] = [m for m in st.session_state["rank_order"] if m in measures] + [
+            m for m in order if m not in st.session_state["rank_order"]
+        ]
+        st.caption(_("Put the measures in order: the most important at the top. Use the arrows to move them."))
+
+    if rules.method == Method.RANKING:
+        ranked = st.session_state["rank_order"]
+        for place, mid in enumerate(ranked, start=1):
+            m = measures[mid]
+            with st.container(border=True):
+                c_text, c_up, c_down = st.columns([6, 1, 1], vertical_alignment="center")
+                with c_text:
+                    st.caption(_("Place {n}").format(n=place))
+                    _measure_header(m)
+                if c_up.button("↑", key=f"up_{mid}", disabled=place == 1, help=_("Move up")):
+                    st.session_state["rank_order"] = participation.move(ranked, mid, -1)
+                    _remember(["rank_order"])
+                    st.rerun(scope="fragment")
+                if c_down.button("↓", key=f"down_{mid}", disabled=place == len(ranked), help=_("Move down")):
+                    st.session_state["rank_order"] = participation.move(ranked, mid, +1)
+                    _remember(["rank_order"])
+                    st.rerun(scope="fragment")
+        keys.append("rank_order")
+    else:
+        for goal in goals:
+            in_goal = [m for m in order if goal_of[m] == goal.id]
+            if not in_goal:
+                continue
+            common.literal(goal.title, tag="h3")
+            if rules.method == Method.DOTS and rules.goal_budget is not None:
+                dots = {m: st.session_state.get(f"dot_{m}") or 0 for m in measures}
+                st.caption(
+                    _("{left} dots left for this goal").format(
+                        left=participation.goal_dots_left(dots, rules, goal_of, goal.id)
+                    )
+                )
+            for mid in in_goal:
+                m = measures[mid]
+                with st.container(border=True):
+                    _measure_header(m)
+                    if rules.method == Method.DOTS:
+                        key = f"dot_{mid}"
+                        st.segmented_control(
+                            common.md_escape(m.title),
+                            list(range(rules.max_per_measure + 1)),
+                            key=key,
+                            format_func=lambda n: f"{n} ●" if n else "0",
+                            label_visibility="collapsed",
+                            on_change=_clamp_dots,
+                            args=(mid, goal_of, rules),
+                        )
+                        keys.append(key)
+                    elif rules.method == Method.APPROVAL:
+                        key = f"appr_{mid}"
+                        st.checkbox(
+                            _("I support this"), key=key, on_change=_clamp_approval, args=(mid, rules.approval_limit)
+                        )
+                        keys.append(key)
+                    else:
+                        for c in rules.criteria:
+                            key = f"rate_{mid}_{c.key}"
+                            st.segmented_control(
+                                _(c.label),
+                                list(range(RATING_MIN, RATING_MAX + 1)),
+                                key=key,
+                            )
+                            keys.append(key)
+    _remember(keys)
+
+    if rules.method == Method.DOTS:
+        ballot = participation.dot_ballot({m: st.session_state.get(f"dot_{m}") or 0 for m in measures})
+    elif rules.method == Method.APPROVAL:
+        ballot = participation.approval_ballot({m: st.session_state.get(f"appr_{m}") for m in measures})
+    elif rules.method == Method.RATING:
+        ballot = participation.rating_ballot(
+            {(m, c.key): st.session_state.get(f"rate_{m}_{c.key}") for m in measures for c in rules.criteria}
+        )
+    else:
+        ballot = participation.ranking_ballot(st.session_state["rank_order"])
+
+    # One submission id per ballot content: a double tap or a resend stores one ballot.
+    if st.session_state.get("submission_for") != ballot:
+        st.session_state["submission_for"] = ballot
+        st.session_state["submission_id"] = uuid.uuid4().hex
+    unchanged = submitted is not None and submitted == ballot
+    label = _("Change my vote") if submitted and not unchanged else _("Submit my vote")
+    if st.button(label, type="primary", width="stretch", key="submit_ballot", disabled=unchanged):
+        try:
+            receipt = services.submit_ballot(db, participant, ballot, st.session_state["submission_id"])
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            st.session_state["receipt"] = receipt.submitted_at.strftime("%H:%M")
+            st.rerun(scope="fragment")
+    if unchanged:
+        st.success(
+            _("Your vote is saved ({time}). You can change it until voting closes.").format(
+                time=st.session_state.get("receipt") or _("earlier")
+            )
+        )
+        if participant.kiosk:
+            if st.button(_("Next person"), key="kiosk_next", width="stretch"):
+                next_person()
+
+
+def next_person() -> None:
+    """Kiosk: a fresh anonymous ballot on the same tablet; the previous one disappears."""
+    _p, token = services.join(db, ws.join_code, group_id=participant.group_id, kiosk=True)
+    for key in list(st.session_state.keys()):
+        if key != "_sticky" and not str(key).startswith("lang"):
+            del st.session_state[key]
+    common.set_param("t", token)
+    st.rerun(scope="app")
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def public_ranking(workshop_id: str):
+    return views.ranking(db, services.get_workshop(db, workshop_id))
+
+
+def results_screen() -> None:
+    if not ws.results_revealed:
+        st.info(_("Voting is closed. The results will appear here as soon as the facilitation team shows them."))
+        return
+    ranked = public_ranking(ws.id)
+    st.plotly_chart(
+        charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10),
+        width="stretch",
+        config={"displayModeBar": False, "staticPlot": True},
+    )
+    for goal in goals:
+        part = ranked[ranked["goal_id"] == goal.id].sort_values("rank_goal")
+        common.literal(goal.title, tag="h3")
+        for _i, row in part.iterrows():
+            common.literal(f"{row['rank_goal']}. {row['title']} ({row['score']:g})", tag="p")
+
+
+if ws.phase == Phase.COLLECT:
+    collect_screen()
+elif ws.phase == Phase.VOTE:
+    st.subheader(_("Vote"))
+    ballot_screen()
+elif ws.phase == Phase.RESULTS:
+    st.subheader(_("Results"))
+    results_screen()
+else:
+    st.info(
+        _("Please wait: the facilitation team will open the next step soon. This screen updates by itself.")
+        if ws.phase == Phase.SETUP
+        else _("The proposals are being reviewed. Voting starts soon; this screen updates by itself.")
+    )

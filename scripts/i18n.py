@@ -1,0 +1,69 @@
+"""Catalog upkeep: ``fill-en`` copies msgids into the English catalog; ``check`` lists problems.
+
+``check`` reports, per shipped catalog: untranslated or fuzzy entries and placeholders ({name})
+that differ between msgid and translation. The tests run the same check.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+LOCALE = Path(__file__).resolve().parent.parent / "workshop" / "locale"
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+
+
+def catalogs():
+    for po in sorted(LOCALE.glob("*/LC_MESSAGES/messages.po")):
+        with po.open("rb") as fh:
+            yield po, read_po(fh, locale=po.parent.parent.name)
+
+
+def problems(catalog) -> list[str]:
+    out = []
+    for msg in catalog:
+        if not msg.id:
+            continue
+        ids = msg.id if isinstance(msg.id, tuple) else (msg.id,)
+        strs = msg.string if isinstance(msg.string, tuple) else (msg.string,)
+        if msg.fuzzy:
+            out.append(f"fuzzy: {ids[0]!r}")
+        if not all(strs):
+            out.append(f"missing: {ids[0]!r}")
+            continue
+        want = sorted(PLACEHOLDER.findall(ids[0]))
+        for s in strs:
+            if sorted(PLACEHOLDER.findall(s)) != want:
+                out.append(f"placeholders differ: {ids[0]!r} -> {s!r}")
+    return out
+
+
+def fill_en() -> None:
+    po = LOCALE / "en" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale="en")
+    for msg in catalog:
+        if msg.id and not msg.string:
+            msg.string = msg.id
+        msg.flags.discard("fuzzy")
+    with po.open("wb") as fh:
+        write_po(fh, catalog, width=100, omit_header=False)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["fill-en"]:
+        fill_en()
+        return 0
+    bad = 0
+    for po, catalog in catalogs():
+        for line in problems(catalog):
+            print(f"{po.parent.parent.name}: {line}")
+            bad += 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,71 @@
+"""Pure helpers for the participant screens: stable random order, dot budgets, ballot building."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from .model import ApprovalBallot, DotBallot, RankingBallot, RatingBallot, VotingRules
+
+
+def ballot_order(device_id: str, measure_ids: Iterable[str]) -> list[str]:
+    """A random order per device that stays the same for that device (reloads, reruns)."""
+    return sorted(measure_ids, key=lambda m: hashlib.sha256(f"{device_id}:{m}".encode()).hexdigest())
+
+
+def dots_allowed(
+    dots: Mapping[str, int], measure_id: str, wanted: int, rules: VotingRules, goal_of: Mapping[str, str]
+) -> int:
+    """The most dots ``measure_id`` can have, up to ``wanted``, without breaking any rule.
+
+    Used by the page to make overspending impossible: the server refuses it as well.
+    """
+    wanted = max(0, min(int(wanted), rules.max_per_measure))
+    others = sum(n for m, n in dots.items() if m != measure_id)
+    wanted = min(wanted, rules.dots_per_person - others)
+    if rules.goal_budget is not None:
+        goal = goal_of[measure_id]
+        in_goal = sum(n for m, n in dots.items() if m != measure_id and goal_of.get(m) == goal)
+        wanted = min(wanted, rules.goal_budget - in_goal)
+    return max(0, wanted)
+
+
+def dots_left(dots: Mapping[str, int], rules: VotingRules) -> int:
+    return rules.dots_per_person - sum(dots.values())
+
+
+def goal_dots_left(dots: Mapping[str, int], rules: VotingRules, goal_of: Mapping[str, str], goal_id: str) -> int | None:
+    if rules.goal_budget is None:
+        return None
+    return rules.goal_budget - sum(n for m, n in dots.items() if goal_of.get(m) == goal_id)
+
+
+def move(order: list[str], measure_id: str, step: int) -> list[str]:
+    """Move one measure up (step -1) or down (+1) in a ranking; at the ends nothing changes."""
+    order = list(order)
+    i = order.index(measure_id)
+    j = i + step
+    if 0 <= j < len(order):
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def dot_ballot(values: Mapping[str, int]) -> DotBallot:
+    return DotBallot({m: int(n) for m, n in values.items() if n})
+
+
+def approval_ballot(values: Mapping[str, bool]) -> ApprovalBallot:
+    return ApprovalBallot(frozenset(m for m, on in values.items() if on))
+
+
+def rating_ballot(values: Mapping[tuple[str, str], int | None]) -> RatingBallot:
+    """``values[(measure, criterion)]``: 1–5, or 0/None for "no opinion"."""
+    out: dict[str, dict[str, int | None]] = {}
+    for (m, c), v in values.items():
+        if v:
+            out.setdefault(m, {})[c] = int(v)
+    return RatingBallot(out)
+
+
+def ranking_ballot(order: Iterable[str]) -> RankingBallot:
+    return RankingBallot(tuple(order))
