@@ -13,20 +13,33 @@ common.style()
 if i18n.is_rtl(common.lang()):
     st.html('<style>.stMain .block-container, section[data-testid="stSidebar"] { direction: rtl; }</style>')
 
+
+def run(pages, **kwargs) -> None:
+    """Run the chosen page, then stop: nothing below may render for a participant."""
+    st.navigation(pages, **kwargs).run()
+    st.stop()
+
+
 fac = common.facilitator()
 participant_link = "t" in st.query_params or "code" in st.query_params
+projector = st.Page("pages/projector.py", title=_("Projector"), icon=":material/tv:", url_path="projector")
+if "view" in st.query_params and fac is None:
+    # The read-only projector link: only the projector, no menu.
+    run([projector], position="hidden")
 
 participate = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join")
 if participant_link and fac is None:
     # A participant sees only the participant screen: no menu, nothing else to find.
-    st.navigation([participate], position="hidden").run()
-    st.stop()
+    run([participate], position="hidden")
 
 home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
 pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate]}
 if fac is not None:
     pages[_("Facilitation")] = [
         st.Page("pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console"),
+        st.Page("pages/setup.py", title=_("Set up"), icon=":material/edit_note:", url_path="setup"),
+        st.Page("pages/moderation.py", title=_("Moderation"), icon=":material/fact_check:", url_path="moderation"),
+        projector,
     ]
 else:
     pages[_("Facilitation")] = [st.Page("pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")]
@@ -45,4 +58,4 @@ with st.sidebar:
         common.set_param("lang", choice)
         st.rerun()
 
-st.navigation(pages).run()
+run(pages)

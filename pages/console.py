@@ -1,49 +1,114 @@
-"""Facilitator console: the phase of the current workshop, live counters, the audit log."""
+"""Facilitator console: run the workshop (phase, timer, reveal), live counters, hall links, log."""
 
 import streamlit as st
 
 from ui import common
-from workshop import services, views
+from workshop import hall, services, views
 from workshop.errors import DomainError
-from workshop.model import PHASE_ORDER
+from workshop.model import PHASE_ORDER, Phase
 
 _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()
-ws = common.current_workshop()
-if ws is None:
-    st.info(_("There is no workshop yet."))
-    st.stop()
+ws = common.workshop_picker(fac)
 
-common.literal(ws.title, tag="h1")
-st.caption(_("Join code: {code}").format(code=ws.join_code))
 
-counts = views.counts(db, ws)
-c1, c2, c3 = st.columns(3)
-c1.metric(_("Devices joined"), counts["devices"])
-c2.metric(_("Proposals"), counts["measures"])
-c3.metric(_("Ballots"), counts["ballots"])
+def act(fn, *args, **kwargs):
+    """Run one service call; show its refusal, or rerun on success."""
+    try:
+        fn(db, fac, *args, **kwargs)
+    except DomainError as exc:
+        common.show_error(exc)
+    else:
+        common.cached_workshop.clear()
+        st.rerun()
+
 
 st.subheader(_("Phase"))
 labels = {p: _(services.phase_label(p)) for p in PHASE_ORDER}
-target = st.radio(
+target = st.segmented_control(
     _("Phase"),
     PHASE_ORDER,
-    index=PHASE_ORDER.index(ws.phase),
+    default=ws.phase,
     format_func=labels.get,
-    horizontal=True,
+    key=f"phase_choice_{ws.phase}",
     label_visibility="collapsed",
-    key="phase_choice",
 )
-if target != ws.phase:
+if target is not None and target != ws.phase:
     st.warning(_("Change the phase from “{old}” to “{new}”?").format(old=labels[ws.phase], new=labels[target]))
-    if st.button(_("Yes, change the phase"), type="primary", key="confirm_phase"):
-        try:
-            services.set_phase(db, fac, ws.id, target)
-        except DomainError as exc:
-            common.show_error(exc)
-        else:
-            st.rerun()
+    c1, c2 = st.columns(2)
+    if c1.button(_("Yes, change the phase"), type="primary", key="confirm_phase", width="stretch"):
+        act(services.set_phase, ws.id, target)
+    if c2.button(_("Cancel"), key="cancel_phase", width="stretch"):
+        st.rerun()
+
+if ws.phase == Phase.RESULTS:
+    shown = st.toggle(
+        _("Show the results to everyone (projector and participants)"), value=ws.results_revealed, key="reveal"
+    )
+    if shown != ws.results_revealed:
+        act(services.reveal_results, ws.id, shown)
+
+with st.container(border=True):
+    t1, t2, t3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    minutes = t1.number_input(_("Timer for this phase (minutes)"), 1, 600, 15, key="timer_minutes")
+    if t2.button(_("Start timer"), key="timer_start", width="stretch"):
+        act(services.set_timer, ws.id, int(minutes))
+    if t3.button(_("Stop timer"), key="timer_stop", width="stretch", disabled=ws.phase_ends_at is None):
+        act(services.set_timer, ws.id, None)
+
+
+@st.fragment(run_every=3)
+def live_counters() -> None:
+    live = services.get_workshop(db, ws.id)
+    counts = views.counts(db, live)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(_("Devices joined"), counts["devices"])
+    c2.metric(_("Proposals"), counts["measures"])
+    c3.metric(_("Ballots"), counts["ballots"])
+    g1, g2 = st.columns(2)
+    per_goal = views.proposals_per_goal(db, ws.id).rename(columns={"goal": _("Goal"), "proposals": _("Proposals")})
+    g1.dataframe(per_goal[[_("Goal"), _("Proposals")]], hide_index=True, width="stretch")
+    turnout = views.turnout_per_group(db, live).rename(
+        columns={"group_name": _("Working group"), "devices": _("Devices"), "ballots": _("Ballots")}
+    )
+    g2.dataframe(turnout[[_("Working group"), _("Devices"), _("Ballots")]], hide_index=True, width="stretch")
+
+
+st.subheader(_("Live"))
+live_counters()
+
+st.subheader(_("In the hall"))
+host = st.context.headers.get("Host")
+base = hall.base_url(services.public_url(db) or common.get_settings().public_url, host)
+link = hall.join_url(base, ws.join_code)
+st.write(_("Join link for the QR code:"))
+st.code(link, language=None)
+if hall.is_local(link):
+    st.error(
+        _(
+            "This link points at this computer only; tablets and phones cannot open it. Start the app on the "
+            "network address (see README) or set the public address below."
+        )
+    )
+with st.form("public_url"):
+    new_url = st.text_input(
+        _("Public address (optional, e.g. behind a reverse proxy)"),
+        value=services.public_url(db) or "",
+        placeholder=f"http://{(hall.lan_addresses() or ['192.168.0.10'])[0]}:8501",
+    )
+    if st.form_submit_button(_("Save address")):
+        act(services.set_public_url, new_url)
+st.write(_("Kiosk link for a shared group tablet:"))
+st.code(hall.join_url(base, ws.join_code, kiosk=True), language=None)
+if "projector_key" not in st.session_state or st.session_state.get("projector_for") != ws.id:
+    st.session_state["projector_key"] = services.projector_key(db, fac, ws.id)
+    st.session_state["projector_for"] = ws.id
+st.link_button(
+    _("Open the projector view"),
+    f"/?view={st.session_state['projector_key']}",
+    icon=":material/tv:",
+)
 
 with st.expander(_("Audit log")):
     st.dataframe(services.audit_log(db, fac, ws.id), hide_index=True, width="stretch")

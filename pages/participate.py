@@ -245,6 +245,21 @@ def _clamp_approval(measure_id: str, limit: int | None) -> None:
         st.session_state["vote_notice"] = _("You can support at most {max} measures.").format(max=limit)
 
 
+def _move(measure_id: str, step: int) -> None:
+    st.session_state["rank_order"] = participation.move(st.session_state["rank_order"], measure_id, step)
+    _remember(["rank_order"])
+
+
+def _submit(ballot) -> None:
+    """Button callback: runs before the rerun, so the screen then shows the stored ballot."""
+    try:
+        receipt = services.submit_ballot(db, participant, ballot, st.session_state["submission_id"])
+    except DomainError as exc:
+        st.session_state["vote_error"] = exc
+    else:
+        st.session_state["receipt"] = receipt.submitted_at.strftime("%H:%M")
+
+
 def _measure_header(m) -> None:
     common.literal(m.title, tag="p", cls="pw-measure")
     if m.description:
@@ -320,14 +335,17 @@ def ballot_screen() -> None:
                 with c_text:
                     st.caption(_("Place {n}").format(n=place))
                     _measure_header(m)
-                if c_up.button("↑", key=f"up_{mid}", disabled=place == 1, help=_("Move up")):
-                    st.session_state["rank_order"] = participation.move(ranked, mid, -1)
-                    _remember(["rank_order"])
-                    st.rerun(scope="fragment")
-                if c_down.button("↓", key=f"down_{mid}", disabled=place == len(ranked), help=_("Move down")):
-                    st.session_state["rank_order"] = participation.move(ranked, mid, +1)
-                    _remember(["rank_order"])
-                    st.rerun(scope="fragment")
+                c_up.button(
+                    "↑", key=f"up_{mid}", disabled=place == 1, help=_("Move up"), on_click=_move, args=(mid, -1)
+                )
+                c_down.button(
+                    "↓",
+                    key=f"down_{mid}",
+                    disabled=place == len(ranked),
+                    help=_("Move down"),
+                    on_click=_move,
+                    args=(mid, +1),
+                )
         keys.append("rank_order")
     else:
         for goal in goals:
@@ -392,14 +410,17 @@ def ballot_screen() -> None:
         st.session_state["submission_id"] = uuid.uuid4().hex
     unchanged = submitted is not None and submitted == ballot
     label = _("Change my vote") if submitted and not unchanged else _("Submit my vote")
-    if st.button(label, type="primary", width="stretch", key="submit_ballot", disabled=unchanged):
-        try:
-            receipt = services.submit_ballot(db, participant, ballot, st.session_state["submission_id"])
-        except DomainError as exc:
-            common.show_error(exc)
-        else:
-            st.session_state["receipt"] = receipt.submitted_at.strftime("%H:%M")
-            st.rerun(scope="fragment")
+    st.button(
+        label,
+        type="primary",
+        width="stretch",
+        key="submit_ballot",
+        disabled=unchanged,
+        on_click=_submit,
+        args=(ballot,),
+    )
+    if error := st.session_state.pop("vote_error", None):
+        common.show_error(error)
     if unchanged:
         st.success(
             _("Your vote is saved ({time}). You can change it until voting closes.").format(

@@ -6,6 +6,7 @@ import html
 import logging
 import re
 import sys
+import threading
 from collections.abc import Callable
 
 import streamlit as st
@@ -181,3 +182,23 @@ def draft(device_id: str) -> dict:
 def style() -> None:
     """The app's CSS: touch targets of at least 44 px, readable type, literal user text."""
     st.html(f"<style>{(config.ROOT / 'ui' / 'style.css').read_text()}</style>")
+
+
+def workshop_picker(fac: auth.Facilitator) -> Workshop:
+    """The facilitator's choice of the current workshop (the one participants and projector see)."""
+    _ = gettext()
+    db = get_db()
+    workshops = services.list_workshops(db)
+    if not workshops:
+        st.info(_("There is no workshop yet. Create one under “Set up”."))
+        st.stop()
+    current = services.current_workshop(db)
+    ids = [w.id for w in workshops]
+    names = {w.id: f"{w.title} · {w.date.strftime('%d.%m.%Y') if w.date else ''} · {w.join_code}" for w in workshops}
+    chosen = st.selectbox(_("Workshop"), ids, index=ids.index(current.id), format_func=names.get, key="ws_pick")
+    if chosen != current.id:
+        services.set_current_workshop(db, fac, chosen)
+        cached_workshop.clear()
+        st.rerun()
+    return current
+

@@ -104,6 +104,8 @@ def _has_control(text: str, allow_newlines: bool) -> bool:
         cat = unicodedata.category(ch)
         if cat == "Cc" and not (allow_newlines and ch in _ALLOWED_CONTROL):
             return True
+        if cat in ("Zl", "Zp") and not allow_newlines:  # line/paragraph separators break a one-line field
+            return True
     return False
 
 
@@ -124,7 +126,10 @@ def clean_text(
         value = ""
     if not isinstance(value, str):
         raise ValidationError(N_("“{field}” must be text."), field=field_label)
-    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    text = text.strip()
     if _has_control(text, allow_newlines=multiline):
         raise ValidationError(N_("“{field}” contains control characters."), field=field_label)
     if len(text) < min_len:
@@ -270,7 +275,10 @@ class VotingRules:
     shortlist: tuple[str, ...] = ()
 
     def validated(self) -> VotingRules:
-        method = Method(self.method)
+        try:
+            method = Method(self.method)
+        except ValueError:
+            raise ValidationError(N_("Unknown voting method.")) from None
         _int_in(self.dots_per_person, 1, 100, N_("Dots per person"))
         _int_in(self.max_per_measure, 1, 100, N_("Maximum dots per measure"))
         if self.max_per_measure > self.dots_per_person:

@@ -141,7 +141,8 @@ def rank(
     base = base.rename(columns={"id": "measure_id"})
     scored = scoring.score(votes[votes["measure_id"].isin(base["measure_id"])], measures, criteria)
     out = base.merge(scored, left_on="measure_id", right_index=True, how="left")
-    out["score"] = out["score"].astype(float).fillna(0.0)
+    # Rounded so that equal means reached by different arithmetic tie exactly (then the tie-break decides).
+    out["score"] = out["score"].astype(float).fillna(0.0).round(9)
     out["supporters"] = out["supporters"].fillna(0).astype(int)
     out = tie_break.order(out).reset_index(drop=True)
     out["rank_overall"] = np.arange(1, len(out) + 1)

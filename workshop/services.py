@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -221,21 +221,23 @@ def _carry_over(cur, old_id: str, new_id_: str) -> None:
     ).fetchall():
         goal_map[gid] = new_id()
         cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [goal_map[gid], new_id_, pos, title, desc])
-    for _gid, pos, name in cur.execute(
+    group_map: dict[str, str] = {}
+    for gid, pos, name in cur.execute(
         "SELECT id, position, name FROM groups WHERE workshop_id = ? ORDER BY position", [old_id]
     ).fetchall():
-        cur.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", [new_id(), new_id_, pos, name])
+        group_map[gid] = new_id()
+        cur.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", [group_map[gid], new_id_, pos, name])
     rows = cur.execute(
-        "SELECT goal_id, title, description, responsible, target_group, timeframe, cost, status FROM measures "
+        "SELECT goal_id, group_id, title, description, responsible, target_group, timeframe, cost, status FROM measures "
         "WHERE workshop_id = ? AND NOT hidden AND merged_into IS NULL ORDER BY seq",
         [old_id],
     ).fetchall()
-    for goal_id, *fields, status in rows:
+    for goal_id, group_id, *fields, status in rows:
         carried = MeasureStatus.OPEN if status == MeasureStatus.NEW else status
         cur.execute(
-            "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
-            "timeframe, cost, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [new_id(), new_id_, goal_map[goal_id], *fields, str(carried)],
+            "INSERT INTO measures (id, workshop_id, goal_id, group_id, title, description, responsible, "
+            "target_group, timeframe, cost, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [new_id(), new_id_, goal_map[goal_id], group_map.get(group_id), *fields, str(carried)],
         )
 
 
@@ -676,7 +678,9 @@ class Receipt:
     ballot_id: str
     submission_id: str
     submitted_at: datetime
-    replaced: bool
+    # Whether this submission replaced an earlier ballot: informative only, not part of identity
+    # (a resend of the same submission returns an equal receipt).
+    replaced: bool = field(default=False, compare=False)
 
 
 def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submission_id: str) -> Receipt:
@@ -771,3 +775,202 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
 
     db.write(tx)
     db.checkpoint()
+
+
+# --- moderation (facilitator, collect and review) ---------------------------------------------
+
+
+def _measure_workshop(cur, measure_id: object) -> tuple[str, str]:
+    row = cur.execute(
+        "SELECT workshop_id, title FROM measures WHERE id = ? AND merged_into IS NULL", [measure_id]
+    ).fetchone()
+    if not row:
+        raise NotFound(N_("This measure does not exist."))
+    return row[0], row[1]
+
+
+def moderate_edit(db: Database, fac: auth.Facilitator, measure_id: str, data: MeasureInput) -> Measure:
+    """Edit a measure's texts (the facilitator's correction of a proposal)."""
+    auth.check(db, fac)
+    clean = data.validated()
+
+    def tx(cur):
+        wid, before = _measure_workshop(cur, measure_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        cur.execute(
+            "UPDATE measures SET title = ?, description = ?, responsible = ?, target_group = ?, timeframe = ?, "
+            "cost = ? WHERE id = ?",
+            [
+                clean.title,
+                clean.description,
+                clean.responsible,
+                clean.target_group,
+                clean.timeframe,
+                clean.cost,
+                measure_id,
+            ],
+        )
+        _audit(cur, wid, "edit_measure", measure_id, before, clean.title)
+
+    db.write(tx)
+    return get_measure(db, measure_id)
+
+
+def set_hidden(db: Database, fac: auth.Facilitator, measure_id: str, hidden: bool) -> Measure:
+    auth.check(db, fac)
+
+    def tx(cur):
+        wid, _title = _measure_workshop(cur, measure_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        cur.execute("UPDATE measures SET hidden = ? WHERE id = ?", [bool(hidden), measure_id])
+        _audit(cur, wid, "hide" if hidden else "unhide", measure_id, not hidden, bool(hidden))
+
+    db.write(tx)
+    return get_measure(db, measure_id)
+
+
+def move_measure(db: Database, fac: auth.Facilitator, measure_id: str, goal_id: str) -> Measure:
+    auth.check(db, fac)
+
+    def tx(cur):
+        wid, _title = _measure_workshop(cur, measure_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [goal_id, wid]).fetchone():
+            raise ValidationError(N_("Please choose a goal of this workshop."))
+        before = cur.execute("SELECT goal_id FROM measures WHERE id = ?", [measure_id]).fetchone()[0]
+        cur.execute("UPDATE measures SET goal_id = ? WHERE id = ?", [goal_id, measure_id])
+        _audit(cur, wid, "move", measure_id, before, goal_id)
+
+    db.write(tx)
+    return get_measure(db, measure_id)
+
+
+def set_status(db: Database, fac: auth.Facilitator, measure_id: str, status: MeasureStatus | str) -> Measure:
+    """The state of a carried-over measure: open, in progress, implemented, rejected."""
+    auth.check(db, fac)
+    try:
+        status = MeasureStatus(status)
+    except ValueError:
+        raise ValidationError(N_("Unknown status.")) from None
+
+    def tx(cur):
+        wid, _title = _measure_workshop(cur, measure_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        before = cur.execute("SELECT status FROM measures WHERE id = ?", [measure_id]).fetchone()[0]
+        cur.execute("UPDATE measures SET status = ? WHERE id = ?", [str(status), measure_id])
+        _audit(cur, wid, "status", measure_id, before, str(status))
+
+    db.write(tx)
+    return get_measure(db, measure_id)
+
+
+# How one ballot's votes on several merged measures become one vote on the merged measure:
+# dots add up (dots are conserved), support counts once, ratings are averaged, the best place
+# of a ranking is kept. Either way a ballot counts once per measure.
+_MERGE_VOTES = {"dots": "sum(value)", "approval": "max(value)", "rating": "avg(value)", "ranking": "min(value)"}
+
+
+def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_ids: list[str]) -> Measure:
+    """Merge duplicates into ``target_id``. The sources keep their texts (marked merged); votes
+    already cast on them move to the target without counting one ballot twice."""
+    auth.check(db, fac)
+    sources = [s for s in dict.fromkeys(source_ids) if s != target_id]
+    if not sources:
+        raise ValidationError(N_("Choose at least one other measure to merge."))
+
+    def tx(cur):
+        wid, title = _measure_workshop(cur, target_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        for sid in sources:
+            if _measure_workshop(cur, sid)[0] != wid:
+                raise ValidationError(N_("Only measures of the same workshop can be merged."))
+        ids = [target_id, *sources]
+        marks = ", ".join("?" for _ in ids)
+        for method, agg in _MERGE_VOTES.items():
+            cur.execute(
+                "CREATE OR REPLACE TEMP TABLE merged_votes AS "
+                f"SELECT v.ballot_id, v.criterion, {agg} AS value FROM votes v JOIN ballots b ON b.id = v.ballot_id "
+                f"WHERE b.method = ? AND v.measure_id IN ({marks}) GROUP BY v.ballot_id, v.criterion",
+                [method, *ids],
+            )
+            cur.execute(
+                f"DELETE FROM votes WHERE measure_id IN ({marks}) AND ballot_id IN "
+                "(SELECT id FROM ballots WHERE method = ?)",
+                [*ids, method],
+            )
+            cur.execute(
+                "INSERT INTO votes (ballot_id, measure_id, criterion, value) "
+                "SELECT ballot_id, ?, criterion, value FROM merged_votes",
+                [target_id],
+            )
+        cur.execute("DROP TABLE IF EXISTS merged_votes")
+        cur.execute(
+            f"UPDATE measures SET merged_into = ? WHERE id IN ({', '.join('?' for _ in sources)})",
+            [target_id, *sources],
+        )
+        _audit(cur, wid, "merge", target_id, sources, title)
+
+    db.write(tx)
+    return get_measure(db, target_id)
+
+
+def merged_sources(db: Database, measure_id: str) -> list[Measure]:
+    """The measures merged into this one, with their original texts."""
+    rows = db.fetchall(f"SELECT {_MEASURE_COLS} FROM measures WHERE merged_into = ? ORDER BY seq", [measure_id])
+    return [_measure(r) for r in rows]
+
+
+# --- the hall: public address and projector links ---------------------------------------------
+
+
+def public_url(db: Database) -> str | None:
+    return db.get_meta("public_url") or None
+
+
+def set_public_url(db: Database, fac: auth.Facilitator, url: object) -> None:
+    """The address participants' devices use (e.g. behind a reverse proxy); empty clears it."""
+    auth.check(db, fac)
+    url = clean_text(url, field_label=N_("Public address"), max_len=300)
+    if url and not url.startswith(("http://", "https://")):
+        raise ValidationError(N_("The address must start with http:// or https://."))
+    if url:
+        db.set_meta("public_url", url.rstrip("/"))
+    else:
+        db.write(lambda cur: cur.execute("DELETE FROM meta WHERE key = 'public_url'"))
+
+
+def projector_key(db: Database, fac: auth.Facilitator, workshop_id: str) -> str:
+    """A read-only key for the projector window: it shows what the projector shows, nothing else."""
+    auth.check(db, fac)
+    get_workshop(db, workshop_id)
+    key = secrets.token_urlsafe(24)
+    db.set_meta(f"projector:{token_hash(key)}", workshop_id)
+    return key
+
+
+def projector_workshop(db: Database, key: object) -> str | None:
+    if not isinstance(key, str) or not 16 <= len(key) <= 100:
+        return None
+    return db.get_meta(f"projector:{token_hash(key)}")
+
+
+def reuse_vision(db: Database, fac: auth.Facilitator, workshop_id: str, source_id: str) -> None:
+    """Copy the vision (title, description, goals) of a past workshop."""
+    source = get_workshop(db, source_id)
+    goals = [(g.title, g.description) for g in list_goals(db, source_id)]
+    replace_vision(db, fac, workshop_id, title=source.vision_title, description=source.vision_description, goals=goals)
+
+
+def set_shortlist(db: Database, fac: auth.Facilitator, workshop_id: str, measure_ids: list[str]) -> Workshop:
+    """The measures a ranking vote puts in order (for example the top k of an earlier round)."""
+    ws = get_workshop(db, workshop_id)
+    visible = {m.id for m in list_measures(db, workshop_id)}
+    if not measure_ids or any(m not in visible for m in measure_ids):
+        raise ValidationError(N_("The shortlist must name visible measures of this workshop."))
+    return set_rules(
+        db,
+        fac,
+        workshop_id,
+        replace(ws.rules, shortlist=tuple(measure_ids)),
+        confirm_affected=count_ballots(db, workshop_id, ws.rules.method),
+    )

@@ -147,7 +147,11 @@ class Database:
             raise
         self._write_lock = threading.Lock()
         if not read_only:
-            self.migrate()
+            try:
+                self.migrate()
+            except BaseException:
+                self._conn.close()
+                raise
 
     # -- reading -----------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:

@@ -70,6 +70,8 @@ def parse(text: str | bytes) -> VisionFile:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and exc.problem_mark and exc.problem_mark.index >= len(text.rstrip()):
+            mark = exc.context_mark  # e.g. an unclosed quote: name the line where it opens
         line = mark.line + 1 if mark else None
         raise ImportErrors([(line, N_("This is not valid YAML ({detail})."), {"detail": exc.problem or ""})]) from None
     except yaml.YAMLError:
@@ -123,7 +125,11 @@ def parse(text: str | bytes) -> VisionFile:
             problems.append((None, exc.msgid, exc.params))
 
     measures: list[MeasureSpec] = []
-    for item in doc.get("measures", []) or []:
+    raw_measures = doc.get("measures") or []
+    if not isinstance(raw_measures, list):
+        problems.append((doc["__line__"], N_("“measures:” must be a list."), {}))
+        raw_measures = []
+    for item in raw_measures:
         if not isinstance(item, dict):
             problems.append((None, N_("Each measure needs “goal:” and “title:”."), {}))
             continue
@@ -168,6 +174,10 @@ def parse(text: str | bytes) -> VisionFile:
         meta = {}
     if meta.get("date") is not None and not isinstance(meta.get("date"), date):
         problems.append((meta["__line__"], N_("The date must look like 2026-11-21."), {}))
+    demo = doc.get("demo") or {}
+    if not isinstance(demo, dict):
+        problems.append((doc["__line__"], N_("“demo:” must be a mapping."), {}))
+        demo = {}
     if problems:
         raise ImportErrors(problems)
     return VisionFile(
@@ -178,5 +188,58 @@ def parse(text: str | bytes) -> VisionFile:
         workshop={k: v for k, v in meta.items() if k != "__line__"},
         measures=measures,
         rules=rules,
-        demo={k: v for k, v in (doc.get("demo") or {}).items() if k != "__line__"},
+        demo={k: v for k, v in demo.items() if k != "__line__"},
     )
+
+
+_CSV_TITLE = {"goal", "title", "ziel", "titel", "themenfeld", "question", "leitfrage"}
+_CSV_DESC = {"description", "beschreibung", "kurzbeschreibung"}
+
+
+def parse_csv(data: bytes, *, title: str = "") -> VisionFile:
+    """Goals from a CSV file: a header row with a title column (goal/Ziel/title) and an optional
+    description column; comma or semicolon separated, UTF-8. Problems name their line."""
+    import csv
+    import io
+
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportErrors([(None, N_("The file is larger than {max} kB."), {"max": MAX_FILE_BYTES // 1000})])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})]) from None
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if not rows:
+        raise ImportErrors([(1, N_("The file is empty."), {})])
+    header = [h.strip().casefold() for h in rows[0]]
+    t_col = next((i for i, h in enumerate(header) if h in _CSV_TITLE), None)
+    d_col = next((i for i, h in enumerate(header) if h in _CSV_DESC), None)
+    if t_col is None:
+        raise ImportErrors([(1, N_("The first line needs a column “goal” (or “Ziel”)."), {})])
+    problems: list[tuple[int | None, str, dict]] = []
+    goals: list[tuple[str, str]] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            goal = clean_text(row[t_col] if t_col < len(row) else "", field_label=N_("Goal"), min_len=3, max_len=120)
+            desc = clean_text(
+                row[d_col] if d_col is not None and d_col < len(row) else "",
+                field_label=N_("Short description"),
+                max_len=1000,
+                multiline=True,
+            )
+        except DomainError as exc:
+            problems.append((line, exc.msgid, exc.params))
+            continue
+        goals.append((goal, desc))
+    if not goals and not problems:
+        problems.append((None, N_("The file has no goals."), {}))
+    titles = [g for g, _d in goals]
+    if len(set(titles)) != len(titles):
+        problems.append((None, N_("Two goals have the same title."), {}))
+    if problems:
+        raise ImportErrors(problems)
+    return VisionFile(title=title, description="", goals=goals)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 PUBLIC_PAGES = ["pages/home.py", "pages/login.py"]
-FACILITATOR_PAGES = ["pages/console.py"]
+FACILITATOR_PAGES = ["pages/console.py", "pages/setup.py", "pages/moderation.py", "pages/projector.py"]
 
 
 def _no_exception(at):

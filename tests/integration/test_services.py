@@ -337,11 +337,6 @@ def test_resending_a_replacing_submission_returns_its_receipt(db, voting):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a resend of a submission that replaced an earlier ballot returns replaced=False, while the first "
-    "answer said replaced=True: the receipt of a resend is not the same receipt",
-)
 def test_resending_a_replacing_submission_returns_the_same_receipt(db, voting):
     _ws, ids, _alice, bob = voting
     services.submit_ballot(db, bob, DotBallot({ids[0]: 1}), sub())

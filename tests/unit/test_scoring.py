@@ -164,11 +164,6 @@ def test_tie_break_does_not_depend_on_input_order():
     assert forward == backward == ["z", "y", "x"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rating scores are compared as raw floats: equal weighted means computed along different paths "
-    "differ in the last bit, so the tie-break (supporters, then earliest) is skipped",
-)
 def test_rating_ties_are_exact():
     ms = measures(("m1", "g1", 1), ("m2", "g1", 2))
     crit = (Criterion("a", "A"), Criterion("b", "B"), Criterion("c", "C"))

@@ -202,12 +202,6 @@ def test_validated_rules_have_a_method_enum():
     assert VotingRules(method="rating").validated().method is Method.RATING
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="VotingRules.validated() lets Method(...) raise a bare ValueError for an unknown method "
-    "instead of a ValidationError the page can show",
-)
 def test_unknown_method_is_a_validation_error():
     with pytest.raises(ValidationError):
         VotingRules(method="majority").validated()

@@ -1,0 +1,158 @@
+"""Projector view (Beamer): join QR and code, phase, timer, and the live chart of the phase.
+
+Read from 15 metres: very large type, high contrast, no Streamlit chrome. Opens for a logged-in
+facilitator, or with the read-only projector link from the console (``?view=…``).
+"""
+
+from datetime import datetime
+
+import streamlit as st
+
+from ui import common
+from workshop import charts, hall, services, views
+from workshop.model import Method, Phase
+
+_ = common.gettext()
+db = common.get_db()
+fac = common.facilitator()
+workshop_id = services.projector_workshop(db, st.query_params.get("view"))
+if workshop_id is None:
+    common.require_facilitator()
+    current = common.current_workshop()
+    if current is None:
+        st.info(_("There is no workshop yet."))
+        st.stop()
+    workshop_id = current.id
+
+st.html(
+    """<style>
+    header[data-testid="stHeader"], section[data-testid="stSidebar"], [data-testid="stToolbar"],
+    [data-testid="stSidebarCollapsedControl"], footer { display: none !important; }
+    .stMain .block-container { max-width: 100% !important; padding: 1.2rem 2.5rem !important; }
+    .stApp { background: #fff; color: #000; }
+    .pj-phase { font-size: 3.2rem; font-weight: 800; margin: 0; line-height: 1.1; }
+    .pj-title { font-size: 2rem; font-weight: 600; margin: 0; color: #222; }
+    .pj-timer { font-size: 4rem; font-weight: 800; font-variant-numeric: tabular-nums; text-align: right; margin: 0; }
+    .pj-code { font-size: 4.5rem; font-weight: 800; letter-spacing: .35rem; text-align: center; margin: 0;
+      font-family: "DejaVu Sans Mono", monospace; }
+    .pj-url { font-size: 1.5rem; text-align: center; margin: 0; overflow-wrap: anywhere; }
+    .pj-big { font-size: 6rem; font-weight: 800; margin: 0; line-height: 1; }
+    .pj-label { font-size: 2rem; margin: 0; }
+    .pj-note { font-size: 2.4rem; margin: 2rem 0; }
+    </style>"""
+)
+
+
+@st.cache_data(show_spinner=False)
+def qr_image(url: str) -> bytes:
+    return hall.qr_png(url, scale=12)
+
+
+def join_link(ws) -> str:
+    host = st.context.headers.get("Host")
+    base = hall.base_url(services.public_url(db) or common.get_settings().public_url, host)
+    return hall.join_url(base, ws.join_code)
+
+
+def countdown(ws) -> str:
+    if not ws.phase_ends_at:
+        return ""
+    left = int((ws.phase_ends_at - datetime.now()).total_seconds())
+    if left <= 0:
+        return "0:00"
+    return f"{left // 60}:{left % 60:02d}"
+
+
+@st.fragment(run_every=1.5)
+def live() -> None:
+    """Re-read and redraw every 1.5 s; charts keep their keys so they update in place."""
+    ws = services.get_workshop(db, workshop_id)
+    head_l, head_r = st.columns([4, 1], vertical_alignment="center")
+    with head_l:
+        st.html(f'<p class="pj-phase">{_(services.phase_label(ws.phase))}</p>')
+        common.literal(ws.title, tag="p", cls="pj-title")
+    with head_r:
+        st.html(f'<p class="pj-timer" role="timer">{countdown(ws)}</p>')
+
+    left, right = st.columns([1, 2.4], gap="large")
+    with left:
+        url = join_link(ws)
+        st.image(qr_image(url), width="stretch")
+        st.html(f'<p class="pj-code">{ws.join_code}</p>')
+        common.literal(url, tag="p", cls="pj-url")
+    with right:
+        phase_view(ws)
+
+
+def phase_view(ws) -> None:
+    counts = views.counts(db, ws)
+    if ws.phase in (Phase.SETUP, Phase.COLLECT, Phase.REVIEW):
+        per_goal = views.proposals_per_goal(db, ws.id)
+        st.html(f'<p class="pj-big">{counts["measures"]}</p><p class="pj-label">{_("Proposals")}</p>')
+        st.plotly_chart(
+            charts.count_bars(
+                list(per_goal["goal"]), list(per_goal["proposals"]), _("Proposals per goal"), _("Proposals"), large=True
+            ),
+            width="stretch",
+            key="pj_chart",
+            config={"displayModeBar": False, "staticPlot": True},
+        )
+    elif ws.phase == Phase.VOTE:
+        turnout = views.turnout_per_group(db, ws)
+        st.html(
+            f'<p class="pj-big">{counts["ballots"]}</p><p class="pj-label">'
+            + _("ballots from {devices} devices").format(devices=counts["devices"])
+            + "</p>"
+        )
+        labels = [g or _("no working group") for g in turnout["group_name"]]
+        st.plotly_chart(
+            charts.count_bars(
+                labels, list(turnout["ballots"]), _("Ballots per working group"), _("Ballots"), large=True
+            ),
+            width="stretch",
+            key="pj_chart",
+            config={"displayModeBar": False, "staticPlot": True},
+        )
+    elif not ws.results_revealed:
+        st.html(f'<p class="pj-note">{_("Voting is closed. The results follow shortly.")}</p>')
+    else:
+        ranked = views.ranking(db, ws)
+        tabs = st.tabs([_("Overall")] + [g.title for g in services.list_goals(db, ws.id)])
+        with tabs[0]:
+            st.plotly_chart(
+                charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, large=True),
+                width="stretch",
+                key="pj_rank",
+                config={"displayModeBar": False, "staticPlot": True},
+            )
+        for tab, goal in zip(tabs[1:], services.list_goals(db, ws.id), strict=True):
+            with tab:
+                part = ranked[ranked["goal_id"] == goal.id]
+                st.plotly_chart(
+                    charts.ranking_bars(part, goal.title, _("Score"), top=8, large=True),
+                    width="stretch",
+                    key=f"pj_goal_{goal.id}",
+                    config={"displayModeBar": False, "staticPlot": True},
+                )
+        if ws.rules.method == Method.RATING or services.count_ballots(db, ws.id, Method.RATING):
+            rated = views.ranking(db, ws, "rating")
+            crit = [c.key for c in ws.rules.criteria]
+            if len(crit) >= 2 and f"mean_{crit[0]}" in rated and f"mean_{crit[1]}" in rated:
+                c0, c1 = ws.rules.criteria[:2]
+                st.plotly_chart(
+                    charts.matrix(
+                        rated,
+                        f"mean_{c0.key}",
+                        f"mean_{c1.key}",
+                        _("{a} × {b}").format(a=_(c0.label), b=_(c1.label)),
+                        _(c0.label),
+                        _(c1.label),
+                        large=True,
+                    ),
+                    width="stretch",
+                    key="pj_matrix",
+                    config={"displayModeBar": False, "staticPlot": True},
+                )
+
+
+live()

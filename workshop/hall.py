@@ -1,0 +1,92 @@
+"""In the hall: the address participants' devices reach, the join link and its QR code.
+
+The app often runs on the facilitator's laptop with no internet. The join link must carry an
+address the tablets can reach: the public URL the facilitator set, else the address the
+facilitator's own browser used, else a detected LAN address. Nothing here sends traffic.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import socket
+import struct
+from urllib.parse import urlencode, urlsplit
+
+import segno
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}  # noqa: S104 - a set of names, binds nothing
+
+
+def lan_addresses() -> list[str]:
+    """IPv4 addresses of this machine's network interfaces, loopback excluded (Linux ioctl)."""
+    found: list[str] = []
+    try:
+        import fcntl
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _index, name in socket.if_nameindex():
+                try:
+                    packed = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))  # SIOCGIFADDR
+                except OSError:
+                    continue
+                addr = socket.inet_ntoa(packed[20:24])
+                if not ipaddress.ip_address(addr).is_loopback:
+                    found.append(addr)
+    except (ImportError, OSError):
+        pass
+    if not found:
+        try:
+            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+                addr = info[4][0]
+                if not ipaddress.ip_address(addr).is_loopback and addr not in found:
+                    found.append(addr)
+        except OSError:
+            pass
+    # Private (LAN) addresses first: that is where the tablets are.
+    return sorted(found, key=lambda a: (not ipaddress.ip_address(a).is_private, a))
+
+
+def is_local(url: str) -> bool:
+    """True when a link would point at this machine only (other devices cannot open it)."""
+    host = urlsplit(url).hostname or ""
+    if host in _LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.endswith(".localhost")
+
+
+def base_url(public_url: str | None, browser_host: str | None, port: int = 8501, scheme: str = "http") -> str:
+    """The best base address for the join link (see the module docstring for the order)."""
+    if public_url:
+        return public_url.rstrip("/")
+    if browser_host and not is_local(f"{scheme}://{browser_host}"):
+        return f"{scheme}://{browser_host}".rstrip("/")
+    lan = lan_addresses()
+    if lan:
+        return f"{scheme}://{lan[0]}:{port}"
+    return f"{scheme}://{browser_host or 'localhost'}".rstrip("/")
+
+
+def join_url(base: str, code: str, *, kiosk: bool = False, lang: str | None = None) -> str:
+    query = {"code": code}
+    if kiosk:
+        query["kiosk"] = "1"
+    if lang:
+        query["lang"] = lang
+    return f"{base.rstrip('/')}/?{urlencode(query)}"
+
+
+def qr_png(data: str, scale: int = 10) -> bytes:
+    """A QR code as PNG, generated locally (segno, no network)."""
+    buf = io.BytesIO()
+    segno.make(data, error="m").save(buf, kind="png", scale=scale, border=2, dark="#000", light="#fff")
+    return buf.getvalue()
+
+
+def qr_svg(data: str, scale: int = 8) -> str:
+    buf = io.BytesIO()
+    segno.make(data, error="m").save(buf, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True)
+    return buf.getvalue().decode()
