@@ -6,7 +6,6 @@ import html
 import logging
 import re
 import sys
-import threading
 from collections.abc import Callable
 
 import streamlit as st
