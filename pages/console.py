@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import hall, services, views
+from workshop import cards, hall, services, views
 from workshop.errors import DomainError
 from workshop.model import PHASE_ORDER, Phase
 
@@ -109,6 +109,38 @@ st.link_button(
     f"/?view={st.session_state['projector_key']}",
     icon=":material/tv:",
 )
+
+with st.expander(_("Voting cards")):
+    stats = services.card_stats(db, ws.id)
+    st.write(
+        _("{cards} cards, {used} used, {revoked} revoked. Cards are required: {required}.").format(
+            **stats, required=_("yes") if ws.rules.cards_required else _("no")
+        )
+    )
+    st.caption(_("Switch “voting cards required” on or off in the voting rules (Set up)."))
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    n_cards = c1.number_input(_("Number of new cards"), 1, 2000, 40, key="cards_n")
+    if c2.button(_("Generate cards"), key="cards_go", width="stretch"):
+        try:
+            new_cards = services.generate_cards(db, fac, ws.id, int(n_cards))
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            # The codes exist only now (the database keeps their hashes): offer the PDF at once.
+            st.session_state["cards_pdf"] = cards.cards_pdf(ws.title, link, new_cards, _)
+    if pdf := st.session_state.get("cards_pdf"):
+        st.download_button(
+            _("Download the new cards (PDF)"),
+            pdf,
+            file_name=f"voting-cards-{ws.join_code}.pdf",
+            mime="application/pdf",
+            key="cards_pdf_dl",
+            type="primary",
+        )
+    r1, r2 = st.columns([2, 1], vertical_alignment="bottom")
+    lost = r1.number_input(_("Number of a lost card"), 1, 100000, 1, key="cards_lost")
+    if r2.button(_("Revoke card"), key="cards_revoke", width="stretch"):
+        act(services.revoke_card, ws.id, int(lost))
 
 with st.expander(_("Audit log")):
     st.dataframe(services.audit_log(db, fac, ws.id), hide_index=True, width="stretch")

@@ -442,6 +442,30 @@ def next_person() -> None:
     st.rerun(scope="app")
 
 
+def card_screen() -> None:
+    """Voting needs a card: redeem the one from the scanned link, or type its code."""
+    from_link = params.get("card")
+    if from_link and not st.session_state.get("card_tried"):
+        st.session_state["card_tried"] = True
+        try:
+            services.redeem_card(db, participant, from_link)
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            st.query_params.pop("card", None)
+            st.rerun()
+    st.info(_("Voting in this workshop needs a voting card. Please type the code printed on your card."))
+    with st.form("card"):
+        code = st.text_input(_("Card code"), max_chars=12, key="card_code")
+        if st.form_submit_button(_("Use this card"), type="primary", width="stretch"):
+            try:
+                services.redeem_card(db, participant, code)
+            except DomainError as exc:
+                common.show_error(exc)
+            else:
+                st.rerun()
+
+
 # --- results ---------------------------------------------------------------------------------
 
 
@@ -471,7 +495,10 @@ if ws.phase == Phase.COLLECT:
     collect_screen()
 elif ws.phase == Phase.VOTE:
     st.subheader(_("Vote"))
-    ballot_screen()
+    if ws.rules.cards_required and not services.has_card(db, participant):
+        card_screen()
+    else:
+        ballot_screen()
 elif ws.phase == Phase.RESULTS:
     st.subheader(_("Results"))
     results_screen()

@@ -183,6 +183,12 @@ with st.form("rules"):
         weights[c.key] = col.number_input(
             _(c.label), 0.1, 100.0, float(c.weight), step=0.5, key=f"w_{c.key}", disabled=locked
         )
+    cards_required = st.checkbox(
+        _("Voting cards required (single-use codes, printed in the console)"),
+        value=rules.cards_required,
+        key="rules_cards",
+        disabled=locked,
+    )
     confirm = False
     if ballots:
         confirm = st.checkbox(

@@ -273,6 +273,7 @@ class VotingRules:
     criteria: tuple[Criterion, ...] = DEFAULT_CRITERIA
     shortlist_size: int = 5
     shortlist: tuple[str, ...] = ()
+    cards_required: bool = False
 
     def validated(self) -> VotingRules:
         try:
@@ -306,6 +307,7 @@ class VotingRules:
             criteria=tuple(self.criteria),
             shortlist_size=self.shortlist_size,
             shortlist=tuple(self.shortlist),
+            cards_required=bool(self.cards_required),
         )
 
     def to_dict(self) -> dict:
@@ -318,6 +320,7 @@ class VotingRules:
             "criteria": [{"key": c.key, "label": c.label, "weight": c.weight} for c in self.criteria],
             "shortlist_size": self.shortlist_size,
             "shortlist": list(self.shortlist),
+            "cards_required": bool(self.cards_required),
         }
 
     @classmethod
@@ -332,6 +335,7 @@ class VotingRules:
             criteria=crit or DEFAULT_CRITERIA,
             shortlist_size=int(data.get("shortlist_size", 5)),
             shortlist=tuple(data.get("shortlist", ())),
+            cards_required=bool(data.get("cards_required", False)),
         )
 
 

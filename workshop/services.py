@@ -228,8 +228,8 @@ def _carry_over(cur, old_id: str, new_id_: str) -> None:
         group_map[gid] = new_id()
         cur.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", [group_map[gid], new_id_, pos, name])
     rows = cur.execute(
-        "SELECT goal_id, group_id, title, description, responsible, target_group, timeframe, cost, status FROM measures "
-        "WHERE workshop_id = ? AND NOT hidden AND merged_into IS NULL ORDER BY seq",
+        "SELECT goal_id, group_id, title, description, responsible, target_group, timeframe, cost, status "
+        "FROM measures WHERE workshop_id = ? AND NOT hidden AND merged_into IS NULL ORDER BY seq",
         [old_id],
     ).fetchall()
     for goal_id, group_id, *fields, status in rows:
@@ -706,6 +706,13 @@ def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submis
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.SUBMIT_BALLOT)
         if not cur.execute("SELECT 1 FROM devices WHERE id = ?", [participant.device_id]).fetchone():
             raise PermissionDenied(N_("Please join the workshop first."))
+        if (
+            workshop.rules.cards_required
+            and not cur.execute(
+                "SELECT 1 FROM cards WHERE device_id = ? AND NOT revoked", [participant.device_id]
+            ).fetchone()
+        ):
+            raise PermissionDenied(N_("Voting needs a valid voting card."))
         row = cur.execute(
             "SELECT id, submission_id, submitted_at FROM ballots WHERE device_id = ? AND method = ?",
             [participant.device_id, method],
@@ -974,3 +981,101 @@ def set_shortlist(db: Database, fac: auth.Facilitator, workshop_id: str, measure
         replace(ws.rules, shortlist=tuple(measure_ids)),
         confirm_affected=count_ballots(db, workshop_id, ws.rules.method),
     )
+
+
+# --- voting cards: single-use codes for a ballot, printed on paper -----------------------------
+
+CARD_LENGTH = 8  # 31^8 ≈ 8.5e11 codes; guessing is rate-limited per device (see redeem_card)
+_card_attempts: dict[str, list[float]] = {}
+CARD_ATTEMPTS_PER_MINUTE = 5
+
+
+def _new_card_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CARD_LENGTH))
+
+
+def generate_cards(db: Database, fac: auth.Facilitator, workshop_id: str, count: int) -> list[tuple[int, str]]:
+    """N new single-use voting codes; only their hashes are stored, so print them right away."""
+    auth.check(db, fac)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 2000:
+        raise ValidationError(
+            N_("“{field}” must be a whole number from {min} to {max}."), field=N_("Number of cards"), min=1, max=2000
+        )
+    get_workshop(db, workshop_id)
+    cards: list[tuple[int, str]] = []
+
+    def tx(cur):
+        start = cur.execute(
+            "SELECT coalesce(max(number), 0) FROM cards WHERE workshop_id = ?", [workshop_id]
+        ).fetchone()[0]
+        for i in range(count):
+            code = _new_card_code()
+            cur.execute(
+                "INSERT INTO cards (id, workshop_id, number, code_hash) VALUES (?, ?, ?, ?)",
+                [new_id(), workshop_id, start + i + 1, token_hash(code)],
+            )
+            cards.append((start + i + 1, code))
+        _audit(cur, workshop_id, "cards", "", "", {"generated": count})
+
+    db.write(tx)
+    return cards
+
+
+def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: int) -> None:
+    """Revoke a lost card by its printed number; a ballot already cast with it is removed."""
+    auth.check(db, fac)
+
+    def tx(cur):
+        row = cur.execute(
+            "SELECT id, device_id FROM cards WHERE workshop_id = ? AND number = ?", [workshop_id, number]
+        ).fetchone()
+        if not row:
+            raise NotFound(N_("There is no card with the number {n}."), n=number)
+        cur.execute("UPDATE cards SET revoked = TRUE WHERE id = ?", [row[0]])
+        if row[1] is not None:
+            # A ballot cast with a revoked card no longer counts.
+            cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE device_id = ?)", [row[1]])
+            cur.execute("DELETE FROM ballots WHERE device_id = ?", [row[1]])
+        _audit(cur, workshop_id, "revoke_card", str(number))
+
+    db.write(tx)
+
+
+def card_stats(db: Database, workshop_id: str) -> dict[str, int]:
+    row = db.fetchone(
+        "SELECT count(*), count(device_id), count(*) FILTER (WHERE revoked) FROM cards WHERE workshop_id = ?",
+        [workshop_id],
+    )
+    return {"cards": row[0], "used": row[1], "revoked": row[2]}
+
+
+def has_card(db: Database, participant: Participant) -> bool:
+    return bool(db.scalar("SELECT count(*) FROM cards WHERE device_id = ? AND NOT revoked", [participant.device_id]))
+
+
+def redeem_card(db: Database, participant: Participant, code: object) -> None:
+    """Bind a voting card to this device; each card works once. Wrong tries are rate-limited."""
+    import time
+
+    now = time.monotonic()
+    recent = [t for t in _card_attempts.get(participant.device_id, []) if now - t < 60]
+    if len(recent) >= CARD_ATTEMPTS_PER_MINUTE:
+        raise PermissionDenied(N_("Too many tries. Please wait a minute and ask the facilitation team."))
+    norm = normalize_code(code)
+
+    def tx(cur):
+        row = cur.execute(
+            "SELECT id, device_id, revoked FROM cards WHERE workshop_id = ? AND code_hash = ?",
+            [participant.workshop_id, token_hash(norm)],
+        ).fetchone()
+        if not row or row[2]:
+            raise ValidationError(N_("This voting card is not valid."))
+        if row[1] is not None and row[1] != participant.device_id:
+            raise ValidationError(N_("This voting card has already been used."))
+        cur.execute("UPDATE cards SET device_id = ? WHERE id = ?", [participant.device_id, row[0]])
+
+    try:
+        db.write(tx)
+    except ValidationError:
+        _card_attempts[participant.device_id] = [*recent, now]
+        raise

@@ -115,7 +115,19 @@ CREATE INDEX idx_votes_ballot ON votes (ballot_id);
 CREATE INDEX idx_ballots_device ON ballots (device_id);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+_V3 = """
+CREATE TABLE cards (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    number INTEGER NOT NULL,
+    code_hash VARCHAR NOT NULL UNIQUE,
+    device_id VARCHAR,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 
