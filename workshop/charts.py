@@ -31,6 +31,8 @@ def _layout(fig: go.Figure, title: str, height: int, large: bool) -> go.Figure:
         plot_bgcolor="white",
         showlegend=False,
     )
+    fig.update_xaxes(tickfont={"size": size}, title_font={"size": size})
+    fig.update_yaxes(tickfont={"size": size}, title_font={"size": size})
     return fig
 
 
@@ -95,3 +97,52 @@ def matrix(
     fig.update_xaxes(title_text=x_label)
     fig.update_yaxes(title_text=y_label)
     return _layout(fig, title, 560 if large else 440, large)
+
+
+RATING_COLOURS = ("#B2182B", "#EF8A62", "#BDBDBD", "#67A9CF", "#2166AC")  # 1 (low) … 5 (high), colour-blind safe
+
+
+def rating_distribution(
+    votes: pd.DataFrame,
+    ranked: pd.DataFrame,
+    title: str,
+    count_label: str,
+    *,
+    criterion: str | None = None,
+    top: int | None = None,
+    scale: tuple[int, int] = (1, 5),
+    large: bool = False,
+) -> go.Figure:
+    """Stacked bars of how many ratings 1…5 each measure got (one criterion or all), best at the top."""
+    if criterion is not None:
+        votes = votes[votes["criterion"] == criterion]
+    order = ranked.sort_values("rank_overall")
+    if top is not None:
+        order = order.head(top)
+    order = order[order["measure_id"].isin(votes["measure_id"])]
+    values = list(range(scale[0], scale[1] + 1))
+    counts = pd.crosstab(votes["measure_id"], votes["value"].round().astype(int))
+    counts = counts.reindex(index=order["measure_id"], columns=values, fill_value=0).fillna(0)
+    labels = [_label(f"{r}. {t}") for r, t in zip(order["rank_overall"], order["title"], strict=True)][::-1]
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=counts[v].to_numpy()[::-1],
+                y=labels,
+                name=str(v),
+                orientation="h",
+                marker_color=RATING_COLOURS[i % len(RATING_COLOURS)],
+                hovertemplate="%{y}: %{x}<extra>" + str(v) + "</extra>",
+            )
+            for i, v in enumerate(values)
+        ]
+    )
+    fig.update_xaxes(title_text=count_label, showgrid=True, gridcolor="#ddd")
+    _layout(fig, title, max(300, 90 + 40 * len(order) * (1.4 if large else 1)), large)
+    fig.update_layout(
+        barmode="stack",
+        showlegend=True,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
+    )
+    fig.update_layout(margin={"t": 90})
+    return fig

@@ -1,0 +1,464 @@
+"""Results for the facilitation team and staff: rankings, turnout, robustness, ratings, downloads."""
+
+import dataclasses
+import re
+import unicodedata
+
+import streamlit as st
+from babel.numbers import format_percent
+
+from ui import common
+from workshop import analysis, backup, charts, exports, report, scoring, services, views
+from workshop.model import Method, Workshop
+
+common.page_guard()
+_ = common.gettext()
+ngettext = common.ngettext()
+db = common.get_db()
+fac = common.require_facilitator()
+
+TOP_K = 5
+RESAMPLES = 500
+CHART_CONFIG = {"displayModeBar": False}
+
+
+@st.cache_data(ttl=15, show_spinner=False, max_entries=16)
+def ballots_by_method(workshop_id: str) -> dict[str, int]:
+    """Ballots per scoring method (only methods that have ballots)."""
+    database = common.get_db()
+    counts = {key: services.count_ballots(database, workshop_id, m.ballot_method) for key, m in scoring.METHODS.items()}
+    return {key: n for key, n in counts.items() if n}
+
+
+def _rankable(workshop: Workshop, method_key: str):
+    """The measures a method ranks (a Borda shortlist ranks only the shortlisted ones), as views.ranking."""
+    measures = views.measures_frame(common.get_db(), workshop.id)
+    if scoring.METHODS[method_key].ballot_method == Method.RANKING and workshop.rules.shortlist:
+        measures = measures[measures["id"].isin(workshop.rules.shortlist)]
+    return measures
+
+
+@st.cache_data(ttl=15, show_spinner=False, max_entries=32)
+def results(workshop_id: str, method_key: str) -> dict:
+    """Everything the page shows for one workshop and method (language-neutral frames)."""
+    database = common.get_db()
+    ws = services.get_workshop(database, workshop_id)
+    method = scoring.METHODS[method_key].ballot_method
+    criteria = ws.rules.criteria
+    votes = views.votes_frame(database, ws.id, method)
+    measures = _rankable(ws, method_key)
+    ranked = views.ranking(database, ws, method_key)
+    with_method = dataclasses.replace(ws, rules=dataclasses.replace(ws.rules, method=method))
+    rankings = {key: views.ranking(database, ws, key) for key in ballots_by_method(ws.id)}
+    out = {
+        "ranked": ranked,
+        "votes": votes,
+        "bootstrap": analysis.bootstrap_scores(method_key, votes, measures, criteria, n=RESAMPLES, seed=0, k=TOP_K),
+        "consensus": analysis.consensus(votes, method_key, measures),
+        "turnout": analysis.turnout(views.turnout_per_group(database, with_method)),
+        "stability": analysis.stability(rankings, TOP_K),
+        "rating_ranked": rankings.get("rating"),
+        "rating_votes": views.votes_frame(database, ws.id, Method.RATING) if "rating" in rankings else None,
+    }
+    return out
+
+
+def percent(value: float) -> str:
+    return format_percent(value, format="#,##0 %", locale=common.lang())
+
+
+def file_stem(ws: Workshop) -> str:
+    """An ASCII file name from the workshop's date and title (user text never reaches a path as is)."""
+    ascii_title = unicodedata.normalize("NFKD", ws.title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()[:40] or "workshop"
+    return f"{ws.date.isoformat()}-{slug}" if ws.date else slug
+
+
+st.title(_("Results"))
+
+# --- which workshop, which method ----------------------------------------------------------------
+workshops = services.list_workshops(db)
+if not workshops:
+    st.info(_("There is no workshop yet."))
+    st.stop()
+current = services.current_workshop(db)
+ids = [w.id for w in workshops]
+names = {w.id: f"{w.title} · {w.date.strftime('%d.%m.%Y') if w.date else ''}" for w in workshops}
+if st.session_state.get("results_workshop") not in ids:
+    st.session_state.pop("results_workshop", None)
+wid = st.selectbox(
+    _("Workshop"),
+    ids,
+    index=ids.index(current.id) if current and current.id in ids else 0,
+    format_func=names.get,
+    key="results_workshop",
+    help=_("Choosing a workshop here does not change the workshop participants see."),
+)
+ws = services.get_workshop(db, wid)
+goals = services.list_goals(db, ws.id)
+available = ballots_by_method(ws.id)
+stem = file_stem(ws)
+
+if not available:
+    st.info(_("No ballots yet. Rankings, charts and reports appear once participants have voted."))
+    st.download_button(
+        _("Backup (JSON)"),
+        data=lambda: backup.dumps(backup.export_workshop(common.get_db(), wid)).encode("utf-8"),
+        file_name=f"{stem}-backup.json",
+        mime="application/json",
+        on_click="ignore",
+        key="dl_backup_empty",
+        icon=":material/save:",
+    )
+    st.stop()
+
+own = scoring.METHOD_FOR_BALLOTS[ws.rules.method]
+keys = list(available)
+if st.session_state.get("results_method") not in keys:
+    st.session_state.pop("results_method", None)
+method_key = st.selectbox(
+    _("Scoring method"),
+    keys,
+    index=keys.index(own) if own in keys else 0,
+    format_func=lambda k: ngettext("{method} ({n} ballot)", "{method} ({n} ballots)", available[k]).format(
+        method=_(scoring.METHODS[k].label), n=available[k]
+    ),
+    key="results_method",
+)
+method = scoring.METHODS[method_key]
+st.caption(
+    _("{explanation} Tie-break: {rule}").format(
+        explanation=_(method.explanation), rule=_(scoring.TIE_BREAK.description)
+    )
+)
+
+data = results(ws.id, method_key)
+ranked = data["ranked"]
+
+# --- filters --------------------------------------------------------------------------------------
+goal_ids = [g.id for g in goals]
+goal_names = {g.id: f"{g.position}. {g.title}" for g in goals}
+group_names = sorted({g for g in ranked["group_name"] if g})
+f1, f2 = st.columns(2)
+goal_filter = f1.selectbox(
+    _("Goal"),
+    [None, *goal_ids],
+    format_func=lambda g: _("All goals") if g is None else goal_names[g],
+    key="results_goal",
+)
+group_filter = f2.selectbox(
+    _("Proposed in working group"),
+    [None, *group_names],
+    format_func=lambda g: _("All working groups") if g is None else g,
+    key="results_group",
+)
+shown = ranked
+if goal_filter:
+    shown = shown[shown["goal_id"] == goal_filter]
+if group_filter:
+    shown = shown[shown["group_name"] == group_filter]
+shown_goals = [g for g in goals if g.id in set(shown["goal_id"])]
+
+tab_rank, tab_turnout, tab_robust, tab_ratings, tab_downloads = st.tabs(
+    [_("Ranking"), _("Turnout"), _("Robustness"), _("Ratings"), _("Downloads")]
+)
+
+# --- ranking --------------------------------------------------------------------------------------
+with tab_rank:
+    c1, c2, c3 = st.columns(3)
+    c1.metric(_("Ballots"), available[method_key])
+    c2.metric(_("Measures ranked"), len(ranked))
+    c3.metric(_("Measures shown"), len(shown))
+    if shown.empty:
+        st.info(_("No measures match the filters."))
+    else:
+        st.plotly_chart(
+            # sorted by goal so that the bar colours follow the goals' order, as in the report
+            charts.ranking_bars(
+                shown.sort_values(["goal_position", "rank_overall"]), _("Ranking overall"), _(method.label), top=10
+            ),
+            width="stretch",
+            config=CHART_CONFIG,
+            key="chart_overall",
+        )
+        for goal in shown_goals:
+            part = shown[shown["goal_id"] == goal.id].assign(rank_overall=lambda f: f["rank_goal"])
+            st.plotly_chart(
+                charts.ranking_bars(part, goal_names[goal.id], _(method.label), top=len(part)),
+                width="stretch",
+                config=CHART_CONFIG,
+                key=f"chart_goal_{goal.id}",
+            )
+        st.dataframe(exports.ranking_table(shown, _, ws.rules.criteria), hide_index=True, width="stretch")
+
+# --- turnout --------------------------------------------------------------------------------------
+with tab_turnout:
+    turnout = data["turnout"]
+    total = turnout[turnout["is_total"]].iloc[0]
+    st.metric(
+        _("Turnout"),
+        percent(total["turnout"]) if total["devices"] else "–",
+        help=_("Ballots of this method per device that joined the workshop."),
+    )
+    groups = turnout[~turnout["is_total"]]
+    group_labels = [g or _("Without working group") for g in groups["group_name"]]
+    if len(groups):
+        st.plotly_chart(
+            charts.count_bars(group_labels, list(groups["ballots"]), _("Ballots per working group"), _("Ballots")),
+            width="stretch",
+            config=CHART_CONFIG,
+            key="chart_turnout",
+        )
+    table = turnout.assign(
+        group_name=[
+            _("All working groups") if t else (g or _("Without working group"))
+            for g, t in zip(turnout["group_name"], turnout["is_total"], strict=True)
+        ]
+    ).drop(columns="is_total")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "group_name": st.column_config.TextColumn(_("Working group")),
+            "devices": st.column_config.NumberColumn(_("Devices joined")),
+            "ballots": st.column_config.NumberColumn(_("Ballots")),
+            "turnout": st.column_config.NumberColumn(_("Turnout"), format="percent"),
+            "share_of_ballots": st.column_config.NumberColumn(_("Share of all ballots"), format="percent"),
+        },
+    )
+
+# --- robustness -----------------------------------------------------------------------------------
+with tab_robust:
+    st.subheader(_("Stability across methods"))
+    stability = data["stability"]
+    if stability.empty:
+        st.info(_("Only one method has ballots, so there is nothing to compare."))
+    else:
+        st.caption(
+            _(
+                "Kendall's tau is 1 for the same order, 0 for no relation and −1 for the reverse order. "
+                "The top-{k} overlap is the share of the top {k} that both rankings have in common."
+            ).format(k=TOP_K)
+        )
+        labels = {k: _(m.label) for k, m in scoring.METHODS.items()}
+        st.dataframe(
+            stability.assign(method_a=stability["method_a"].map(labels), method_b=stability["method_b"].map(labels)),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "method_a": _("Method A"),
+                "method_b": _("Method B"),
+                "measures": st.column_config.NumberColumn(_("Measures")),
+                "tau": st.column_config.NumberColumn(_("Kendall's tau"), format="%.2f"),
+                "k": None,
+                "top_k_overlap": st.column_config.NumberColumn(_("Top-{k} overlap").format(k=TOP_K), format="percent"),
+            },
+        )
+
+    st.subheader(_("Close calls"))
+    st.caption(
+        _(
+            "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} of the "
+            "recomputed scores. A close call is a measure whose range overlaps that of its neighbour in the "
+            "ranking of its goal; “overtaken” says how often the next measure came out ahead."
+        ).format(n=RESAMPLES, share=percent(analysis.INTERVAL))
+    )
+    boot = data["bootstrap"]
+    boot = boot[boot["measure_id"].isin(shown["measure_id"])]
+    if st.toggle(_("Only close calls"), value=True, key="results_close_only"):
+        boot = boot[boot["close_call_goal"]]
+    goal_titles = {g.id: g.title for g in goals}
+    decimals = 2 if method.ballot_method == Method.RATING else 0
+    boot = boot.sort_values("rank_overall")
+    boot = boot.assign(
+        goal=boot["goal_id"].map(goal_titles),
+        score_range=[f"{lo:.{decimals}f} – {hi:.{decimals}f}" for lo, hi in zip(boot.low, boot.high, strict=True)],
+        rank_range=[
+            f"{best}–{worst}" if best != worst else str(best)
+            for best, worst in zip(boot["rank_best"], boot["rank_worst"], strict=True)
+        ],
+    )
+    st.dataframe(
+        boot,
+        hide_index=True,
+        width="stretch",
+        column_order=["rank_overall", "title", "goal", "score", "score_range", "rank_range", "top_share", "swap_next"],
+        column_config={
+            "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
+            "title": st.column_config.TextColumn(_("Measure")),
+            "goal": st.column_config.TextColumn(_("Goal")),
+            "score": st.column_config.NumberColumn(_("Score"), format=f"%.{decimals}f"),
+            "score_range": st.column_config.TextColumn(_("Likely range")),
+            "rank_range": st.column_config.TextColumn(_("Rank range")),
+            "top_share": st.column_config.NumberColumn(_("In the top {k}").format(k=TOP_K), format="percent"),
+            "swap_next": st.column_config.NumberColumn(_("Overtaken"), format="percent"),
+        },
+    )
+
+    st.subheader(_("Consensus"))
+    if method.ballot_method == Method.RATING:
+        st.caption(
+            _(
+                "From each ballot's mean rating of a measure: an interquartile range of at most {low} is "
+                "consensus, of {high} or more controversial (at least {n} ratings)."
+            ).format(low=f"{analysis.CONSENSUS_IQR:g}", high=f"{analysis.CONTROVERSIAL_IQR:g}", n=analysis.MIN_RATINGS)
+        )
+    else:
+        st.caption(
+            _(
+                "Supported by at least two thirds of the ballots: consensus. Supported by {low} to {high}: the room "
+                "is split, marked controversial."
+            ).format(low=percent(analysis.SPLIT_SHARE[0]), high=percent(analysis.SPLIT_SHARE[1]))
+        )
+    cons = data["consensus"].merge(ranked[["measure_id", "title", "rank_overall"]], on="measure_id")
+    cons = cons[cons["measure_id"].isin(shown["measure_id"])].sort_values("rank_overall")
+    cons = cons.assign(label=cons["label"].map(lambda v: _(analysis.CONSENSUS_LABELS[v]) if v else ""))
+    rating_like = method.ballot_method in (Method.RATING, Method.RANKING)
+    st.dataframe(
+        cons,
+        hide_index=True,
+        width="stretch",
+        column_order=["rank_overall", "title", "support_share", "label"]
+        + (["ratings", "mean", "std", "iqr"] if rating_like else []),
+        column_config={
+            "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
+            "title": st.column_config.TextColumn(_("Measure")),
+            "support_share": st.column_config.NumberColumn(_("Support"), format="percent"),
+            "label": st.column_config.TextColumn(_("Assessment")),
+            "ratings": st.column_config.NumberColumn(
+                _("Ratings") if method.ballot_method == Method.RATING else _("Ranked by")
+            ),
+            "mean": st.column_config.NumberColumn(
+                _("Mean rating") if method.ballot_method == Method.RATING else _("Mean place"), format="%.2f"
+            ),
+            "std": st.column_config.NumberColumn(_("Standard deviation"), format="%.2f"),
+            "iqr": st.column_config.NumberColumn(_("Interquartile range"), format="%.2f"),
+        },
+    )
+
+# --- ratings --------------------------------------------------------------------------------------
+with tab_ratings:
+    rating_ranked, rating_votes = data["rating_ranked"], data["rating_votes"]
+    if rating_ranked is None or rating_votes is None or rating_votes.empty:
+        st.info(_("Nobody has rated measures on criteria in this workshop."))
+    else:
+        criteria = ws.rules.criteria
+        crit_labels = {c.key: _(c.label) for c in criteria}
+        criterion = st.selectbox(
+            _("Criterion"),
+            [None, *crit_labels],
+            format_func=lambda k: _("All criteria") if k is None else crit_labels[k],
+            key="results_criterion",
+        )
+        subset = rating_ranked[rating_ranked["measure_id"].isin(shown["measure_id"])]
+        st.plotly_chart(
+            charts.rating_distribution(
+                rating_votes, subset, _("Ratings per measure"), _("Number of ratings"), criterion=criterion
+            ),
+            width="stretch",
+            config=CHART_CONFIG,
+            key="chart_ratings",
+        )
+        keys = [c.key for c in criteria]
+        x_key = "impact" if "impact" in keys else keys[0]
+        y_key = "feasibility" if "feasibility" in keys else next((k for k in keys if k != x_key), None)
+        if y_key and f"mean_{x_key}" in subset and f"mean_{y_key}" in subset:
+            st.plotly_chart(
+                charts.matrix(
+                    subset,
+                    f"mean_{x_key}",
+                    f"mean_{y_key}",
+                    _("{x} × {y}").format(x=crit_labels[x_key], y=crit_labels[y_key]),
+                    _("Mean {criterion}").format(criterion=crit_labels[x_key]),
+                    _("Mean {criterion}").format(criterion=crit_labels[y_key]),
+                ),
+                width="stretch",
+                config=CHART_CONFIG,
+                key="chart_matrix",
+            )
+            st.caption(_("Each dot is a measure; the number is its rank by the weighted mean rating."))
+
+# --- downloads ------------------------------------------------------------------------------------
+with tab_downloads:
+    lang = common.lang()
+    goals_now = goals
+    note = _("Downloads contain all measures of the workshop, ranked by “{method}”; the filters above do not apply.")
+    st.caption(note.format(method=_(method.label)))
+
+    def make_xlsx() -> bytes:
+        return exports.ranking_xlsx(ws, ranked, data["votes"], _, method_key=method_key)
+
+    def make_pdf() -> bytes:
+        return report.report_pdf(
+            ws,
+            ranked,
+            data["turnout"],
+            data["stability"],
+            goals_now,
+            _,
+            method_key=method_key,
+            lang=lang,
+            uncertainty=data["bootstrap"],
+            ballots=available[method_key],
+            top_k=TOP_K,
+        )
+
+    def make_backup() -> bytes:
+        return backup.dumps(backup.export_workshop(common.get_db(), ws.id)).encode("utf-8")
+
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        _("Ranking (CSV, comma)"),
+        data=exports.ranking_csv(ranked, sep=",", _=_, criteria=ws.rules.criteria),
+        file_name=f"{stem}-{method_key}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="dl_csv",
+        icon=":material/table:",
+        width="stretch",
+    )
+    d2.download_button(
+        _("Ranking (CSV, semicolon, for German Excel)"),
+        data=exports.ranking_csv(ranked, sep=";", _=_, criteria=ws.rules.criteria),
+        file_name=f"{stem}-{method_key}-excel-de.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="dl_csv_semicolon",
+        icon=":material/table:",
+        width="stretch",
+    )
+    d1.download_button(
+        _("Ranking (Excel)"),
+        data=make_xlsx,
+        file_name=f"{stem}-{method_key}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        key="dl_xlsx",
+        icon=":material/grid_on:",
+        width="stretch",
+    )
+    d2.download_button(
+        _("Report for the district assembly (PDF)"),
+        data=make_pdf,
+        file_name=f"{stem}-{method_key}-report.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        key="dl_pdf",
+        icon=":material/picture_as_pdf:",
+        type="primary",
+        width="stretch",
+    )
+    d1.download_button(
+        _("Backup (JSON)"),
+        data=make_backup,
+        file_name=f"{stem}-backup.json",
+        mime="application/json",
+        on_click="ignore",
+        key="dl_backup",
+        icon=":material/save:",
+        width="stretch",
+    )
+    st.caption(
+        _("The backup holds the whole workshop with all ballots; it can be restored and every ranking recomputed.")
+    )

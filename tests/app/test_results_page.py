@@ -1,0 +1,127 @@
+"""The results page: renders for the facilitation team with every method, offers the downloads, refuses others.
+
+The page runs behind a minimal router of its own, so these tests do not depend on the menu of app.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workshop import scoring, services
+from workshop.config import ROOT
+
+ROUTER = f"""
+import streamlit as st
+from ui import common
+
+common.get_db()
+st.navigation([st.Page({str(ROOT / "pages" / "results.py")!r}, url_path="results")]).run()
+"""
+DOWNLOADS = {"dl_csv", "dl_csv_semicolon", "dl_xlsx", "dl_pdf", "dl_backup"}
+
+
+def results_page(facilitator=None, lang: str = "de") -> AppTest:
+    at = AppTest.from_string(ROUTER, default_timeout=60)
+    at.query_params["lang"] = lang
+    if facilitator is not None:
+        at.session_state["facilitator"] = facilitator
+    return at
+
+
+def _no_exception(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture(scope="module")
+def page(app_db, facilitator) -> AppTest:
+    return results_page(facilitator).run()
+
+
+def test_renders_for_the_facilitator_with_all_downloads(page, workshop):
+    _no_exception(page)
+    assert not page.warning and not page.error
+    assert {b.key for b in page.get("download_button")} == DOWNLOADS
+    assert page.selectbox(key="results_workshop").value == workshop.id
+    own = scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
+    assert page.selectbox(key="results_method").value == own
+    assert len(page.get("plotly_chart")) >= 4, "overall, one per goal, turnout, ratings"
+    tables = page.dataframe
+    assert len(tables) == 5, "ranking, turnout, stability, close calls, consensus"
+    ranking = tables[0].value
+    assert len(ranking) == int(page.metric[1].value), "every measure ranked"
+    assert list(ranking.iloc[:, 0]) == list(range(1, len(ranking) + 1)), "best first"
+
+
+def test_every_method_with_ballots_can_be_chosen(page, app_db, workshop):
+    counts = {k: services.count_ballots(app_db, workshop.id, m.ballot_method) for k, m in scoring.METHODS.items()}
+    with_ballots = [k for k, n in counts.items() if n]
+    assert len(with_ballots) == 4, "the demo has ballots of every method"
+    assert page.selectbox(key="results_method").options == [
+        page.selectbox(key="results_method").format_func(k) for k in with_ballots
+    ]
+    for key in with_ballots:
+        page.selectbox(key="results_method").set_value(key).run()
+        _no_exception(page)
+        assert {b.key for b in page.get("download_button")} == DOWNLOADS
+
+
+def test_filters_by_goal_and_group(page, app_db, workshop):
+    goal = services.list_goals(app_db, workshop.id)[0]
+    page.selectbox(key="results_goal").set_value(goal.id).run()
+    _no_exception(page)
+    shown = page.metric[2].value
+    total = page.metric[1].value
+    assert 0 < int(shown) < int(total)
+    group = page.selectbox(key="results_group").options[1]
+    page.selectbox(key="results_group").select(group).run()
+    _no_exception(page)
+    assert int(page.metric[2].value) <= int(shown)
+    page.toggle(key="results_close_only").set_value(False).run()
+    _no_exception(page)
+
+
+def test_english(app_db, facilitator):
+    at = results_page(facilitator, lang="en").run()
+    _no_exception(at)
+    assert at.title[0].value == "Results"
+
+
+def test_refuses_without_login(app_db):
+    at = results_page().run()
+    _no_exception(at)
+    assert at.warning, "the page asks for the facilitator login"
+    assert not at.get("download_button")
+    assert not at.get("plotly_chart")
+
+
+def test_refuses_a_forged_login(app_db):
+    from workshop.auth import Facilitator
+
+    at = results_page(Facilitator("forged-key")).run()
+    assert at.warning and not at.get("download_button")
+
+
+def test_rating_distribution_chart_counts_ratings_per_measure():
+    """The page's ratings chart (charts.rating_distribution): 1–5 counts, best-ranked measure on top."""
+    import pandas as pd
+
+    from workshop import charts
+
+    ranked = pd.DataFrame({"measure_id": ["a", "b", "c"], "title": ["<b>A</b>", "Bé", "C"], "rank_overall": [2, 1, 3]})
+    votes = pd.DataFrame(
+        {
+            "ballot_id": ["x", "y", "z", "x", "y", "x"],
+            "measure_id": ["a", "a", "a", "b", "b", "a"],
+            "criterion": ["impact"] * 5 + ["feasibility"],
+            "value": [5.0, 5.0, 1.0, 3.0, 4.0, 2.0],
+        }
+    )
+    fig = charts.rating_distribution(votes, ranked, "Ratings", "Number", criterion="impact")
+    assert [t.name for t in fig.data] == ["1", "2", "3", "4", "5"]
+    assert list(fig.data[0].y) == ["2. &lt;b&gt;A&lt;/b&gt;", "1. Bé"], "best at the top (plotly draws upwards)"
+    counts = {t.name: list(t.x) for t in fig.data}
+    assert counts == {"1": [1, 0], "2": [0, 0], "3": [0, 1], "4": [0, 1], "5": [2, 0]}
+    all_criteria = charts.rating_distribution(votes, ranked, "Ratings", "Number")
+    assert list(all_criteria.data[1].x) == [1, 0], "the feasibility 2 counts when no criterion is chosen"
+    assert fig.layout.barmode == "stack"

@@ -1,0 +1,222 @@
+"""The PDF report: it opens, says what the district assembly needs, in order, and prints user text literally."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from datetime import date
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from workshop import analysis, i18n, report, scoring
+from workshop.model import Goal, VotingRules, Workshop
+
+WS = Workshop(
+    id="w1",
+    title="Planungswerkstatt Harburg – Übergänge 2026",
+    date=date(2026, 11, 21),
+    place="Bürgerzentrum Feuervogel",
+    join_code="ABCDEF",
+    vision_title="Zusammenleben in Vielfalt",
+    vision_description="Größere Teilhabe für alle; Straßenfeste & Begegnung.",
+    rules=VotingRules(),
+)
+GOALS = [
+    Goal("g2", "w1", 2, "Deutsch als Sprache", "Deutsch lernen."),
+    Goal("g1", "w1", 1, "Zusammenleben in Harburg", "Begegnung stärken."),
+]
+TITLES = [
+    "Interkulturelles Straßenfest im Phoenix-Viertel",
+    "**Sprachcafé** für Ältere _mit_ Kinderbetreuung",
+    "Begegnungscafé in der Bücherhalle",
+    "Nachbarschaftslotsen",
+]
+
+
+def ranked_frame() -> pd.DataFrame:
+    """Four measures in the shape of ``views.ranking``, best first."""
+    return pd.DataFrame(
+        {
+            "measure_id": ["m1", "m2", "m3", "m4"],
+            "goal_id": ["g1", "g2", "g1", "g2"],
+            "title": TITLES,
+            "score": [42.0, 30.0, 12.5, 0.0],
+            "supporters": [20, 15, 6, 0],
+            "rank_goal": [1, 1, 2, 2],
+            "rank_overall": [1, 2, 3, 4],
+            "seq": [1, 2, 3, 4],
+            "goal_title": ["Zusammenleben in Harburg", "Deutsch als Sprache"] * 2,
+            "goal_position": [1, 2, 1, 2],
+            "group_name": ["AG 1 Nachbarschaft", "AG 2 Sprache", "", "AG 1 Nachbarschaft"],
+            "description": ["Ein jährliches Fest.", "Deutsch üben <b>ohne</b> Druck.", "", "Kosten {nb} €"],
+            "status": ["new", "in_progress", "done", "rejected"],
+        }
+    )
+
+
+def turnout_frame() -> pd.DataFrame:
+    per_group = pd.DataFrame(
+        {
+            "group_name": ["AG 1 Nachbarschaft", "AG 2 Sprache"],
+            "position": [1, 2],
+            "devices": [24, 20],
+            "ballots": [22, 18],
+        }
+    )
+    return analysis.turnout(per_group)
+
+
+def stability_frame() -> pd.DataFrame:
+    a = ranked_frame()
+    b = a.assign(rank_overall=[2, 1, 3, 4])
+    return analysis.stability({"dots": a, "approval": b}, k=2)
+
+
+def build(_=None, **kwargs) -> bytes:
+    return report.report_pdf(
+        WS,
+        ranked_frame(),
+        turnout_frame(),
+        stability_frame(),
+        GOALS,
+        _ or i18n.gettext_for("de"),
+        method_key="dots",
+        generated=date(2026, 11, 22),
+        **kwargs,
+    )
+
+
+def text_of(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+@pytest.fixture(scope="module")
+def pdf() -> bytes:
+    return build()
+
+
+def test_pdf_opens_with_plausible_pages(pdf):
+    assert pdf.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert 3 <= len(reader.pages) <= 8
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)  # A4
+    assert reader.metadata.title == WS.title
+
+
+def test_pdf_states_workshop_facts_method_and_tie_break(pdf):
+    _ = i18n.gettext_for("de")
+    text = text_of(pdf)
+    for expected in (
+        WS.title,
+        WS.place,
+        "21. November 2026",
+        WS.vision_title,
+        WS.vision_description,
+        _(scoring.METHODS["dots"].label),
+        _(scoring.METHODS["dots"].explanation),
+        _(scoring.TIE_BREAK.description),
+    ):
+        assert " ".join(expected.split()) in text, expected
+
+
+def test_pdf_turnout_overall_and_per_group(pdf):
+    text = text_of(pdf)
+    assert "AG 2 Sprache" in text and "91 %" in text  # 40 of 44 devices; AG 1: 22 of 24
+    assert re.search(r"40\D+44", text), "overall ballots of devices"
+
+
+def test_pdf_ranks_measures_in_order_per_goal_and_overall(pdf):
+    text = text_of(pdf)
+    overall = text.index(TITLES[0])
+    positions = [text.index(t, overall) for t in TITLES]
+    assert positions == sorted(positions), "overall ranking best first"
+    goal1 = text.index("Zusammenleben in Harburg", text.index("Nachbarschaftslotsen", overall))
+    goal2 = text.index("Deutsch als Sprache", goal1)
+    assert goal1 < text.index(TITLES[0], goal1) < text.index(TITLES[2], goal1) < goal2, "goal 1: its ranking"
+    assert text.index(TITLES[1], goal2) < text.index(TITLES[3], goal2), "goal 2 follows by position"
+    assert "12,5" in text, "German decimal comma"
+
+
+def test_pdf_prints_user_text_literally_with_umlauts(pdf):
+    text = text_of(pdf)
+    assert "**Sprachcafé** für Ältere _mit_ Kinderbetreuung" in text
+    assert "Deutsch üben <b>ohne</b> Druck." in text
+    assert "Kosten {nb} €" in text, "fpdf's page-total alias is not ours: user text keeps it"
+    for word in ("Übergänge", "Straßenfest", "Größere", "Bücherhalle", "Begegnungscafé"):
+        assert word in text
+
+
+def test_pdf_appendix_lists_every_measure_with_status(pdf):
+    _ = i18n.gettext_for("de")
+    text = text_of(pdf)
+    appendix = text[text.index(" ".join(_("Appendix: all measures").split())) :]
+    for title in TITLES:
+        assert title in appendix
+    assert "Ein jährliches Fest." in appendix
+    assert _("rejected") in appendix and _("in progress") in appendix and "AG 2 Sprache" in appendix
+
+
+def test_pdf_page_numbers_are_filled_in(pdf):
+    text = text_of(pdf)
+    assert report.PAGES_ALIAS not in text
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    label = i18n.gettext_for("de")("Page {page} of {pages}")
+    assert label.format(page=pages, pages=pages) in text
+
+
+def test_pdf_with_uncertainty_table(pdf):
+    measures = pd.DataFrame(
+        {"id": ["m1", "m2"], "goal_id": ["g1", "g2"], "goal_position": [1, 2], "title": TITLES[:2], "seq": [1, 2]}
+    )
+    votes = pd.DataFrame(
+        {"ballot_id": ["b1", "b2", "b3"], "measure_id": ["m1", "m1", "m2"], "criterion": "", "value": [2.0, 3.0, 1.0]}
+    )
+    boot = analysis.bootstrap_scores("dots", votes, measures, n=50, k=1)
+    with_boot = build(uncertainty=boot, top_k=1)
+    assert len(with_boot) > len(pdf)
+    _ = i18n.gettext_for("de")
+    assert " ".join(_("How certain is the order?").split()) in text_of(with_boot)
+
+
+def test_pdf_in_english():
+    text = text_of(build(i18n.gettext_for("en"), lang="en"))
+    assert scoring.TIE_BREAK.description in text
+    assert "November 21, 2026" in text
+
+
+def test_pdf_with_empty_ranking_and_no_extras():
+    pdf = report.report_pdf(WS, ranked_frame().iloc[0:0], None, None, GOALS, method_key="rating")
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2
+
+
+def test_pdf_reads_back_with_pdftotext(pdf, tmp_path):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True)
+    text = " ".join(out.stdout.split())
+    assert WS.title in text and "Straßenfest" in text and "**Sprachcafé**" in text
+    assert " ".join(i18n.gettext_for("de")(scoring.TIE_BREAK.description).split()) in text
+
+
+def test_without_dejavu_the_pdf_falls_back_to_helvetica(monkeypatch):
+    monkeypatch.setattr(report, "find_font", lambda name="": None)
+    ws = Workshop(**{**WS.__dict__, "place": "Harburg – مركز"})
+    pdf = report.report_pdf(ws, ranked_frame(), turnout_frame(), None, GOALS, method_key="dots")
+    text = text_of(pdf)
+    assert "Straßenfest" in text and "Übergänge" in text, "German survives in Windows-1252"
+    assert "Harburg – ????" in text, "other scripts are replaced, not a crash"
+
+
+def test_find_font_finds_dejavu_when_installed():
+    found = report.find_font()
+    if found is None:
+        pytest.skip("no DejaVuSans.ttf on this machine (scripts/test.sh installs fonts-dejavu-core)")
+    assert found.name == "DejaVuSans.ttf" and found.is_file()

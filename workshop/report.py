@@ -1,0 +1,522 @@
+"""The printable report for the Bezirksversammlung: an A4 PDF drawn with fpdf2 (bytes out).
+
+Charts are bars drawn with fpdf2's own rectangles and text, so the report needs no browser and
+no image renderer, prints crisply and stays searchable. Everything participants typed is printed
+literally (never as Markdown). Texts go through the caller's gettext ``_``; German by default.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from . import analysis, scoring
+from .charts import PALETTE
+from .errors import N_
+from .model import MEASURE_STATUS_LABELS, Goal, Method, Workshop
+
+log = logging.getLogger(__name__)
+Gettext = Callable[[str], str]
+
+
+def identity(text: str) -> str:
+    return text
+
+
+# --- fonts ---------------------------------------------------------------------------------------
+# DejaVu Sans covers Latin, Greek, Cyrillic and more (Debian: fonts-dejavu-core). Other places
+# it is commonly found follow; a DejaVu that some Python package ships inside the environment is
+# searched last. Without any, the PDF falls back to Helvetica (Windows-1252: German works, other
+# scripts print as "?") and logs a warning, so a download never fails for a missing font.
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/share/fonts/TTF"),
+    Path("/usr/local/share/fonts"),
+    Path("/Library/Fonts"),
+    Path.home() / "Library/Fonts",
+)
+# CJK glyphs, which DejaVu lacks; loaded only when the text needs them (parsing it costs ~0.3 s).
+FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),)
+CJK_START = 0x2E80
+
+
+def find_font(name: str = "DejaVuSans.ttf") -> Path | None:
+    """The first readable copy of a TTF font in the usual places, then inside the environment."""
+    for folder in FONT_DIRS:
+        if (folder / name).is_file():
+            return folder / name
+    for root in dict.fromkeys([Path(sys.prefix), Path(sys.base_prefix)]):
+        lib = root / "lib"
+        if lib.is_dir():
+            for hit in lib.glob(f"python3*/site-packages/**/{name}"):
+                return hit
+    return None
+
+
+class _PDF(FPDF):
+    def __init__(self, footer_left: str, page_label: str, cjk: bool = False) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.footer_left = footer_left
+        self.page_label = page_label  # "Page {page} of {pages}"
+        self.family = self._load_fonts(cjk)
+
+    def _load_fonts(self, cjk: bool) -> str:
+        regular = find_font("DejaVuSans.ttf")
+        if regular is None:
+            log.warning("DejaVuSans.ttf not found (install fonts-dejavu-core); the PDF uses Helvetica")
+            self.core_fonts_encoding = "windows-1252"
+            return "Helvetica"
+        bold = find_font("DejaVuSans-Bold.ttf") or regular
+        self.add_font("DejaVu", "", str(regular))
+        self.add_font("DejaVu", "B", str(bold))
+        fallbacks = []
+        for i, path in enumerate(FALLBACK_FONTS if cjk else ()):
+            if path.is_file():
+                self.add_font(f"fallback{i}", "", str(path))
+                fallbacks.append(f"fallback{i}")
+        if fallbacks:
+            self.set_fallback_fonts(fallbacks, exact_match=False)
+        return "DejaVu"
+
+    def normalize_text(self, text: str) -> str:
+        if not self.is_ttf_font:  # Helvetica fallback: replace what Windows-1252 cannot show
+            text = text.encode("windows-1252", "replace").decode("windows-1252")
+        return super().normalize_text(text)
+
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font(self.family, "", 8)
+        self.set_text_color(110)
+        self.cell(self.epw * 0.7, 5, _shorten(self, self.footer_left, self.epw * 0.7))
+        # The page total is filled in on output; the alias is unlikely to appear in user text.
+        text = self.page_label.format(page=self.page_no(), pages=PAGES_ALIAS)
+        self.cell(0, 5, text, align="R")
+        self.set_text_color(0)
+
+
+PAGES_ALIAS = "{pw_nb_pages}"
+
+
+def _shorten(pdf: FPDF, text: str, width: float) -> str:
+    """The text, cut with an ellipsis to fit ``width`` on one line."""
+    text = " ".join(str(text).split())
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _lines(pdf: FPDF, text: str, width: float, max_lines: int) -> list[str]:
+    """Word-wrapped lines of ``text`` in ``width``; the last kept line ends in an ellipsis if cut."""
+    text = " ".join(str(text).split()) or " "
+    lines = pdf.multi_cell(width, 4, text, dry_run=True, output="LINES", align="L")
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [_shorten(pdf, " ".join(lines[max_lines - 1 :]), width - 1)]
+    return lines
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+# --- the document ----------------------------------------------------------------------------
+
+
+class _Report:
+    def __init__(self, workshop: Workshop, _: Gettext, lang: str, method_key: str, cjk: bool = False) -> None:
+        self.ws = workshop
+        self._ = _
+        self.lang = lang
+        self.method = scoring.METHODS[method_key]
+        self.pdf = _PDF(workshop.title, _(N_("Page {page} of {pages}")), cjk)
+        pdf = self.pdf
+        pdf.set_margins(20, 18, 20)
+        pdf.set_auto_page_break(True, margin=20)
+        pdf.alias_nb_pages(PAGES_ALIAS)
+        pdf.set_title(workshop.title)
+        pdf.set_subject(_(N_("Results of the planning workshop")))
+        pdf.set_creator("Planungswerkstatt")
+        pdf.set_lang(lang)
+        self.f = pdf.family
+
+    # text helpers -----------------------------------------------------------------------------
+
+    def number(self, value: float) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        whole = float(value).is_integer()
+        return format_decimal(value, format="#,##0" if whole else "#,##0.00", locale=self.lang)
+
+    def score(self, value: float) -> str:
+        """A score as the method counts it: mean ratings with two decimals, counts whole (or .5)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        pattern = "#,##0.00" if self.method.ballot_method == Method.RATING else "#,##0.#"
+        return format_decimal(value, format=pattern, locale=self.lang)
+
+    def percent(self, value: float) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        return format_percent(value, format="#,##0 %", locale=self.lang)
+
+    def heading(self, text: str, size: float = 15, space_after: float = 2, keep: float = 30) -> None:
+        """A bold heading, moved to the next page unless ``keep`` mm of what follows fit below it."""
+        pdf = self.pdf
+        if pdf.will_page_break(size * 0.5 + keep):
+            pdf.add_page()
+        elif pdf.get_y() > pdf.t_margin + 1:
+            pdf.ln(2.5)  # air above a heading, except at the top of a page
+        pdf.set_font(self.f, "B", size)
+        pdf.multi_cell(0, size * 0.45, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(space_after)
+        pdf.set_font(self.f, "", 10)
+
+    def para(self, text: str, size: float = 10, style: str = "", colour: int = 0, after: float = 1.5) -> None:
+        pdf = self.pdf
+        pdf.set_font(self.f, style, size)
+        pdf.set_text_color(colour)
+        pdf.multi_cell(0, size * 0.5, str(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(0)
+        pdf.ln(after)
+
+    def fact(self, label: str, value: str, label_width: float = 50) -> None:
+        """A label in bold on the left, its value beside it; both may wrap."""
+        pdf = self.pdf
+        pdf.set_font(self.f, "B", 10)
+        label_lines = len(pdf.multi_cell(label_width - 2, 5, label, dry_run=True, output="LINES", align="L"))
+        if pdf.will_page_break(5 * label_lines):
+            pdf.add_page()
+        y = pdf.get_y()
+        pdf.multi_cell(label_width - 2, 5, label, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.set_xy(pdf.l_margin + label_width, y)
+        pdf.set_font(self.f, "", 10)
+        pdf.multi_cell(0, 5, value or "–", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_y(max(pdf.get_y(), y + 5 * label_lines) + 1)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], align) -> None:
+        pdf = self.pdf
+        pdf.set_font(self.f, "", 9)
+        pdf.set_draw_color(190)
+        pdf.set_fill_color(248)  # the row fill; fpdf2 paints filled rows' text cells in the current colour
+        with pdf.table(
+            col_widths=widths,
+            width=pdf.epw,
+            align="LEFT",
+            text_align=align,
+            line_height=4.6,
+            padding=(1.2, 1.5),
+            borders_layout="HORIZONTAL_LINES",
+            headings_style=FontFace(emphasis="BOLD", size_pt=8, fill_color=(235, 239, 245)),
+            cell_fill_mode="ROWS",
+            cell_fill_color=(248, 248, 248),
+            markdown=False,
+        ) as table:
+            table.row(list(header))
+            for row in rows:
+                table.row([str(c) for c in row])
+        pdf.set_draw_color(0)
+        pdf.ln(3)
+
+    # sections ---------------------------------------------------------------------------------
+
+    def title_page(self, goals: Sequence[Goal], ballots: int | None, measures: int, generated: date) -> None:
+        _, pdf = self._, self.pdf
+        pdf.add_page()
+        self.para(_(N_("Planning workshop · Results for the district assembly")), size=10, colour=90, after=2)
+        self.heading(self.ws.title, size=22, space_after=4)
+        when = format_date(self.ws.date, format="long", locale=self.lang) if self.ws.date else ""
+        self.fact(_(N_("Date")), when)
+        self.fact(_(N_("Place")), self.ws.place)
+        self.fact(_(N_("Report created")), format_date(generated, format="long", locale=self.lang))
+        pdf.ln(4)
+        if self.ws.vision_title or self.ws.vision_description:
+            self.heading(_(N_("Guiding vision (Leitbild)")), size=13)
+            if self.ws.vision_title:
+                self.para(self.ws.vision_title, style="B", size=11, after=1)
+            if self.ws.vision_description:
+                self.para(self.ws.vision_description)
+            pdf.ln(2)
+        if goals:
+            self.heading(_(N_("Goals")), size=13)
+            for goal in goals:
+                self.para(f"{goal.position}. {goal.title}", style="B", after=0.5)
+                if goal.description:
+                    self.para(goal.description, size=9, colour=60, after=1.5)
+            pdf.ln(2)
+        self.heading(_(N_("How the ranking was computed")), size=13)
+        self.fact(_(N_("Scoring method")), _(self.method.label))
+        self.fact(_(N_("How the score is computed")), _(self.method.explanation))
+        self.fact(_(N_("Tie-break rule")), _(scoring.TIE_BREAK.description))
+        self.fact(_(N_("Ballots")), self.number(ballots) if ballots is not None else "–")
+        self.fact(_(N_("Measures ranked")), self.number(measures))
+
+    def turnout(self, turnout: pd.DataFrame) -> None:
+        _ = self._
+        if turnout is None or turnout.empty:
+            return
+        self.heading(_(N_("Turnout")), size=13, keep=25 + 8 * len(turnout))
+        total = turnout[turnout["is_total"]].iloc[0] if turnout["is_total"].any() else None
+        if total is not None:
+            self.para(
+                _(N_("{ballots} of {devices} joined devices submitted a ballot ({share}).")).format(
+                    ballots=self.number(total["ballots"]),
+                    devices=self.number(total["devices"]),
+                    share=self.percent(total["turnout"]),
+                )
+            )
+        rows = []
+        for row in turnout.itertuples(index=False):
+            name = _(N_("All working groups")) if row.is_total else (row.group_name or _(N_("Without working group")))
+            rows.append((name, self.number(row.devices), self.number(row.ballots), self.percent(row.turnout)))
+        header = (_(N_("Working group")), _(N_("Devices joined")), _(N_("Ballots")), _(N_("Turnout")))
+        self.table(header, rows, (80, 30, 30, 30), ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
+
+    def bars(self, part: pd.DataFrame, rank_col: str, colours: dict, max_score: float) -> None:
+        """One row per measure: rank, title (up to 2 lines), a bar to scale, the score, supporters."""
+        _, pdf = self._, self.pdf
+        w_rank, w_title, w_sup = 9, 70, 20
+        w_bar = pdf.epw - w_rank - w_title - w_sup - 4
+        x0 = pdf.l_margin
+        bar_x = x0 + w_rank + w_title + 2
+        value_room = 16  # keep space after the longest bar for its number
+
+        def header() -> None:
+            pdf.set_font(self.f, "B", 8)
+            pdf.set_text_color(90)
+            pdf.set_x(x0)
+            pdf.cell(w_rank, 5, _(N_("Rank")))
+            pdf.cell(w_title + 2, 5, _(N_("Measure")))
+            pdf.cell(w_bar, 5, _shorten(pdf, _(self.method.label), w_bar - 2))
+            pdf.cell(w_sup, 5, _(N_("Supporters")), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_text_color(0)
+            pdf.set_draw_color(150)
+            pdf.line(x0, pdf.get_y(), x0 + pdf.epw, pdf.get_y())
+            pdf.set_draw_color(0)
+
+        header()
+        scale = (w_bar - value_room) / max_score if max_score > 0 else 0
+        for row in part.sort_values(rank_col).itertuples(index=False):
+            pdf.set_font(self.f, "", 9)
+            lines = _lines(pdf, row.title, w_title - 1, 2)
+            height = max(7.0, 4.2 * len(lines) + 2.8)
+            if pdf.will_page_break(height):
+                pdf.add_page()
+                header()
+            y = pdf.get_y()
+            pdf.set_xy(x0, y + 1.4)
+            pdf.set_font(self.f, "B", 9)
+            pdf.cell(w_rank, 4.2, f"{getattr(row, rank_col)}.")
+            pdf.set_font(self.f, "", 9)
+            for i, line in enumerate(lines):
+                pdf.set_xy(x0 + w_rank, y + 1.4 + 4.2 * i)
+                pdf.cell(w_title, 4.2, line)
+            length = max(float(row.score), 0.0) * scale
+            pdf.set_fill_color(*_hex(colours.get(row.goal_id, PALETTE[0])))
+            if length > 0:
+                pdf.rect(bar_x, y + height / 2 - 2.3, length, 4.6, style="F")
+            pdf.set_xy(bar_x + length + 1, y + height / 2 - 2.3)
+            pdf.cell(value_room - 1, 4.6, self.score(row.score))
+            pdf.set_xy(x0 + pdf.epw - w_sup, y + height / 2 - 2.3)
+            pdf.cell(w_sup, 4.6, self.number(row.supporters), align="R")
+            pdf.set_draw_color(225)
+            pdf.line(x0, y + height, x0 + pdf.epw, y + height)
+            pdf.set_draw_color(0)
+            pdf.set_y(y + height)
+        pdf.ln(4)
+
+    def rankings(self, ranked: pd.DataFrame, goals: Sequence[Goal], top: int = 10) -> None:
+        _, pdf = self._, self.pdf
+        pdf.add_page()
+        order = [g.id for g in goals] + [g for g in ranked["goal_id"].unique() if g not in {x.id for x in goals}]
+        colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(order)}
+        max_score = float(ranked["score"].max()) if len(ranked) else 0.0
+        self.heading(_(N_("Ranking overall")))
+        self.para(
+            _(N_("The {n} measures with the highest score; the colour shows the goal.")).format(
+                n=min(top, len(ranked))
+            ),
+            size=9,
+            colour=80,
+        )
+        self.legend(goals, colours)
+        self.bars(ranked.nsmallest(top, "rank_overall"), "rank_overall", colours, max_score)
+        for goal in goals:
+            part = ranked[ranked["goal_id"] == goal.id]
+            self.heading(_(N_("Goal {n}: {title}")).format(n=goal.position, title=goal.title), size=13)
+            if goal.description:
+                self.para(goal.description, size=9, colour=70)
+            if part.empty:
+                self.para(_(N_("No measures for this goal.")), size=9, colour=90)
+                continue
+            self.bars(part, "rank_goal", colours, max_score)
+
+    def legend(self, goals: Sequence[Goal], colours: dict) -> None:
+        pdf = self.pdf
+        pdf.set_font(self.f, "", 8)
+        for goal in goals:
+            label = f"{goal.position}. {goal.title}"
+            width = min(pdf.get_string_width(label) + 8, pdf.epw)
+            if pdf.get_x() + width > pdf.l_margin + pdf.epw:
+                pdf.ln(5)
+            x, y = pdf.get_x(), pdf.get_y()
+            pdf.set_fill_color(*_hex(colours[goal.id]))
+            pdf.rect(x, y + 1, 3, 3, style="F")
+            pdf.set_x(x + 4)
+            pdf.cell(width - 4, 5, _shorten(pdf, label, width - 5))
+        pdf.ln(8)
+
+    def stability(self, stability: pd.DataFrame) -> None:
+        _ = self._
+        if stability is None or stability.empty:
+            return
+        self.heading(_(N_("How stable is the ranking across methods?")), size=13, keep=40 + 9 * len(stability))
+        k = int(stability["k"].max())
+        self.para(
+            _(
+                N_(
+                    "Where participants also voted with other methods, each pair of rankings is compared. "
+                    "Kendall's tau is 1 for the same order, 0 for no relation and −1 for the reverse order. "
+                    "The top-{k} overlap is the share of the top {k} measures that both rankings have in common."
+                )
+            ).format(k=k),
+            size=9,
+            colour=60,
+        )
+        rows = [
+            (
+                _(scoring.METHODS[r.method_a].label) if r.method_a in scoring.METHODS else r.method_a,
+                _(scoring.METHODS[r.method_b].label) if r.method_b in scoring.METHODS else r.method_b,
+                self.number(r.measures),
+                self.number(round(r.tau, 2)),
+                self.percent(r.top_k_overlap),
+            )
+            for r in stability.itertuples(index=False)
+        ]
+        header = (
+            _(N_("Method A")),
+            _(N_("Method B")),
+            _(N_("Measures")),
+            _(N_("Kendall's tau")),
+            _(N_("Top-{k} overlap")).format(k=k),
+        )
+        self.table(header, rows, (46, 46, 24, 22, 32), ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
+
+    def uncertainty(self, boot: pd.DataFrame, top: int = 10, k: int = 5) -> None:
+        _ = self._
+        if boot is None or boot.empty or boot["top_share"].isna().all():
+            return
+        shown = boot.nsmallest(top, "rank_overall")
+        self.heading(_(N_("How certain is the order?")), size=13, keep=40 + 9 * len(shown))
+        self.para(
+            _(
+                N_(
+                    "The ballots were drawn again at random many times (bootstrap), as if other people from the "
+                    "same room had voted. The likely range holds {share} of the recomputed scores, the rank range "
+                    "{share} of the recomputed ranks; the last column says how often the measure came among the "
+                    "top {k}."
+                )
+            ).format(k=k, share=self.percent(analysis.INTERVAL)),
+            size=9,
+            colour=60,
+        )
+        rows = []
+        for r in shown.itertuples(index=False):
+            rows.append(
+                (
+                    f"{r.rank_overall}.",
+                    r.title,
+                    self.score(r.score),
+                    f"{self.score(r.low)} – {self.score(r.high)}",
+                    f"{r.rank_best}–{r.rank_worst}" if r.rank_best != r.rank_worst else str(r.rank_best),
+                    self.percent(r.top_share),
+                )
+            )
+        header = (
+            _(N_("Rank")),
+            _(N_("Measure")),
+            _(N_("Score")),
+            _(N_("Likely range")),
+            _(N_("Rank range")),
+            _(N_("In the top {k}")).format(k=k),
+        )
+        self.table(header, rows, (12, 52, 18, 34, 26, 28), ("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
+
+    def appendix(self, ranked: pd.DataFrame, goals: Sequence[Goal]) -> None:
+        _, pdf = self._, self.pdf
+        pdf.add_page()
+        self.heading(_(N_("Appendix: all measures")))
+        position = {g.id: g.position for g in goals}
+        frame = ranked.assign(_pos=ranked["goal_id"].map(position).fillna(1e9))
+        for row in frame.sort_values(["_pos", "rank_goal"], kind="mergesort").itertuples(index=False):
+            if pdf.will_page_break(24):
+                pdf.add_page()
+            self.para(f"{row.rank_overall}. {row.title}", size=10, style="B", after=0.5)
+            description = getattr(row, "description", "") or ""
+            if isinstance(description, str) and description.strip():
+                self.para(description, size=9, after=0.8)
+            status = getattr(row, "status", "") or ""
+            facts = [
+                (_(N_("Goal")), getattr(row, "goal_title", "") or ""),
+                (_(N_("Working group")), getattr(row, "group_name", "") or "–"),
+                (_(N_("Score")), self.score(row.score)),
+                (_(N_("Rank in goal")), str(row.rank_goal)),
+                (_(N_("Status")), _(MEASURE_STATUS_LABELS.get(status, status)) if status else "–"),
+            ]
+            self.para("  ·  ".join(f"{k}: {v}" for k, v in facts), size=8, colour=80, after=0.5)
+            pdf.set_draw_color(225)
+            pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.l_margin + pdf.epw, pdf.get_y() + 1)
+            pdf.set_draw_color(0)
+            pdf.ln(3)
+
+
+def report_pdf(
+    workshop: Workshop,
+    ranked: pd.DataFrame,
+    turnout: pd.DataFrame | None,
+    stability: pd.DataFrame | None,
+    goals: Sequence[Goal],
+    _: Gettext = identity,
+    *,
+    method_key: str | None = None,
+    lang: str = "de",
+    uncertainty: pd.DataFrame | None = None,
+    ballots: int | None = None,
+    generated: date | None = None,
+    top_k: int = 5,
+) -> bytes:
+    """The A4 report: facts and method, turnout, ranking overall and per goal, stability, appendix.
+
+    ``ranked`` is ``views.ranking`` of ``method_key`` (default: the workshop's own method);
+    ``turnout`` is ``analysis.turnout``, ``stability`` ``analysis.stability``, ``uncertainty``
+    (optional) ``analysis.bootstrap_scores`` computed with ``k=top_k``. ``lang`` formats dates and
+    numbers.
+    """
+    key = method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
+    goals = sorted(goals, key=lambda g: g.position)
+    texts = [workshop.title, workshop.place, workshop.vision_title, workshop.vision_description]
+    texts += [g.title + g.description for g in goals]
+    texts += [str(v) for c in ("title", "description", "group_name", "goal_title") if c in ranked for v in ranked[c]]
+    cjk = any(ord(ch) >= CJK_START for text in texts for ch in str(text))
+    report = _Report(workshop, _, lang, key, cjk)
+    if ballots is None and turnout is not None and len(turnout) and turnout["is_total"].any():
+        ballots = int(turnout.loc[turnout["is_total"], "ballots"].iloc[0])
+    report.title_page(goals, ballots, len(ranked), generated or date.today())
+    report.turnout(turnout)
+    report.rankings(ranked, goals)
+    report.stability(stability)
+    report.uncertainty(uncertainty, k=top_k)
+    report.appendix(ranked, goals)
+    return bytes(report.pdf.output())
