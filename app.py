@@ -40,11 +40,18 @@ if fac is not None:
         st.Page("pages/setup.py", title=_("Set up"), icon=":material/edit_note:", url_path="setup"),
         st.Page("pages/moderation.py", title=_("Moderation"), icon=":material/fact_check:", url_path="moderation"),
         projector,
+        st.Page("pages/results.py", title=_("Results"), icon=":material/leaderboard:", url_path="results"),
     ]
 else:
     pages[_("Facilitation")] = [st.Page("pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")]
 
+nav = st.navigation(pages, position="hidden")
 with st.sidebar:
+    for section, entries in pages.items():
+        st.caption(section)
+        for entry in entries:
+            st.page_link(entry)
+    st.divider()
     languages = i18n.available_languages()
     current = common.lang()
     choice = st.selectbox(
@@ -58,4 +65,4 @@ with st.sidebar:
         common.set_param("lang", choice)
         st.rerun()
 
-run(pages)
+nav.run()

@@ -7,6 +7,7 @@ from workshop import cards, hall, services, views
 from workshop.errors import DomainError
 from workshop.model import PHASE_ORDER, Phase
 
+common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()

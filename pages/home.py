@@ -6,6 +6,7 @@ from ui import common
 from workshop import charts, services, views
 from workshop.errors import DomainError
 
+common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 ws = common.current_workshop()

@@ -7,6 +7,7 @@ from workshop import services
 from workshop.errors import DomainError
 from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, allowed
 
+common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()

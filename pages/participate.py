@@ -13,6 +13,7 @@ from workshop import charts, i18n, participation, services, views
 from workshop.errors import DomainError
 from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase
 
+common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 params = st.query_params

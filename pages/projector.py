@@ -12,6 +12,7 @@ from ui import common
 from workshop import charts, hall, services, views
 from workshop.model import Method, Phase
 
+common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 fac = common.facilitator()
@@ -63,9 +64,9 @@ def countdown(ws) -> str:
     return f"{left // 60}:{left % 60:02d}"
 
 
-@st.fragment(run_every=1.5)
+@st.fragment(run_every=1.0)
 def live() -> None:
-    """Re-read and redraw every 1.5 s; charts keep their keys so they update in place."""
+    """Re-read and redraw every second; charts keep their keys so they update in place."""
     ws = services.get_workshop(db, workshop_id)
     head_l, head_r = st.columns([4, 1], vertical_alignment="center")
     with head_l:

@@ -9,6 +9,7 @@ from workshop import services, views, vision
 from workshop.errors import DomainError
 from workshop.model import METHOD_LABELS, Criterion, Method, Phase, VotingRules, WorkshopKind
 
+common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()

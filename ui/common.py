@@ -201,3 +201,20 @@ def workshop_picker(fac: auth.Facilitator) -> Workshop:
         st.rerun()
     return current
 
+
+def page_guard() -> None:
+    """Route a page file that Streamlit ran directly back through app.py.
+
+    With a ``pages/`` folder, Streamlit's first script run after a server start uses the legacy
+    multipage mode: it runs the page file of the URL without app.py (no router, no role filter,
+    no chrome) until some run calls ``st.navigation``. Every page calls this first; it switches
+    the legacy mode off and reruns through the router. (The services check access on every call
+    in any case, so this is about the first visitor's screen, not about access.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # AppTest resets the legacy flag before every run and switches pages its own way.
+    under_apptest = "streamlit.testing.v1.app_test" in sys.modules
+    if PagesManager.uses_pages_directory and not under_apptest:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

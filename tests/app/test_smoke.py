@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 PUBLIC_PAGES = ["pages/home.py", "pages/login.py"]
-FACILITATOR_PAGES = ["pages/console.py", "pages/setup.py", "pages/moderation.py", "pages/projector.py"]
+FACILITATOR_PAGES = [
+    "pages/console.py",
+    "pages/setup.py",
+    "pages/moderation.py",
+    "pages/projector.py",
+    "pages/results.py",
+]
 
 
 def _no_exception(at):

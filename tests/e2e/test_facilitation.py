@@ -1,0 +1,80 @@
+"""The hall in three browsers: the facilitator opens voting, a participant votes, and the
+projector shows the new ballot within 2 s."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.e2e.conftest import PASSPHRASE, PHONE
+
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
+def _login(page, url):
+    page.goto(url + "/login?lang=en")
+    page.get_by_label("Passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Console").wait_for()
+    page.get_by_role("link", name="Console").click()
+    page.get_by_text("Join link for the QR code").wait_for()
+
+
+def _set_phase(page, label):
+    page.locator("[data-testid=stButtonGroup]").first.get_by_text(label, exact=True).click()
+    page.get_by_role("button", name="Yes, change the phase").click()
+    page.get_by_role("button", name="Yes, change the phase").wait_for(state="detached")
+
+
+def _ballots_on_projector(projector) -> int:
+    return int(projector.locator(".pj-big").first.inner_text().strip())
+
+
+def test_facilitator_opens_voting_participant_votes_projector_updates(server, browser):
+    fac_ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+    fac = fac_ctx.new_page()
+    fac.set_default_timeout(20_000)
+    _login(fac, server.url)
+    link = fac.locator("[data-testid=stCode]").first.inner_text()
+    code = re.search(r"code=([A-Z0-9]{6})", link).group(1)
+
+    # Close and reopen voting, as a facilitator does after the review.
+    _set_phase(fac, "Review")
+    _set_phase(fac, "Vote")
+
+    projector_href = fac.get_by_role("link", name="Open the projector view").get_attribute("href")
+    pj_ctx = browser.new_context(viewport=PROJECTOR)
+    projector = pj_ctx.new_page()
+    projector.set_default_timeout(20_000)
+    projector.goto(server.url + projector_href + "&lang=en")
+    projector.locator(".pj-big").first.wait_for()
+    projector.get_by_text(code).first.wait_for()  # the join code is on the wall
+    before = _ballots_on_projector(projector)
+
+    p_ctx = browser.new_context(viewport=PHONE)
+    phone = p_ctx.new_page()
+    phone.set_default_timeout(20_000)
+    phone.goto(f"{server.url}/?code={code}&lang=en")
+    phone.get_by_text("AG 1 Nachbarschaft").click()
+    phone.get_by_role("button", name="Start").click()
+    phone.get_by_text("of 10 dots left").wait_for()
+    phone.locator("[data-testid=stButtonGroup]").first.locator("button").nth(2).click()
+    phone.get_by_text("8 of 10 dots left").wait_for()
+    phone.get_by_role("button", name="Submit my vote").click()
+    phone.get_by_text("Your vote is saved").wait_for()
+    confirmed = time.monotonic()
+
+    deadline = confirmed + 10
+    while _ballots_on_projector(projector) != before + 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    staleness = time.monotonic() - confirmed
+    print(f"projector staleness: {staleness:.2f} s")
+    assert _ballots_on_projector(projector) == before + 1
+    assert staleness <= 2.0, f"the projector showed the ballot after {staleness:.2f} s"
+
+    # The audit log has both phase changes, and no device or token in it.
+    fac.get_by_text("Audit log").click()
+    log = fac.locator("[data-testid=stDataFrame]").last
+    log.wait_for()
+    for ctx in (fac_ctx, pj_ctx, p_ctx):
+        ctx.close()
