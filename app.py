@@ -5,7 +5,8 @@ import streamlit as st
 from ui import common
 from workshop import i18n
 
-st.set_page_config(page_title="Planungswerkstatt", page_icon=":material/how_to_vote:", layout="centered")
+# A local icon: a material-icon favicon would be fetched from the internet, which the hall may lack.
+st.set_page_config(page_title="Planungswerkstatt", page_icon="ui/favicon.png", layout="centered")
 common.sync_params()
 _ = common.gettext()
 db = common.get_db()

@@ -423,10 +423,11 @@ def ballot_screen() -> None:
     if error := st.session_state.pop("vote_error", None):
         common.show_error(error)
     if unchanged:
+        receipt = st.session_state.get("receipt")
         st.success(
-            _("Your vote is saved ({time}). You can change it until voting closes.").format(
-                time=st.session_state.get("receipt") or _("earlier")
-            )
+            _("Your vote is saved ({time}). You can change it until voting closes.").format(time=receipt)
+            if receipt
+            else _("Your vote is saved. You can change it until voting closes.")
         )
         if participant.kiosk:
             if st.button(_("Next person"), key="kiosk_next", width="stretch"):

@@ -33,7 +33,7 @@ with st.expander(_("Create a new workshop"), expanded=not services.list_workshop
         title = st.text_input(_("Title"), key="new_title")
         c1, c2 = st.columns(2)
         date = c1.date_input(_("Date"), value=dt.date.today(), key="new_date", format="DD.MM.YYYY")
-        place = c2.text_input(_("Place"), key="new_place")
+        place = c2.text_input(_("Venue"), key="new_place")
         kind = st.radio(
             _("Kind of workshop"),
             list(WorkshopKind),

@@ -57,7 +57,7 @@ class ImportErrors(ValidationError):
     """A vision file with one or more problems, each with its line number."""
 
     def __init__(self, problems: list[tuple[int | None, str, dict]]) -> None:
-        super().__init__(N_("The file has {count} problem(s); nothing was saved."), count=len(problems))
+        super().__init__(N_("Problems in the file: {count}. Nothing was saved."), count=len(problems))
         self.problems = problems
 
     def lines(self, gettext: Callable[[str], str] | None = None) -> list[str]:

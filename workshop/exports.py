@@ -44,7 +44,7 @@ _VALUE_LABELS = {
     Method.DOTS: N_("Dots"),
     Method.APPROVAL: N_("Support"),
     Method.RATING: N_("Rating"),
-    Method.RANKING: N_("Place"),
+    Method.RANKING: N_("Place in ranking"),
 }
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -225,7 +225,7 @@ def ranking_xlsx(
         [
             (_(N_("Workshop")), workshop.title),
             (_(N_("Date")), workshop.date.isoformat() if workshop.date else ""),
-            (_(N_("Place")), workshop.place),
+            (_(N_("Venue")), workshop.place),
             (_(N_("Scoring method")), _(method.label)),
             (_(N_("How the score is computed")), _(method.explanation)),
             (_(N_("Tie-break rule")), _(scoring.TIE_BREAK.description)),

@@ -239,7 +239,7 @@ class _Report:
         self.heading(self.ws.title, size=22, space_after=4)
         when = format_date(self.ws.date, format="long", locale=self.lang) if self.ws.date else ""
         self.fact(_(N_("Date")), when)
-        self.fact(_(N_("Place")), self.ws.place)
+        self.fact(_(N_("Venue")), self.ws.place)
         self.fact(_(N_("Report created")), format_date(generated, format="long", locale=self.lang))
         pdf.ln(4)
         if self.ws.vision_title or self.ws.vision_description:

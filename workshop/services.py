@@ -173,7 +173,7 @@ def create_workshop(
     """A new workshop in setup; as the next round of ``previous_id`` its measures come along."""
     auth.check(db, fac)
     title = clean_text(title, field_label=N_("Title"), min_len=3, max_len=120)
-    place = clean_text(place, field_label=N_("Place"))
+    place = clean_text(place, field_label=N_("Venue"))
     vision_title = clean_text(vision_title, field_label=N_("Guiding vision"), max_len=200)
     vision_description = clean_text(vision_description, field_label=N_("Description"), max_len=2000, multiline=True)
     if date_ is not None and not isinstance(date_, date):
@@ -334,7 +334,7 @@ def set_rules(
         ).fetchone()[0]
         if affected and old != rules and confirm_affected != affected:
             raise ValidationError(
-                N_("This change affects {count} ballot(s) already cast. Please confirm it."), count=affected
+                N_("Ballots already cast that this change affects: {count}. Please confirm it."), count=affected
             )
         cur.execute("UPDATE workshops SET rules = ? WHERE id = ?", [json.dumps(rules.to_dict()), workshop_id])
         _audit(cur, workshop_id, "rules", "", old.to_dict(), rules.to_dict())
