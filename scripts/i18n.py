@@ -46,7 +46,12 @@ def fill_en() -> None:
     with po.open("rb") as fh:
         catalog = read_po(fh, locale="en")
     for msg in catalog:
-        if msg.id and not msg.string:
+        if not msg.id:
+            continue
+        if isinstance(msg.id, tuple):  # plural: singular and plural form as written
+            if not all(msg.string or ()):
+                msg.string = msg.id
+        elif not msg.string:
             msg.string = msg.id
         msg.flags.discard("fuzzy")
     with po.open("wb") as fh:
