@@ -48,8 +48,7 @@ for goal in goals:
     with st.expander(f"{common.md_escape(goal.title)} ({len(mine)})", expanded=False):
         if goal.description:
             common.literal(goal.description, tag="p", cls="pw-muted")
-        for m in mine:
-            common.literal(m.title, tag="li")
+        common.literal_list([m.title for m in mine])
 
 per_goal = views.proposals_per_goal(db, ws.id)
 st.plotly_chart(

@@ -103,6 +103,12 @@ def literal(text: str, *, tag: str = "div", cls: str = "pw-literal") -> None:
     st.html(f'<{tag} class="{cls}" dir="auto">{html.escape(str(text))}</{tag}>')
 
 
+def literal_list(items: list[str]) -> None:
+    """A bulleted list of user texts, each shown literally."""
+    rows = "".join(f'<li dir="auto">{html.escape(str(t))}</li>' for t in items)
+    st.html(f'<ul class="pw-literal" style="margin:0; padding-inline-start:1.2rem">{rows}</ul>')
+
+
 def show_error(exc: DomainError) -> None:
     _ = gettext()
     if isinstance(exc, ImportErrors):
