@@ -1,0 +1,195 @@
+"""Scale scenario for the scoring: 10 000 ballots and 1 000 000 votes.
+
+    .venv/bin/python -m bench.scoring [--ballots 10000] [--votes-per-ballot 100] [--repeat 5]
+
+For each method it times, on the same data (median of ``--repeat`` runs, milliseconds):
+
+* ``rank``: ``workshop.scoring.rank`` over the votes DataFrame already in memory;
+* ``views.ranking``: what a page calls: DuckDB → pandas (1 M rows) → ``scoring.rank``;
+* ``sql``: one DuckDB query that scores and ranks (the dot total / approval count / Borda points,
+  supporters, the tie-break) inside the database, returning one row per measure;
+* ``groupby``: a plain ``votes.groupby("measure_id")["value"].sum()`` as the floor.
+
+The file is built directly with bulk inserts into the app's schema (``Database`` runs the
+migrations), 200 measures in 4 goals; every ballot has ``--votes-per-ballot`` rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workshop import auth, scoring, services, views  # noqa: E402
+from workshop.model import Method, Phase, VotingRules  # noqa: E402
+from workshop.store import Database  # noqa: E402
+
+SQL = {
+    # score, supporters, then the tie-break of workshop.scoring.TIE_BREAK (score, supporters, seq)
+    "dots": "sum(v.value)",
+    "approval": "count(DISTINCT v.ballot_id)",
+    "borda": "sum(greatest(? - v.value, 0))",
+}
+
+
+def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int) -> tuple[Database, str]:
+    db = Database(path)
+    fac = auth.system_session(db)
+    ws = services.create_workshop(db, fac, title="Scale", rules=VotingRules())
+    rng = np.random.default_rng(seed)
+    goals = pd.DataFrame(
+        {"id": [uuid.uuid4().hex for _ in range(4)], "workshop_id": ws.id, "position": range(4), "title": list("ABCD")}
+    )
+    measures = pd.DataFrame(
+        {
+            "id": [uuid.uuid4().hex for _ in range(n_measures)],
+            "workshop_id": ws.id,
+            "goal_id": [goals["id"][i % 4] for i in range(n_measures)],
+            "title": [f"Measure {i}" for i in range(n_measures)],
+        }
+    )
+    with db.cursor() as cur:
+        cur.register("g", goals)
+        cur.register("m", measures)
+        cur.execute("INSERT INTO goals (id, workshop_id, position, title) SELECT * FROM g")
+        cur.execute("INSERT INTO measures (id, workshop_id, goal_id, title) SELECT * FROM m")
+    mids = measures["id"].to_numpy()
+    crits = ["impact", "feasibility"]
+    for method in ("dots", "approval", "rating", "ranking"):
+        ballot_ids = np.array([uuid.uuid4().hex for _ in range(n_ballots)])
+        ballots = pd.DataFrame(
+            {
+                "id": ballot_ids,
+                "workshop_id": ws.id,
+                "device_id": [uuid.uuid4().hex for _ in range(n_ballots)],
+                "method": method,
+                "submission_id": ballot_ids,
+            }
+        )
+        # per ballot: `per_ballot` rows over distinct measures (rating: per_ballot/2 measures × 2 criteria)
+        k = per_ballot // 2 if method == "rating" else per_ballot
+        picks = np.argsort(rng.random((n_ballots, n_measures)), axis=1)[:, :k]
+        rep_b = np.repeat(ballot_ids, k)
+        rep_m = mids[picks.ravel()]
+        if method == "rating":
+            votes = pd.DataFrame(
+                {
+                    "ballot_id": np.concatenate([rep_b, rep_b]),
+                    "measure_id": np.concatenate([rep_m, rep_m]),
+                    "criterion": np.repeat(crits, len(rep_b)),
+                    "value": rng.integers(1, 6, 2 * len(rep_b)).astype(float),
+                }
+            )
+        else:
+            value = {
+                "dots": rng.integers(1, 4, len(rep_b)),
+                "approval": np.ones(len(rep_b)),
+                "ranking": np.tile(np.arange(1, k + 1), n_ballots),
+            }[method]
+            votes = pd.DataFrame(
+                {"ballot_id": rep_b, "measure_id": rep_m, "criterion": "", "value": value.astype(float)}
+            )
+        with db.cursor() as cur:
+            cur.register("b", ballots)
+            cur.register("v", votes)
+            cur.execute(
+                "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id) "
+                "SELECT id, workshop_id, device_id, method, submission_id FROM b"
+            )
+            cur.execute("INSERT INTO votes SELECT ballot_id, measure_id, criterion, value FROM v")
+    services.set_phase(db, fac, ws.id, Phase.COLLECT)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    db.checkpoint()
+    return db, ws.id
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    out, times = None, []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000, out
+
+
+def sql_rank(db: Database, workshop_id: str, method: str, n_measures: int) -> pd.DataFrame:
+    score = SQL[method]
+    params = [n_measures] if method == "borda" else []
+    ballot_method = scoring.METHODS[method].ballot_method
+    q = f"""
+        WITH s AS (
+            SELECT v.measure_id, {score} AS score,
+                   count(DISTINCT v.ballot_id) FILTER (WHERE v.value > 0) AS supporters
+            FROM votes v JOIN ballots b ON b.id = v.ballot_id
+            WHERE b.workshop_id = ? AND b.method = ?
+            GROUP BY v.measure_id)
+        SELECT m.id AS measure_id, m.goal_id, m.title, coalesce(s.score, 0) AS score,
+               coalesce(s.supporters, 0) AS supporters, m.seq,
+               row_number() OVER (ORDER BY coalesce(s.score, 0) DESC, coalesce(s.supporters, 0) DESC, m.seq)
+                   AS rank_overall,
+               row_number() OVER (PARTITION BY m.goal_id
+                   ORDER BY coalesce(s.score, 0) DESC, coalesce(s.supporters, 0) DESC, m.seq) AS rank_goal
+        FROM measures m LEFT JOIN s ON s.measure_id = m.id
+        WHERE m.workshop_id = ? AND NOT m.hidden AND m.merged_into IS NULL
+        ORDER BY rank_overall"""
+    return db.df(q, params + [workshop_id, str(ballot_method), workshop_id])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.scoring", description=__doc__.split("\n\n")[0])
+    p.add_argument("--ballots", type=int, default=10_000)
+    p.add_argument("--votes-per-ballot", type=int, default=100)
+    p.add_argument("--measures", type=int, default=200)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args(argv)
+    if args.votes_per_ballot > args.measures:
+        p.error("--votes-per-ballot must not exceed --measures")
+    with tempfile.TemporaryDirectory(prefix="pw-scale-") as tmp:
+        t = time.perf_counter()
+        db, wid = build(str(Path(tmp) / "scale.duckdb"), args.ballots, args.votes_per_ballot, args.measures, args.seed)
+        print(
+            f"built {args.ballots} ballots × 4 methods, {args.ballots * args.votes_per_ballot:,} votes per method, "
+            f"{args.measures} measures in {time.perf_counter() - t:.1f} s"
+        )
+        ws = services.get_workshop(db, wid)
+        measures = views.measures_frame(db, wid)
+        rows = []
+        for key in ("dots", "approval", "rating", "borda"):
+            method = scoring.METHODS[key].ballot_method
+            w = replace(ws, rules=replace(ws.rules, method=Method(method)))
+            votes = views.votes_frame(db, wid, method)
+            t_rank, ranked = timed(lambda: scoring.rank(key, votes, measures, ws.rules.criteria), args.repeat)  # noqa: B023 - called at once
+            t_view, _ = timed(lambda: views.ranking(db, w, key), args.repeat)  # noqa: B023 - called at once
+            t_fetch, _ = timed(lambda: views.votes_frame(db, wid, method), args.repeat)  # noqa: B023 - called at once
+            t_group, _ = timed(lambda: votes.groupby("measure_id")["value"].sum(), args.repeat)  # noqa: B023 - called at once
+            t_sql, sql = (None, None)
+            if key in SQL:
+                t_sql, sql = timed(lambda: sql_rank(db, wid, key, len(measures)), args.repeat)  # noqa: B023 - called at once
+                same = list(sql["measure_id"]) == list(ranked["measure_id"])
+            else:
+                same = None
+            rows.append((key, len(votes), t_rank, t_fetch, t_view, t_sql, t_group, same))
+        db.close()
+    head = ("method", "votes", "rank ms", "fetch ms", "views.ranking ms", "sql ms", "groupby ms", "sql = rank")
+    print("  ".join(f"{h:>16}" for h in head))
+    for key, n, a, f, b, c, d, same in rows:
+        cells = [key, f"{n:,}", f"{a:.0f}", f"{f:.0f}", f"{b:.0f}", "—" if c is None else f"{c:.0f}", f"{d:.0f}"]
+        cells.append("—" if same is None else str(same))
+        print("  ".join(f"{x:>16}" for x in cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

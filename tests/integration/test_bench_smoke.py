@@ -1,0 +1,55 @@
+"""A tiny run of the load benchmark in CI: 5 devices, one burst, against a real ``streamlit run``.
+
+It checks the benchmark still speaks the app's protocol (join, ballot page, taps, submit) and the
+one property that must hold at any size: every confirmed ballot is in the database, as confirmed.
+The performance targets live in bench/ and BENCHMARKS.md, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_n5_burst_loses_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "rows.jsonl"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--n",
+            "5",
+            "--mode",
+            "burst",
+            "--rounds",
+            "1",
+            "--no-minimal",
+            "--projector",
+            "none",
+            "--join-window",
+            "1",
+            "--prepare-window",
+            "1",
+            "--timeout",
+            "30",
+            "--max-seconds",
+            "50",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=55,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = json.loads(out.read_text().splitlines()[0])
+    assert row["acked"] == 5, row
+    assert row["found"] == row["acked"], row  # acknowledged == found in the database
+    assert row["lost"] == 0 and row["mismatched"] == 0, row
+    assert row["errors"] == 0, row["error_samples"]
