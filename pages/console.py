@@ -21,7 +21,7 @@ def act(fn, *args, **kwargs):
     except DomainError as exc:
         common.show_error(exc)
     else:
-        common.cached_workshop.clear()
+        common.refresh()
         st.rerun()
 
 

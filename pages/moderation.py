@@ -20,7 +20,7 @@ def act(fn, *args, **kwargs) -> None:
     except DomainError as exc:
         common.show_error(exc)
     else:
-        common.cached_measures.clear()
+        common.refresh()
         st.rerun()
 
 

@@ -174,7 +174,7 @@ def collect_screen() -> None:
         else:
             st.success(_("Thank you! Your proposal was saved."))
             common.literal(measure.title, tag="p", cls="pw-measure")
-            common.cached_measures.clear()
+            common.refresh()
 
     own = {m.id: m for m in services.own_measures(db, participant)}
     group_measures = (
@@ -259,6 +259,7 @@ def _submit(ballot) -> None:
         st.session_state["vote_error"] = exc
     else:
         st.session_state["receipt"] = receipt.submitted_at.strftime("%H:%M")
+        st.session_state[f"stored_ballot_{ballot.method}"] = ballot
 
 
 def _measure_header(m) -> None:
@@ -272,10 +273,14 @@ def ballot_screen() -> None:
     """The ballot, rerun alone on each tap (the rest of the screen stays as it is)."""
     live = common.cached_workshop(ws.id)
     rules = live.rules
-    goal_of = services.voting_measures(db, live)
+    goal_of = common.cached_voting_measures(ws.id)
     measures = {m.id: m for m in common.cached_measures(ws.id) if m.id in goal_of}
     order = participation.ballot_order(participant.device_id, measures)
-    submitted = services.get_ballot(db, participant, rules.method)
+    # The stored ballot is read once per session and method; a submit updates it (see _submit).
+    stored_key = f"stored_ballot_{rules.method}"
+    if stored_key not in st.session_state:
+        st.session_state[stored_key] = services.get_ballot(db, participant, rules.method)
+    submitted = st.session_state[stored_key]
     keys: list[str] = []
 
     if notice := st.session_state.pop("vote_notice", None):

@@ -21,9 +21,7 @@ def act(fn, *args, **kwargs) -> bool:
     except DomainError as exc:
         common.show_error(exc)
         return False
-    common.cached_workshop.clear()
-    common.cached_goals.clear()
-    common.cached_groups.clear()
+    common.refresh()
     return True
 
 
@@ -69,7 +67,7 @@ with st.expander(_("Create a new workshop"), expanded=not services.list_workshop
             except DomainError as exc:
                 common.show_error(exc)
             else:
-                common.cached_workshop.clear()
+                common.refresh()
                 st.success(_("Workshop created. Its code is {code}.").format(code=ws.join_code))
 
 ws = common.workshop_picker(fac)

@@ -148,26 +148,34 @@ def require_facilitator() -> auth.Facilitator:
 
 
 # --- shared, short-lived reads (300 devices polling collapse to one query per second) --------
+# cache_resource hands every session the same object (no pickled copy per call, measured as a
+# hot spot under load); that is safe because these values are frozen dataclasses and tuples.
 
 
-@st.cache_data(ttl=1, show_spinner=False)
+@st.cache_resource(ttl=1, show_spinner=False)
 def cached_workshop(workshop_id: str) -> Workshop:
     return services.get_workshop(get_db(), workshop_id)
 
 
-@st.cache_data(ttl=2, show_spinner=False)
-def cached_goals(workshop_id: str):
-    return services.list_goals(get_db(), workshop_id)
+@st.cache_resource(ttl=2, show_spinner=False)
+def cached_goals(workshop_id: str) -> tuple:
+    return tuple(services.list_goals(get_db(), workshop_id))
 
 
-@st.cache_data(ttl=2, show_spinner=False)
-def cached_groups(workshop_id: str):
-    return services.list_groups(get_db(), workshop_id)
+@st.cache_resource(ttl=2, show_spinner=False)
+def cached_groups(workshop_id: str) -> tuple:
+    return tuple(services.list_groups(get_db(), workshop_id))
 
 
-@st.cache_data(ttl=2, show_spinner=False)
-def cached_measures(workshop_id: str):
-    return services.list_measures(get_db(), workshop_id)
+@st.cache_resource(ttl=2, show_spinner=False)
+def cached_measures(workshop_id: str) -> tuple:
+    return tuple(services.list_measures(get_db(), workshop_id))
+
+
+@st.cache_resource(ttl=2, show_spinner=False)
+def cached_voting_measures(workshop_id: str) -> dict:
+    """Measures open for voting (id -> goal id). Read-only: callers must not change it."""
+    return services.voting_measures(get_db(), cached_workshop(workshop_id))
 
 
 @st.cache_resource(show_spinner=False)
@@ -203,7 +211,7 @@ def workshop_picker(fac: auth.Facilitator) -> Workshop:
     chosen = st.selectbox(_("Workshop"), ids, index=ids.index(current.id), format_func=names.get, key="ws_pick")
     if chosen != current.id:
         services.set_current_workshop(db, fac, chosen)
-        cached_workshop.clear()
+        refresh()
         st.rerun()
     return current
 
@@ -224,3 +232,9 @@ def page_guard() -> None:
     if PagesManager.uses_pages_directory and not under_apptest:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def refresh() -> None:
+    """Drop the short-lived shared reads after a write, so the next run sees it at once."""
+    for cached in (cached_workshop, cached_goals, cached_groups, cached_measures, cached_voting_measures):
+        cached.clear()

@@ -27,6 +27,7 @@ LANGUAGES: dict[str, str] = {
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 
 
+@lru_cache(maxsize=1)
 def available_languages() -> dict[str, str]:
     """The languages with a shipped catalog (German and English always), in picker order."""
     found = {p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
@@ -82,4 +83,5 @@ def compile_catalogs() -> list[Path]:
             write_mo(fh, catalog, use_fuzzy=False)
         written.append(mo)
     translations.cache_clear()
+    available_languages.cache_clear()
     return written

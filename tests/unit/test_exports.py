@@ -299,7 +299,7 @@ def test_xlsx_method_key_overrides_the_workshops_method():
     method = load_workbook(io.BytesIO(data))["Method"]
     facts = {r[0]: r[1] for r in rows(method)[1:]}
     assert facts["Scoring method"] == scoring.METHODS["borda"].label
-    assert rows(load_workbook(io.BytesIO(data))["Ballots (anonymised)"])[0][3] == "Place"
+    assert rows(load_workbook(io.BytesIO(data))["Ballots (anonymised)"])[0][3] == "Place in ranking"
 
 
 def test_xlsx_sheet_names_are_translated_and_valid():
