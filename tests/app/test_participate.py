@@ -1,0 +1,548 @@
+"""The participant screen (pages/participate.py) in AppTest: join, propose, vote with every method,
+kiosk mode and results.
+
+The tests share the session's demo workshop (vote phase, dot voting). A test that changes the
+phase or the rules does it through the ``phase`` fixture, which puts the demo back into the vote
+phase with its dot rules afterwards. The app caches the workshop for a second or two; after each
+change in the database the caches are cleared, as a real participant would simply wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1.util import patch_config_options
+
+from ui import common
+from workshop import services, views
+from workshop.model import (
+    ApprovalBallot,
+    DotBallot,
+    Method,
+    Phase,
+    RankingBallot,
+    RatingBallot,
+    VotingRules,
+)
+
+HOSTILE_TITLE = "**bold** [x](https://example.org) <img src=x onerror=alert(1)>"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _refresh() -> None:
+    """Forget the app's short-lived shared reads (``common.cached_*``) and the page's data caches.
+
+    Not ``st.cache_resource.clear()``: that would also drop the app's database connection.
+    """
+    for name in dir(common):
+        cached = getattr(common, name)
+        if name.startswith("cached_") and callable(getattr(cached, "clear", None)):
+            cached.clear()
+    st.cache_data.clear()
+
+
+def _html(at) -> str:
+    return "\n".join(h.value for h in at.get("html"))
+
+
+def _markdown(at) -> str:
+    texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    texts += [e.value for e in at.error] + [s.value for s in at.success] + [i.value for i in at.info]
+    return "\n".join(texts)
+
+
+def _devices(db, workshop_id: str) -> int:
+    return db.scalar("SELECT count(*) FROM devices WHERE workshop_id = ?", [workshop_id])
+
+
+def _ballot_rows(db, participant) -> list[tuple]:
+    return db.fetchall(
+        "SELECT id, method, submission_id FROM ballots WHERE device_id = ? ORDER BY id", [participant.device_id]
+    )
+
+
+def _first_group(db, workshop_id: str) -> str:
+    return services.list_groups(db, workshop_id)[0].id
+
+
+def _join(app, db, ws, **extra):
+    """Join the demo workshop as a new participant of the first working group."""
+    at = app({"code": ws.join_code, "lang": "en", **extra}).run()
+    _no_exception(at)
+    at.radio(key="group_choice").set_value(_first_group(db, ws.id))
+    at.button(key="join_start").click().run()
+    _no_exception(at)
+    assert "t" in at.query_params, "joining puts the ballot token into the URL"
+    return at
+
+
+def _participant(db, at):
+    participant = services.resume(db, at.query_params["t"])
+    assert participant is not None
+    return participant
+
+
+def _dot_controls(at) -> list:
+    return [b for b in at.button_group if b.key and b.key.startswith("dot_")]
+
+
+def _counter(at) -> str:
+    return next(h.value for h in at.get("html") if "pw-counter" in h.value)
+
+
+def _click(at, key: str):
+    """Tap a button; a tap inside the ballot fragment must also work in a full-app run (AppTest
+    always runs the whole app, and in the browser a tap can coalesce with a pending full rerun)."""
+    at.button(key=key).click().run()
+    _no_exception(at)
+    return at
+
+
+def _submit(at):
+    return _click(at, "submit_ballot")
+
+
+@pytest.fixture
+def phase(app_db, facilitator, workshop):
+    """Move the demo workshop to another phase (and rules); afterwards back to vote with dots."""
+    original = workshop.rules
+
+    def switch_rules(rules: VotingRules) -> None:
+        services.set_phase(app_db, facilitator, workshop.id, Phase.REVIEW)
+        current = services.get_workshop(app_db, workshop.id).rules
+        services.set_rules(
+            app_db,
+            facilitator,
+            workshop.id,
+            rules,
+            confirm_affected=services.count_ballots(app_db, workshop.id, current.method),
+        )
+
+    def move(target: Phase, rules: VotingRules | None = None) -> None:
+        if rules is not None:
+            switch_rules(rules)
+        services.set_phase(app_db, facilitator, workshop.id, target)
+        _refresh()
+
+    yield move
+    if services.get_workshop(app_db, workshop.id).rules != original:
+        switch_rules(original)
+    services.set_phase(app_db, facilitator, workshop.id, Phase.VOTE)
+    _refresh()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches_and_error_details():
+    """Fresh caches per test; exceptions with their message (the app's config redacts them)."""
+    _refresh()
+    with patch_config_options({"client.showErrorDetails": "full"}):
+        yield
+    _refresh()
+
+
+# --- joining ---------------------------------------------------------------------------------
+
+
+def test_join_screen_offers_groups_and_start(app, workshop, app_db):
+    at = app({"code": workshop.join_code, "lang": "en"}).run()
+    _no_exception(at)
+    groups = services.list_groups(app_db, workshop.id)
+    radio = at.radio(key="group_choice")
+    assert radio.options == [g.name for g in groups]
+    assert radio.value is None, "no working group is preselected"
+    assert at.button(key="join_start").label == "Start"
+    assert workshop.title in _html(at)
+    assert "t" not in at.query_params
+
+
+def test_start_without_group_is_refused_and_creates_no_device(app, workshop, app_db):
+    at = app({"code": workshop.join_code, "lang": "en"}).run()
+    before = _devices(app_db, workshop.id)
+    at.button(key="join_start").click().run()
+    _no_exception(at)
+    assert [e.value for e in at.error] == ["Please choose your working group."]
+    assert _devices(app_db, workshop.id) == before
+    assert "t" not in at.query_params
+
+
+def test_join_sets_token_and_a_new_run_resumes_the_same_device(app, workshop, app_db):
+    before = _devices(app_db, workshop.id)
+    at = _join(app, app_db, workshop)
+    assert _devices(app_db, workshop.id) == before + 1
+    token = at.query_params["t"]
+    participant = _participant(app_db, at)
+    assert participant.group_id == _first_group(app_db, workshop.id)
+    assert at.button(key="submit_ballot"), "the vote phase shows the ballot right away"
+
+    # A half-done ballot (not submitted) ...
+    first = _dot_controls(at)[0]
+    first.set_value(2).run()
+
+    # ... survives a reload: a new browser session with the same token.
+    again = app({"t": token, "lang": "en"}).run()
+    _no_exception(again)
+    assert _devices(app_db, workshop.id) == before + 1, "resuming must not hand out a second device"
+    assert not again.get("radio"), "no join screen for a known token"
+    assert _participant(app_db, again) == participant
+    assert again.query_params["code"] == workshop.join_code
+    assert again.button_group(key=first.key).value == 2, "the draft comes back after a reload"
+    assert "8 of 10 dots left" in _counter(again)
+
+
+def test_lowercase_code_with_spaces_is_accepted(app, workshop):
+    at = app({"code": f" {workshop.join_code.lower()[:3]} {workshop.join_code.lower()[3:]} ", "lang": "en"}).run()
+    _no_exception(at)
+    assert not at.error
+    assert at.radio(key="group_choice")
+
+
+def test_code_typed_on_the_join_screen_opens_the_workshop(app, workshop):
+    at = app({"t": "not-a-token", "lang": "en"}).run()  # any participant link shows only this page
+    at.text_input(key="code_input").input(workshop.join_code.lower())
+    at.button(key="code_submit").click().run()
+    _no_exception(at)
+    assert at.query_params["code"] == workshop.join_code
+    assert at.radio(key="group_choice")
+
+
+@pytest.mark.parametrize("token", ["x", "garbage-" * 4, "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"])
+def test_unknown_token_shows_the_join_screen_with_a_notice(app, workshop, app_db, token):
+    before = _devices(app_db, workshop.id)
+    at = app({"t": token, "code": workshop.join_code, "lang": "en"}).run()
+    _no_exception(at)
+    assert [i.value for i in at.info] == ["This link is no longer valid. Please join again."]
+    assert at.radio(key="group_choice"), "the join screen is shown"
+    assert not _dot_controls(at), "no ballot for an unknown token"
+    assert _devices(app_db, workshop.id) == before
+
+
+def test_unknown_code_shows_a_clear_error(app, workshop):
+    wrong = "ZZZZZZ" if workshop.join_code != "ZZZZZZ" else "YYYYYY"
+    at = app({"code": wrong, "lang": "en"}).run()
+    _no_exception(at)
+    assert len(at.error) == 1
+    assert wrong in at.error[0].value and "check it on the projector" in at.error[0].value
+    assert at.text_input(key="code_input"), "the code can be typed again"
+    assert not at.get("radio")
+
+
+def test_malformed_code_says_how_long_a_code_is(app):
+    at = app({"code": "abc", "lang": "en"}).run()
+    _no_exception(at)
+    assert len(at.error) == 1 and "6 characters" in at.error[0].value
+    assert at.text_input(key="code_input")
+
+
+# --- dot voting (the demo's method) ------------------------------------------------------------
+
+
+def test_dots_over_budget_are_clamped_with_a_warning(app, workshop, app_db):
+    at = _join(app, app_db, workshop)
+    assert "10 of 10 dots left" in _counter(at)
+    keys = [b.key for b in _dot_controls(at)][:4]
+    for key in keys[:3]:
+        at.button_group(key=key).set_value(3).run()
+        assert not at.warning
+    assert "1 of 10 dots left" in _counter(at)
+    at.button_group(key=keys[3]).set_value(3).run()
+    _no_exception(at)
+    assert at.button_group(key=keys[3]).value == 1, "only the dot that is left can be placed"
+    assert [w.value for w in at.warning] == ["Not enough dots left for that. Take dots away elsewhere first."]
+    assert "0 of 10 dots left" in _counter(at)
+    assert "pw-empty" in _counter(at)
+    # The warning is shown once, not on every later tap.
+    at.button_group(key=keys[0]).set_value(2).run()
+    assert not at.warning
+    assert "1 of 10 dots left" in _counter(at)
+
+
+def test_submit_stores_one_ballot_double_tap_too_and_a_change_replaces_it(app, workshop, app_db, monkeypatch):
+    sent: list[str] = []
+    real_submit = services.submit_ballot
+
+    def spy(db, participant, ballot, submission_id):
+        sent.append(submission_id)
+        return real_submit(db, participant, ballot, submission_id)
+
+    monkeypatch.setattr(services, "submit_ballot", spy)
+    at = _join(app, app_db, workshop)
+    participant = _participant(app_db, at)
+    keys = [b.key for b in _dot_controls(at)]
+    at.button_group(key=keys[0]).set_value(3).run()
+    at.button_group(key=keys[1]).set_value(1).run()
+    assert at.button(key="submit_ballot").label == "Submit my vote"
+    _submit(at)
+
+    rows = _ballot_rows(app_db, participant)
+    assert len(rows) == 1 and rows[0][1] == "dots"
+    first_ballot_id, _method, first_submission = rows[0]
+    assert services.get_ballot(app_db, participant) == DotBallot({keys[0][4:]: 3, keys[1][4:]: 1})
+    assert len(at.success) == 1 and "Your vote is saved" in at.success[0].value
+    submit = at.button(key="submit_ballot")
+    assert submit.disabled, "an unchanged ballot cannot be sent again"
+
+    # A second tap on the same content (forged past the disabled button, as a late double tap
+    # or a resend would arrive): Streamlit drops it, and nothing new is stored.
+    submit.proto.disabled = False
+    submit.click()
+    at.run()
+    _no_exception(at)
+    assert sent == [first_submission], "the second tap does not submit again"
+    assert at.button(key="submit_ballot").disabled
+    assert _ballot_rows(app_db, participant) == [(first_ballot_id, "dots", first_submission)]
+
+    # Changing the ballot and sending it again replaces it: the last one counts.
+    at.button_group(key=keys[0]).set_value(1).run()
+    at.button_group(key=keys[2]).set_value(2).run()
+    assert at.button(key="submit_ballot").label == "Change my vote"
+    assert not at.success
+    _submit(at)
+    assert len(sent) == 2 and sent[1] != first_submission, "new content, new submission id"
+    rows = _ballot_rows(app_db, participant)
+    assert len(rows) == 1
+    assert rows[0][0] == first_ballot_id and rows[0][2] != first_submission
+    assert services.get_ballot(app_db, participant) == DotBallot({keys[0][4:]: 1, keys[1][4:]: 1, keys[2][4:]: 2})
+    votes = app_db.fetchall("SELECT measure_id, value FROM votes WHERE ballot_id = ? ORDER BY measure_id", [rows[0][0]])
+    assert sorted(votes) == sorted([(keys[0][4:], 1.0), (keys[1][4:], 1.0), (keys[2][4:], 2.0)])
+
+
+def test_submitted_ballot_comes_back_in_a_new_session(app, workshop, app_db):
+    at = _join(app, app_db, workshop)
+    key = _dot_controls(at)[-1].key
+    at.button_group(key=key).set_value(2).run()
+    _submit(at)
+    again = app({"t": at.query_params["t"], "lang": "en"}).run()
+    _no_exception(again)
+    assert again.button_group(key=key).value == 2
+    assert again.button(key="submit_ballot").disabled
+    assert len(again.success) == 1 and "Your vote is saved" in again.success[0].value
+
+
+def test_empty_dot_ballot_is_refused(app, workshop, app_db):
+    at = _join(app, app_db, workshop)
+    _submit(at)
+    assert len(at.error) == 1 and "at least one dot" in at.error[0].value
+    assert _ballot_rows(app_db, _participant(app_db, at)) == []
+
+
+# --- collect: propose, edit, withdraw ------------------------------------------------------------
+
+
+def _propose(at, title: str, description: str = ""):
+    at.text_input(key="new_title").input(title)
+    if description:
+        at.text_area(key="new_desc").input(description)
+    next(b for b in at.button if b.label == "Submit proposal").click().run()
+    _no_exception(at)
+    return at
+
+
+def test_hostile_title_is_stored_verbatim_and_shown_escaped(app, workshop, app_db, phase):
+    phase(Phase.COLLECT)
+    at = _join(app, app_db, workshop)
+    participant = _participant(app_db, at)
+    _propose(at, HOSTILE_TITLE)
+    assert not at.error
+    assert [s.value for s in at.success] == ["Thank you! Your proposal was saved."]
+    own = services.own_measures(app_db, participant)
+    assert [m.title for m in own] == [HOSTILE_TITLE], "stored exactly as typed"
+
+    shown = _html(at)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert "<img" not in shown
+    assert "**bold** [x](https://example.org)" in shown, "the Markdown is shown as typed, not rendered"
+    rendered = _markdown(at)
+    assert "example.org" not in rendered and "onerror" not in rendered, "no Markdown element shows user text"
+    # Clean up: the proposal is withdrawn so the demo stays as it was.
+    services.withdraw_own_measure(app_db, participant, own[0].id)
+
+
+def test_propose_then_edit_and_withdraw_own(app, workshop, app_db, phase):
+    phase(Phase.COLLECT)
+    at = _join(app, app_db, workshop)
+    participant = _participant(app_db, at)
+    group_before = len(services.list_measures(app_db, workshop.id, group_id=participant.group_id))
+    _propose(at, "Bank am Spielplatz", "Damit Eltern sich treffen")
+    (mine,) = services.own_measures(app_db, participant)
+    assert (mine.title, mine.description, mine.group_id) == (
+        "Bank am Spielplatz",
+        "Damit Eltern sich treffen",
+        participant.group_id,
+    )
+    assert len(services.list_measures(app_db, workshop.id, group_id=participant.group_id)) == group_before + 1
+    # Own proposals can be edited and withdrawn; the others of the group cannot.
+    assert at.button(key=f"withdraw_{mine.id}")
+    assert len([b for b in at.button if b.key and b.key.startswith("withdraw_")]) == 1
+
+    at.text_input(key=f"edit_{mine.id}_title").input("Zwei Bänke am Spielplatz")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    _no_exception(at)
+    assert not at.error
+    assert services.get_measure(app_db, mine.id).title == "Zwei Bänke am Spielplatz"
+    assert "Zwei Bänke am Spielplatz" in _html(at)
+
+    at.button(key=f"withdraw_{mine.id}").click().run()
+    _no_exception(at)
+    assert services.own_measures(app_db, participant) == []
+    assert len(services.list_measures(app_db, workshop.id, group_id=participant.group_id)) == group_before
+    assert "Zwei Bänke am Spielplatz" not in _html(at)
+
+
+def test_too_short_title_is_refused(app, workshop, app_db, phase):
+    phase(Phase.COLLECT)
+    at = _join(app, app_db, workshop)
+    _propose(at, "ab")
+    assert len(at.error) == 1 and "at least 3 characters" in at.error[0].value
+    assert services.own_measures(app_db, _participant(app_db, at)) == []
+
+
+# --- the other voting methods ----------------------------------------------------------------
+
+
+def test_approval_ballot_with_limit(app, workshop, app_db, phase):
+    phase(Phase.VOTE, replace(workshop.rules, method=Method.APPROVAL, approval_limit=2))
+    at = _join(app, app_db, workshop)
+    participant = _participant(app_db, at)
+    boxes = [c for c in at.checkbox if c.key and c.key.startswith("appr_")]
+    assert len(boxes) == len(services.voting_measures(app_db, services.get_workshop(app_db, workshop.id)))
+    keys = [c.key for c in boxes[:3]]
+    at.checkbox(key=keys[0]).check().run()
+    at.checkbox(key=keys[1]).check().run()
+    assert "2 of at most 2 measures supported" in _counter(at)
+    at.checkbox(key=keys[2]).check().run()
+    _no_exception(at)
+    assert at.checkbox(key=keys[2]).value is False, "a third support is taken back"
+    assert [w.value for w in at.warning] == ["You can support at most 2 measures."]
+    _submit(at)
+    assert not at.error
+    assert services.get_ballot(app_db, participant, Method.APPROVAL) == ApprovalBallot(
+        frozenset({keys[0][5:], keys[1][5:]})
+    )
+    assert len(_ballot_rows(app_db, participant)) == 1
+
+
+def test_rating_ballot(app, workshop, app_db, phase):
+    phase(Phase.VOTE, replace(workshop.rules, method=Method.RATING))
+    at = _join(app, app_db, workshop)
+    participant = _participant(app_db, at)
+    criteria = [c.key for c in workshop.rules.criteria]
+    rating_keys = [b.key for b in at.button_group if b.key and b.key.startswith("rate_")]
+    measures = list(dict.fromkeys(k[5:].rsplit("_", 1)[0] for k in rating_keys))
+    assert len(rating_keys) == len(measures) * len(criteria)
+    first, second = measures[:2]
+    at.button_group(key=f"rate_{first}_{criteria[0]}").set_value(5).run()
+    at.button_group(key=f"rate_{first}_{criteria[1]}").set_value(2).run()
+    at.button_group(key=f"rate_{second}_{criteria[1]}").set_value(4).run()
+    _submit(at)
+    assert not at.error
+    assert services.get_ballot(app_db, participant, Method.RATING) == RatingBallot(
+        {first: {criteria[0]: 5, criteria[1]: 2}, second: {criteria[1]: 4}}
+    )
+    assert len(at.success) == 1
+
+
+def test_ranking_ballot_reorders_with_arrows(app, workshop, app_db, phase):
+    shortlist = tuple(m.id for m in services.list_measures(app_db, workshop.id)[:3])
+    phase(Phase.VOTE, replace(workshop.rules, method=Method.RANKING, shortlist=shortlist))
+    at = _join(app, app_db, workshop)
+    participant = _participant(app_db, at)
+    shown = list(at.session_state["rank_order"])
+    assert sorted(shown) == sorted(shortlist), "only the shortlist is ranked"
+    assert at.button(key=f"up_{shown[0]}").disabled and at.button(key=f"down_{shown[-1]}").disabled
+
+    _click(at, f"down_{shown[0]}")  # 1st moves to 2nd place
+    _click(at, f"up_{shown[2]}")  # last moves up one place
+    expected = [shown[1], shown[2], shown[0]]
+    assert list(at.session_state["rank_order"]) == expected
+    # The places on screen follow the new order.
+    titles = {m.id: m.title for m in services.list_measures(app_db, workshop.id)}
+    html = _html(at)
+    positions = [html.index(titles[m]) for m in expected]
+    assert positions == sorted(positions)
+
+    _submit(at)
+    assert not at.error
+    assert services.get_ballot(app_db, participant, Method.RANKING) == RankingBallot(tuple(expected))
+
+
+# --- results and waiting screens ------------------------------------------------------------
+
+
+def test_results_hidden_then_revealed(app, workshop, app_db, facilitator, phase):
+    phase(Phase.RESULTS)
+    at = _join(app, app_db, workshop)
+    assert [i.value for i in at.info] == [
+        "Voting is closed. The results will appear here as soon as the facilitation team shows them."
+    ]
+    assert not at.get("plotly_chart"), "no tallies before the reveal"
+    titles = [m.title for m in services.list_measures(app_db, workshop.id)]
+    assert not [t for t in titles if t in _html(at)], "no measure (and no ranking) before the reveal"
+
+    services.reveal_results(app_db, facilitator, workshop.id)
+    _refresh()
+    at.run()
+    _no_exception(at)
+    assert not at.info
+    assert len(at.get("plotly_chart")) == 1
+    ranked = views.ranking(app_db, services.get_workshop(app_db, workshop.id))
+    winners = ranked[ranked["rank_goal"] == 1]["title"]
+    assert len(winners) >= len(services.list_goals(app_db, workshop.id))
+    shown = _html(at)
+    assert all(f"1. {title}" in shown for title in winners), "the best measure of each goal is listed first"
+
+
+def test_review_phase_asks_to_wait(app, workshop, app_db, phase):
+    phase(Phase.REVIEW)
+    at = _join(app, app_db, workshop)
+    assert [i.value for i in at.info] == [
+        "The proposals are being reviewed. Voting starts soon; this screen updates by itself."
+    ]
+    assert not _dot_controls(at) and not at.get("form")
+
+
+# --- kiosk -----------------------------------------------------------------------------------
+
+
+def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
+    before = services.count_ballots(app_db, workshop.id)
+    at = _join(app, app_db, workshop, kiosk="1")
+    first = _participant(app_db, at)
+    assert first.kiosk
+    keys = [b.key for b in _dot_controls(at)]
+    at.button_group(key=keys[0]).set_value(3).run()
+    assert not [b for b in at.button if b.key == "kiosk_next"], "no next person before this one submitted"
+    _submit(at)
+    first_token = at.query_params["t"]
+
+    at.button(key="kiosk_next").click().run()
+    _no_exception(at)
+    assert at.query_params["t"] != first_token
+    second = _participant(app_db, at)
+    assert second.device_id != first.device_id and second.kiosk
+    assert second.group_id == first.group_id, "the tablet stays with its working group"
+    assert "10 of 10 dots left" in _counter(at)
+    assert all(b.value in (0, None) for b in _dot_controls(at)), "the previous person's dots are gone"
+    assert not at.success
+    assert at.button(key="submit_ballot").label == "Submit my vote"
+
+    at.button_group(key=keys[1]).set_value(2).run()
+    _submit(at)
+    assert services.count_ballots(app_db, workshop.id) == before + 2
+    assert services.get_ballot(app_db, first) == DotBallot({keys[0][4:]: 3})
+    assert services.get_ballot(app_db, second) == DotBallot({keys[1][4:]: 2})
+
+
+def test_no_next_person_button_without_kiosk(app, workshop, app_db):
+    at = _join(app, app_db, workshop)
+    at.button_group(key=_dot_controls(at)[0].key).set_value(1).run()
+    _submit(at)
+    assert "Your vote is saved" in at.success[0].value
+    assert not [b for b in at.button if b.key == "kiosk_next"]

@@ -1,0 +1,294 @@
+"""Participant journeys in a real browser: join on a phone, vote, reload; a kiosk tablet for two.
+
+The demo workshop starts in the vote phase with dot voting (10 dots, at most 3 per measure), so
+these journeys need no phase change. The server holds its DuckDB file open; what the tests need
+to know (the join code, the ballot counter) they read from the facilitator console in a second
+browser context, as a facilitator would.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET
+
+SHOTS = Path("/tmp/shots")
+DESKTOP = {"width": 1280, "height": 900}
+# Segmented controls render as a radiogroup of buttons (role="radio", aria-checked) in this
+# Streamlit version; older ones had data-testid="stBaseButton-segmented_control[Active]".
+ACTIVE = '[role="radio"][aria-checked="true"]'
+DOT_CONTROL = '[data-testid="stMain"] [data-testid="stButtonGroup"]'
+
+
+def _shot(page, name: str, at=None) -> None:
+    """A screenshot for a human to look at: from the top of the page, or scrolled to ``at``."""
+    if at is not None:
+        at.scroll_into_view_if_needed()
+    else:
+        page.evaluate(
+            "for (const el of [document.scrollingElement, ...document.querySelectorAll("
+            "'[data-testid=stMain], [data-testid=stAppViewContainer]')]) if (el) el.scrollTop = 0"
+        )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _console(browser, server):
+    """A facilitator's console in its own browser context: log in, open the console page."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    # Start on "/" and use the app's own menu, as a facilitator would after opening the app.
+    page.goto(server.url + "/?lang=en")
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("Passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Console").click()
+    page.locator('[data-testid="stMetric"]').filter(has_text="Ballots").wait_for()
+    return context, page
+
+
+def _console_facts(browser, server) -> tuple[str, int]:
+    """(join code, ballots) as the facilitator console shows them right now."""
+    context, page = _console(browser, server)
+    try:
+        # The console shows the join link for the QR code: .../?code=XXXXXX
+        page.get_by_text(re.compile(r"[?&]code=[A-Z0-9]{6}")).first.wait_for()
+        code = re.search(r"[?&]code=([A-Z0-9]{6})", page.locator('[data-testid="stMain"]').inner_text())[1]
+        metric = page.locator('[data-testid="stMetric"]').filter(has_text="Ballots")
+        ballots = int(metric.locator('[data-testid="stMetricValue"]').inner_text().strip())
+        return code, ballots
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def join_code(browser, server) -> str:
+    return _console_facts(browser, server)[0]
+
+
+def _wait_for_counter(page, text: str) -> None:
+    page.locator(".pw-counter").filter(has_text=text).wait_for()
+
+
+def _settled(page) -> None:
+    """Wait until Streamlit has finished the current run: no stale elements, no running icon."""
+    page.wait_for_function(
+        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
+    )
+
+
+_DOT_STATE_JS = """
+() => Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stButtonGroup"]')).map(group => {
+    let box = group.parentElement;
+    while (box && !box.querySelector('.pw-measure')) box = box.parentElement;
+    const active = group.querySelector('[role="radio"][aria-checked="true"]');
+    return [box ? box.querySelector('.pw-measure').innerText : '?', active ? active.innerText.trim() : ''];
+})
+"""
+
+
+def _dot_state(page) -> dict[str, str]:
+    """Measure title -> the label of its selected dot button ("0", "1 ●", ...; "" for none)."""
+    return dict(page.evaluate(_DOT_STATE_JS))
+
+
+def _place(page, index: int, label: str) -> None:
+    page.locator(DOT_CONTROL).nth(index).get_by_role("radio", name=label, exact=True).click()
+
+
+def _horizontal_overflow(page, width: int) -> int:
+    """How many pixels the page is wider than the screen (0: no horizontal scrolling)."""
+    return max(0, page.evaluate("document.documentElement.scrollWidth") - width)
+
+
+def _small_touch_targets(page) -> list[str]:
+    """Visible buttons in the main area smaller than 44 x 44 px (WCAG 2.5.5).
+
+    A select box's inner "open" arrow is part of the select, whose whole field is the target:
+    the field itself is measured instead.
+    """
+    small = []
+    targets = page.locator(
+        '[data-testid="stMain"] button:not([data-testid="stSelectbox"] button), '
+        '[data-testid="stMain"] [data-testid="stSelectbox"] [data-baseweb="select"] > div'
+    )
+    for target in targets.all():
+        if not target.is_visible():
+            continue
+        box = target.bounding_box()
+        if box and (box["width"] < 44 or box["height"] < 44):
+            name = target.inner_text().strip() or target.get_attribute("aria-label") or "?"
+            small.append(f"{name!r} {box['width']:.0f}x{box['height']:.0f}")
+    return small
+
+
+def _join_with_group(page) -> None:
+    first_group = page.locator('[data-testid="stRadio"] [role="radiogroup"] label').first
+    first_group.click()
+    expect(first_group.locator("input")).to_be_checked()
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Submit my vote").wait_for()
+    assert re.search(r"[?&]t=", page.url), page.url
+
+
+def test_phone_join_vote_reload(browser, server, join_code):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        # The start page (German by default) has a form for the workshop code.
+        page.goto(server.url + "/")
+        form = page.locator('[data-testid="stForm"]').filter(has=page.locator("input"))
+        form.locator("input").fill(join_code.lower())
+        form.locator('[data-testid="stFormSubmitButton"] button').click()
+        page.wait_for_url(re.compile(rf"[?&]code={join_code}"))
+
+        # Pick the language, then the working group.
+        page.get_by_role("radio", name="English", exact=True).click()
+        page.get_by_text("Your working group").wait_for()
+        page.wait_for_url(re.compile(r"[?&]lang=en"))
+        _shot(page, "phone-1-join")
+        assert _horizontal_overflow(page, PHONE["width"]) == 0
+        _join_with_group(page)
+
+        # The ballot: dots with a live counter.
+        _wait_for_counter(page, "10 of 10 dots left")
+        _place(page, 0, "2 ●")
+        _wait_for_counter(page, "8 of 10 dots left")
+        _place(page, 1, "3 ●")
+        _wait_for_counter(page, "5 of 10 dots left")
+        _settled(page)
+        before = _dot_state(page)
+        assert sorted(before.values()).count("") == 0, before
+        assert sorted(v for v in before.values() if v != "0") == ["2 ●", "3 ●"], before
+        _shot(page, "phone-2-ballot")
+        assert _horizontal_overflow(page, PHONE["width"]) == 0
+
+        page.get_by_role("button", name="Submit my vote").click()
+        page.get_by_text("Your vote is saved").wait_for()
+        expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
+        _shot(page, "phone-3-saved", at=page.get_by_text("Your vote is saved"))
+
+        # A reload (a new browser session with the token in the URL) finds the ballot intact.
+        url = page.url
+        page.reload()
+        page.get_by_text("Your vote is saved").wait_for()
+        _wait_for_counter(page, "5 of 10 dots left")
+        _settled(page)
+        assert page.url == url
+        assert _dot_state(page) == before
+        expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
+        _shot(page, "phone-4-reloaded")
+        _shot(page, "phone-5-reloaded-saved", at=page.get_by_text("Your vote is saved"))
+    except BaseException:
+        _shot(page, "phone-failure")
+        raise
+    finally:
+        context.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ui/style.css sizes segmented controls by data-testid stBaseButton-segmented_control[Active], "
+    "which this Streamlit version no longer renders: the dot and language buttons are 32 px high",
+)
+def test_phone_touch_targets_are_at_least_44_px(browser, server, join_code):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&lang=en")
+        page.get_by_role("button", name="Start").wait_for()
+        small = [f"join: {s}" for s in _small_touch_targets(page)]
+        _join_with_group(page)
+        _wait_for_counter(page, "10 of 10 dots left")
+        small += [f"ballot: {s}" for s in _small_touch_targets(page)]
+        assert not small, small
+    finally:
+        context.close()
+
+
+def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
+    _code, ballots_before = _console_facts(browser, server)
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&kiosk=1&lang=en")
+        _join_with_group(page)
+        first_url = page.url
+
+        # Person 1.
+        _wait_for_counter(page, "10 of 10 dots left")
+        _place(page, 0, "3 ●")
+        _place(page, 2, "1 ●")
+        _wait_for_counter(page, "6 of 10 dots left")
+        page.get_by_role("button", name="Submit my vote").click()
+        page.get_by_text("Your vote is saved").wait_for()
+        _shot(page, "tablet-1-person1-saved", at=page.get_by_role("button", name="Next person"))
+        page.get_by_role("button", name="Next person").click()
+
+        # Person 2 gets a fresh, empty ballot under a new token.
+        page.wait_for_url(lambda url: url != first_url)
+        _wait_for_counter(page, "10 of 10 dots left")
+        expect(page.get_by_text("Your vote is saved")).to_have_count(0)
+        expect(page.locator(f"{DOT_CONTROL} {ACTIVE}").filter(has_text="●")).to_have_count(0)
+        expect(page.get_by_role("button", name="Submit my vote")).to_be_enabled()
+        _settled(page)
+        state = _dot_state(page)
+        assert state and set(state.values()) <= {"0", ""}, state
+        _shot(page, "tablet-2-person2-fresh")
+        _place(page, 1, "2 ●")
+        _wait_for_counter(page, "8 of 10 dots left")
+        page.get_by_role("button", name="Submit my vote").click()
+        page.get_by_text("Your vote is saved").wait_for()
+        _shot(page, "tablet-3-person2-saved", at=page.get_by_text("Your vote is saved"))
+    except BaseException:
+        _shot(page, "tablet-failure")
+        raise
+    finally:
+        context.close()
+
+    _code, ballots_after = _console_facts(browser, server)
+    assert ballots_after == ballots_before + 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="kiosk 'Next person' pushes the new token as a new browser history entry and the old token stays "
+    "valid: Back (and a reload) reopens the previous person's ballot for the next person to change",
+)
+def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, join_code):
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&kiosk=1&lang=en")
+        _join_with_group(page)
+        first_token = re.search(r"[?&]t=([^&]+)", page.url)[1]
+        _place(page, 0, "3 ●")
+        _wait_for_counter(page, "7 of 10 dots left")
+        _settled(page)
+        voted = {title: label for title, label in _dot_state(page).items() if label == "3 ●"}
+        page.get_by_role("button", name="Submit my vote").click()
+        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_role("button", name="Next person").click()
+        page.wait_for_url(lambda url: first_token not in url)
+        _wait_for_counter(page, "10 of 10 dots left")
+
+        # The next person presses Back (and the page reloads): person 1's ballot must stay closed.
+        page.go_back()
+        page.reload()
+        page.locator('.pw-counter, [data-testid="stRadio"]').first.wait_for()
+        _settled(page)
+        _shot(page, "tablet-4-kiosk-back")
+        reopened = first_token in page.url and page.get_by_text("This link is no longer valid").count() == 0
+        assert not reopened, "the previous person's token still opens a ballot"
+        assert not voted.items() & _dot_state(page).items(), "the previous person's dots are shown"
+    finally:
+        context.close()
