@@ -440,7 +440,10 @@ def ballot_screen() -> None:
 
 
 def next_person() -> None:
-    """Kiosk: a fresh anonymous ballot on the same tablet; the previous one disappears."""
+    """Kiosk: a fresh anonymous ballot on the same tablet; the previous one disappears and its
+    link stops working, so "back" in the browser cannot reopen it."""
+    services.retire_token(db, participant)
+    common.draft(participant.device_id).clear()
     _p, token = services.join(db, ws.join_code, group_id=participant.group_id, kiosk=True)
     for key in list(st.session_state.keys()):
         if key != "_sticky" and not str(key).startswith("lang"):

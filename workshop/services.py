@@ -506,6 +506,16 @@ def resume(db: Database, token: object) -> Participant | None:
     return Participant(row[0], row[1], row[2], bool(row[3])) if row else None
 
 
+def retire_token(db: Database, participant: Participant) -> None:
+    """Make a device's token unusable (kiosk: the next person must not reopen this ballot by
+    going back in the browser). The ballot stays stored and counts."""
+    db.write(
+        lambda cur: cur.execute(
+            "UPDATE devices SET token_hash = ? WHERE id = ?", [f"retired:{new_id()}", participant.device_id]
+        )
+    )
+
+
 def set_device_group(db: Database, participant: Participant, group_id: str | None) -> Participant:
     if group_id is not None and group_id not in {g.id for g in list_groups(db, participant.workshop_id)}:
         raise ValidationError(N_("Unknown working group."))

@@ -42,7 +42,7 @@ def test_facilitator_opens_voting_participant_votes_projector_updates(server, br
     _set_phase(fac, "Review")
     _set_phase(fac, "Vote")
 
-    projector_href = fac.get_by_role("link", name="Open the projector view").get_attribute("href")
+    projector_href = fac.get_by_role("link", name="Open the projector view").first.get_attribute("href")
     pj_ctx = browser.new_context(viewport=PROJECTOR)
     projector = pj_ctx.new_page()
     projector.set_default_timeout(20_000)

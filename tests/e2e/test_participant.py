@@ -192,11 +192,6 @@ def test_phone_join_vote_reload(browser, server, join_code):
         context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/style.css sizes segmented controls by data-testid stBaseButton-segmented_control[Active], "
-    "which this Streamlit version no longer renders: the dot and language buttons are 32 px high",
-)
 def test_phone_touch_targets_are_at_least_44_px(browser, server, join_code):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -258,11 +253,6 @@ def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
     assert ballots_after == ballots_before + 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kiosk 'Next person' pushes the new token as a new browser history entry and the old token stays "
-    "valid: Back (and a reload) reopens the previous person's ballot for the next person to change",
-)
 def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, join_code):
     context = browser.new_context(viewport=TABLET, has_touch=True)
     page = context.new_page()
