@@ -4,6 +4,7 @@ ballot once per measure; hiding and moving never change a vote."""
 from __future__ import annotations
 
 import uuid
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
