@@ -5,6 +5,7 @@ import streamlit as st
 from ui import common
 from workshop import charts, services, views
 from workshop.errors import DomainError
+from workshop.model import WorkshopKind
 
 common.page_guard()
 _ = common.gettext()
@@ -36,7 +37,7 @@ with st.form("join", border=True):
             )
 
 if ws.vision_title:
-    st.subheader(_("Guiding vision"))
+    st.subheader(_("Theme") if ws.kind == WorkshopKind.CONFERENCE else _("Guiding vision"))
     common.literal(ws.vision_title, tag="h3")
     if ws.vision_description:
         common.literal(ws.vision_description, tag="p")

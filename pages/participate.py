@@ -11,7 +11,7 @@ import streamlit as st
 from ui import common
 from workshop import charts, i18n, participation, services, views
 from workshop.errors import DomainError
-from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase
+from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
 
 common.page_guard()
 _ = common.gettext()
@@ -123,6 +123,8 @@ def follow_phase(shown: tuple) -> None:
 follow_phase((ws.phase, ws.results_revealed, ws.rules))
 goals = common.cached_goals(ws.id)
 goal_title = {g.id: g.title for g in goals}
+# An Integrationskonferenz collects recommendations to guiding questions, not measures to goals.
+conference = ws.kind == WorkshopKind.CONFERENCE
 
 
 # --- collect ---------------------------------------------------------------------------------
@@ -130,14 +132,14 @@ goal_title = {g.id: g.title for g in goals}
 
 def measure_fields(prefix: str, goal_ids: list[str], current=None) -> tuple[str, MeasureInput]:
     goal_id = st.selectbox(
-        _("Goal"),
+        _("Guiding question") if conference else _("Goal"),
         goal_ids,
         format_func=goal_title.get,
         key=f"{prefix}_goal",
         index=goal_ids.index(current.goal_id) if current else 0,
     )
     title = st.text_input(
-        _("Title of the measure"),
+        _("Title of the recommendation") if conference else _("Title of the measure"),
         value=current.title if current else "",
         max_chars=120,
         key=f"{prefix}_title",
@@ -161,7 +163,7 @@ def measure_fields(prefix: str, goal_ids: list[str], current=None) -> tuple[str,
 
 
 def collect_screen() -> None:
-    st.subheader(_("Propose a measure"))
+    st.subheader(_("Propose a recommendation") if conference else _("Propose a measure"))
     goal_ids = [g.id for g in goals]
     with st.form("propose", clear_on_submit=True):
         goal_id, data = measure_fields("new", goal_ids)

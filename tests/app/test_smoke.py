@@ -76,3 +76,35 @@ def test_login_with_wrong_then_right_passphrase(app):
     at.text_input(key="passphrase").input(PASSPHRASE)
     at.button[0].click().run()
     assert "facilitator" in at.session_state
+
+
+def test_conference_workshop_speaks_of_recommendations(app, app_db, facilitator):
+    """An Integrationskonferenz: a theme with guiding questions; participants propose recommendations."""
+    from workshop import services
+    from workshop.model import Phase, WorkshopKind
+
+    previous = services.current_workshop(app_db)
+    ws = services.create_workshop(
+        app_db,
+        facilitator,
+        title="Integrationskonferenz Frühjahr",
+        kind=WorkshopKind.CONFERENCE,
+        vision_title="Teilhabe im Stadtteil",
+    )
+    services.replace_vision(
+        app_db,
+        facilitator,
+        ws.id,
+        title="Teilhabe im Stadtteil",
+        description="",
+        goals=[("Wie erreichen wir Neuzugezogene?", "")],
+    )
+    services.set_phase(app_db, facilitator, ws.id, Phase.COLLECT)
+    try:
+        at = app({"code": ws.join_code, "lang": "en"}).run()
+        at.button(key="join_start").click().run()
+        assert "Propose a recommendation" in [s.value for s in at.subheader]
+        assert at.selectbox(key="new_goal").label == "Guiding question"
+    finally:
+        services.set_current_workshop(app_db, facilitator, previous.id)
+        services.delete_workshop(app_db, facilitator, ws.id)
