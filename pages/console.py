@@ -14,17 +14,6 @@ fac = common.require_facilitator()
 ws = common.workshop_picker(fac)
 
 
-def act(fn, *args, **kwargs):
-    """Run one service call; show its refusal, or rerun on success."""
-    try:
-        fn(db, fac, *args, **kwargs)
-    except DomainError as exc:
-        common.show_error(exc)
-    else:
-        common.refresh()
-        st.rerun()
-
-
 st.subheader(_("Phase"))
 labels = {p: _(services.phase_label(p)) for p in PHASE_ORDER}
 target = st.segmented_control(
@@ -39,7 +28,7 @@ if target is not None and target != ws.phase:
     st.warning(_("Change the phase from “{old}” to “{new}”?").format(old=labels[ws.phase], new=labels[target]))
     c1, c2 = st.columns(2)
     if c1.button(_("Yes, change the phase"), type="primary", key="confirm_phase", width="stretch"):
-        act(services.set_phase, ws.id, target)
+        common.act(fac, services.set_phase, ws.id, target)
     if c2.button(_("Cancel"), key="cancel_phase", width="stretch"):
         st.rerun()
 
@@ -48,15 +37,15 @@ if ws.phase == Phase.RESULTS:
         _("Show the results to everyone (projector and participants)"), value=ws.results_revealed, key="reveal"
     )
     if shown != ws.results_revealed:
-        act(services.reveal_results, ws.id, shown)
+        common.act(fac, services.reveal_results, ws.id, shown)
 
 with st.container(border=True):
     t1, t2, t3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     minutes = t1.number_input(_("Timer for this phase (minutes)"), 1, 600, 15, key="timer_minutes")
     if t2.button(_("Start timer"), key="timer_start", width="stretch"):
-        act(services.set_timer, ws.id, int(minutes))
+        common.act(fac, services.set_timer, ws.id, int(minutes))
     if t3.button(_("Stop timer"), key="timer_stop", width="stretch", disabled=ws.phase_ends_at is None):
-        act(services.set_timer, ws.id, None)
+        common.act(fac, services.set_timer, ws.id, None)
 
 
 @st.fragment(run_every=3)
@@ -99,7 +88,7 @@ with st.form("public_url"):
         placeholder=f"http://{(hall.lan_addresses() or ['192.168.0.10'])[0]}:8501",
     )
     if st.form_submit_button(_("Save address")):
-        act(services.set_public_url, new_url)
+        common.act(fac, services.set_public_url, new_url)
 st.write(_("Kiosk link for a shared group tablet:"))
 st.code(hall.join_url(base, ws.join_code, kiosk=True), language=None)
 if "projector_key" not in st.session_state or st.session_state.get("projector_for") != ws.id:
@@ -141,7 +130,7 @@ with st.expander(_("Voting cards")):
     r1, r2 = st.columns([2, 1], vertical_alignment="bottom")
     lost = r1.number_input(_("Number of a lost card"), 1, 100000, 1, key="cards_lost")
     if r2.button(_("Revoke card"), key="cards_revoke", width="stretch"):
-        act(services.revoke_card, ws.id, int(lost))
+        common.act(fac, services.revoke_card, ws.id, int(lost))
 
 with st.expander(_("Audit log")):
     st.dataframe(services.audit_log(db, fac, ws.id), hide_index=True, width="stretch")

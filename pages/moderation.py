@@ -4,7 +4,6 @@ import streamlit as st
 
 from ui import common
 from workshop import services
-from workshop.errors import DomainError
 from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, allowed
 
 common.page_guard()
@@ -12,16 +11,6 @@ _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()
 ws = common.workshop_picker(fac)
-
-
-def act(fn, *args, **kwargs) -> None:
-    try:
-        fn(db, fac, *args, **kwargs)
-    except DomainError as exc:
-        common.show_error(exc)
-    else:
-        common.refresh()
-        st.rerun()
 
 
 if not allowed(ws.phase, Role.FACILITATOR, Action.MODERATE):
@@ -60,14 +49,15 @@ for m in shown:
                 t = st.text_input(_("Title"), m.title, key=f"mt_{m.id}")
                 d = st.text_area(_("Description"), m.description, key=f"md_{m.id}")
                 if st.form_submit_button(_("Save text")):
-                    act(
+                    common.act(
+                        fac,
                         services.moderate_edit,
                         m.id,
                         MeasureInput(t, d, m.responsible, m.target_group, m.timeframe, m.cost),
                     )
             b1, b2 = st.columns(2)
             if b1.button(_("Show again") if m.hidden else _("Hide"), key=f"hide_{m.id}", width="stretch"):
-                act(services.set_hidden, m.id, not m.hidden)
+                common.act(fac, services.set_hidden, m.id, not m.hidden)
             status = b2.selectbox(
                 _("Status"),
                 list(MeasureStatus),
@@ -76,7 +66,7 @@ for m in shown:
                 key=f"st_{m.id}",
             )
             if status != m.status:
-                act(services.set_status, m.id, status)
+                common.act(fac, services.set_status, m.id, status)
             target_goal = st.selectbox(
                 _("Move to goal"),
                 [g.id for g in goals],
@@ -85,7 +75,7 @@ for m in shown:
                 key=f"mv_{m.id}",
             )
             if target_goal != m.goal_id:
-                act(services.move_measure, m.id, target_goal)
+                common.act(fac, services.move_measure, m.id, target_goal)
             dupes = st.multiselect(
                 _("Merge these duplicates into this measure"),
                 [x for x in titles if x != m.id],
@@ -93,4 +83,4 @@ for m in shown:
                 key=f"mg_{m.id}",
             )
             if dupes and st.button(_("Merge"), key=f"mgo_{m.id}", type="primary"):
-                act(services.merge_measures, m.id, dupes)
+                common.act(fac, services.merge_measures, m.id, dupes)

@@ -15,16 +15,6 @@ db = common.get_db()
 fac = common.require_facilitator()
 
 
-def act(fn, *args, **kwargs) -> bool:
-    try:
-        fn(db, fac, *args, **kwargs)
-    except DomainError as exc:
-        common.show_error(exc)
-        return False
-    common.refresh()
-    return True
-
-
 with st.expander(_("Create a new workshop"), expanded=not services.list_workshops(db)):
     past = services.list_workshops(db)
     with st.form("create_workshop"):
@@ -104,7 +94,8 @@ with tab_file:
             )
             if spec.groups:
                 st.caption(_("Working groups: {names}").format(names=", ".join(spec.groups)))
-            if st.button(_("Save this vision"), type="primary", key="import_save") and act(
+            if st.button(_("Save this vision"), type="primary", key="import_save") and common.act(
+                fac,
                 services.replace_vision,
                 ws.id,
                 title=vtitle,
@@ -122,14 +113,14 @@ with tab_reuse:
             key="reuse_src",
             format_func={w.id: f"{w.title} — {w.vision_title}" for w in others}.get,
         )
-        if st.button(_("Use its vision"), key="reuse_go") and act(services.reuse_vision, ws.id, src):
+        if st.button(_("Use its vision"), key="reuse_go") and common.act(fac, services.reuse_vision, ws.id, src):
             st.rerun()
     else:
         st.caption(_("No past workshop has a vision yet."))
 with tab_add, st.form("add_goal", clear_on_submit=True):
     gt = st.text_input(_("Guiding question") if conference else _("Goal"), key="goal_title")
     gd = st.text_area(_("Short description"), key="goal_desc")
-    if st.form_submit_button(_("Add")) and act(services.add_goal, ws.id, gt, gd):
+    if st.form_submit_button(_("Add")) and common.act(fac, services.add_goal, ws.id, gt, gd):
         st.rerun()
 
 st.subheader(_("Working groups"))
@@ -139,8 +130,8 @@ with st.form("groups"):
         value="\n".join(g.name for g in services.list_groups(db, ws.id)),
         key="group_names",
     )
-    if st.form_submit_button(_("Save working groups")) and act(
-        services.set_groups, ws.id, [n for n in names.splitlines() if n.strip()]
+    if st.form_submit_button(_("Save working groups")) and common.act(
+        fac, services.set_groups, ws.id, [n for n in names.splitlines() if n.strip()]
     ):
         st.rerun()
 
@@ -206,7 +197,7 @@ with st.form("rules"):
             shortlist_size=int(shortlist),
             shortlist=rules.shortlist,
         )
-        if act(services.set_rules, ws.id, new, confirm_affected=ballots if confirm else None):
+        if common.act(fac, services.set_rules, ws.id, new, confirm_affected=ballots if confirm else None, rerun=False):
             st.success(_("Rules saved."))
 
 if rules.method == Method.RANKING or rules.shortlist:
@@ -218,5 +209,5 @@ if rules.method == Method.RANKING or rules.shortlist:
         )
         if st.button(_("Make the shortlist"), key="short_go"):
             top = views.ranking(db, ws, src).nsmallest(rules.shortlist_size, "rank_overall")["measure_id"]
-            if act(services.set_shortlist, ws.id, list(top)):
+            if common.act(fac, services.set_shortlist, ws.id, list(top)):
                 st.rerun()

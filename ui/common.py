@@ -238,3 +238,16 @@ def refresh() -> None:
     """Drop the short-lived shared reads after a write, so the next run sees it at once."""
     for cached in (cached_workshop, cached_goals, cached_groups, cached_measures, cached_voting_measures):
         cached.clear()
+
+
+def act(fac: auth.Facilitator, fn, *args, rerun: bool = True, **kwargs) -> bool:
+    """Run one facilitator service call: show its refusal, or refresh the shared reads (and rerun)."""
+    try:
+        fn(get_db(), fac, *args, **kwargs)
+    except DomainError as exc:
+        show_error(exc)
+        return False
+    refresh()
+    if rerun:
+        st.rerun()
+    return True
