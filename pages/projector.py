@@ -9,7 +9,7 @@ from datetime import datetime
 import streamlit as st
 
 from ui import common
-from workshop import charts, hall, services, views
+from workshop import charts, hall, scoring, services, views
 from workshop.model import Method, Phase
 
 common.page_guard()
@@ -47,6 +47,13 @@ st.html(
 @st.cache_data(show_spinner=False)
 def qr_image(url: str) -> bytes:
     return hall.qr_png(url, scale=12)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def ranking(workshop_id: str, method_key: str, ballots: int):
+    """Once voting is closed the ballots no longer change: recompute only when their count does,
+    not on every one-second refresh (at a million votes a ranking takes about a second)."""
+    return views.ranking(db, services.get_workshop(db, workshop_id), method_key)
 
 
 def join_link(ws) -> str:
@@ -117,8 +124,9 @@ def phase_view(ws) -> None:
     elif not ws.results_revealed:
         st.html(f'<p class="pj-note">{_("Voting is closed. The results follow shortly.")}</p>')
     else:
-        ranked = views.ranking(db, ws)
-        tabs = st.tabs([_("Overall")] + [g.title for g in services.list_goals(db, ws.id)])
+        ranked = ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"])
+        goals = services.list_goals(db, ws.id)
+        tabs = st.tabs([_("Overall")] + [g.title for g in goals])
         with tabs[0]:
             st.plotly_chart(
                 charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, large=True),
@@ -126,7 +134,7 @@ def phase_view(ws) -> None:
                 key="pj_rank",
                 config={"displayModeBar": False, "staticPlot": True},
             )
-        for tab, goal in zip(tabs[1:], services.list_goals(db, ws.id), strict=True):
+        for tab, goal in zip(tabs[1:], goals, strict=True):
             with tab:
                 part = ranked[ranked["goal_id"] == goal.id]
                 st.plotly_chart(
@@ -135,8 +143,9 @@ def phase_view(ws) -> None:
                     key=f"pj_goal_{goal.id}",
                     config={"displayModeBar": False, "staticPlot": True},
                 )
-        if ws.rules.method == Method.RATING or services.count_ballots(db, ws.id, Method.RATING):
-            rated = views.ranking(db, ws, "rating")
+        rating_ballots = services.count_ballots(db, ws.id, Method.RATING)
+        if rating_ballots:
+            rated = ranking(ws.id, "rating", rating_ballots)
             crit = [c.key for c in ws.rules.criteria]
             if len(crit) >= 2 and f"mean_{crit[0]}" in rated and f"mean_{crit[1]}" in rated:
                 c0, c1 = ws.rules.criteria[:2]

@@ -31,8 +31,8 @@ def _layout(fig: go.Figure, title: str, height: int, large: bool) -> go.Figure:
         plot_bgcolor="white",
         showlegend=False,
     )
-    fig.update_xaxes(tickfont={"size": size}, title_font={"size": size})
-    fig.update_yaxes(tickfont={"size": size}, title_font={"size": size})
+    fig.update_xaxes(tickfont={"size": size, "color": "#111"}, title_font={"size": size, "color": "#111"})
+    fig.update_yaxes(tickfont={"size": size, "color": "#111"}, title_font={"size": size, "color": "#111"})
     return fig
 
 
