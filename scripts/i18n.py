@@ -1,4 +1,5 @@
-"""Catalog upkeep: ``fill-en`` copies msgids into the English catalog; ``check`` lists problems.
+"""Catalog upkeep: ``update`` merges the template into every catalog (and starts missing ones),
+``fill-en`` copies msgids into the English catalog; ``check`` lists problems.
 
 ``check`` reports, per shipped catalog: untranslated or fuzzy entries and placeholders ({name})
 that differ between msgid and translation. The tests run the same check.
@@ -10,16 +11,21 @@ import re
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-LOCALE = Path(__file__).resolve().parent.parent / "workshop" / "locale"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from workshop.i18n import LANGUAGES, locale_of  # noqa: E402
+
+LOCALE = ROOT / "workshop" / "locale"
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 
 def catalogs():
     for po in sorted(LOCALE.glob("*/LC_MESSAGES/messages.po")):
         with po.open("rb") as fh:
-            yield po, read_po(fh, locale=po.parent.parent.name)
+            yield po, read_po(fh, locale=locale_of(po.parent.parent.name))
 
 
 def problems(catalog) -> list[str]:
@@ -58,7 +64,33 @@ def fill_en() -> None:
         write_po(fh, catalog, width=100, omit_header=False)
 
 
+def update() -> None:
+    """Merge messages.pot into every catalog of LANGUAGES, creating those that do not exist yet.
+
+    Babel's own ``pybabel update`` cannot do it: it parses each folder name as a locale, and
+    Leichte Sprache (``ls``) is not one.
+    """
+    with (LOCALE / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    for code in LANGUAGES:
+        po = LOCALE / code / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            with po.open("rb") as fh:
+                catalog = read_po(fh, locale=locale_of(code))
+        else:
+            po.parent.mkdir(parents=True, exist_ok=True)
+            catalog = Catalog(locale=locale_of(code), project="Planungswerkstatt")
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        catalog.fuzzy = False  # a fuzzy header would drop Plural-Forms from the compiled catalog
+        with po.open("wb") as fh:
+            write_po(fh, catalog, width=100, omit_header=False, ignore_obsolete=True)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["update"]:
+        update()
+        return 0
     if argv[:1] == ["fill-en"]:
         fill_en()
         return 0

@@ -22,9 +22,22 @@ DEFAULT_LANGUAGE = "de"
 # Language code -> name in its own script (what a reader of that language looks for).
 LANGUAGES: dict[str, str] = {
     "de": "Deutsch",
+    "ls": "Leichte Sprache",
     "en": "English",
+    "tr": "Türkçe",
+    "ar": "العربية",
+    "ru": "Русский",
+    "uk": "Українська",
+    "fa": "فارسی",
 }
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+# Leichte Sprache is German in plain form: no locale of its own for Babel or for HTML ``lang``.
+BASE_LOCALE = {"ls": "de"}
+
+
+def locale_of(lang: str) -> str:
+    """The locale Babel and the HTML ``lang`` attribute know for one of our language codes."""
+    return BASE_LOCALE.get(lang, lang)
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +69,7 @@ def translations(lang: str) -> _gettext.NullTranslations:
     if not po.exists():
         return _gettext.NullTranslations()
     with po.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
+        catalog = read_po(fh, locale=locale_of(lang))
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
     buf.seek(0)
@@ -77,7 +90,7 @@ def compile_catalogs() -> list[Path]:
     written = []
     for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         with po.open("rb") as fh:
-            catalog = read_po(fh, locale=po.parent.parent.name)
+            catalog = read_po(fh, locale=locale_of(po.parent.parent.name))
         mo = po.with_suffix(".mo")
         with mo.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
