@@ -22,7 +22,9 @@ from .model import (
     BALLOT_TYPES,
     PHASE_LABELS,
     Action,
+    ApprovalBallot,
     Ballot,
+    DotBallot,
     Goal,
     Group,
     Measure,
@@ -30,6 +32,7 @@ from .model import (
     MeasureStatus,
     Method,
     Phase,
+    RankingBallot,
     Role,
     VotingRules,
     Workshop,
@@ -42,6 +45,7 @@ from .store import Database
 # Join codes avoid characters people confuse when reading them off a wall: 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
+PROPOSALS_PER_MINUTE = 10  # per device: a group tablet typing fast stays far below it
 TOKEN_BYTES = 24  # 192 random bits per ballot token
 
 
@@ -591,6 +595,17 @@ def propose_measure(
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), role, Action.PROPOSE)
+        if device_id is not None:
+            recent = cur.execute(
+                "SELECT count(*) FROM measures WHERE author_device_id = ? "
+                "AND created_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL 60 SECOND",
+                [device_id],
+            ).fetchone()[0]
+            if recent >= PROPOSALS_PER_MINUTE:
+                raise ValidationError(
+                    N_("You sent {max} proposals in the last minute. Please wait a moment before the next one."),
+                    max=PROPOSALS_PER_MINUTE,
+                )
         if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [goal_id, workshop_id]).fetchone():
             raise ValidationError(N_("Please choose a goal of this workshop."))
         if (
@@ -708,7 +723,11 @@ def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submis
     expected = BALLOT_TYPES[workshop.rules.method]
     if not isinstance(ballot, expected):
         raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
-    clean = ballot.validate(workshop.rules, voting_measures(db, workshop))
+    measures = voting_measures(db, workshop)
+    if ballot_size(ballot) > len(measures) * max(1, len(workshop.rules.criteria)):
+        # More entries than there can be: refuse before looking at them one by one.
+        raise ValidationError(N_("This ballot has more entries than there are measures to vote on."))
+    clean = ballot.validate(workshop.rules, measures)
     method = str(workshop.rules.method)
 
     def tx(cur) -> Receipt:
@@ -750,6 +769,17 @@ def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submis
         return Receipt(ballot_id, submission_id, now, replaced=row is not None)
 
     return db.write(tx)
+
+
+def ballot_size(ballot: Ballot) -> int:
+    """The number of entries a ballot carries, as sent (before validation)."""
+    if isinstance(ballot, DotBallot):
+        return len(ballot.dots)
+    if isinstance(ballot, ApprovalBallot):
+        return len(ballot.approved)
+    if isinstance(ballot, RankingBallot):
+        return len(ballot.order)
+    return sum(len(per) if isinstance(per, dict) else 1 for per in ballot.ratings.values())
 
 
 def get_ballot(db: Database, participant: Participant, method: Method | str | None = None) -> Ballot | None:

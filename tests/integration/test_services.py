@@ -624,3 +624,31 @@ def test_demo_ranking_matches_the_stored_votes(demo_db):
     assert sorted(ranked["rank_overall"]) == list(range(1, len(ranked) + 1))
     for key in scoring.METHODS:
         assert len(views.ranking(db, ws, key)) > 0
+
+
+def test_a_device_can_send_at_most_ten_proposals_a_minute(db, fac):
+    ws, (goal, _), _groups = new_workshop(db, fac)
+    device, _token = services.join(db, ws.join_code)
+    for i in range(services.PROPOSALS_PER_MINUTE):
+        services.propose_measure(db, device, goal, MeasureInput(title=f"Proposal {i}"))
+    before = snapshot(db)
+    with pytest.raises(ValidationError) as err:
+        services.propose_measure(db, device, goal, MeasureInput(title="One too many"))
+    assert "minute" in err.value.msgid
+    assert snapshot(db) == before
+    other, _ = services.join(db, ws.join_code)  # another device is not affected
+    services.propose_measure(db, other, goal, MeasureInput(title="From another table"))
+    services.propose_measure(db, fac, goal, MeasureInput(title="The facilitator is not limited"))
+
+
+def test_an_oversized_ballot_is_refused_before_validation(db, fac):
+    ws, (goal, _), _groups = new_workshop(db, fac)
+    services.propose_measure(db, fac, goal, MeasureInput(title="Only one"))
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    device, _token = services.join(db, ws.join_code)
+    huge = DotBallot({f"m{i}": 1 for i in range(100_000)})
+    before = snapshot(db)
+    with pytest.raises(ValidationError) as err:
+        services.submit_ballot(db, device, huge, sub())
+    assert "more entries" in err.value.msgid
+    assert snapshot(db) == before
