@@ -499,3 +499,5 @@ class Workshop:
     rules: VotingRules = VotingRules()
     previous_id: str | None = None
     phase_ends_at: object | None = None
+    privacy_contact: str = ""
+    retention_months: int = 6

@@ -8,6 +8,7 @@ nothing.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import secrets
@@ -78,8 +79,9 @@ class Participant:
 
 _WORKSHOP_COLS = (
     "id, title, date, place, join_code, kind, vision_title, vision_description, phase, "
-    "results_revealed, rules, previous_id, phase_ends_at"
+    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months"
 )
+RETENTION_MONTHS_MAX = 60
 
 
 def _workshop(row: tuple) -> Workshop:
@@ -97,6 +99,8 @@ def _workshop(row: tuple) -> Workshop:
         rules=VotingRules.from_dict(json.loads(row[10])),
         previous_id=row[11],
         phase_ends_at=row[12],
+        privacy_contact=row[13],
+        retention_months=row[14],
     )
 
 
@@ -211,10 +215,63 @@ def create_workshop(
         )
         if previous_id:
             _carry_over(cur, previous_id, wid)
+            cur.execute(
+                "UPDATE workshops AS w SET privacy_contact = p.privacy_contact, retention_months = p.retention_months "
+                "FROM workshops AS p WHERE p.id = ? AND w.id = ?",
+                [previous_id, wid],
+            )
         _audit(cur, wid, "create_workshop", title, "", {"kind": str(kind), "previous": previous_id})
 
     db.write(tx)
     return get_workshop(db, wid)
+
+
+def set_privacy(
+    db: Database, fac: auth.Facilitator, workshop_id: str, contact: object, retention_months: object
+) -> Workshop:
+    """Who participants can ask about their data, and how many months after the workshop it is kept."""
+    auth.check(db, fac)
+    contact = clean_text(contact, field_label=N_("Contact for data protection questions"), max_len=300, multiline=True)
+    if (
+        isinstance(retention_months, bool)
+        or not isinstance(retention_months, int)
+        or not 1 <= retention_months <= RETENTION_MONTHS_MAX
+    ):
+        raise ValidationError(
+            N_("“{field}” must be a whole number from {min} to {max}."),
+            field=N_("Months the data is kept"),
+            min=1,
+            max=RETENTION_MONTHS_MAX,
+        )
+    before = get_workshop(db, workshop_id)
+
+    def tx(cur):
+        cur.execute(
+            "UPDATE workshops SET privacy_contact = ?, retention_months = ? WHERE id = ?",
+            [contact, retention_months, workshop_id],
+        )
+        _audit(
+            cur,
+            workshop_id,
+            "set_privacy",
+            "",
+            {"contact": before.privacy_contact, "months": before.retention_months},
+            {"contact": contact, "months": retention_months},
+        )
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+def retention_ends(workshop: Workshop) -> date | None:
+    """The day after which the workshop's data should be deleted (its date + the retention months)."""
+    start = workshop.date
+    if start is None:
+        return None
+    month = start.month - 1 + workshop.retention_months
+    year, month = start.year + month // 12, month % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
 
 
 def _carry_over(cur, old_id: str, new_id_: str) -> None:

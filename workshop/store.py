@@ -127,7 +127,13 @@ CREATE TABLE cards (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# The privacy notice's contact and retention period, set per workshop by the facilitator.
+_V4 = """
+ALTER TABLE workshops ADD COLUMN privacy_contact VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE workshops ADD COLUMN retention_months INTEGER NOT NULL DEFAULT 6;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 

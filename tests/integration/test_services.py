@@ -652,3 +652,31 @@ def test_an_oversized_ballot_is_refused_before_validation(db, fac):
         services.submit_ballot(db, device, huge, sub())
     assert "more entries" in err.value.msgid
     assert snapshot(db) == before
+
+
+def test_privacy_settings_are_validated_audited_and_carried_to_the_next_round(db, fac):
+    ws, _goals, _groups = new_workshop(db, fac)
+    assert (ws.privacy_contact, ws.retention_months) == ("", 6)
+    before = snapshot(db)
+    for bad in (0, 61, "6", 2.5, True, None):
+        with pytest.raises(ValidationError):
+            services.set_privacy(db, fac, ws.id, "Bezirksamt Harburg", bad)
+    with pytest.raises(ValidationError):
+        services.set_privacy(db, fac, ws.id, "x" * 301, 6)
+    assert snapshot(db) == before
+    ws = services.set_privacy(db, fac, ws.id, "Bezirksamt Harburg, Integrationsbeauftragte\nTel. 040 42871-0", 12)
+    assert ws.privacy_contact.startswith("Bezirksamt Harburg")
+    assert ws.retention_months == 12
+    assert "set_privacy" in set(services.audit_log(db, fac, ws.id)["action"])
+    nxt = services.create_workshop(db, fac, title="Runde 2", previous_id=ws.id)
+    assert (nxt.privacy_contact, nxt.retention_months) == (ws.privacy_contact, 12)
+
+
+def test_retention_ends_counts_calendar_months():
+    from datetime import date
+
+    from workshop.model import Workshop
+
+    ws = Workshop(id="w", title="t", date=date(2026, 8, 31), place="", join_code="ABCDEF", retention_months=6)
+    assert services.retention_ends(ws) == date(2027, 2, 28)
+    assert services.retention_ends(Workshop(id="w", title="t", date=None, place="", join_code="ABCDEF")) is None
