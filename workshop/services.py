@@ -82,6 +82,8 @@ _WORKSHOP_COLS = (
     "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months"
 )
 RETENTION_MONTHS_MAX = 60
+# Every table with a workshop_id column (votes hang off ballots); delete_workshop empties them all.
+WORKSHOP_TABLES = ("ballots", "cards", "devices", "measures", "goals", "groups", "audit_log")
 
 
 def _workshop(row: tuple) -> Workshop:
@@ -872,13 +874,17 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
         cur.execute(
             "DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE workshop_id = ?)", [workshop_id]
         )
-        for table in ("ballots", "devices", "measures", "goals", "groups", "audit_log"):
+        for table in WORKSHOP_TABLES:
             cur.execute(f"DELETE FROM {table} WHERE workshop_id = ?", [workshop_id])
         cur.execute("DELETE FROM workshops WHERE id = ?", [workshop_id])
-        cur.execute("DELETE FROM meta WHERE key = 'current_workshop' AND value = ?", [workshop_id])
+        # The current-workshop pointer and the projector keys of this workshop.
+        cur.execute(
+            "DELETE FROM meta WHERE value = ? AND (key = 'current_workshop' OR key LIKE 'projector:%')", [workshop_id]
+        )
+        cur.execute("UPDATE workshops SET previous_id = NULL WHERE previous_id = ?", [workshop_id])
 
     db.write(tx)
-    db.checkpoint()
+    db.purge()  # DuckDB leaves deleted rows in free blocks; a fresh file keeps nothing of them
 
 
 # --- moderation (facilitator, collect and review) ---------------------------------------------

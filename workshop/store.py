@@ -7,9 +7,11 @@ number; ``MIGRATIONS[i]`` moves a file from version ``i`` to ``i + 1``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -164,6 +166,10 @@ class Database:
                 ) from exc
             raise
         self._write_lock = threading.Lock()
+        # Readers pass a gate that purge() closes while it swaps the file under the connection.
+        self._gate = threading.Condition()
+        self._readers = 0
+        self._paused = False
         if not read_only:
             try:
                 self.migrate()
@@ -172,8 +178,24 @@ class Database:
                 raise
 
     # -- reading -----------------------------------------------------------------------------
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self._conn.cursor()
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for one call (a shared one loses writes across threads)."""
+        with self._gate:
+            while self._paused:
+                self._gate.wait()
+            self._readers += 1
+        try:
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+        finally:
+            with self._gate:
+                self._readers -= 1
+                if not self._readers:
+                    self._gate.notify_all()
 
     def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         with self.cursor() as cur:
@@ -223,6 +245,42 @@ class Database:
     def checkpoint(self) -> None:
         with self._write_lock, self.cursor() as cur:
             cur.execute("CHECKPOINT")
+
+    def purge(self) -> None:
+        """Rewrite the file so that deleted rows leave nothing behind.
+
+        DuckDB marks the blocks of deleted rows free but does not overwrite them, so a deleted
+        workshop could still be read from the file with a hex editor. Copying the live data into
+        a fresh file and swapping it in leaves no trace. Writers wait (write lock), readers wait
+        at the gate for the moment of the swap; the old file stays intact until the atomic rename.
+        """
+        if self.path == ":memory:":
+            return
+        fresh = self.path + ".purge"
+        for leftover in (fresh, fresh + ".wal"):
+            Path(leftover).unlink(missing_ok=True)
+        with self._write_lock:
+            with self.cursor() as cur:
+                cur.execute("CHECKPOINT")
+                name = cur.execute("SELECT current_database()").fetchone()[0]
+                cur.execute("ATTACH ? AS purge_target", [fresh])
+                try:  # tables, indexes and sequences (at their current value)
+                    cur.execute(f'COPY FROM DATABASE "{name}" TO purge_target')
+                finally:
+                    cur.execute("DETACH purge_target")
+            with self._gate:
+                self._paused = True
+                while self._readers:
+                    self._gate.wait()
+            try:
+                self._conn.close()
+                os.replace(fresh, self.path)
+                Path(self.path + ".wal").unlink(missing_ok=True)
+            finally:
+                self._conn = duckdb.connect(self.path)
+                with self._gate:
+                    self._paused = False
+                    self._gate.notify_all()
 
     def close(self) -> None:
         self._conn.close()
