@@ -148,7 +148,7 @@ def _is_lock_error(exc: Exception) -> bool:
 class Database:
     """One DuckDB file, opened once per process, safe to use from many threads."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, migrate: bool = True) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -170,7 +170,7 @@ class Database:
         self._gate = threading.Condition()
         self._readers = 0
         self._paused = False
-        if not read_only:
+        if migrate and not read_only:
             try:
                 self.migrate()
             except BaseException:

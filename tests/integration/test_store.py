@@ -101,10 +101,7 @@ def test_migrate_to_an_intermediate_target(tmp_path):
     path = tmp_path / "steps.duckdb"
     con = duckdb.connect(str(path))
     con.close()
-    db = Database.__new__(Database)  # an instance without the automatic migration of __init__
-    db.path = str(path)
-    db._conn = duckdb.connect(str(path))
-    db._write_lock = threading.Lock()
+    db = Database(path, migrate=False)
     try:
         assert db.version() == 0
         assert db.migrate(target=1) == 1
