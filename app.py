@@ -11,8 +11,13 @@ common.sync_params()
 _ = common.gettext()
 db = common.get_db()
 common.style()
-if i18n.is_rtl(common.lang()):
-    st.html('<style>.stMain .block-container, section[data-testid="stSidebar"] { direction: rtl; }</style>')
+# The page's language and direction for screen readers, hyphenation and right-to-left scripts.
+language = common.lang()
+st.html(
+    f"<script>document.documentElement.lang = {i18n.locale_of(language)!r}; "
+    f"document.documentElement.dir = {'rtl' if i18n.is_rtl(language) else 'ltr'!r};</script>",
+    unsafe_allow_javascript=True,
+)
 
 
 def run(pages, **kwargs) -> None:
@@ -29,12 +34,13 @@ if "view" in st.query_params and fac is None:
     run([projector], position="hidden")
 
 participate = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join")
+privacy = st.Page("pages/privacy.py", title=_("Privacy"), icon=":material/shield_person:", url_path="privacy")
 if participant_link and fac is None:
-    # A participant sees only the participant screen: no menu, nothing else to find.
-    run([participate], position="hidden")
+    # A participant sees only the participant screen (and the privacy notice): no menu.
+    run([participate, privacy], position="hidden")
 
 home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
-pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate]}
+pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate, privacy]}
 if fac is not None:
     pages[_("Facilitation")] = [
         st.Page("pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console"),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import cards, hall, services, views
+from workshop import cards, hall, i18n, services, views
 from workshop.errors import DomainError
 from workshop.model import PHASE_ORDER, Phase
 
@@ -94,9 +94,17 @@ st.code(hall.join_url(base, ws.join_code, kiosk=True), language=None)
 if "projector_key" not in st.session_state or st.session_state.get("projector_for") != ws.id:
     st.session_state["projector_key"] = services.projector_key(db, fac, ws.id)
     st.session_state["projector_for"] = ws.id
+languages = i18n.available_languages()
+join_languages = st.multiselect(
+    _("Join instructions on the projector in"),
+    list(languages),
+    default=list(languages),
+    format_func=languages.get,
+    key="projector_languages",
+)
 st.link_button(
     _("Open the projector view"),
-    f"/?view={st.session_state['projector_key']}",
+    f"/?view={st.session_state['projector_key']}&jl={','.join(join_languages)}",
     icon=":material/tv:",
 )
 

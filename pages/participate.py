@@ -9,7 +9,7 @@ import uuid
 import streamlit as st
 
 from ui import common
-from workshop import charts, i18n, participation, services, views
+from workshop import charts, participation, services, views
 from workshop.errors import DomainError
 from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
 
@@ -21,26 +21,15 @@ kiosk = params.get("kiosk") == "1"
 participant = services.resume(db, params.get("t"))
 
 
-def language_picker(key: str) -> None:
-    languages = i18n.available_languages()
-    current = common.lang()
-    choice = st.segmented_control(
-        _("Language"),
-        list(languages),
-        default=current,
-        format_func=languages.get,
-        key=key,
-    )
-    if choice and choice != current:
-        common.set_param("lang", choice)
-        st.rerun()
+def privacy_link() -> None:
+    st.page_link("pages/privacy.py", label=_("Privacy: what is stored"), icon=":material/shield_person:")
 
 
 # --- joining ---------------------------------------------------------------------------------
 
 
 def join_screen() -> None:
-    language_picker("lang_join")
+    common.language_picker("lang_join")
     if params.get("t"):
         st.info(_("This link is no longer valid. Please join again."))
     workshop = None
@@ -63,6 +52,7 @@ def join_screen() -> None:
         st.stop()
     common.literal(workshop.title, tag="h1", cls="pw-literal pw-title")
     st.write(_("Welcome! You take part anonymously: no name and no account needed."))
+    privacy_link()
     groups = common.cached_groups(workshop.id)
     group_id = None
     if groups:
@@ -98,18 +88,7 @@ top_l, top_r = st.columns([3, 2], vertical_alignment="center")
 with top_l:
     common.literal(ws.title, tag="h2", cls="pw-literal pw-title")
 with top_r:
-    languages = i18n.available_languages()
-    chosen = st.selectbox(
-        _("Language"),
-        list(languages),
-        index=list(languages).index(common.lang()),
-        format_func=languages.get,
-        key="lang_top",
-        label_visibility="collapsed",
-    )
-    if chosen != common.lang():
-        common.set_param("lang", chosen)
-        st.rerun()
+    common.language_picker("lang_top", compact=True)
 
 
 @st.fragment(run_every=4)
@@ -520,3 +499,5 @@ else:
         if ws.phase == Phase.SETUP
         else _("The proposals are being reviewed. Voting starts soon; this screen updates by itself.")
     )
+st.divider()
+privacy_link()

@@ -4,12 +4,15 @@ Read from 15 metres: very large type, high contrast, no Streamlit chrome. Opens 
 facilitator, or with the read-only projector link from the console (``?view=…``).
 """
 
+import html
+import time
 from datetime import datetime
 
 import streamlit as st
 
 from ui import common
-from workshop import charts, hall, scoring, services, views
+from workshop import charts, hall, i18n, scoring, services, views
+from workshop.errors import N_
 from workshop.model import Method, Phase
 
 common.page_guard()
@@ -40,6 +43,8 @@ st.html(
     .pj-big { font-size: 6rem; font-weight: 800; margin: 0; line-height: 1; }
     .pj-label { font-size: 2rem; margin: 0; }
     .pj-note { font-size: 2.4rem; margin: 2rem 0; }
+    .pj-join { font-size: 1.9rem; font-weight: 600; text-align: center; margin: .6rem 0 0; line-height: 1.25; }
+    .pj-join-lang { font-size: 1.2rem; text-align: center; margin: 0; color: #333; }
     </style>"""
 )
 
@@ -62,6 +67,21 @@ def join_link(ws) -> str:
     return hall.join_url(base, ws.join_code)
 
 
+JOIN_LANGUAGES = i18n.parse_list(st.query_params.get("jl"))
+JOIN_TEXT = N_("Scan the QR code with your phone, or open the address and type the code.")
+
+
+def join_instructions() -> None:
+    """The join instruction in one language after another (every 6 s), each in its own script."""
+    lang = i18n.rotating(JOIN_LANGUAGES, time.time())
+    text = i18n.gettext_for(lang)(JOIN_TEXT)
+    attrs = f'lang="{i18n.locale_of(lang)}" dir="{"rtl" if i18n.is_rtl(lang) else "ltr"}"'
+    st.html(
+        f'<p class="pj-join" {attrs}>{html.escape(text)}</p>'
+        f'<p class="pj-join-lang" {attrs}>{html.escape(i18n.LANGUAGES[lang])}</p>'
+    )
+
+
 def countdown(ws) -> str:
     if not ws.phase_ends_at:
         return ""
@@ -77,7 +97,7 @@ def live() -> None:
     ws = services.get_workshop(db, workshop_id)
     head_l, head_r = st.columns([4, 1], vertical_alignment="center")
     with head_l:
-        st.html(f'<p class="pj-phase">{_(services.phase_label(ws.phase))}</p>')
+        st.html(f'<p class="pj-phase">{html.escape(_(services.phase_label(ws.phase)))}</p>')
         common.literal(ws.title, tag="p", cls="pj-title")
     with head_r:
         st.html(f'<p class="pj-timer" role="timer">{countdown(ws)}</p>')
@@ -88,6 +108,7 @@ def live() -> None:
         st.image(qr_image(url), width="stretch")
         st.html(f'<p class="pj-code">{ws.join_code}</p>')
         common.literal(url, tag="p", cls="pj-url")
+        join_instructions()
     with right:
         phase_view(ws)
 
@@ -96,7 +117,8 @@ def phase_view(ws) -> None:
     counts = views.counts(db, ws)
     if ws.phase in (Phase.SETUP, Phase.COLLECT, Phase.REVIEW):
         per_goal = views.proposals_per_goal(db, ws.id)
-        st.html(f'<p class="pj-big">{counts["measures"]}</p><p class="pj-label">{_("Proposals")}</p>')
+        label = _("Proposals")
+        st.html(f'<p class="pj-big">{counts["measures"]}</p><p class="pj-label">{html.escape(label)}</p>')
         st.plotly_chart(
             charts.count_bars(
                 list(per_goal["goal"]), list(per_goal["proposals"]), _("Proposals per goal"), _("Proposals"), large=True
@@ -122,7 +144,8 @@ def phase_view(ws) -> None:
             config={"displayModeBar": False, "staticPlot": True},
         )
     elif not ws.results_revealed:
-        st.html(f'<p class="pj-note">{_("Voting is closed. The results follow shortly.")}</p>')
+        note = _("Voting is closed. The results follow shortly.")
+        st.html(f'<p class="pj-note">{html.escape(note)}</p>')
     else:
         ranked = ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"])
         goals = services.list_goals(db, ws.id)

@@ -211,3 +211,40 @@ if rules.method == Method.RANKING or rules.shortlist:
             top = views.ranking(db, ws, src).nsmallest(rules.shortlist_size, "rank_overall")["measure_id"]
             if common.act(fac, services.set_shortlist, ws.id, list(top)):
                 st.rerun()
+
+st.subheader(_("Data protection"))
+with st.form("privacy"):
+    contact = st.text_area(
+        _("Contact for data protection questions"),
+        value=ws.privacy_contact,
+        placeholder=_("e.g. Bezirksamt Harburg, Integrationsbeauftragte, phone and e-mail"),
+        key="privacy_contact",
+    )
+    months = st.number_input(
+        _("Months the data is kept"), 1, services.RETENTION_MONTHS_MAX, ws.retention_months, key="privacy_months"
+    )
+    if st.form_submit_button(_("Save")):
+        if common.act(fac, services.set_privacy, ws.id, contact, int(months), rerun=False):
+            st.success(_("Saved. The privacy notice for participants shows it now."))
+ends = services.retention_ends(ws)
+if ends is not None:
+    if ends < dt.date.today():
+        st.warning(
+            _("The retention period ended on {date}. Please delete this workshop.").format(date=f"{ends:%d.%m.%Y}")
+        )
+    else:
+        st.caption(_("Participants read that the data is deleted after {date}.").format(date=f"{ends:%d.%m.%Y}"))
+st.page_link("pages/privacy.py", label=_("Read the privacy notice"), icon=":material/shield_person:")
+
+with st.expander(_("Delete this workshop")):
+    st.write(
+        _(
+            "Deletes the workshop with its vision, proposals, ballots, voting cards, device links and log. "
+            "Nothing of it stays in the database file. Download what you need first."
+        )
+    )
+    typed = st.text_input(_("Type the workshop code {code} to confirm").format(code=ws.join_code), key="delete_code")
+    if st.button(_("Delete for good"), type="primary", key="delete_go", disabled=typed.strip().upper() != ws.join_code):
+        if common.act(fac, services.delete_workshop, ws.id, rerun=False):
+            st.session_state.pop("delete_code", None)
+            st.rerun()

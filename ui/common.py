@@ -81,6 +81,33 @@ def lang() -> str:
     return i18n.normalize(st.query_params.get("lang") or st.session_state.get("_sticky", {}).get("lang"))
 
 
+def language_picker(key: str, *, compact: bool = False) -> None:
+    """Every language by its own name; the choice goes into the URL (with the ballot token).
+
+    ``compact`` is a select box for the top of a busy screen; otherwise every language is a
+    button, so a reader who does not read the current language still finds their own.
+    """
+    _ = gettext()
+    languages = i18n.available_languages()
+    current = lang()
+    if compact:
+        choice = st.selectbox(
+            _("Language"),
+            list(languages),
+            index=list(languages).index(current),
+            format_func=languages.get,
+            key=key,
+            label_visibility="collapsed",
+        )
+    else:
+        choice = st.segmented_control(
+            _("Language"), list(languages), default=current, format_func=languages.get, key=key
+        )
+    if choice and choice != current:
+        set_param("lang", choice)
+        st.rerun()
+
+
 def gettext() -> Callable[[str], str]:
     """The ``_`` of this browser session's language."""
     return i18n.gettext_for(lang())

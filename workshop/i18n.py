@@ -54,6 +54,18 @@ def normalize(lang: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def parse_list(value: str | None) -> list[str]:
+    """Shipped languages named in a comma-separated list (a URL parameter), in the picker's order."""
+    wanted = {part.strip() for part in (value or "").split(",")}
+    chosen = [code for code in available_languages() if code in wanted]
+    return chosen or list(available_languages())
+
+
+def rotating(languages: list[str], seconds: float, period: float = 6.0) -> str:
+    """The language a rotating display shows at ``seconds`` (each one for ``period`` seconds)."""
+    return languages[int(seconds // period) % len(languages)]
+
+
 def is_rtl(lang: str) -> bool:
     return lang in RTL_LANGUAGES
 

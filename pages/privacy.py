@@ -1,0 +1,36 @@
+"""The privacy notice: what is stored, why, how long, who to ask (linked from the join screen)."""
+
+import streamlit as st
+
+from ui import common
+from workshop import privacy, services
+from workshop.errors import DomainError
+
+common.page_guard()
+_ = common.gettext()
+db = common.get_db()
+params = st.query_params
+
+workshop = None
+participant = services.resume(db, params.get("t"))
+if participant is not None:
+    workshop = common.cached_workshop(participant.workshop_id)
+elif params.get("code"):
+    try:
+        workshop = services.find_by_code(db, params.get("code"))
+    except DomainError:
+        workshop = None
+else:
+    workshop = services.current_workshop(db)
+
+common.language_picker("lang_privacy")
+st.title(_("Privacy"))
+if workshop is not None:
+    common.literal(workshop.title, tag="p", cls="pw-literal pw-muted")
+for section in privacy.notice(workshop, _):
+    st.subheader(section.heading)
+    for paragraph in section.paragraphs:
+        common.literal(paragraph, tag="p")
+    if section.literal:
+        common.literal(section.literal, tag="p")
+st.page_link("pages/participate.py", label=_("Back to the workshop"), icon=":material/arrow_back:")
