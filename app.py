@@ -11,13 +11,18 @@ common.sync_params()
 _ = common.gettext()
 db = common.get_db()
 common.style()
-# The page's language and direction for screen readers, hyphenation and right-to-left scripts.
+# The page's language (screen readers, hyphenation) on <html>; the direction on the app's content
+# only: dir="rtl" on <html> would mirror Streamlit's own frame (sidebar, header) and break it.
 language = common.lang()
+direction = "rtl" if i18n.is_rtl(language) else "ltr"
 st.html(
     f"<script>document.documentElement.lang = {i18n.locale_of(language)!r}; "
-    f"document.documentElement.dir = {'rtl' if i18n.is_rtl(language) else 'ltr'!r};</script>",
+    "for (const el of document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')) "
+    f"el.dir = {direction!r};</script>",
     unsafe_allow_javascript=True,
 )
+if direction == "rtl":
+    st.html('<style>[data-testid="stMain"], [data-testid="stSidebarContent"] { direction: rtl; }</style>')
 
 
 def run(pages, **kwargs) -> None:
@@ -36,8 +41,11 @@ if "view" in st.query_params and fac is None:
 participate = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join")
 privacy = st.Page("pages/privacy.py", title=_("Privacy"), icon=":material/shield_person:", url_path="privacy")
 if participant_link and fac is None:
-    # A participant sees only the participant screen (and the privacy notice): no menu.
-    run([participate, privacy], position="hidden")
+    # A participant sees only the participant screen (and the privacy notice): no menu. The screen
+    # is the default page (the QR link is "/?code=…") and also answers at /join, where someone who
+    # typed the code on the "Take part" page is (a default page has no path of its own).
+    entry = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", default=True)
+    run([entry, participate, privacy], position="hidden")
 
 home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
 pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate, privacy]}

@@ -4,6 +4,7 @@ Read from 15 metres: very large type, high contrast, no Streamlit chrome. Opens 
 facilitator, or with the read-only projector link from the console (``?view=…``).
 """
 
+import base64
 import html
 import time
 from datetime import datetime
@@ -43,6 +44,7 @@ st.html(
     .pj-big { font-size: 6rem; font-weight: 800; margin: 0; line-height: 1; }
     .pj-label { font-size: 2rem; margin: 0; }
     .pj-note { font-size: 2.4rem; margin: 2rem 0; }
+    .pj-qr { width: 100%; height: auto; image-rendering: pixelated; }
     .pj-join { font-size: 1.9rem; font-weight: 600; text-align: center; margin: .6rem 0 0; line-height: 1.25; }
     .pj-join-lang { font-size: 1.2rem; text-align: center; margin: 0; color: #333; }
     </style>"""
@@ -105,7 +107,11 @@ def live() -> None:
     left, right = st.columns([1, 2.4], gap="large")
     with left:
         url = join_link(ws)
-        st.image(qr_image(url), width="stretch")
+        alt = _("QR code with the join link {url}").format(url=url)
+        st.html(
+            f'<img class="pj-qr" alt="{html.escape(alt)}" '
+            f'src="data:image/png;base64,{base64.b64encode(qr_image(url)).decode()}">'
+        )
         st.html(f'<p class="pj-code">{ws.join_code}</p>')
         common.literal(url, tag="p", cls="pj-url")
         join_instructions()

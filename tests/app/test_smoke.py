@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-PUBLIC_PAGES = ["pages/home.py", "pages/login.py"]
+from workshop import i18n, services
+
+PUBLIC_PAGES = ["pages/home.py", "pages/login.py", "pages/privacy.py"]
 FACILITATOR_PAGES = [
     "pages/console.py",
     "pages/setup.py",
@@ -19,11 +21,32 @@ def _no_exception(at):
 
 
 @pytest.mark.parametrize("page", PUBLIC_PAGES)
-@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
 def test_public_pages_render(app, page, lang):
     at = app({"lang": lang}).run()
     at.switch_page(page).run()
     _no_exception(at)
+
+
+def _html(at) -> str:
+    return " ".join(str(el.proto) for el in at.get("html"))
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_privacy_notice_shows_the_workshops_contact_and_period_in_every_language(
+    app, app_db, facilitator, workshop, lang
+):
+    services.set_privacy(app_db, facilitator, workshop.id, "Bezirksamt Harburg <datenschutz@example.org>", 9)
+    at = app({"lang": lang, "code": workshop.join_code}).run()
+    at.switch_page("pages/privacy.py").run()
+    _no_exception(at)
+    page = _html(at) + " ".join(h.value for h in at.subheader)
+    assert "Bezirksamt Harburg &lt;datenschutz@example.org&gt;" in page, "the contact, shown literally"
+    assert "9" in page
+    _ = i18n.gettext_for(lang)
+    assert _("What is stored") in page and _("Who to ask") in page
+    if lang != "en":
+        assert _("What is stored") != "What is stored", "translated"
 
 
 @pytest.mark.parametrize("page", FACILITATOR_PAGES)

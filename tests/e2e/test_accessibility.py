@@ -1,0 +1,187 @@
+"""Accessibility and languages in a real browser: axe-core on the participant pages and the projector.
+
+axe-core (npm, pinned in tests/e2e/package.json, installed by scripts/test.sh) is injected into
+the page by Playwright. The join, propose, vote and privacy pages and the projector are checked in
+German, Arabic and Leichte Sprache on a tablet: no violation of impact "serious" or "critical" may
+appear, and the failure message lists any that do. The same walk takes the screenshots kept in
+docs/screenshots/languages/ (set PW_DOCS_SHOTS=1 to rewrite them; otherwise they go to /tmp).
+
+This module runs its own server: it changes the phase, which the other browser tests must not see.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import PASSPHRASE, ROOT, TABLET, Server
+
+AXE = ROOT / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+LANGS = ["de", "ar", "ls"]
+DOCS_SHOTS = ROOT / "docs" / "screenshots" / "languages"
+SHOTS = DOCS_SHOTS if os.environ.get("PW_DOCS_SHOTS") else Path("/tmp/shots/languages")
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("a11y")
+    server = Server(tmp / "a11y.duckdb", tmp / "server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def console(browser, srv):
+    """The facilitator's console (English), logged in once for the module."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(srv.url + "/login?lang=en")
+    page.get_by_label("Passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Console").click()
+    page.get_by_text("Join link for the QR code").wait_for()
+    yield page
+    context.close()
+
+
+def _code(console) -> str:
+    console.get_by_text(re.compile(r"[?&]code=[A-Z0-9]{6}")).first.wait_for()
+    text = console.locator('[data-testid="stMain"]').inner_text()
+    return re.search(r"[?&]code=([A-Z0-9]{6})", text)[1]
+
+
+def _set_phase(console, label: str) -> None:
+    console.locator("[data-testid=stButtonGroup]").first.get_by_text(label, exact=True).click()
+    console.get_by_role("button", name="Yes, change the phase").click()
+    console.get_by_role("button", name="Yes, change the phase").wait_for(state="detached")
+
+
+def _settled(page) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('[data-stale=\"true\"], [data-testid=\"stStatusWidgetRunningIcon\"]')"
+    )
+    page.wait_for_timeout(300)
+
+
+def _axe(page, name: str) -> list[str]:
+    """Run axe-core on the page; return the serious and critical violations, one line each."""
+    _settled(page)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\\n')[1])
+        }))"""
+    )
+    return [
+        f"{name}: [{v['impact']}] {v['id']} ({v['help']}) at {'; '.join(v['nodes'])}"
+        for v in violations
+        if v["impact"] in SERIOUS
+    ]
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _tablet(browser):
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, page
+
+
+def _document_language(page) -> tuple[str, str]:
+    return tuple(
+        page.evaluate("[document.documentElement.lang, document.querySelector('[data-testid=stMain]').dir]")
+    )
+
+
+def _join(page, srv, code: str, lang: str, name: str, problems: list[str]) -> None:
+    """Open the join link, check and photograph the join screen, pick a group and start."""
+    from workshop import i18n
+
+    _ = i18n.gettext_for(lang)
+    page.goto(f"{srv.url}/join?code={code}&lang={lang}")
+    page.get_by_role("button", name=_("Start"), exact=True).wait_for()
+    assert _document_language(page) == (i18n.locale_of(lang), "rtl" if i18n.is_rtl(lang) else "ltr")
+    problems += _axe(page, f"{name} {lang}")
+    _shot(page, f"{lang}-{name}")
+    page.locator('[data-testid="stRadio"] [role="radiogroup"] label').first.click()
+    page.get_by_role("button", name=_("Start"), exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]t="))
+
+
+def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_sprache(browser, srv, console):
+    from workshop import i18n
+
+    assert AXE.exists(), "axe-core is missing: scripts/test.sh installs it with npm"
+    code = _code(console)
+    problems: list[str] = []
+
+    # The code entry, before anyone has a link.
+    for lang in LANGS:
+        context, page = _tablet(browser)
+        page.goto(f"{srv.url}/join?lang={lang}")
+        page.get_by_role("button", name=i18n.gettext_for(lang)("Continue")).wait_for()
+        problems += _axe(page, f"code {lang}")
+        _shot(page, f"{lang}-code")
+        if lang == "de":  # typing the code on /join leads to the join screen, with no "page not found"
+            page.get_by_label(re.compile("Zugangscode")).fill(code.lower())
+            page.get_by_role("button", name="Weiter").click()
+            page.get_by_role("button", name="Start", exact=True).wait_for()
+            assert page.get_by_role("dialog").count() == 0
+        context.close()
+
+    # Collect: the join screen, the proposal form, the privacy notice.
+    _set_phase(console, "Collect proposals")
+    for lang in LANGS:
+        _ = i18n.gettext_for(lang)
+        context, page = _tablet(browser)
+        _join(page, srv, code, lang, "join", problems)
+        page.get_by_role("button", name=_("Submit proposal")).wait_for()
+        problems += _axe(page, f"propose {lang}")
+        _shot(page, f"{lang}-propose")
+        page.get_by_role("link", name=_("Privacy: what is stored")).first.click()
+        page.get_by_text(_("What is stored"), exact=True).wait_for()
+        problems += _axe(page, f"privacy {lang}")
+        _shot(page, f"{lang}-privacy")
+        context.close()
+
+    # Vote: the dot ballot.
+    _set_phase(console, "Vote")
+    for lang in LANGS:
+        _ = i18n.gettext_for(lang)
+        context, page = _tablet(browser)
+        _join(page, srv, code, lang, "join-vote", problems)
+        page.get_by_role("button", name=_("Submit my vote")).wait_for()
+        problems += _axe(page, f"vote {lang}")
+        _shot(page, f"{lang}-vote")
+        context.close()
+
+    # The projector, with the join instruction in the three languages.
+    key_link = console.get_by_role("link", name="Open the projector view").get_attribute("href")
+    key = re.search(r"view=([^&]+)", key_link)[1]
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    projector = context.new_page()
+    projector.set_default_timeout(30_000)
+    projector.goto(f"{srv.url}/?view={key}&jl={','.join(LANGS)}")
+    projector.locator(".pj-join").wait_for()
+    seen = set()
+    for _i in range(30):  # the instruction rotates every 6 s through the chosen languages
+        seen.add(projector.locator(".pj-join").get_attribute("lang"))
+        if seen >= {"de", "ar"}:
+            break
+        projector.wait_for_timeout(1000)
+    assert seen >= {"de", "ar"}, seen
+    problems += _axe(projector, "projector")
+    _shot(projector, "projector")
+    context.close()
+
+    assert problems == [], "axe found serious or critical violations:\n" + "\n".join(problems)
