@@ -63,7 +63,7 @@ def _set_phase(console, label: str) -> None:
 
 def _settled(page) -> None:
     page.wait_for_function(
-        "() => !document.querySelector('[data-stale=\"true\"], [data-testid=\"stStatusWidgetRunningIcon\"]')"
+        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
     )
     page.wait_for_timeout(300)
 
@@ -98,9 +98,7 @@ def _tablet(browser):
 
 
 def _document_language(page) -> tuple[str, str]:
-    return tuple(
-        page.evaluate("[document.documentElement.lang, document.querySelector('[data-testid=stMain]').dir]")
-    )
+    return tuple(page.evaluate("[document.documentElement.lang, document.querySelector('[data-testid=stMain]').dir]"))
 
 
 def _join(page, srv, code: str, lang: str, name: str, problems: list[str]) -> None:
