@@ -35,7 +35,7 @@ for m in shown:
     with st.container(border=True):
         head, badge = st.columns([5, 1])
         with head:
-            st.caption(goal_title.get(m.goal_id, ""))
+            common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
             common.literal(m.title, tag="p", cls="pw-measure")
             if m.description:
                 common.literal(m.description, tag="p", cls="pw-muted")

@@ -166,7 +166,7 @@ def collect_screen() -> None:
         st.caption(_("No proposals yet."))
     for m in group_measures:
         with st.container(border=True):
-            st.caption(goal_title.get(m.goal_id, ""))
+            common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
             common.literal(m.title, tag="p", cls="pw-measure")
             if m.description:
                 common.literal(m.description, tag="p", cls="pw-muted")

@@ -155,7 +155,7 @@ def phase_view(ws) -> None:
     else:
         ranked = ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"])
         goals = services.list_goals(db, ws.id)
-        tabs = st.tabs([_("Overall")] + [g.title for g in goals])
+        tabs = st.tabs([_("Overall")] + [common.md_escape(g.title) for g in goals])
         with tabs[0]:
             st.plotly_chart(
                 charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, large=True),

@@ -117,12 +117,17 @@ def ngettext():
     return i18n.ngettext_for(lang())
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$&=^:\"'])")
+# GitHub-flavoured Markdown links bare "https://…", "www.…" and "a@b.org" even when every
+# character is escaped; an invisible word joiner (U+2060) after ":" and before "." and "@" breaks
+# the pattern without changing what is shown.
+_AUTOLINK = re.compile(r"(\\:)|(\\\.|@)")
 
 
 def md_escape(text: str) -> str:
-    """Escape user text for places that only take Markdown (widget labels)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    """Escape user text for places that only take Markdown (widget labels, expander titles)."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    return _AUTOLINK.sub(lambda m: m[1] + "\u2060" if m[1] else "\u2060" + m[2], escaped)
 
 
 def literal(text: str, *, tag: str = "div", cls: str = "pw-literal") -> None:
