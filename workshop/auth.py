@@ -27,6 +27,7 @@ _HASH_KEY = "facilitator_passphrase_hash"
 _hasher = PasswordHasher()
 _failures: dict[str, tuple[int, float]] = {}
 _failures_lock = threading.Lock()
+_in_line: dict[str, threading.Lock] = {}  # one attempt at a time per client
 MAX_DELAY_S = 8.0
 
 
@@ -69,22 +70,30 @@ def _delay_for(client: str) -> float:
 
 
 def login(db: Database, passphrase: object, *, client: str = "default", hours: int = 12) -> Facilitator:
-    """Check the passphrase (slow hash, slowed further after failures) and open a session."""
-    time.sleep(_delay_for(client))
-    stored = db.get_meta(_HASH_KEY)
-    ok = False
-    if stored and isinstance(passphrase, str) and passphrase:
-        try:
-            ok = _hasher.verify(stored, passphrase)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    if not ok:
-        with _failures_lock:
-            count, _ = _failures.get(client, (0, 0.0))
-            _failures[client] = (count + 1, time.monotonic())
-        raise PermissionDenied(N_("Wrong passphrase."))
+    """Check the passphrase (slow hash, slowed further after failures) and open a session.
+
+    ``client`` must be something the browser cannot choose (the connection's address). Attempts of
+    one client wait in line, so tries sent in parallel cannot share one waiting time.
+    """
     with _failures_lock:
-        _failures.pop(client, None)
+        in_line = _in_line.setdefault(client, threading.Lock())
+    with in_line:
+        time.sleep(_delay_for(client))
+        stored = db.get_meta(_HASH_KEY)
+        ok = False
+        if stored and isinstance(passphrase, str) and passphrase:
+            try:
+                ok = _hasher.verify(stored, passphrase)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        with _failures_lock:
+            if ok:
+                _failures.pop(client, None)
+            else:
+                count, _ = _failures.get(client, (0, 0.0))
+                _failures[client] = (count + 1, time.monotonic())
+    if not ok:
+        raise PermissionDenied(N_("Wrong passphrase."))
     return system_session(db, minutes=hours * 60)
 
 

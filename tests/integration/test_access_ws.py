@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Common_pb2 import FileUploaderState, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -79,8 +80,11 @@ class Tab(Client):
     """bench's protocol client plus: the session id, replies to uploads and deferred downloads,
     and (for attackers) a record of every message, element kind, widget id and page it received."""
 
-    def __init__(self, port: int, query_string: str = "", *, name: str = "", record: bool = False):
+    def __init__(
+        self, port: int, query_string: str = "", *, name: str = "", record: bool = False, headers: dict | None = None
+    ):
         super().__init__(port, query_string)
+        self.headers = headers or {}
         self.name = name or query_string or "tab"
         self.session_id = ""
         self.replies: dict[str, object] = {}
@@ -91,6 +95,18 @@ class Tab(Client):
         self.ids: set[str] = set()
         self.paths: set[str] = set()
         self.elements: list[Shown] = []
+
+    async def connect(self, timeout: float = 60) -> None:
+        self.ws = await websockets.connect(
+            self.url,
+            subprotocols=["streamlit"],
+            max_size=2**26,
+            open_timeout=timeout,
+            ping_interval=None,
+            close_timeout=2,
+            additional_headers=self.headers,
+        )
+        self._reader = asyncio.create_task(self._read())
 
     def _handle(self, msg: ForwardMsg) -> None:
         super()._handle(msg)
@@ -485,18 +501,35 @@ async def scenario(port: int, prep: dict) -> dict:
 
     # (1) not logged in, (2) a wrong passphrase, (3) participant links with edited parameters.
     anon = Tab(port, name="not logged in", record=True)
-    wrong = Tab(port, name="wrong passphrase", record=True)
+    # Every guesser claims another address in X-Forwarded-For, as any script can.
+    wrong, *guessers = [
+        Tab(port, name="wrong passphrase", record=True, headers={"X-Forwarded-For": f"203.0.113.{i}"})
+        for i in range(1, 4)
+    ]
     participant = Tab(port, f"t={tok1}", name="participant link", record=True)
-    for tab in (anon, wrong, participant):
+    for tab in (anon, wrong, participant, *guessers):
         await tab.connect()
         await tab.rerun()
-    wrong.goto("login")
-    await wrong.rerun()
-    pw = element_id(wrong.find("passphrase").element)
-    submit = element_id(wrong.find(kind="button").element)
-    await wrong.rerun({pw: string(pw, WRONG), **trigger(submit)})
-    alerts = [visible(s) for s in wrong.shown.values() if s.kind == "alert"]
-    assert tr("Wrong passphrase.") != "Wrong passphrase." and tr("Wrong passphrase.") in alerts, alerts
+    for tab in (wrong, *guessers):
+        tab.goto("login")
+        await tab.rerun()
+
+    async def guess(tab: Tab) -> None:
+        pw = element_id(tab.find("passphrase").element)
+        submit = element_id(tab.find(kind="button").element)
+        await tab.send_on("login", tab.page_script_hash, {pw: string(pw, WRONG), **trigger(submit)})
+        alerts = [visible(s) for s in tab.shown.values() if s.kind == "alert"]
+        assert tr("Wrong passphrase.") != "Wrong passphrase." and tr("Wrong passphrase.") in alerts, alerts
+
+    await guess(wrong)
+    # After a wrong passphrase the next try waits 0.5 s, the one after 1 s: also for a browser
+    # that names another address, and for tries sent at the same time (they wait in line).
+    t_guess = time.monotonic()
+    await asyncio.gather(*(guess(tab) for tab in guessers))
+    waited = time.monotonic() - t_guess
+    assert waited >= 1.3, f"two more wrong passphrases were checked after {waited:.2f} s, not 0.5 + 1 s"
+    for tab in guessers:
+        await tab.close()
     variants = [
         f"t={tok1}&view=",
         f"t={tok1}&view={secrets.token_urlsafe(24)}",
@@ -590,7 +623,16 @@ def test_every_facilitator_action_is_refused_to_everyone_else(tmp_path: Path) ->
     prep = prepare(path)
     before = snapshot(path)
     log = tmp_path / "server.log"
-    server = Server("app.py", env={"PW_DB_PATH": str(path), "PW_PASSPHRASE": PASSPHRASE, "PW_DEMO": "0"}, log=log)
+    env = {
+        "PW_DB_PATH": str(path),
+        "PW_PASSPHRASE": PASSPHRASE,
+        "PW_DEMO": "0",
+        # The test's browsers connect from 127.0.0.1, where a reverse proxy would sit, and the
+        # server would believe their X-Forwarded-For; naming another proxy address makes them what
+        # they play: devices in the hall, whose headers nobody trusts.
+        "FORWARDED_ALLOW_IPS": "192.0.2.1",
+    }
+    server = Server("app.py", env=env, log=log)
     # A copy of the app as it is now: edits made in the tree meanwhile do not reach this run.
     server.cwd = copy_app(tmp_path / "app")
     server.start()
