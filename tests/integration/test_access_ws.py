@@ -55,10 +55,11 @@ PASSPHRASE = "access-test-Passphrase-9f2c"
 WRONG = "access-test-Passphrase-9f2d"
 FORGED_TEXT = "https://forged.example/Gefälscht"
 VISION_CSV = "goal,description\nGefälschtes Ziel,von außen\n".encode()
-# Widgets a page may show that carry a value; anything else with an id must be a display element.
-DISPLAY_KINDS = {"plotly_chart", "arrow_data_frame", "arrow_table", "vega_lite_chart", "deck_gl_json_chart"}
-# Facilitator-only kinds of element: nobody else may ever receive one.
-FACILITATOR_KINDS = {"download_button", "file_uploader", "arrow_data_frame", "arrow_table", "link_button"}
+# Elements with an id but no value to forge (forge() must know every other kind it meets).
+DISPLAY_KINDS = {"plotly_chart", "dataframe", "table", "vega_lite_chart", "deck_gl_json_chart", "echarts_chart"}
+# Facilitator-only kinds of element (the audit log and the result tables are dataframes): nobody
+# else may ever receive one.
+FACILITATOR_KINDS = {"download_button", "file_uploader", "dataframe", "table"}
 # Labels only the facilitator pages show (translated like the attackers' screens).
 FACILITATOR_LABELS = (
     "Audit log",
@@ -471,7 +472,7 @@ async def scenario(port: int, prep: dict) -> dict:
     results_label = phase_ctl.element.button_group.options[PHASE_ORDER.index(Phase.RESULTS)].content
     phase_pick = string_array(phase_ctl.element.button_group.id, [results_label])
     assert "confirm_phase" in {user_key(w) for w in await learn("console", {phase_pick.id: phase_pick})}
-    link = next(s for s in fac.shown.values() if s.kind == "link_button")
+    link = next(s for s in fac.shown.values() if s.kind == "link_button" and "view=" in s.element.link_button.url)
     projector_key = parse_qs(link.element.link_button.url.split("?", 1)[1])["view"][0]
     moderation = await learn("moderation")
     dupes = next(s for w, s in moderation.items() if user_key(w).startswith("mg_"))
