@@ -26,7 +26,7 @@ def _layout(fig: go.Figure, title: str, height: int, large: bool) -> go.Figure:
         title={"text": html.escape(title), "font": {"size": size + 6}},
         font={"size": size, "color": "#111"},
         height=height,
-        margin={"l": 10, "r": 30, "t": 60, "b": 40},
+        margin={"l": 10, "r": 60, "t": 60, "b": 40},
         paper_bgcolor="white",
         plot_bgcolor="white",
         showlegend=False,
@@ -52,6 +52,7 @@ def ranking_bars(
             marker_color=[colour[g] for g in goal_col[::-1]],
             text=[f"{v:g}" for v in data["score"][::-1]],
             textposition="outside",
+            cliponaxis=False,  # the value next to the longest bar stays whole
             hovertext=[html.escape(str(g)) for g in goal_col[::-1]],
         )
     )
@@ -68,6 +69,7 @@ def count_bars(labels: list[str], values: list[int], title: str, value_label: st
             marker_color=PALETTE[0],
             text=[str(v) for v in values],
             textposition="outside",
+            cliponaxis=False,  # the value next to the longest bar stays whole
         )
     )
     fig.update_yaxes(title_text=value_label, showgrid=True, gridcolor="#ddd", rangemode="tozero")
