@@ -54,48 +54,77 @@ class ScoringMethod:
     label: str
     explanation: str
     ballot_method: Method
-    score: Callable[[pd.DataFrame, pd.DataFrame, tuple[Criterion, ...]], pd.DataFrame]
+    score: Callable[[pd.DataFrame, pd.DataFrame, tuple[Criterion, ...]], pd.DataFrame]  # (cells, voters, criteria)
 
 
-def _supporters(votes: pd.DataFrame) -> pd.Series:
-    return votes.loc[votes["value"] > 0].groupby("measure_id")["ballot_id"].nunique()
+# --- aggregates ------------------------------------------------------------------------------
+# Every method scores from two small tables instead of the raw votes, so that the database can
+# compute them (a million votes become a few hundred rows; see views.ranking) and pandas can
+# compute the same from a votes frame (the bootstrap, the tests). Both give:
+#   cells:   measure_id, criterion, n (votes), total (sum of values), points (Borda: n_list - place,
+#            at least 0), positive (votes with a value above 0)
+#   voters:  index measure_id; supporters (ballots with a value > 0), voters (ballots naming it)
+CELL_COLUMNS = ["measure_id", "criterion", "n", "total", "points", "positive"]
 
 
-def _dot_total(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
-    return pd.DataFrame({"score": votes.groupby("measure_id")["value"].sum(), "supporters": _supporters(votes)})
+def aggregate(votes: pd.DataFrame, n_list: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The aggregates of a votes frame (ballot_id, measure_id, criterion, value)."""
+    if votes.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS), pd.DataFrame(columns=["supporters", "voters"])
+    v = votes.assign(points=(n_list - votes["value"]).clip(lower=0), positive=(votes["value"] > 0).astype(int))
+    cells = (
+        v.groupby(["measure_id", "criterion"])
+        .agg(n=("value", "size"), total=("value", "sum"), points=("points", "sum"), positive=("positive", "sum"))
+        .reset_index()
+    )
+    voters = pd.DataFrame(
+        {
+            "supporters": v.loc[v["value"] > 0].groupby("measure_id")["ballot_id"].nunique(),
+            "voters": v.groupby("measure_id")["ballot_id"].nunique(),
+        }
+    )
+    return cells, voters.fillna(0).astype(int)
 
 
-def _approval_count(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
-    s = _supporters(votes)
+def voters_from_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """``voters`` from the cells when a ballot has one vote per measure (dots, approval, ranking).
+
+    Ballots are validated to name a measure (and criterion) once, so counting votes counts ballots.
+    Ratings have a vote per criterion: their voters need a distinct count (see views.ranking).
+    """
+    per = cells.groupby("measure_id")[["positive", "n"]].sum()
+    return per.rename(columns={"positive": "supporters", "n": "voters"}).astype(int)
+
+
+def _dot_total(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
+    return pd.DataFrame({"score": cells.groupby("measure_id")["total"].sum(), "supporters": voters["supporters"]})
+
+
+def _approval_count(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
+    s = voters["supporters"]
     return pd.DataFrame({"score": s.astype(float), "supporters": s})
 
 
-def _weighted_mean(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
+def _weighted_mean(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
     """Mean per criterion ("no opinion" is not stored, so it is left out), then weighted by the rules."""
-    if votes.empty:
+    if cells.empty:
         return pd.DataFrame({"score": [], "supporters": []})
     weights = {c.key: float(c.weight) for c in criteria}
-    means = votes.groupby(["measure_id", "criterion"])["value"].mean().unstack("criterion")
+    means = cells.set_index(["measure_id", "criterion"])["total"] / cells.set_index(["measure_id", "criterion"])["n"]
+    means = means.unstack("criterion")
     means = means[[c for c in weights if c in means.columns]]
     w = pd.Series({c: weights[c] for c in means.columns})
     present = means.notna()
     score = (means.fillna(0) * w).sum(axis=1) / (present * w).sum(axis=1).replace(0, np.nan)
-    out = pd.DataFrame({"score": score, "supporters": votes.groupby("measure_id")["ballot_id"].nunique()})
+    out = pd.DataFrame({"score": score, "supporters": voters["voters"]})
     for c in means.columns:
         out[f"mean_{c}"] = means[c]
     return out
 
 
-def _borda(votes: pd.DataFrame, measures: pd.DataFrame, criteria) -> pd.DataFrame:
+def _borda(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
     """Borda count: with n measures on the list, place p earns n - p points; unranked earn 0."""
-    n = len(measures)
-    points = (n - votes["value"]).clip(lower=0)
-    return pd.DataFrame(
-        {
-            "score": points.groupby(votes["measure_id"]).sum(),
-            "supporters": votes.groupby("measure_id")["ballot_id"].nunique(),
-        }
-    )
+    return pd.DataFrame({"score": cells.groupby("measure_id")["points"].sum(), "supporters": voters["voters"]})
 
 
 METHODS: dict[str, ScoringMethod] = {
@@ -136,10 +165,24 @@ def rank(
     tie_break: TieBreak = TIE_BREAK,
 ) -> pd.DataFrame:
     """Score and rank every measure with a registered method; ranks are 1-based and strict."""
+    votes = votes[votes["measure_id"].isin(measures["id"])]
+    cells, voters = aggregate(votes, len(measures))
+    return rank_aggregated(method, cells, voters, measures, criteria, tie_break)
+
+
+def rank_aggregated(
+    method: str,
+    cells: pd.DataFrame,
+    voters: pd.DataFrame,
+    measures: pd.DataFrame,
+    criteria: tuple[Criterion, ...] = (),
+    tie_break: TieBreak = TIE_BREAK,
+) -> pd.DataFrame:
+    """``rank`` from the aggregates (of the votes on ``measures`` only, Borda with ``len(measures)``)."""
     scoring = METHODS[method]
     base = measures[["id", "goal_id", "title", "seq"] + (["goal_position"] if "goal_position" in measures else [])]
     base = base.rename(columns={"id": "measure_id"})
-    scored = scoring.score(votes[votes["measure_id"].isin(base["measure_id"])], measures, criteria)
+    scored = scoring.score(cells, voters, criteria)
     out = base.merge(scored, left_on="measure_id", right_index=True, how="left")
     # Rounded so that equal means reached by different arithmetic tie exactly (then the tie-break decides).
     out["score"] = out["score"].astype(float).fillna(0.0).round(9)

@@ -30,6 +30,24 @@ def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.Data
     )
 
 
+_VOTES_SQL = """
+    SELECT v.ballot_id, v.measure_id, v.criterion, v.value
+    FROM votes v JOIN ballots b ON b.id = v.ballot_id
+    WHERE b.workshop_id = $workshop AND b.method = $method AND v.measure_id IN (SELECT unnest($measures))
+"""
+# The aggregates of scoring.aggregate, computed where the votes are. No count(DISTINCT ...):
+# it cost 150-350 ms at a million votes against 30 ms for plain counts.
+_CELLS_SQL = f"""
+    SELECT measure_id, criterion, count(*) AS n, sum(value) AS total,
+           sum(greatest($n_list - value, 0)) AS points, count(*) FILTER (WHERE value > 0) AS positive
+    FROM ({_VOTES_SQL}) GROUP BY measure_id, criterion
+"""
+_RATING_VOTERS_SQL = f"""
+    SELECT measure_id, count(*) AS voters, count(*) AS supporters
+    FROM (SELECT DISTINCT measure_id, ballot_id FROM ({_VOTES_SQL})) GROUP BY measure_id
+"""
+
+
 def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> pd.DataFrame:
     """The ranking of a workshop's measures by a scoring method (default: the workshop's own)."""
     key = method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
@@ -37,7 +55,15 @@ def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> 
     measures = measures_frame(db, workshop.id)
     if method == Method.RANKING and workshop.rules.shortlist:
         measures = measures[measures["id"].isin(workshop.rules.shortlist)]
-    ranked = scoring.rank(key, votes_frame(db, workshop.id, method), measures, workshop.rules.criteria)
+    # The database aggregates (a million votes → a few hundred rows); pandas scores and orders.
+    params = {"workshop": workshop.id, "method": str(method), "measures": list(measures["id"])}
+    cells = db.df(_CELLS_SQL, {**params, "n_list": len(measures)})
+    if method == Method.RATING:
+        voters = db.df(_RATING_VOTERS_SQL, params).set_index("measure_id")
+    else:
+        voters = scoring.voters_from_cells(cells)
+    cells = cells.astype({"n": int, "total": float, "points": float})
+    ranked = scoring.rank_aggregated(key, cells, voters, measures, workshop.rules.criteria)
     info = measures[["id", "goal_title", "goal_position", "group_name", "description", "status"]]
     return ranked.merge(info, left_on="measure_id", right_on="id", how="left").drop(columns="id")
 
