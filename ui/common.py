@@ -11,7 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from workshop import auth, config, demo, i18n, services
-from workshop.errors import DomainError, ImportErrors, PermissionDenied
+from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
 
@@ -21,9 +21,21 @@ log = logging.getLogger("planungswerkstatt")
 STICKY_PARAMS = ("lang", "code", "t", "kiosk")
 
 
-@st.cache_resource(show_spinner=False)
 def get_db() -> Database:
-    """The process's one database connection; creates the demo and the passphrase on first start."""
+    """The process's one database connection. A file held by another process (a second app, a
+    command) stops the page with the translated message instead of a generic error; the next run
+    tries again (a failed open is not cached)."""
+    try:
+        return _open_db()
+    except StoreLocked as exc:
+        log.error("%s", exc)
+        show_error(exc)
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _open_db() -> Database:
+    """Open the file once per process; creates the demo and the passphrase on first start."""
     try:
         secrets = dict(st.secrets)
     except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
