@@ -234,8 +234,10 @@ class Participant:
             raise RuntimeError(f"tap: {r.status}")
         dev.taps.append(r.seconds or 0.0)
 
-    async def fill(self, dev: Device, think: tuple[float, float]) -> None:
-        """Tap a new, valid ballot in (changes only what differs from what is on screen)."""
+    async def fill(self, dev: Device, think: tuple[float, float], dots: dict[str, int] | None = None):
+        """Tap a new, valid ballot in (changes only what differs from what is on screen).
+
+        ``dots`` (dot voting only): tap this ballot in instead of a random one."""
         c, rng, method = dev.client, dev.rng, self.prep.method
         frag = self._ballot_fragment(c)
         from workshop.model import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
@@ -246,7 +248,9 @@ class Participant:
 
         if method == "dots":
             widgets = {user_key(element_id(s.element))[4:]: s.element.button_group for s in c.find_prefix("dot_")}
-            want = _choose_dots(rng, list(widgets), self.prep.rules, self.prep.goal_of)
+            want = (
+                dict(dots) if dots is not None else _choose_dots(rng, list(widgets), self.prep.rules, self.prep.goal_of)
+            )
             now = {}
             for mid, bg in widgets.items():
                 v = c.values.get(bg.id)

@@ -107,9 +107,18 @@ class Server:
     """``streamlit run <script>`` on 127.0.0.1:<free port>, with the app's own config (cwd = repo)."""
 
     def __init__(
-        self, script: str, env: dict[str, str] | None = None, args: list[str] | None = None, log=None, profile=None
+        self,
+        script: str,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        log=None,
+        profile=None,
+        *,
+        new_session: bool = False,
     ):
         self.cwd = ROOT
+        # In a session (and process group) of its own, so kill() can take down everything it started.
+        self.new_session = new_session
         self.profile = profile  # write a sampling profile of the server here (bench/sampler_profile.py)
         self.script = script
         self.port = free_port()
@@ -140,7 +149,9 @@ class Server:
             *self.args,
         ]
         out = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=self.new_session
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -171,6 +182,20 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(5)
+
+    def kill(self, timeout: float = 15) -> int | None:
+        """SIGKILL (``kill -9``, the OOM killer): no shutdown code runs, nothing is flushed or
+        closed. With ``new_session`` the whole process group (anything streamlit spawned) goes too."""
+        if self.proc is None:
+            return None
+        if self.new_session:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            self.proc.kill()
+        return self.proc.wait(timeout)
 
 
 # --- a small HTTP/1.1 client (keep-alive), enough to load a page's static files like a browser ---
