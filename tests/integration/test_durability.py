@@ -419,7 +419,7 @@ def test_kill9_mid_vote_keeps_every_confirmed_ballot_once(template: Prepared, tm
     print(
         f"\nkill -9: {N_DEVICES} devices joined in {run.joined_s:.1f} s; killed {run.kill_after_s:.1f} s into the vote "
         f"with {run.acked_at_kill} confirmed, {run.in_flight_at_kill} submits in flight "
-        f"(WAL left: {killed.wal_bytes} bytes); confirmed before the kill {len(confirmed_before_kill)}, all found; "
+        f"(WAL left: {killed.wal_bytes} bytes); confirmations received {len(confirmed_before_kill)}, all in the file; "
         f"after the restart {changed} changed their vote, {resubmitted} voted again; "
         f"confirmed {acked}, ballots of these devices in the file {ours}; "
         f"{time.perf_counter() - t_start:.1f} s"
