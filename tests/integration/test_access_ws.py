@@ -47,6 +47,7 @@ from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_tok
 from bench.client import Client, Shown, element_id, string, string_array, text_of, trigger, user_key
 from bench.server import Server
 from bench.server import snapshot as copy_app
+from tests.integration import asyncrun
 from workshop import auth, demo, i18n, services
 from workshop.model import PHASE_ORDER, Method, Phase
 from workshop.store import Database
@@ -638,7 +639,7 @@ def test_every_facilitator_action_is_refused_to_everyone_else(tmp_path: Path) ->
     server.cwd = copy_app(tmp_path / "app")
     server.start()
     try:
-        out = asyncio.run(asyncio.wait_for(scenario(server.port, prep), 240))
+        out = asyncrun.run(asyncio.wait_for(scenario(server.port, prep), 240))
     finally:
         server.stop()
     after = snapshot(path)

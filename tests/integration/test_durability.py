@@ -32,6 +32,7 @@ import pytest
 from bench.client import Client, Shown, element_id, user_key
 from bench.load import ERROR, PASSPHRASE, SUCCESS, Device, Participant, Prepared, _at, _choose_dots, prepare_db
 from bench.server import ROOT, Server
+from tests.integration import asyncrun
 from workshop import auth, i18n
 from workshop.errors import StoreLocked
 from workshop.services import token_hash
@@ -375,7 +376,7 @@ def test_kill9_mid_vote_keeps_every_confirmed_ballot_once(template: Prepared, tm
 
     server = start_server(prep, tmp_path, "app")
     try:
-        run = asyncio.run(vote_and_kill(server, prep, devices, wants, attempted))
+        run = asyncrun.run(vote_and_kill(server, prep, devices, wants, attempted))
     finally:
         server.kill()
     assert run.exit_code == -signal.SIGKILL, f"the server was not killed: exit code {run.exit_code}"
@@ -398,7 +399,7 @@ def test_kill9_mid_vote_keeps_every_confirmed_ballot_once(template: Prepared, tm
     # A server on the same file, and devices coming back to it.
     server = start_server(prep, tmp_path, "restart")
     try:
-        changed, resubmitted = asyncio.run(after_restart(server.port, prep, devices, wants, attempted))
+        changed, resubmitted = asyncrun.run(after_restart(server.port, prep, devices, wants, attempted))
     finally:
         code = server.stop()
     assert code in (0, -signal.SIGTERM), f"restarted server exit code {code}\n{log_tail(tmp_path)}"
@@ -475,7 +476,7 @@ def test_second_process_is_refused_with_the_message_and_changes_nothing(template
     server = start_server(prep, tmp_path, "app")
     second = None
     try:
-        asyncio.run(join_and_vote(server.port, prep, first, first_dots))  # the app holds the file now
+        asyncrun.run(join_and_vote(server.port, prep, first, first_dots))  # the app holds the file now
 
         # This process, read-write and read-only: the store's own refusal, and its message.
         for read_only in (False, True):
@@ -490,8 +491,8 @@ def test_second_process_is_refused_with_the_message_and_changes_nothing(template
             cli(prep, "passphrase", "a-new-passphrase-from-a-second-process"),
         ]
         second = start_server(prep, tmp_path, "second", PW_PASSPHRASE="the-second-apps-passphrase")
-        en = asyncio.run(refused_page(second.port, "lang=en"))
-        de = asyncio.run(refused_page(second.port, f"code={prep.code}&lang=de"))
+        en = asyncrun.run(refused_page(second.port, "lang=en"))
+        de = asyncrun.run(refused_page(second.port, f"code={prep.code}&lang=de"))
         assert en == [locked.message(i18n.gettext_for("en"))], en
         german = locked.message(i18n.gettext_for("de"))
         assert german != locked.message() and de == [german], de
@@ -516,7 +517,7 @@ def test_second_process_is_refused_with_the_message_and_changes_nothing(template
                 await c.close()
             await join_and_vote(server.port, prep, later, later_dots)
 
-        asyncio.run(still_works())
+        asyncrun.run(still_works())
     finally:
         if second is not None:
             second.stop()
@@ -592,7 +593,7 @@ def test_dropped_connection_resumes_draft_and_stored_ballot(template: Prepared, 
 
     server = start_server(prep, tmp_path, "app")
     try:
-        submitted = asyncio.run(drop_and_resume(server.port, prep, dev, other, draft, change))
+        submitted = asyncrun.run(drop_and_resume(server.port, prep, dev, other, draft, change))
     finally:
         code = server.stop()
     assert code in (0, -signal.SIGTERM), f"exit code {code}\n{log_tail(tmp_path)}"
