@@ -59,9 +59,11 @@ class VisionFile:
 
 def parse(text: str | bytes) -> VisionFile:
     """Parse and validate a vision file; raises ImportErrors listing every problem with its line."""
+    if not isinstance(text, str | bytes):
+        raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})])
+    if len(text) > MAX_FILE_BYTES:  # also as text: PyYAML reads a megabyte in seconds
+        raise ImportErrors([(None, N_("The file is larger than {max} kB."), {"max": MAX_FILE_BYTES // 1000})])
     if isinstance(text, bytes):
-        if len(text) > MAX_FILE_BYTES:
-            raise ImportErrors([(None, N_("The file is larger than {max} kB."), {"max": MAX_FILE_BYTES // 1000})])
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -76,6 +78,10 @@ def parse(text: str | bytes) -> VisionFile:
         raise ImportErrors([(line, N_("This is not valid YAML ({detail})."), {"detail": exc.problem or ""})]) from None
     except yaml.YAMLError:
         raise ImportErrors([(None, N_("This is not valid YAML."), {})]) from None
+    except RecursionError:  # PyYAML composes nested lists and mappings recursively
+        raise ImportErrors(
+            [(None, N_("This is not valid YAML ({detail})."), {"detail": "nested too deeply"})]
+        ) from None
     problems: list[tuple[int | None, str, dict]] = []
     if not isinstance(doc, dict):
         raise ImportErrors([(1, N_("The file must start with the key “vision:”."), {})])
@@ -165,7 +171,7 @@ def parse(text: str | bytes) -> VisionFile:
             rules = VotingRules.from_dict(raw).validated()
         except DomainError as exc:
             problems.append((doc["rules"]["__line__"], exc.msgid, exc.params))
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):  # e.g. int(.inf)
             problems.append((None, N_("The voting rules in “rules:” are not valid."), {}))
 
     meta = doc.get("workshop", {}) or {}
@@ -202,6 +208,8 @@ def parse_csv(data: bytes, *, title: str = "") -> VisionFile:
     import csv
     import io
 
+    if not isinstance(data, bytes):
+        raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})])
     if len(data) > MAX_FILE_BYTES:
         raise ImportErrors([(None, N_("The file is larger than {max} kB."), {"max": MAX_FILE_BYTES // 1000})])
     try:
@@ -210,7 +218,11 @@ def parse_csv(data: bytes, *, title: str = "") -> VisionFile:
         raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})]) from None
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error:  # a field beyond the csv module's limit of 128 kB
+        raise ImportErrors([(reader.line_num, N_("This is not valid CSV."), {})]) from None
     if not rows:
         raise ImportErrors([(1, N_("The file is empty."), {})])
     header = [h.strip().casefold() for h in rows[0]]
