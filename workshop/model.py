@@ -130,12 +130,7 @@ def clean_text(
     if multiline:
         text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     text = text.strip()
-    if _has_control(text, allow_newlines=multiline):
-        raise ValidationError(N_("“{field}” contains control characters."), field=field_label)
-    if len(text) < min_len:
-        if min_len <= 1:
-            raise ValidationError(N_("“{field}” must not be empty."), field=field_label)
-        raise ValidationError(N_("“{field}” needs at least {min} characters."), field=field_label, min=min_len)
+    # The length first: a megabyte of text is refused without a character-by-character scan.
     if len(text) > max_len:
         raise ValidationError(
             N_("“{field}” may have at most {max} characters (it has {length})."),
@@ -143,7 +138,25 @@ def clean_text(
             max=max_len,
             length=len(text),
         )
+    if _has_control(text, allow_newlines=multiline):
+        raise ValidationError(N_("“{field}” contains control characters."), field=field_label)
+    if len(text) < min_len:
+        if min_len <= 1:
+            raise ValidationError(N_("“{field}” must not be empty."), field=field_label)
+        raise ValidationError(N_("“{field}” needs at least {min} characters."), field=field_label, min=min_len)
     return text
+
+
+# A value no page sends (a list where a flag belongs, a string where a list belongs): a broken
+# or forged request, refused as a whole rather than guessed at.
+MALFORMED = N_("This submission is malformed; please reload the page.")
+
+
+def clean_flag(value: object) -> bool:
+    """A yes/no switch; the truthiness of "false" or 0.0 is not a decision anyone made."""
+    if not isinstance(value, bool):
+        raise ValidationError(MALFORMED)
+    return value
 
 
 # --- entities ---------------------------------------------------------------------------------
@@ -289,25 +302,31 @@ class VotingRules:
         if self.approval_limit is not None:
             _int_in(self.approval_limit, 1, 1000, N_("Approval limit"))
         _int_in(self.shortlist_size, 2, 50, N_("Shortlist size"))
+        if not isinstance(self.criteria, tuple | list) or not all(isinstance(c, Criterion) for c in self.criteria):
+            raise ValidationError(MALFORMED)
+        if not isinstance(self.shortlist, tuple | list) or not all(isinstance(m, str) for m in self.shortlist):
+            raise ValidationError(MALFORMED)
         if not self.criteria:
             raise ValidationError(N_("Rating needs at least one criterion."))
-        keys = [c.key for c in self.criteria]
-        if len(set(keys)) != len(keys):
-            raise ValidationError(N_("Each criterion needs its own name."))
+        criteria = []
         for c in self.criteria:
-            clean_text(c.label, field_label=N_("Criterion"), min_len=1, max_len=60)
-            if not (isinstance(c.weight, int | float) and 0 < float(c.weight) <= 100):
+            key = clean_text(c.key, field_label=N_("Criterion"), min_len=1, max_len=60)
+            label = clean_text(c.label, field_label=N_("Criterion"), min_len=1, max_len=60)
+            if isinstance(c.weight, bool) or not (isinstance(c.weight, int | float) and 0 < float(c.weight) <= 100):
                 raise ValidationError(N_("A criterion's weight must be a number above 0 and at most 100."))
+            criteria.append(Criterion(key, label, c.weight))
+        if len({c.key for c in criteria}) != len(criteria):
+            raise ValidationError(N_("Each criterion needs its own name."))
         return VotingRules(
             method=method,
             dots_per_person=self.dots_per_person,
             max_per_measure=self.max_per_measure,
             goal_budget=self.goal_budget,
             approval_limit=self.approval_limit,
-            criteria=tuple(self.criteria),
+            criteria=tuple(criteria),
             shortlist_size=self.shortlist_size,
             shortlist=tuple(self.shortlist),
-            cards_required=bool(self.cards_required),
+            cards_required=clean_flag(self.cards_required),
         )
 
     def to_dict(self) -> dict:
