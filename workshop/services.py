@@ -21,6 +21,7 @@ from . import auth
 from .errors import N_, NotFound, PermissionDenied, ValidationError
 from .model import (
     BALLOT_TYPES,
+    MALFORMED,
     PHASE_LABELS,
     Action,
     ApprovalBallot,
@@ -34,10 +35,12 @@ from .model import (
     Method,
     Phase,
     RankingBallot,
+    RatingBallot,
     Role,
     VotingRules,
     Workshop,
     WorkshopKind,
+    clean_flag,
     clean_text,
     require,
 )
@@ -57,6 +60,19 @@ def new_id() -> str:
 def token_hash(token: str) -> str:
     """Tokens are stored only as hashes: the database never holds a usable ballot token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _key(value: object) -> str:
+    """An id for a query. Only a string can name a row; anything else (a number, a list) would
+    make DuckDB try a cast and fail, so it becomes the empty string, which names no row."""
+    return value if isinstance(value, str) else ""
+
+
+def _sequence(value: object) -> list:
+    """A list argument (names, ids, goals); a string would otherwise be read letter by letter."""
+    if not isinstance(value, list | tuple):
+        raise ValidationError(MALFORMED)
+    return list(value)
 
 
 def normalize_code(code: object) -> str:
@@ -107,7 +123,7 @@ def _workshop(row: tuple) -> Workshop:
 
 
 def get_workshop(db: Database, workshop_id: str) -> Workshop:
-    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = ?", [workshop_id])
+    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = ?", [_key(workshop_id)])
     if not row:
         raise NotFound(N_("This workshop does not exist."))
     return _workshop(row)
@@ -188,11 +204,13 @@ def create_workshop(
     vision_description = clean_text(vision_description, field_label=N_("Description"), max_len=2000, multiline=True)
     if date_ is not None and not isinstance(date_, date):
         raise ValidationError(N_("“{field}” must be a date."), field=N_("Date"))
+    if isinstance(date_, datetime):  # e.g. a YAML timestamp: the workshop has a day, not a time
+        date_ = date_.date()
     try:
         kind = WorkshopKind(kind)
     except ValueError:
         raise ValidationError(N_("Unknown kind of workshop.")) from None
-    rules = (rules or VotingRules()).validated()
+    rules = _rules(VotingRules() if rules is None else rules)
     if previous_id is not None:
         get_workshop(db, previous_id)
     wid = new_id()
@@ -272,6 +290,8 @@ def retention_ends(workshop: Workshop) -> date | None:
         return None
     month = start.month - 1 + workshop.retention_months
     year, month = start.year + month // 12, month % 12 + 1
+    if year > date.max.year:
+        return date.max
     day = min(start.day, calendar.monthrange(year, month)[1])
     return date(year, month, day)
 
@@ -305,7 +325,7 @@ def _carry_over(cur, old_id: str, new_id_: str) -> None:
 
 
 def _phase_of(cur, workshop_id: str) -> Phase:
-    row = cur.execute("SELECT phase FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+    row = cur.execute("SELECT phase FROM workshops WHERE id = ?", [_key(workshop_id)]).fetchone()
     if not row:
         raise NotFound(N_("This workshop does not exist."))
     return Phase(row[0])
@@ -360,6 +380,7 @@ def _minutes(n: int):
 
 def reveal_results(db: Database, fac: auth.Facilitator, workshop_id: str, revealed: bool = True) -> Workshop:
     auth.check(db, fac)
+    revealed = clean_flag(revealed)
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
@@ -372,8 +393,10 @@ def reveal_results(db: Database, fac: auth.Facilitator, workshop_id: str, reveal
 
 def count_ballots(db: Database, workshop_id: str, method: Method | str | None = None) -> int:
     if method is None:
-        return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [workshop_id])
-    return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [workshop_id, str(method)])
+        return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [_key(workshop_id)])
+    return db.scalar(
+        "SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [_key(workshop_id), str(method)]
+    )
 
 
 def set_rules(
@@ -385,7 +408,7 @@ def set_rules(
     their number (the page asks the facilitator and says how many ballots it affects).
     """
     auth.check(db, fac)
-    rules = rules.validated()
+    rules = _rules(rules)
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.SET_RULES)
@@ -406,20 +429,27 @@ def set_rules(
     return get_workshop(db, workshop_id)
 
 
+def _rules(rules: object) -> VotingRules:
+    if not isinstance(rules, VotingRules):
+        raise ValidationError(MALFORMED)
+    return rules.validated()
+
+
 # --- vision and groups ------------------------------------------------------------------------
 
 
 def list_goals(db: Database, workshop_id: str) -> list[Goal]:
     rows = db.fetchall(
         "SELECT id, workshop_id, position, title, description FROM goals WHERE workshop_id = ? ORDER BY position",
-        [workshop_id],
+        [_key(workshop_id)],
     )
     return [Goal(*r) for r in rows]
 
 
 def list_groups(db: Database, workshop_id: str) -> list[Group]:
     rows = db.fetchall(
-        "SELECT id, workshop_id, position, name FROM groups WHERE workshop_id = ? ORDER BY position", [workshop_id]
+        "SELECT id, workshop_id, position, name FROM groups WHERE workshop_id = ? ORDER BY position",
+        [_key(workshop_id)],
     )
     return [Group(*r) for r in rows]
 
@@ -462,7 +492,10 @@ def replace_vision(
     auth.check(db, fac)
     title = clean_text(title, field_label=N_("Guiding vision"), max_len=200)
     description = clean_text(description, field_label=N_("Description"), max_len=2000, multiline=True)
-    clean_goals = [_clean_goal(t, d) for t, d in goals]
+    pairs = _sequence(goals)
+    if not all(isinstance(p, list | tuple) and len(p) == 2 for p in pairs):
+        raise ValidationError(MALFORMED)
+    clean_goals = [_clean_goal(t, d) for t, d in pairs]
     if not clean_goals:
         raise ValidationError(N_("A vision needs at least one goal."))
     clean_groups = None if groups is None else _clean_group_names(groups)
@@ -486,7 +519,7 @@ def replace_vision(
 
 
 def _clean_group_names(names: list[object]) -> list[str]:
-    clean = [clean_text(n, field_label=N_("Working group"), min_len=1, max_len=80) for n in names]
+    clean = [clean_text(n, field_label=N_("Working group"), min_len=1, max_len=80) for n in _sequence(names)]
     if len({n.casefold() for n in clean}) != len(clean):
         raise ValidationError(N_("Each working group needs its own name."))
     return clean
@@ -542,23 +575,24 @@ def join(
     db: Database, code: object, *, token: str | None = None, group_id: str | None = None, kiosk: bool = False
 ) -> tuple[Participant, str]:
     """Join by code: resume the device of ``token`` if it belongs here, else a new anonymous one."""
+    kiosk = clean_flag(kiosk)
     workshop = find_by_code(db, code)
     require(workshop.phase, Role.PARTICIPANT, Action.JOIN)
     if token:
         existing = resume(db, token)
         if existing and existing.workshop_id == workshop.id:
             return existing, token
-    if group_id is not None and group_id not in {g.id for g in list_groups(db, workshop.id)}:
+    if group_id is not None and _key(group_id) not in {g.id for g in list_groups(db, workshop.id)}:
         raise ValidationError(N_("Unknown working group."))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     device_id = new_id()
     db.write(
         lambda cur: cur.execute(
             "INSERT INTO devices (id, workshop_id, token_hash, group_id, kiosk) VALUES (?, ?, ?, ?, ?)",
-            [device_id, workshop.id, token_hash(token), group_id, bool(kiosk)],
+            [device_id, workshop.id, token_hash(token), group_id, kiosk],
         )
     )
-    return Participant(workshop.id, device_id, group_id, bool(kiosk)), token
+    return Participant(workshop.id, device_id, group_id, kiosk), token
 
 
 def resume(db: Database, token: object) -> Participant | None:
@@ -569,9 +603,17 @@ def resume(db: Database, token: object) -> Participant | None:
     return Participant(row[0], row[1], row[2], bool(row[3])) if row else None
 
 
+def _joined(participant: object) -> Participant:
+    """The participant of a participant's call: anything else (a facilitator, None) is refused."""
+    if not isinstance(participant, Participant):
+        raise PermissionDenied(N_("Please join the workshop first."))
+    return participant
+
+
 def retire_token(db: Database, participant: Participant) -> None:
     """Make a device's token unusable (kiosk: the next person must not reopen this ballot by
     going back in the browser). The ballot stays stored and counts."""
+    participant = _joined(participant)
     db.write(
         lambda cur: cur.execute(
             "UPDATE devices SET token_hash = ? WHERE id = ?", [f"retired:{new_id()}", participant.device_id]
@@ -580,7 +622,8 @@ def retire_token(db: Database, participant: Participant) -> None:
 
 
 def set_device_group(db: Database, participant: Participant, group_id: str | None) -> Participant:
-    if group_id is not None and group_id not in {g.id for g in list_groups(db, participant.workshop_id)}:
+    participant = _joined(participant)
+    if group_id is not None and _key(group_id) not in {g.id for g in list_groups(db, participant.workshop_id)}:
         raise ValidationError(N_("Unknown working group."))
     db.write(lambda cur: cur.execute("UPDATE devices SET group_id = ? WHERE id = ?", [group_id, participant.device_id]))
     return replace(participant, group_id=group_id)
@@ -606,7 +649,7 @@ def _measure(row: tuple) -> Measure:
 
 
 def get_measure(db: Database, measure_id: str) -> Measure:
-    row = db.fetchone(f"SELECT {_MEASURE_COLS} FROM measures WHERE id = ?", [measure_id])
+    row = db.fetchone(f"SELECT {_MEASURE_COLS} FROM measures WHERE id = ?", [_key(measure_id)])
     if not row:
         raise NotFound(N_("This measure does not exist."))
     return _measure(row)
@@ -620,16 +663,17 @@ def list_measures(
         f"SELECT {', '.join('m.' + c.strip() for c in _MEASURE_COLS.split(','))} FROM measures m "
         "JOIN goals g ON g.id = m.goal_id WHERE m.workshop_id = ? AND m.merged_into IS NULL"
     )
-    params: list[Any] = [workshop_id]
+    params: list[Any] = [_key(workshop_id)]
     if not include_hidden:
         sql += " AND NOT m.hidden"
     if group_id is not None:
         sql += " AND m.group_id = ?"
-        params.append(group_id)
+        params.append(_key(group_id))
     return [_measure(r) for r in db.fetchall(sql + " ORDER BY g.position, m.seq", params)]
 
 
 def own_measures(db: Database, participant: Participant) -> list[Measure]:
+    participant = _joined(participant)
     rows = db.fetchall(
         f"SELECT {_MEASURE_COLS} FROM measures WHERE author_device_id = ? AND merged_into IS NULL ORDER BY seq",
         [participant.device_id],
@@ -642,12 +686,12 @@ def propose_measure(
 ) -> Measure:
     """A new proposal under a goal, by a participant (collect phase) or the facilitator."""
     role = _actor_role(db, actor)
-    clean = data.validated()
+    clean = _measure_input(data)
     mid = new_id()
     if isinstance(actor, Participant):
         workshop_id, group_id, device_id = actor.workshop_id, actor.group_id, actor.device_id
     else:
-        goal = db.fetchone("SELECT workshop_id FROM goals WHERE id = ?", [goal_id])
+        goal = db.fetchone("SELECT workshop_id FROM goals WHERE id = ?", [_key(goal_id)])
         if not goal:
             raise ValidationError(N_("Please choose a goal of this workshop."))
         workshop_id, device_id = goal[0], None
@@ -665,12 +709,14 @@ def propose_measure(
                     N_("You sent {max} proposals in the last minute. Please wait a moment before the next one."),
                     max=PROPOSALS_PER_MINUTE,
                 )
-        if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [goal_id, workshop_id]).fetchone():
+        if not cur.execute(
+            "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), workshop_id]
+        ).fetchone():
             raise ValidationError(N_("Please choose a goal of this workshop."))
         if (
             group_id is not None
             and not cur.execute(
-                "SELECT 1 FROM groups WHERE id = ? AND workshop_id = ?", [group_id, workshop_id]
+                "SELECT 1 FROM groups WHERE id = ? AND workshop_id = ?", [_key(group_id), workshop_id]
             ).fetchone()
         ):
             raise ValidationError(N_("Unknown working group."))
@@ -698,9 +744,16 @@ def propose_measure(
     return get_measure(db, mid)
 
 
+def _measure_input(data: object) -> MeasureInput:
+    if not isinstance(data, MeasureInput):
+        raise ValidationError(MALFORMED)
+    return data.validated()
+
+
 def _own(cur, participant: Participant, measure_id: str) -> None:
     row = cur.execute(
-        "SELECT author_device_id FROM measures WHERE id = ? AND workshop_id = ?", [measure_id, participant.workshop_id]
+        "SELECT author_device_id FROM measures WHERE id = ? AND workshop_id = ?",
+        [_key(measure_id), participant.workshop_id],
     ).fetchone()
     if not row or row[0] != participant.device_id:
         raise PermissionDenied(N_("You can only change your own proposals."))
@@ -709,13 +762,14 @@ def _own(cur, participant: Participant, measure_id: str) -> None:
 def edit_own_measure(
     db: Database, participant: Participant, measure_id: str, goal_id: str, data: MeasureInput
 ) -> Measure:
-    clean = data.validated()
+    participant = _joined(participant)
+    clean = _measure_input(data)
 
     def tx(cur):
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.EDIT_OWN)
         _own(cur, participant, measure_id)
         if not cur.execute(
-            "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [goal_id, participant.workshop_id]
+            "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), participant.workshop_id]
         ).fetchone():
             raise ValidationError(N_("Please choose a goal of this workshop."))
         cur.execute(
@@ -738,6 +792,8 @@ def edit_own_measure(
 
 
 def withdraw_own_measure(db: Database, participant: Participant, measure_id: str) -> None:
+    participant = _joined(participant)
+
     def tx(cur):
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.WITHDRAW_OWN)
         _own(cur, participant, measure_id)
@@ -751,6 +807,8 @@ def withdraw_own_measure(db: Database, participant: Participant, measure_id: str
 
 def voting_measures(db: Database, workshop: Workshop) -> dict[str, str]:
     """The measures open for voting (id -> goal id): visible ones, or the shortlist for ranking."""
+    if not isinstance(workshop, Workshop):
+        raise NotFound(N_("This workshop does not exist."))
     visible = {m.id: m.goal_id for m in list_measures(db, workshop.id)}
     if workshop.rules.method == Method.RANKING and workshop.rules.shortlist:
         return {m: visible[m] for m in workshop.rules.shortlist if m in visible}
@@ -773,8 +831,7 @@ def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submis
     ``submission_id`` is chosen by the page for one press of the submit button: a resend of the
     same submission (a double tap, a reconnect) stores nothing new and returns the same receipt.
     """
-    if not isinstance(participant, Participant):
-        raise PermissionDenied(N_("Please join the workshop first."))
+    participant = _joined(participant)
     if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
         raise ValidationError(N_("This submission is malformed; please reload the page."))
     workshop = get_workshop(db, participant.workshop_id)
@@ -831,21 +888,28 @@ def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submis
 
 
 def ballot_size(ballot: Ballot) -> int:
-    """The number of entries a ballot carries, as sent (before validation)."""
-    if isinstance(ballot, DotBallot):
+    """The number of entries a ballot carries, as sent (before validation); a ballot whose
+    entries are not the container its type holds (a list of dots, a number) is refused."""
+    if isinstance(ballot, DotBallot) and isinstance(ballot.dots, dict):
         return len(ballot.dots)
-    if isinstance(ballot, ApprovalBallot):
+    if isinstance(ballot, ApprovalBallot) and isinstance(ballot.approved, set | frozenset | list | tuple):
         return len(ballot.approved)
-    if isinstance(ballot, RankingBallot):
+    if isinstance(ballot, RankingBallot) and isinstance(ballot.order, list | tuple):
         return len(ballot.order)
-    return sum(len(per) if isinstance(per, dict) else 1 for per in ballot.ratings.values())
+    if isinstance(ballot, RatingBallot) and isinstance(ballot.ratings, dict):
+        return sum(len(per) if isinstance(per, dict) else 1 for per in ballot.ratings.values())
+    raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
 
 
 def get_ballot(db: Database, participant: Participant, method: Method | str | None = None) -> Ballot | None:
     """The device's last submitted ballot for the workshop's (or the given) method."""
+    participant = _joined(participant)
     if method is None:
         method = get_workshop(db, participant.workshop_id).rules.method
-    method = Method(method)
+    try:
+        method = Method(method)
+    except ValueError:
+        raise ValidationError(N_("Unknown voting method.")) from None
     row = db.fetchone("SELECT id FROM ballots WHERE device_id = ? AND method = ?", [participant.device_id, str(method)])
     if not row:
         return None
@@ -857,12 +921,15 @@ def audit_log(db: Database, fac: auth.Facilitator, workshop_id: str):
     auth.check(db, fac)
     return db.df(
         "SELECT logged_at, action, subject, value_before, value_after FROM audit_log WHERE workshop_id = ? ORDER BY id",
-        [workshop_id],
+        [_key(workshop_id)],
     )
 
 
 def phase_label(phase: Phase) -> str:
-    return PHASE_LABELS[Phase(phase)]
+    try:
+        return PHASE_LABELS[Phase(phase)]
+    except ValueError:
+        raise ValidationError(N_("Unknown phase.")) from None
 
 
 def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> None:
@@ -892,7 +959,7 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
 
 def _measure_workshop(cur, measure_id: object) -> tuple[str, str]:
     row = cur.execute(
-        "SELECT workshop_id, title FROM measures WHERE id = ? AND merged_into IS NULL", [measure_id]
+        "SELECT workshop_id, title FROM measures WHERE id = ? AND merged_into IS NULL", [_key(measure_id)]
     ).fetchone()
     if not row:
         raise NotFound(N_("This measure does not exist."))
@@ -902,7 +969,7 @@ def _measure_workshop(cur, measure_id: object) -> tuple[str, str]:
 def moderate_edit(db: Database, fac: auth.Facilitator, measure_id: str, data: MeasureInput) -> Measure:
     """Edit a measure's texts (the facilitator's correction of a proposal)."""
     auth.check(db, fac)
-    clean = data.validated()
+    clean = _measure_input(data)
 
     def tx(cur):
         wid, before = _measure_workshop(cur, measure_id)
@@ -928,12 +995,13 @@ def moderate_edit(db: Database, fac: auth.Facilitator, measure_id: str, data: Me
 
 def set_hidden(db: Database, fac: auth.Facilitator, measure_id: str, hidden: bool) -> Measure:
     auth.check(db, fac)
+    hidden = clean_flag(hidden)
 
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        cur.execute("UPDATE measures SET hidden = ? WHERE id = ?", [bool(hidden), measure_id])
-        _audit(cur, wid, "hide" if hidden else "unhide", measure_id, not hidden, bool(hidden))
+        cur.execute("UPDATE measures SET hidden = ? WHERE id = ?", [hidden, measure_id])
+        _audit(cur, wid, "hide" if hidden else "unhide", measure_id, not hidden, hidden)
 
     db.write(tx)
     return get_measure(db, measure_id)
@@ -945,7 +1013,7 @@ def move_measure(db: Database, fac: auth.Facilitator, measure_id: str, goal_id: 
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [goal_id, wid]).fetchone():
+        if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), wid]).fetchone():
             raise ValidationError(N_("Please choose a goal of this workshop."))
         before = cur.execute("SELECT goal_id FROM measures WHERE id = ?", [measure_id]).fetchone()[0]
         cur.execute("UPDATE measures SET goal_id = ? WHERE id = ?", [goal_id, measure_id])
@@ -984,7 +1052,7 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
     """Merge duplicates into ``target_id``. The sources keep their texts (marked merged); votes
     already cast on them move to the target without counting one ballot twice."""
     auth.check(db, fac)
-    sources = [s for s in dict.fromkeys(source_ids) if s != target_id]
+    sources = [s for s in dict.fromkeys(map(_key, _sequence(source_ids))) if s != target_id]
     if not sources:
         raise ValidationError(N_("Choose at least one other measure to merge."))
 
@@ -1026,7 +1094,7 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
 
 def merged_sources(db: Database, measure_id: str) -> list[Measure]:
     """The measures merged into this one, with their original texts."""
-    rows = db.fetchall(f"SELECT {_MEASURE_COLS} FROM measures WHERE merged_into = ? ORDER BY seq", [measure_id])
+    rows = db.fetchall(f"SELECT {_MEASURE_COLS} FROM measures WHERE merged_into = ? ORDER BY seq", [_key(measure_id)])
     return [_measure(r) for r in rows]
 
 
@@ -1040,11 +1108,11 @@ def public_url(db: Database) -> str | None:
 def set_public_url(db: Database, fac: auth.Facilitator, url: object) -> None:
     """The address participants' devices use (e.g. behind a reverse proxy); empty clears it."""
     auth.check(db, fac)
-    url = clean_text(url, field_label=N_("Public address"), max_len=300)
-    if url and not url.startswith(("http://", "https://")):
+    url = clean_text(url, field_label=N_("Public address"), max_len=300).rstrip("/")
+    if url and not url.startswith(("http://", "https://")):  # after rstrip: "https://" alone is refused
         raise ValidationError(N_("The address must start with http:// or https://."))
     if url:
-        db.set_meta("public_url", url.rstrip("/"))
+        db.set_meta("public_url", url)
     else:
         db.write(lambda cur: cur.execute("DELETE FROM meta WHERE key = 'public_url'"))
 
@@ -1075,13 +1143,14 @@ def set_shortlist(db: Database, fac: auth.Facilitator, workshop_id: str, measure
     """The measures a ranking vote puts in order (for example the top k of an earlier round)."""
     ws = get_workshop(db, workshop_id)
     visible = {m.id for m in list_measures(db, workshop_id)}
-    if not measure_ids or any(m not in visible for m in measure_ids):
+    chosen = tuple(dict.fromkeys(map(_key, _sequence(measure_ids))))
+    if not chosen or any(m not in visible for m in chosen):
         raise ValidationError(N_("The shortlist must name visible measures of this workshop."))
     return set_rules(
         db,
         fac,
         workshop_id,
-        replace(ws.rules, shortlist=tuple(measure_ids)),
+        replace(ws.rules, shortlist=chosen),
         confirm_affected=count_ballots(db, workshop_id, ws.rules.method),
     )
 
@@ -1127,10 +1196,12 @@ def generate_cards(db: Database, fac: auth.Facilitator, workshop_id: str, count:
 def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: int) -> None:
     """Revoke a lost card by its printed number; a ballot already cast with it is removed."""
     auth.check(db, fac)
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 2**31 - 1:
+        raise NotFound(N_("There is no card with the number {n}."), n=number)
 
     def tx(cur):
         row = cur.execute(
-            "SELECT id, device_id FROM cards WHERE workshop_id = ? AND number = ?", [workshop_id, number]
+            "SELECT id, device_id FROM cards WHERE workshop_id = ? AND number = ?", [_key(workshop_id), number]
         ).fetchone()
         if not row:
             raise NotFound(N_("There is no card with the number {n}."), n=number)
@@ -1147,12 +1218,13 @@ def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: i
 def card_stats(db: Database, workshop_id: str) -> dict[str, int]:
     row = db.fetchone(
         "SELECT count(*), count(device_id), count(*) FILTER (WHERE revoked) FROM cards WHERE workshop_id = ?",
-        [workshop_id],
+        [_key(workshop_id)],
     )
     return {"cards": row[0], "used": row[1], "revoked": row[2]}
 
 
 def has_card(db: Database, participant: Participant) -> bool:
+    participant = _joined(participant)
     return bool(db.scalar("SELECT count(*) FROM cards WHERE device_id = ? AND NOT revoked", [participant.device_id]))
 
 
@@ -1160,6 +1232,7 @@ def redeem_card(db: Database, participant: Participant, code: object) -> None:
     """Bind a voting card to this device; each card works once. Wrong tries are rate-limited."""
     import time
 
+    participant = _joined(participant)
     now = time.monotonic()
     recent = [t for t in _card_attempts.get(participant.device_id, []) if now - t < 60]
     if len(recent) >= CARD_ATTEMPTS_PER_MINUTE:
