@@ -196,6 +196,7 @@ with st.form("rules"):
             criteria=tuple(Criterion(c.key, c.label, float(weights[c.key])) for c in rules.criteria),
             shortlist_size=int(shortlist),
             shortlist=rules.shortlist,
+            cards_required=bool(cards_required),
         )
         if common.act(fac, services.set_rules, ws.id, new, confirm_affected=ballots if confirm else None, rerun=False):
             st.success(_("Rules saved."))

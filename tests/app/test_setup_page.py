@@ -30,3 +30,21 @@ def test_privacy_settings_and_deleting_a_workshop(app, app_db, facilitator, work
         assert services.get_workshop(app_db, workshop.id).title == workshop.title  # the demo is untouched
     finally:
         services.set_current_workshop(app_db, facilitator, workshop.id)
+
+
+def test_saving_the_rules_keeps_the_voting_cards_switch(app, app_db, facilitator, workshop):
+    fresh = services.create_workshop(app_db, facilitator, title="Regeln mit Stimmkarten")
+    services.set_current_workshop(app_db, facilitator, fresh.id)
+    try:
+        at = app({"lang": "en"}, facilitator=facilitator).run()
+        at.switch_page("pages/setup.py").run()
+        at.checkbox(key="rules_cards").check()
+        next(b for b in at.button if b.label == "Save rules").click().run()
+        assert not at.exception
+        assert services.get_workshop(app_db, fresh.id).rules.cards_required is True
+        at.checkbox(key="rules_cards").uncheck()
+        next(b for b in at.button if b.label == "Save rules").click().run()
+        assert services.get_workshop(app_db, fresh.id).rules.cards_required is False
+    finally:
+        services.set_current_workshop(app_db, facilitator, workshop.id)
+        services.delete_workshop(app_db, facilitator, fresh.id)
