@@ -96,7 +96,7 @@ if "projector_key" not in st.session_state or st.session_state.get("projector_fo
     st.session_state["projector_for"] = ws.id
 languages = i18n.available_languages()
 join_languages = st.multiselect(
-    _("Join instructions on the projector in"),
+    _("Languages of the join instructions on the projector"),
     list(languages),
     default=list(languages),
     format_func=languages.get,

@@ -52,8 +52,9 @@ st.html(
 
 
 @st.cache_data(show_spinner=False)
-def qr_image(url: str) -> bytes:
-    return hall.qr_png(url, scale=12)
+def qr_data_uri(url: str) -> str:
+    """The join QR as an inline PNG (made once per link, not on every one-second refresh)."""
+    return "data:image/png;base64," + base64.b64encode(hall.qr_png(url, scale=12)).decode()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -108,10 +109,7 @@ def live() -> None:
     with left:
         url = join_link(ws)
         alt = _("QR code with the join link {url}").format(url=url)
-        st.html(
-            f'<img class="pj-qr" alt="{html.escape(alt)}" '
-            f'src="data:image/png;base64,{base64.b64encode(qr_image(url)).decode()}">'
-        )
+        st.html(f'<img class="pj-qr" alt="{html.escape(alt)}" src="{qr_data_uri(url)}">')
         st.html(f'<p class="pj-code">{ws.join_code}</p>')
         common.literal(url, tag="p", cls="pj-url")
         join_instructions()

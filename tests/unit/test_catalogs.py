@@ -55,3 +55,14 @@ def test_language_is_chosen_per_call_not_process_wide():
     assert de("Vote") == "Abstimmen"
     assert en("Vote") == "Vote"
     assert i18n.gettext_for("xx")("Vote") == "Abstimmen"  # unknown language: German
+
+
+def test_a_language_list_from_the_url_keeps_known_languages_in_picker_order():
+    assert i18n.parse_list("ar,xx,de") == ["de", "ar"]
+    assert i18n.parse_list("") == list(i18n.available_languages())  # nothing chosen: all
+    assert i18n.parse_list("xx") == list(i18n.available_languages())
+
+
+def test_the_projector_rotates_through_the_languages_every_period():
+    langs = ["de", "ar", "tr"]
+    assert [i18n.rotating(langs, t, period=6) for t in (0, 5.9, 6, 12, 18)] == ["de", "de", "ar", "tr", "de"]
