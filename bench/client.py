@@ -19,6 +19,7 @@ user ``key`` (the last part of the element id) or by label.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -134,6 +135,9 @@ class Client:
             ),
             timeout,
         )
+        sock = self.ws.transport.get_extra_info("socket")
+        if sock is not None:  # as browsers do: no Nagle delay on small frames
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:

@@ -222,11 +222,16 @@ class Participant:
         dev.join_seconds = r.seconds
 
     def _ballot_fragment(self, c: Client) -> str:
-        sb = c.find("submit_ballot", kind="button")
-        if sb is None:
+        """The fragment the ballot's controls live in (taps rerun it; the submit button sits in a
+        fragment of its own inside it)."""
+        if c.find("submit_ballot", kind="button") is None:
             kinds = collections.Counter(s.kind for s in c.shown.values())
             raise RuntimeError(f"no submit button on the ballot page: {dict(kinds)}")
-        return sb.fragment_id
+        prefix = {"dots": "dot_", "approval": "appr_", "rating": "rate_", "ranking": "up_"}[self.prep.method]
+        controls = c.find_prefix(prefix)
+        if not controls:
+            raise RuntimeError(f"no {prefix}* controls on the ballot page")
+        return controls[0].fragment_id
 
     async def _tap(self, dev: Device, over: dict, frag: str) -> None:
         r = await dev.client.rerun(over, fragment_id=frag, timeout=self.timeout)

@@ -147,6 +147,13 @@ def literal(text: str, *, tag: str = "div", cls: str = "pw-literal") -> None:
     st.html(f'<{tag} class="{cls}" dir="auto">{html.escape(str(text))}</{tag}>')
 
 
+def literal_block(parts: list[tuple[str, str]]) -> None:
+    """Several user texts as paragraphs of one element, each (text, css class); empty ones skipped."""
+    st.html(
+        "".join(f'<p class="{cls}" dir="auto">{html.escape(str(text))}</p>' for text, cls in parts if text)
+    )
+
+
 def literal_list(items: list[str]) -> None:
     """A bulleted list of user texts, each shown literally."""
     rows = "".join(f'<li dir="auto">{html.escape(str(t))}</li>' for t in items)
