@@ -149,9 +149,7 @@ def literal(text: str, *, tag: str = "div", cls: str = "pw-literal") -> None:
 
 def literal_block(parts: list[tuple[str, str]]) -> None:
     """Several user texts as paragraphs of one element, each (text, css class); empty ones skipped."""
-    st.html(
-        "".join(f'<p class="{cls}" dir="auto">{html.escape(str(text))}</p>' for text, cls in parts if text)
-    )
+    st.html("".join(f'<p class="{cls}" dir="auto">{html.escape(str(text))}</p>' for text, cls in parts if text))
 
 
 def literal_list(items: list[str]) -> None:
