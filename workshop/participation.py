@@ -5,7 +5,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 
-from .model import ApprovalBallot, DotBallot, RankingBallot, RatingBallot, VotingRules
+from .model import ApprovalBallot, DotBallot, Phase, RankingBallot, RatingBallot, VotingRules
+
+
+# How often a participant's screen asks whether the phase changed (seconds). Where people wait
+# for the next step the screen should follow at once; where they are busy (typing, voting) a
+# later update is harmless, and 300 phones polling every few seconds cost the server more than
+# their votes (bench/load.py, BENCHMARKS.md). A vote sent after closing is refused with a message.
+POLL_WAITING = 3.0
+POLL_BUSY = 10.0
+
+
+def poll_seconds(phase: Phase, results_revealed: bool) -> float:
+    """The phase poll interval of a participant screen in this phase."""
+    busy = phase in (Phase.COLLECT, Phase.VOTE) or (phase == Phase.RESULTS and results_revealed)
+    return POLL_BUSY if busy else POLL_WAITING
 
 
 def ballot_order(device_id: str, measure_ids: Iterable[str]) -> list[str]:
