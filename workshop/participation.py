@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 
 from .model import ApprovalBallot, DotBallot, Phase, RankingBallot, RatingBallot, VotingRules
 
-
 # How often a participant's screen asks whether the phase changed (seconds). Where people wait
 # for the next step the screen should follow at once; where they are busy (typing, voting) a
 # later update is harmless, and 300 phones polling every few seconds cost the server more than

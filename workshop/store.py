@@ -166,6 +166,8 @@ class Database:
                 ) from exc
             raise
         self._write_lock = threading.Lock()
+        self._batches: dict[Callable, _Batcher] = {}
+        self._batches_lock = threading.Lock()
         # Readers pass a gate that purge() closes while it swaps the file under the connection.
         self._gate = threading.Condition()
         self._readers = 0
@@ -241,6 +243,28 @@ class Database:
                     raise
             time.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def write_batched(
+        self,
+        item: Any,
+        batch_fn: Callable[[duckdb.DuckDBPyConnection, list[Any]], list[Any]],
+        key: Callable[[Any], Any] = id,
+    ) -> Any:
+        """Group commit: write ``item`` together with whatever else is waiting for the same
+        ``batch_fn``, in one transaction, and return this item's outcome.
+
+        ``batch_fn(cursor, items)`` returns one outcome per item, in order: a result, or an
+        exception for an item it refused (and wrote nothing for). If the transaction fails, every
+        item of it gets that exception and nothing of it is stored. Items with equal ``key`` never
+        share a batch: they are written one after the other, in the order they arrived.
+
+        Why: every DuckDB statement costs about half a millisecond and each one hands the GIL back
+        and forth; 300 phones submitting within two seconds, one transaction each, queued for
+        seconds at the write lock. One transaction for everyone waiting is a few statements.
+        """
+        with self._batches_lock:
+            batcher = self._batches.setdefault(batch_fn, _Batcher())
+        return batcher.run(self, item, batch_fn, key)
 
     def checkpoint(self) -> None:
         with self._write_lock, self.cursor() as cur:
@@ -319,3 +343,51 @@ class Database:
 
     def set_meta(self, key: str, value: str) -> None:
         self.write(lambda cur: cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value]))
+
+
+class _Pending:
+    __slots__ = ("done", "item", "outcome")
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+        self.outcome: Any = None
+        self.done = False
+
+
+class _Batcher:
+    """Leader/follower group commit: whoever holds the leader lock writes everything queued."""
+
+    def __init__(self) -> None:
+        self._queue: list[_Pending] = []
+        self._mutex = threading.Lock()
+        self._leader = threading.Lock()
+
+    def run(self, db: Database, item: Any, batch_fn, key) -> Any:
+        mine = _Pending(item)
+        with self._mutex:
+            self._queue.append(mine)
+        with self._leader:
+            while not mine.done:
+                with self._mutex:
+                    batch, rest, seen = [], [], set()
+                    for p in self._queue:
+                        k = key(p.item)
+                        (rest if k in seen else batch).append(p)
+                        seen.add(k)
+                    self._queue = rest
+                self._write(db, batch, batch_fn)
+        if isinstance(mine.outcome, BaseException):
+            raise mine.outcome
+        return mine.outcome
+
+    @staticmethod
+    def _write(db: Database, batch: list[_Pending], batch_fn) -> None:
+        try:
+            outcomes = db.write(lambda cur: batch_fn(cur, [p.item for p in batch]))
+            if len(outcomes) != len(batch):
+                raise RuntimeError(f"batch_fn returned {len(outcomes)} outcomes for {len(batch)} items")
+        except BaseException as exc:  # nothing of the batch was stored: everyone hears why
+            outcomes = [exc] * len(batch)
+        for p, outcome in zip(batch, outcomes, strict=True):
+            p.outcome = outcome
+            p.done = True

@@ -1,0 +1,198 @@
+"""Group commit: ballots submitted at the same moment share one transaction, and nothing is lost.
+
+``Database.write_batched`` lets whoever holds the write turn store everything that is waiting;
+``services.submit_ballot`` uses it. These tests run real threads against a DuckDB file.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from workshop import auth, services
+from workshop.errors import PermissionDenied
+from workshop.model import DotBallot, MeasureInput, Phase, VotingRules
+from workshop.store import Database
+
+PASSPHRASE = "group-commit-pass"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    database = Database(tmp_path_factory.mktemp("group") / "workshop.duckdb")
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="module")
+def fac(db):
+    assert auth.ensure_passphrase(db, PASSPHRASE) is None
+    return auth.login(db, PASSPHRASE, client="group-commit-tests")
+
+
+@pytest.fixture
+def hall(db, fac):
+    """A workshop in the vote phase with six measures and 120 joined devices."""
+    ws = services.create_workshop(db, fac, title="Saal", rules=VotingRules(dots_per_person=5, max_per_measure=3))
+    goal = services.add_goal(db, fac, ws.id, "Zusammenleben").id
+    services.set_phase(db, fac, ws.id, Phase.COLLECT)
+    ids = [services.propose_measure(db, fac, goal, MeasureInput(title=f"Maßnahme {i}")).id for i in range(6)]
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    devices = [services.join(db, ws.join_code)[0] for _ in range(120)]
+    return services.get_workshop(db, ws.id), ids, devices
+
+
+def stored(db: Database, device_id: str) -> tuple[str, dict[str, float]] | None:
+    row = db.fetchone("SELECT id, submission_id FROM ballots WHERE device_id = ?", [device_id])
+    if row is None:
+        return None
+    votes = dict(db.fetchall("SELECT measure_id, value FROM votes WHERE ballot_id = ?", [row[0]]))
+    return row[1], votes
+
+
+def at_once(fns):
+    """Run every function in its own thread, all released at the same moment; (results, errors)."""
+    barrier = threading.Barrier(len(fns))
+    results, errors = [None] * len(fns), [None] * len(fns)
+
+    def run(i, fn):
+        barrier.wait()
+        try:
+            results[i] = fn()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results, errors
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch):
+    sizes: list[int] = []
+    original = services._write_ballots
+
+    def counting(cur, ballots):
+        sizes.append(len(ballots))
+        return original(cur, ballots)
+
+    monkeypatch.setattr(services, "_write_ballots", counting)
+    return sizes
+
+
+def test_a_burst_shares_transactions_and_every_ballot_is_stored_as_confirmed(db, hall, batch_sizes):
+    ws, ids, devices = hall
+    ballots = [DotBallot({ids[i % 6]: 1 + i % 3, ids[(i + 1) % 6]: 2}) for i in range(len(devices))]
+    subs = [uuid.uuid4().hex for _ in devices]
+    results, errors = at_once(
+        [
+            (lambda p=p, b=b, s=s: services.submit_ballot(db, p, b, s))
+            for p, b, s in zip(devices, ballots, subs, strict=True)
+        ]
+    )
+    assert errors == [None] * len(devices)
+    assert all(r.submission_id == s for r, s in zip(results, subs, strict=True))
+    for p, b, s in zip(devices, ballots, subs, strict=True):
+        assert stored(db, p.device_id) == (s, {m: float(v) for m, v in b.dots.items()})
+    assert sum(batch_sizes) == len(devices)
+    assert max(batch_sizes) > 1, "nothing was grouped: every ballot had a transaction of its own"
+
+
+def test_a_second_burst_replaces_every_ballot(db, hall):
+    ws, ids, devices = hall
+    first = [services.submit_ballot(db, p, DotBallot({ids[0]: 1}), uuid.uuid4().hex) for p in devices[:40]]
+    assert not any(r.replaced for r in first)
+    subs = [uuid.uuid4().hex for _ in devices[:40]]
+    results, errors = at_once(
+        [
+            (lambda p=p, s=s: services.submit_ballot(db, p, DotBallot({ids[1]: 3, ids[2]: 2}), s))
+            for p, s in zip(devices[:40], subs, strict=True)
+        ]
+    )
+    assert errors == [None] * 40
+    assert all(r.replaced for r in results)
+    assert [r.ballot_id for r in results] == [r.ballot_id for r in first]  # same ballot row, new content
+    for p, s in zip(devices[:40], subs, strict=True):
+        assert stored(db, p.device_id) == (s, {ids[1]: 3.0, ids[2]: 2.0})
+    assert db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [ws.id]) == 40
+
+
+def test_one_device_twice_in_a_burst_keeps_one_ballot_that_was_confirmed(db, hall):
+    ws, ids, devices = hall
+    p = devices[0]
+    tries = [(DotBallot({ids[i]: 1}), uuid.uuid4().hex) for i in range(6)]
+    resend = tries[0]  # the same submission twice (a double tap): one ballot, equal receipts
+    results, errors = at_once([(lambda b=b, s=s: services.submit_ballot(db, p, b, s)) for b, s in [*tries, resend]])
+    assert errors == [None] * 7
+    assert results[0].ballot_id == results[6].ballot_id
+    assert db.scalar("SELECT count(*) FROM ballots WHERE device_id = ?", [p.device_id]) == 1
+    sub, votes = stored(db, p.device_id)
+    (ballot, _s) = next(t for t in tries if t[1] == sub)  # the stored one is one of those confirmed
+    assert votes == {m: float(v) for m, v in ballot.dots.items()}
+
+
+def test_a_refused_ballot_in_a_batch_does_not_stop_the_others(db, fac, hall):
+    ws, ids, devices = hall
+    ok = services._PendingBallot(ws.id, devices[1].device_id, "dots", uuid.uuid4().hex, False, ((ids[0], "", 2.0),))
+    stranger = services._PendingBallot(ws.id, "no-such-device", "dots", uuid.uuid4().hex, False, ((ids[0], "", 1.0),))
+    carded = services._PendingBallot(ws.id, devices[2].device_id, "dots", uuid.uuid4().hex, True, ((ids[1], "", 1.0),))
+    outcomes = db.write(lambda cur: services._write_ballots(cur, [ok, stranger, carded]))
+    assert isinstance(outcomes[1], PermissionDenied)
+    assert isinstance(outcomes[2], PermissionDenied)  # cards required, none redeemed
+    assert outcomes[0].ballot_id
+    assert stored(db, devices[1].device_id) == (ok.submission_id, {ids[0]: 2.0})
+    assert stored(db, devices[2].device_id) is None
+    assert db.scalar("SELECT count(*) FROM ballots WHERE device_id = 'no-such-device'") == 0
+
+
+def test_a_batch_submitted_after_closing_is_refused_whole(db, fac, hall):
+    ws, ids, devices = hall
+    services.set_phase(db, fac, ws.id, Phase.RESULTS)
+    results, errors = at_once(
+        [(lambda p=p: services.submit_ballot(db, p, DotBallot({ids[0]: 1}), uuid.uuid4().hex)) for p in devices[:20]]
+    )
+    assert all(isinstance(e, PermissionDenied) for e in errors)
+    assert db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [ws.id]) == 0
+
+
+def test_a_failing_transaction_stores_nothing_of_its_batch_and_tells_everyone(tmp_path):
+    database = Database(tmp_path / "fail.duckdb")
+    try:
+        database.write(lambda cur: cur.execute("CREATE TABLE t (v INTEGER)"))
+
+        def batch(cur, items):
+            cur.executemany("INSERT INTO t VALUES (?)", [[i] for i in items])
+            if 13 in items:
+                raise RuntimeError("disk full")
+            return [f"ok {i}" for i in items]
+
+        assert database.write_batched(1, batch) == "ok 1"
+        with pytest.raises(RuntimeError, match="disk full"):
+            database.write_batched(13, batch)
+        assert database.fetchall("SELECT v FROM t") == [(1,)]  # the failed batch left no row
+    finally:
+        database.close()
+
+
+def test_items_with_the_same_key_never_share_a_batch(tmp_path):
+    database = Database(tmp_path / "keys.duckdb")
+    seen: list[list[str]] = []
+    try:
+
+        def batch(cur, items):
+            seen.append(list(items))
+            return items
+
+        results, errors = at_once(
+            [(lambda i=i: database.write_batched(f"k{i % 3}", batch, key=lambda x: x)) for i in range(30)]
+        )
+        assert errors == [None] * 30
+        assert sorted(results) == sorted(f"k{i % 3}" for i in range(30))
+        assert all(len(b) == len(set(b)) for b in seen)
+    finally:
+        database.close()
