@@ -809,12 +809,17 @@ def voting_measures(db: Database, workshop: Workshop) -> dict[str, str]:
     """The measures open for voting (id -> goal id): visible ones, or the shortlist for ranking."""
     if not isinstance(workshop, Workshop):
         raise NotFound(N_("This workshop does not exist."))
+    with db.cursor() as cur:
+        return _voting_measures(cur, workshop)
+
+
+def _voting_measures(cur, workshop: Workshop) -> dict[str, str]:
     # Only the two columns, in the order list_measures gives: every submit validates against this.
-    rows = db.fetchall(
+    rows = cur.execute(
         "SELECT m.id, m.goal_id FROM measures m JOIN goals g ON g.id = m.goal_id "
         "WHERE m.workshop_id = ? AND m.merged_into IS NULL AND NOT m.hidden ORDER BY g.position, m.seq",
-        [_key(workshop.id)],
-    )
+        [workshop.id],
+    ).fetchall()
     visible = dict(rows)
     if workshop.rules.method == Method.RANKING and workshop.rules.shortlist:
         return {m: visible[m] for m in workshop.rules.shortlist if m in visible}
@@ -840,48 +845,36 @@ def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submis
     participant = _joined(participant)
     if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
         raise ValidationError(N_("This submission is malformed; please reload the page."))
-    workshop = get_workshop(db, participant.workshop_id)
-    require(workshop.phase, Role.PARTICIPANT, Action.SUBMIT_BALLOT)
-    expected = BALLOT_TYPES[workshop.rules.method]
-    if not isinstance(ballot, expected):
+    if not isinstance(ballot, tuple(BALLOT_TYPES.values())):
         raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
-    measures = voting_measures(db, workshop)
-    if ballot_size(ballot) > len(measures) * max(1, len(workshop.rules.criteria)):
-        # More entries than there can be: refuse before looking at them one by one.
-        raise ValidationError(N_("This ballot has more entries than there are measures to vote on."))
-    clean = ballot.validate(workshop.rules, measures)
-    pending = _PendingBallot(
-        participant.workshop_id,
-        participant.device_id,
-        str(workshop.rules.method),
-        submission_id,
-        workshop.rules.cards_required,
-        tuple(clean.rows()),
-    )
-    return db.write_batched(pending, _write_ballots, key=lambda b: (b.device_id, b.method))
+    # Everything that needs the database (phase, rules, measures, device, card) is checked in the
+    # write itself: one transaction for all ballots waiting, and no reads before it. Under a burst
+    # each read handed the GIL to hundreds of other sessions and waited for it again (BENCHMARKS.md).
+    pending = _PendingBallot(participant.workshop_id, participant.device_id, submission_id, ballot)
+    return db.write_batched(pending, _write_ballots, key=lambda b: b.device_id)
 
 
 @dataclass(frozen=True)
 class _PendingBallot:
     workshop_id: str
     device_id: str
-    method: str
     submission_id: str
-    cards_required: bool
-    rows: tuple  # (measure id, criterion, value), validated
+    ballot: Ballot  # as sent: validated in the transaction against the rules stored then
 
 
 def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainError]:
     """Store several devices' ballots in one transaction (group commit, see Database.write_batched);
     a ballot that may not be stored gets its error and writes nothing. At most one per device."""
-    # Re-checked inside the transaction: the facilitator may have closed voting meanwhile. Simple
-    # queries over the id lists: a join against the unnested lists cost 3-4 ms to plan.
-    phase = dict(
-        cur.execute(
-            "SELECT id, phase FROM workshops WHERE id IN (SELECT unnest($w))",
+    # Checked inside the transaction, against the rules and measures stored now. Simple queries
+    # over the id lists: a join against the unnested lists cost 3-4 ms to plan.
+    workshops = {
+        row[0]: _workshop(row)
+        for row in cur.execute(
+            f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id IN (SELECT unnest($w))",
             {"w": sorted({b.workshop_id for b in ballots})},
         ).fetchall()
-    )
+    }
+    measures = {wid: _voting_measures(cur, ws) for wid, ws in workshops.items() if ws.phase == Phase.VOTE}
     devices = [b.device_id for b in ballots]
     joined = set(
         cur.execute("SELECT id, workshop_id FROM devices WHERE id IN (SELECT unnest($d))", {"d": devices}).fetchall()
@@ -895,7 +888,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
         ).fetchall()
     }
     carded = set()
-    if any(b.cards_required for b in ballots):
+    if any(ws.rules.cards_required for ws in workshops.values()):
         carded = {
             row[0]
             for row in cur.execute(
@@ -905,21 +898,31 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     now = datetime.now()
     outcomes: list[Receipt | DomainError] = []
     replaced: dict[str, str] = {}  # ballot id -> submission id
-    new: list[tuple[str, _PendingBallot]] = []
+    new: list[tuple[str, _PendingBallot, str]] = []
     votes: list[tuple[str, str, str, float]] = []
     for b in ballots:
         try:
-            if b.workshop_id not in phase:
+            workshop = workshops.get(b.workshop_id)
+            if workshop is None:
                 raise NotFound(N_("This workshop does not exist."))
-            require(Phase(phase[b.workshop_id]), Role.PARTICIPANT, Action.SUBMIT_BALLOT)
+            require(workshop.phase, Role.PARTICIPANT, Action.SUBMIT_BALLOT)
+            rules = workshop.rules
+            if not isinstance(b.ballot, BALLOT_TYPES[rules.method]):
+                raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
+            open_measures = measures[b.workshop_id]
+            if ballot_size(b.ballot) > len(open_measures) * max(1, len(rules.criteria)):
+                # More entries than there can be: refuse before looking at them one by one.
+                raise ValidationError(N_("This ballot has more entries than there are measures to vote on."))
+            rows = b.ballot.validate(rules, open_measures).rows()
             if (b.device_id, b.workshop_id) not in joined:
                 raise PermissionDenied(N_("Please join the workshop first."))
-            if b.cards_required and b.device_id not in carded:
+            if rules.cards_required and b.device_id not in carded:
                 raise PermissionDenied(N_("Voting needs a valid voting card."))
         except DomainError as exc:
             outcomes.append(exc)
             continue
-        ballot_id, stored_submission, stored_at = stored.get((b.device_id, b.method), (None, None, None))
+        method = str(rules.method)
+        ballot_id, stored_submission, stored_at = stored.get((b.device_id, method), (None, None, None))
         if ballot_id is not None and stored_submission == b.submission_id:  # a resend: stored already
             outcomes.append(Receipt(ballot_id, b.submission_id, stored_at, replaced=False))
             continue
@@ -927,8 +930,8 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             replaced[ballot_id] = b.submission_id
         else:
             ballot_id = new_id()
-            new.append((ballot_id, b))
-        votes.extend((ballot_id, m, c, v) for m, c, v in b.rows)
+            new.append((ballot_id, b, method))
+        votes.extend((ballot_id, m, c, v) for m, c, v in rows)
         outcomes.append(Receipt(ballot_id, b.submission_id, now, replaced=ballot_id in replaced))
     # A few statements for everyone (lists unnested by DuckDB), however many ballots there are.
     if replaced:
@@ -944,11 +947,11 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id, submitted_at) "
             "SELECT unnest($ids), unnest($workshops), unnest($devices), unnest($methods), unnest($subs), $now",
             {
-                "ids": [i for i, _b in new],
-                "workshops": [b.workshop_id for _i, b in new],
-                "devices": [b.device_id for _i, b in new],
-                "methods": [b.method for _i, b in new],
-                "subs": [b.submission_id for _i, b in new],
+                "ids": [i for i, _b, _m in new],
+                "workshops": [b.workshop_id for _i, b, _m in new],
+                "devices": [b.device_id for _i, b, _m in new],
+                "methods": [m for _i, _b, m in new],
+                "subs": [b.submission_id for _i, b, _m in new],
                 "now": now,
             },
         )

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from workshop import auth, services
-from workshop.errors import PermissionDenied
+from workshop.errors import PermissionDenied, ValidationError
 from workshop.model import DotBallot, MeasureInput, Phase, VotingRules
 from workshop.store import Database
 
@@ -138,15 +138,18 @@ def test_one_device_twice_in_a_burst_keeps_one_ballot_that_was_confirmed(db, hal
 
 def test_a_refused_ballot_in_a_batch_does_not_stop_the_others(db, fac, hall):
     ws, ids, devices = hall
-    ok = services._PendingBallot(ws.id, devices[1].device_id, "dots", uuid.uuid4().hex, False, ((ids[0], "", 2.0),))
-    stranger = services._PendingBallot(ws.id, "no-such-device", "dots", uuid.uuid4().hex, False, ((ids[0], "", 1.0),))
-    carded = services._PendingBallot(ws.id, devices[2].device_id, "dots", uuid.uuid4().hex, True, ((ids[1], "", 1.0),))
-    outcomes = db.write(lambda cur: services._write_ballots(cur, [ok, stranger, carded]))
+    ok = services._PendingBallot(ws.id, devices[1].device_id, uuid.uuid4().hex, DotBallot({ids[0]: 2}))
+    stranger = services._PendingBallot(ws.id, "no-such-device", uuid.uuid4().hex, DotBallot({ids[0]: 1}))
+    unknown = services._PendingBallot(ws.id, devices[2].device_id, uuid.uuid4().hex, DotBallot({"no-such": 1}))
+    too_many = services._PendingBallot(ws.id, devices[3].device_id, uuid.uuid4().hex, DotBallot({ids[0]: 4}))
+    outcomes = db.write(lambda cur: services._write_ballots(cur, [ok, stranger, unknown, too_many]))
     assert isinstance(outcomes[1], PermissionDenied)
-    assert isinstance(outcomes[2], PermissionDenied)  # cards required, none redeemed
+    assert isinstance(outcomes[2], ValidationError)
+    assert isinstance(outcomes[3], ValidationError)  # more than 3 dots on one measure
     assert outcomes[0].ballot_id
     assert stored(db, devices[1].device_id) == (ok.submission_id, {ids[0]: 2.0})
     assert stored(db, devices[2].device_id) is None
+    assert stored(db, devices[3].device_id) is None
     assert db.scalar("SELECT count(*) FROM ballots WHERE device_id = 'no-such-device'") == 0
 
 
