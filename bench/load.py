@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.client import Client, Shown, boolean, element_id, string, string_array, text_of, trigger, user_key
-from bench.server import ROOT, Sampler, Server, fetch_all, page_assets, snapshot
+from bench.server import ROOT, Nginx, Sampler, Server, fetch_all, page_assets, snapshot
 
 PASSPHRASE = "bench-passphrase-not-secret"
 SUCCESS = 4  # Alert.Format.SUCCESS
@@ -909,6 +909,12 @@ def parse_args(argv=None):
     p.add_argument("--no-minimal", action="store_true", help="skip the minimal-app baseline")
     p.add_argument("--window", type=float, default=10.0, help="storm: devices open the link within (s)")
     p.add_argument("--static", choices=["none", "html", "full"], default="full", help="storm: HTTP like a browser")
+    p.add_argument(
+        "--proxy",
+        choices=["none", "nginx"],
+        default="none",
+        help="storm: through nginx as set up by scripts/nginx_site.py (static files from disk, gzip)",
+    )
     p.add_argument("--storm-app", choices=["app", "minimal", "both"], default="both")
     p.add_argument("--timeout", type=float, default=120.0, help="per request (s)")
     p.add_argument("--settle", type=float, default=10.0, help="wait for the projector to catch up (s)")
@@ -946,15 +952,22 @@ async def main_async(args) -> list[dict]:
             script = "app.py" if app == "app" else "bench/minimal_app.py"
             env = {"PW_DB_PATH": prep.db_path, "PW_PASSPHRASE": PASSPHRASE}
             server = _server(args, script, env, args.workdir / f"{app}-storm.log").start()
+            proxy = None
             try:
+                port = server.port
+                if args.proxy == "nginx":
+                    proxy = Nginx(args.workdir / f"nginx-{app}", server.port).start()
+                    port = proxy.port
                 # One warm-up page (imports, caches), as after a facilitator opened the app.
-                warm = Client(server.port, f"code={prep.code}&lang=de" if app == "app" else "")
+                warm = Client(port, f"code={prep.code}&lang=de" if app == "app" else "")
                 await warm.connect()
                 await warm.rerun(timeout=args.timeout)
                 await warm.close()
                 query = f"code={prep.code}&lang=de" if app == "app" else ""
-                res = await storm_run(args, server.port, query, server, app)
+                res = await storm_run(args, port, query, server, app + (" via nginx" if proxy else ""))
             finally:
+                if proxy is not None:
+                    proxy.stop()
                 server.stop()
             row = res.summary() | {"window": args.window}
             rows.append(row)

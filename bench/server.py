@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -300,3 +301,49 @@ def snapshot(dest: Path) -> Path:
         else:
             shutil.copy2(src, target)
     return dest
+
+
+class Nginx:
+    """nginx on 127.0.0.1:<free port> in front of a Streamlit server, configured exactly as
+    ``scripts/nginx_site.py`` configures a hall's server."""
+
+    def __init__(self, out: Path, app_port: int):
+        self.out, self.app_port, self.port = out, app_port, free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 20) -> Nginx:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        try:
+            import nginx_site
+        finally:
+            sys.path.pop(0)
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
+        conf = nginx_site.write_site(self.out, f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}")
+        # nginx's workers run as an unprivileged user: they must be able to reach the static files
+        # (a temporary directory is private to its owner).
+        for d in (self.out.parent, self.out):
+            d.chmod(0o755)
+        self.proc = subprocess.Popen(
+            [nginx, "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nginx exited with {self.proc.returncode}; see {self.out / 'error.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"nginx did not listen on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful: workers finish, then exit
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
