@@ -15,11 +15,21 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v npm >/dev/null || need+=(npm)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+# nginx: the reverse-proxy setup for big halls (scripts/nginx_site.py) is tested through it.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
+  # Installing a package must not start its service (nginx would listen on port 80).
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    policy=1
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" fonts-dejavu-core >/dev/null
+  [ -z "$policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
 fi
 
 [ -f tests/e2e/node_modules/axe-core/axe.min.js ] ||

@@ -9,6 +9,8 @@ browser context, as a facilitator would.
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -282,3 +284,38 @@ def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, 
         assert not voted.items() & _dot_state(page).items(), "the previous person's dots are shown"
     finally:
         context.close()
+
+
+def test_join_and_vote_through_the_nginx_setup(browser, server, join_code):
+    """The reverse proxy we ship for big halls (scripts/nginx_site.py): static files from nginx,
+    gzip, the websocket passed through; a phone joins and votes through it."""
+    from bench.server import Nginx
+
+    # Not pytest's tmp_path: nginx's unprivileged workers cannot enter /tmp/pytest-of-<user>.
+    home = Path(tempfile.mkdtemp(prefix="pw-nginx-"))
+    proxy = Nginx(home / "nginx", server.port).start()
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    static = []
+    page.on("response", lambda r: static.append(r) if "/static/" in r.url else None)
+    try:
+        page.goto(f"http://127.0.0.1:{proxy.port}/?code={join_code}&lang=en")
+        _join_with_group(page)
+        _wait_for_counter(page, "10 of 10 dots left")
+        _place(page, 2, "1 ●")
+        _wait_for_counter(page, "9 of 10 dots left")
+        page.get_by_role("button", name="Submit my vote").click()
+        page.get_by_text("Your vote is saved").wait_for()
+        scripts = [r for r in static if r.url.endswith(".js")]
+        assert scripts, "no static scripts loaded"
+        assert all(r.status == 200 for r in static), [(r.url, r.status) for r in static if r.status != 200]
+        assert all(r.headers.get("content-encoding") == "gzip" for r in scripts)
+        assert all("immutable" in r.headers.get("cache-control", "") for r in scripts)
+    except BaseException:
+        _shot(page, "nginx-failure")
+        raise
+    finally:
+        context.close()
+        proxy.stop()
+        shutil.rmtree(home, ignore_errors=True)
