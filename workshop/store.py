@@ -382,10 +382,14 @@ class _Batcher:
 
     @staticmethod
     def _write(db: Database, batch: list[_Pending], batch_fn) -> None:
-        try:
-            outcomes = db.write(lambda cur: batch_fn(cur, [p.item for p in batch]))
-            if len(outcomes) != len(batch):
+        def tx(cur):
+            outcomes = batch_fn(cur, [p.item for p in batch])
+            if len(outcomes) != len(batch):  # before the commit: a miscount stores nothing
                 raise RuntimeError(f"batch_fn returned {len(outcomes)} outcomes for {len(batch)} items")
+            return outcomes
+
+        try:
+            outcomes = db.write(tx)
         except BaseException as exc:  # nothing of the batch was stored: everyone hears why
             outcomes = [exc] * len(batch)
         for p, outcome in zip(batch, outcomes, strict=True):

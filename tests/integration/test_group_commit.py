@@ -199,3 +199,19 @@ def test_items_with_the_same_key_never_share_a_batch(tmp_path):
         assert all(len(b) == len(set(b)) for b in seen)
     finally:
         database.close()
+
+
+def test_a_batch_function_that_miscounts_stores_nothing(tmp_path):
+    database = Database(tmp_path / "count.duckdb")
+    try:
+        database.write(lambda cur: cur.execute("CREATE TABLE t (v INTEGER)"))
+
+        def batch(cur, items):
+            cur.executemany("INSERT INTO t VALUES (?)", [[i] for i in items])
+            return []  # one outcome short
+
+        with pytest.raises(RuntimeError, match="outcomes"):
+            database.write_batched(7, batch)
+        assert database.fetchall("SELECT v FROM t") == []
+    finally:
+        database.close()
