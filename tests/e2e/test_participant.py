@@ -183,6 +183,8 @@ def test_phone_join_vote_reload(browser, server, join_code):
         _wait_for_counter(page, "5 of 10 dots left")
         _settled(page)
         assert page.url == url
+        # Streamlit draws the ballot element by element: wait for every control before reading.
+        expect(page.locator(DOT_CONTROL)).to_have_count(len(before))
         assert _dot_state(page) == before
         expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
         _shot(page, "phone-4-reloaded")
