@@ -94,8 +94,21 @@ _DOT_STATE_JS = """
 """
 
 
+_TITLES_DRAWN_JS = """
+() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    const groups = main ? main.querySelectorAll('[data-testid="stButtonGroup"]').length : 0;
+    return groups > 0 && main.querySelectorAll('.pw-measure').length >= groups;
+}
+"""
+
+
 def _dot_state(page) -> dict[str, str]:
-    """Measure title -> the label of its selected dot button ("0", "1 ●", ...; "" for none)."""
+    """Measure title -> the label of its selected dot button ("0", "1 ●", ...; "" for none).
+
+    Waits until every control's title is drawn: Streamlit inserts st.html content after the
+    widgets around it, and a control without its title would be read under a neighbour's."""
+    page.wait_for_function(_TITLES_DRAWN_JS)
     return dict(page.evaluate(_DOT_STATE_JS))
 
 
