@@ -97,8 +97,11 @@ _DOT_STATE_JS = """
 _TITLES_DRAWN_JS = """
 () => {
     const main = document.querySelector('[data-testid="stMain"]');
-    const groups = main ? main.querySelectorAll('[data-testid="stButtonGroup"]').length : 0;
-    return groups > 0 && main.querySelectorAll('.pw-measure').length >= groups;
+    if (!main) return true;
+    // Dot controls only (their options read "1 ●"): the language picker is a button group too.
+    const dots = Array.from(main.querySelectorAll('[data-testid="stButtonGroup"]'))
+        .filter(g => g.innerText.includes('●')).length;
+    return main.querySelectorAll('.pw-measure').length >= dots;
 }
 """
 
@@ -106,8 +109,9 @@ _TITLES_DRAWN_JS = """
 def _dot_state(page) -> dict[str, str]:
     """Measure title -> the label of its selected dot button ("0", "1 ●", ...; "" for none).
 
-    Waits until every control's title is drawn: Streamlit inserts st.html content after the
-    widgets around it, and a control without its title would be read under a neighbour's."""
+    Waits until every control shown has its title drawn (a screen without controls reads as {}):
+    Streamlit inserts st.html content after the widgets around it, and a control without its
+    title would be read under a neighbour's."""
     page.wait_for_function(_TITLES_DRAWN_JS)
     return dict(page.evaluate(_DOT_STATE_JS))
 
