@@ -874,7 +874,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             {"w": sorted({b.workshop_id for b in ballots})},
         ).fetchall()
     }
-    measures = {wid: _voting_measures(cur, ws) for wid, ws in workshops.items() if ws.phase == Phase.VOTE}
+    measures: dict[str, dict[str, str]] = {}  # per workshop, read once for the batch when needed
     devices = [b.device_id for b in ballots]
     joined = set(
         cur.execute("SELECT id, workshop_id FROM devices WHERE id IN (SELECT unnest($d))", {"d": devices}).fetchall()
@@ -898,7 +898,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     now = datetime.now()
     outcomes: list[Receipt | DomainError] = []
     replaced: dict[str, str] = {}  # ballot id -> submission id
-    new: list[tuple[str, _PendingBallot, str]] = []
+    new: list[tuple[str, str, str, str, str]] = []  # ballots rows: id, workshop, device, method, submission
     votes: list[tuple[str, str, str, float]] = []
     for b in ballots:
         try:
@@ -909,6 +909,8 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             rules = workshop.rules
             if not isinstance(b.ballot, BALLOT_TYPES[rules.method]):
                 raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
+            if b.workshop_id not in measures:
+                measures[b.workshop_id] = _voting_measures(cur, workshop)
             open_measures = measures[b.workshop_id]
             if ballot_size(b.ballot) > len(open_measures) * max(1, len(rules.criteria)):
                 # More entries than there can be: refuse before looking at them one by one.
@@ -930,8 +932,8 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             replaced[ballot_id] = b.submission_id
         else:
             ballot_id = new_id()
-            new.append((ballot_id, b, method))
-        votes.extend((ballot_id, m, c, v) for m, c, v in rows)
+            new.append((ballot_id, b.workshop_id, b.device_id, method, b.submission_id))
+        votes.extend((ballot_id, m, c, float(v)) for m, c, v in rows)
         outcomes.append(Receipt(ballot_id, b.submission_id, now, replaced=ballot_id in replaced))
     # A few statements for everyone (lists unnested by DuckDB), however many ballots there are.
     if replaced:
@@ -943,28 +945,25 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             {"ids": ids, "subs": list(replaced.values()), "now": now},
         )
     if new:
+        ids, workshop_ids, device_ids, methods, subs = (list(col) for col in zip(*new, strict=True))
         cur.execute(
             "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id, submitted_at) "
             "SELECT unnest($ids), unnest($workshops), unnest($devices), unnest($methods), unnest($subs), $now",
             {
-                "ids": [i for i, _b, _m in new],
-                "workshops": [b.workshop_id for _i, b, _m in new],
-                "devices": [b.device_id for _i, b, _m in new],
-                "methods": [m for _i, _b, m in new],
-                "subs": [b.submission_id for _i, b, _m in new],
+                "ids": ids,
+                "workshops": workshop_ids,
+                "devices": device_ids,
+                "methods": methods,
+                "subs": subs,
                 "now": now,
             },
         )
     if votes:
+        ballot_ids, measure_ids, criteria, values = (list(col) for col in zip(*votes, strict=True))
         cur.execute(
             "INSERT INTO votes (ballot_id, measure_id, criterion, value) "
             "SELECT unnest($b), unnest($m), unnest($c), unnest($v)",
-            {
-                "b": [v[0] for v in votes],
-                "m": [v[1] for v in votes],
-                "c": [v[2] for v in votes],
-                "v": [float(v[3]) for v in votes],
-            },
+            {"b": ballot_ids, "m": measure_ids, "c": criteria, "v": values},
         )
     return outcomes
 
