@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from workshop import auth, scoring, services, views  # noqa: E402
 from workshop.model import Method, Phase, VotingRules  # noqa: E402
-from workshop.store import Database  # noqa: E402
+from workshop.store import MARK_LEADS, Database  # noqa: E402
 
 SQL = {
     # score, supporters, then the tie-break of workshop.scoring.TIE_BREAK (score, supporters, seq)
@@ -77,7 +77,8 @@ def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int
                 "submission_id": ballot_ids,
             }
         )
-        # per ballot: `per_ballot` rows over distinct measures (rating: per_ballot/2 measures × 2 criteria)
+        # per ballot: `per_ballot` rows over distinct measures (rating: per_ballot/2 measures × 2 criteria,
+        # a tenth of those left out as "no opinion")
         k = per_ballot // 2 if method == "rating" else per_ballot
         picks = np.argsort(rng.random((n_ballots, n_measures)), axis=1)[:, :k]
         rep_b = np.repeat(ballot_ids, k)
@@ -91,6 +92,8 @@ def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int
                     "value": rng.integers(1, 6, 2 * len(rep_b)).astype(float),
                 }
             )
+            # "No opinion" on one criterion is not stored: a tenth of the rows are left out.
+            votes = votes[rng.random(len(votes)) >= 0.1]
         else:
             value = {
                 "dots": rng.integers(1, 4, len(rep_b)),
@@ -107,7 +110,9 @@ def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int
                 "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id) "
                 "SELECT id, workshop_id, device_id, method, submission_id FROM b"
             )
-            cur.execute("INSERT INTO votes SELECT ballot_id, measure_id, criterion, value FROM v")
+            cur.execute("INSERT INTO votes (ballot_id, measure_id, criterion, value) SELECT * FROM v")
+            # Marked the way a migration or a restore marks them (a submitted ballot marks its own rows).
+            cur.execute(MARK_LEADS.format(where="ballot_id IN (SELECT id FROM b)"))
     services.set_phase(db, fac, ws.id, Phase.COLLECT)
     services.set_phase(db, fac, ws.id, Phase.REVIEW)
     db.checkpoint()

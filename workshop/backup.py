@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import N_, NotFound, ValidationError
 from .model import MeasureStatus, Method, Phase, VotingRules, WorkshopKind
-from .store import SCHEMA_VERSION, Database
+from .store import MARK_LEADS, SCHEMA_VERSION, Database
 
 FORMAT = "planungswerkstatt-workshop-backup"
 FORMAT_VERSION = 1
@@ -318,6 +318,8 @@ def restore(db: Database, data: dict | str | bytes) -> str:
             raise ValidationError(
                 N_("The backup is damaged or incomplete ({detail}); nothing was restored."), detail=type(exc).__name__
             ) from exc
+        # `leads` is derived, not in the file: marked again for the restored ballots.
+        cur.execute(MARK_LEADS.format(where="ballot_id IN (SELECT id FROM ballots WHERE workshop_id = ?)"), [ws["id"]])
         # Explicit seq values keep the tie-break; new measures must still come after all of them.
         _advance_sequence(cur, "seq_measure", cur.execute("SELECT coalesce(max(seq), 0) FROM measures").fetchone()[0])
         return ws["id"]

@@ -86,12 +86,17 @@ def aggregate(votes: pd.DataFrame, n_list: int) -> tuple[pd.DataFrame, pd.DataFr
     return cells, voters.fillna(0).astype(int)
 
 
-def voters_from_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """``voters`` from the cells when a ballot has one vote per measure (dots, approval, ranking).
+def voters_from_cells(cells: pd.DataFrame, *, rated: bool = False) -> pd.DataFrame:
+    """``voters`` from the database's cells (``views.ranking``).
 
-    Ballots are validated to name a measure (and criterion) once, so counting votes counts ballots.
-    Ratings have a vote per criterion: their voters need a distinct count (see views.ranking).
+    Ballots are validated to name a measure (and criterion) once, so for dots, approval and
+    ranking counting votes counts ballots. Ratings have a vote per criterion rated: their voters
+    (all supporters, ratings are 1-5) are the leading rows, one per ballot and measure
+    (``leads``, see store.MARK_LEADS).
     """
+    if rated:
+        per = cells.groupby("measure_id")["leads"].sum()
+        return pd.DataFrame({"supporters": per, "voters": per}).astype(int)
     per = cells.groupby("measure_id")[["positive", "n"]].sum()
     return per.rename(columns={"positive": "supporters", "n": "voters"}).astype(int)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from . import auth
+from . import auth, store
 from .errors import N_, DomainError, NotFound, PermissionDenied, ValidationError
 from .model import (
     BALLOT_TYPES,
@@ -37,6 +37,7 @@ from .model import (
     RankingBallot,
     RatingBallot,
     Role,
+    VoteRow,
     VotingRules,
     Workshop,
     WorkshopKind,
@@ -933,7 +934,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
         else:
             ballot_id = new_id()
             new.append((ballot_id, b.workshop_id, b.device_id, method, b.submission_id))
-        votes.extend((ballot_id, m, c, float(v)) for m, c, v in rows)
+        votes.extend(_vote_rows(ballot_id, rows))
         outcomes.append(Receipt(ballot_id, b.submission_id, now, replaced=ballot_id in replaced))
     # A few statements for everyone (lists unnested by DuckDB), however many ballots there are.
     if replaced:
@@ -959,13 +960,21 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             },
         )
     if votes:
-        ballot_ids, measure_ids, criteria, values = (list(col) for col in zip(*votes, strict=True))
+        ballot_ids, measure_ids, criteria, values, leads = (list(col) for col in zip(*votes, strict=True))
         cur.execute(
-            "INSERT INTO votes (ballot_id, measure_id, criterion, value) "
-            "SELECT unnest($b), unnest($m), unnest($c), unnest($v)",
-            {"b": ballot_ids, "m": measure_ids, "c": criteria, "v": values},
+            "INSERT INTO votes (ballot_id, measure_id, criterion, value, leads) "
+            "SELECT unnest($b), unnest($m), unnest($c), unnest($v), unnest($l)",
+            {"b": ballot_ids, "m": measure_ids, "c": criteria, "v": values, "l": leads},
         )
     return outcomes
+
+
+def _vote_rows(ballot_id: str, rows: list[VoteRow]):
+    """The stored rows of a ballot: the first row of each measure leads (see store.MARK_LEADS)."""
+    named: set[str] = set()
+    for measure_id, criterion, value in rows:
+        yield ballot_id, measure_id, criterion, float(value), measure_id not in named
+        named.add(measure_id)
 
 
 def ballot_size(ballot: Ballot) -> int:
@@ -1163,6 +1172,7 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
                 [target_id],
             )
         cur.execute("DROP TABLE IF EXISTS merged_votes")
+        cur.execute(store.MARK_LEADS.format(where="measure_id = ?"), [target_id])
         cur.execute(
             f"UPDATE measures SET merged_into = ? WHERE id IN ({', '.join('?' for _ in sources)})",
             [target_id, *sources],

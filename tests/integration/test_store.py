@@ -284,3 +284,31 @@ def test_concurrent_ballots_are_never_lost(tmp_path):
         assert total == sum(sum(e.values()) for e in expected.values())
     finally:
         db.close()
+
+
+def test_migration_5_marks_one_leading_vote_per_ballot_and_measure(tmp_path):
+    path = tmp_path / "v4.duckdb"
+    con = duckdb.connect(str(path))
+    con.close()
+    db = Database(path, migrate=False)
+    try:
+        db.migrate(target=4)
+
+        def old_votes(cur):
+            cur.execute(
+                "INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES "
+                "('b1', 'm1', 'impact', 4), ('b1', 'm1', 'feasibility', 2), ('b1', 'm2', 'feasibility', 5), "
+                "('b2', 'm1', '', 3)"
+            )
+
+        db.write(old_votes)
+        assert db.migrate() == SCHEMA_VERSION
+        rows = db.fetchall("SELECT ballot_id, measure_id, criterion, leads FROM votes ORDER BY ALL")
+        assert rows == [
+            ("b1", "m1", "feasibility", True),
+            ("b1", "m1", "impact", False),
+            ("b1", "m2", "feasibility", True),
+            ("b2", "m1", "", True),
+        ]
+    finally:
+        db.close()
