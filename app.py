@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from ui import common
+from ui import common, runtime
 from workshop import i18n
+
+runtime.tune_gc()  # once per process: see ui/runtime.py
 
 # A local icon: a material-icon favicon would be fetched from the internet, which the hall may lack.
 st.set_page_config(page_title="Planungswerkstatt", page_icon="ui/favicon.png", layout="centered")

@@ -91,7 +91,11 @@ with top_r:
     common.language_picker("lang_top", compact=True)
 
 
-@st.fragment(run_every=participation.poll_seconds(ws.phase, ws.results_revealed))
+@st.fragment(
+    run_every=participation.poll_seconds(
+        ws.phase, ws.results_revealed, common.cached_counts(participant.workshop_id)["devices"]
+    )
+)
 def follow_phase(shown: tuple) -> None:
     """Poll the (cached) phase; a change reruns the whole screen. Drafts survive in the server."""
     now = common.cached_workshop(participant.workshop_id)

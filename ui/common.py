@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from workshop import auth, config, demo, i18n, services
+from workshop import auth, config, demo, i18n, services, views
 from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
@@ -204,6 +204,12 @@ def require_facilitator() -> auth.Facilitator:
 @st.cache_resource(ttl=1, show_spinner=False)
 def cached_workshop(workshop_id: str) -> Workshop:
     return services.get_workshop(get_db(), workshop_id)
+
+
+@st.cache_resource(ttl=5, show_spinner=False)
+def cached_counts(workshop_id: str) -> dict:
+    """Devices, proposals and ballots (views.counts). Read-only: callers must not change it."""
+    return views.counts(get_db(), cached_workshop(workshop_id))
 
 
 @st.cache_resource(ttl=2, show_spinner=False)

@@ -13,12 +13,20 @@ from .model import ApprovalBallot, DotBallot, Phase, RankingBallot, RatingBallot
 # their votes (bench/load.py, BENCHMARKS.md). A vote sent after closing is refused with a message.
 POLL_WAITING = 3.0
 POLL_BUSY = 10.0
+# Each poll is a server run (~5 ms of the one core Streamlit has), so the interval grows with the
+# hall: all devices together ask at most this often per second, up to a longest interval.
+HALL_POLLS_WAITING = 50.0
+HALL_POLLS_BUSY = 10.0
+POLL_WAITING_MAX = 15.0
+POLL_BUSY_MAX = 60.0
 
 
-def poll_seconds(phase: Phase, results_revealed: bool) -> float:
-    """The phase poll interval of a participant screen in this phase."""
+def poll_seconds(phase: Phase, results_revealed: bool, devices: int = 1) -> float:
+    """The phase poll interval of a participant screen in this phase, in a hall of ``devices``."""
     busy = phase in (Phase.COLLECT, Phase.VOTE) or (phase == Phase.RESULTS and results_revealed)
-    return POLL_BUSY if busy else POLL_WAITING
+    if busy:
+        return min(POLL_BUSY_MAX, max(POLL_BUSY, devices / HALL_POLLS_BUSY))
+    return min(POLL_WAITING_MAX, max(POLL_WAITING, devices / HALL_POLLS_WAITING))
 
 
 def ballot_order(device_id: str, measure_ids: Iterable[str]) -> list[str]:

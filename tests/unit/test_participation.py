@@ -27,3 +27,18 @@ def test_waiting_screens_follow_within_a_few_seconds():
     # The facilitator says "voting is open": phones should follow before people start to wonder.
     assert participation.POLL_WAITING <= 3
     assert participation.POLL_WAITING < participation.POLL_BUSY <= 15
+
+
+@pytest.mark.parametrize("phase", [Phase.VOTE, Phase.REVIEW])
+def test_a_big_hall_polls_less_often_per_device_but_not_more_in_total(phase):
+    small = participation.poll_seconds(phase, False, devices=20)
+    assert small == participation.poll_seconds(phase, False)  # a small hall: the base interval
+    busy = phase == Phase.VOTE
+    rate = participation.HALL_POLLS_BUSY if busy else participation.HALL_POLLS_WAITING
+    longest = participation.POLL_BUSY_MAX if busy else participation.POLL_WAITING_MAX
+    for devices in (50, 150, 300, 1000, 5000):
+        seconds = participation.poll_seconds(phase, False, devices=devices)
+        assert seconds >= small
+        assert devices / seconds <= rate or seconds == longest
+        assert seconds <= longest
+    assert participation.poll_seconds(phase, False, devices=300) > small  # 300 phones: each asks less often
