@@ -77,23 +77,23 @@ def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int
                 "submission_id": ballot_ids,
             }
         )
-        # per ballot: `per_ballot` rows over distinct measures (rating: per_ballot/2 measures × 2 criteria,
-        # a tenth of those left out as "no opinion")
-        k = per_ballot // 2 if method == "rating" else per_ballot
+        # per ballot: `per_ballot` rows over distinct measures; ratings: both criteria on
+        # ~per_ballot/1.8 measures, of which `per_ballot` rows are kept ("no opinion" is not stored)
+        k = min(n_measures, -(-per_ballot * 5 // 9)) if method == "rating" else per_ballot
         picks = np.argsort(rng.random((n_ballots, n_measures)), axis=1)[:, :k]
         rep_b = np.repeat(ballot_ids, k)
         rep_m = mids[picks.ravel()]
         if method == "rating":
+            cells = np.concatenate([picks, picks], axis=1)  # (ballot, 2k): impact then feasibility
+            kept = np.argsort(np.argsort(rng.random(cells.shape), axis=1), axis=1) < per_ballot
             votes = pd.DataFrame(
                 {
-                    "ballot_id": np.concatenate([rep_b, rep_b]),
-                    "measure_id": np.concatenate([rep_m, rep_m]),
-                    "criterion": np.repeat(crits, len(rep_b)),
-                    "value": rng.integers(1, 6, 2 * len(rep_b)).astype(float),
+                    "ballot_id": np.repeat(ballot_ids, 2 * k)[kept.ravel()],
+                    "measure_id": mids[cells[kept]],
+                    "criterion": np.tile(np.repeat(crits, k), n_ballots)[kept.ravel()],
+                    "value": rng.integers(1, 6, int(kept.sum())).astype(float),
                 }
             )
-            # "No opinion" on one criterion is not stored: a tenth of the rows are left out.
-            votes = votes[rng.random(len(votes)) >= 0.1]
         else:
             value = {
                 "dots": rng.integers(1, 4, len(rep_b)),
