@@ -81,8 +81,9 @@ class Prepared:
     baseline_ballots: int
 
 
-def prepare_db(tmp: Path, method: str, root: Path = ROOT) -> Prepared:
-    """Fresh file with the demo (through the CLI), the method switched as a facilitator would."""
+def prepare_db(tmp: Path, method: str, root: Path = ROOT, *, waiting: bool = False) -> Prepared:
+    """Fresh file with the demo (through the CLI), the method switched as a facilitator would;
+    ``waiting``: the vote not yet open (review phase), for the vote-opening scenario."""
     db_path = str(tmp / "bench.duckdb")
     env = {**os.environ, "PW_DB_PATH": db_path}
     subprocess.run([sys.executable, "-m", "workshop", "demo"], cwd=root, env=env, check=True, capture_output=True)
@@ -110,6 +111,10 @@ def prepare_db(tmp: Path, method: str, root: Path = ROOT) -> Prepared:
             ws = services.get_workshop(db, ws.id)
         goal_of = services.voting_measures(db, ws)
         base = services.count_ballots(db, ws.id, method)
+        if waiting:
+            fac = auth.system_session(db)
+            services.set_phase(db, fac, ws.id, Phase.REVIEW)
+            auth.logout(db, fac)
         db.checkpoint()
         return Prepared(db_path, ws.join_code, ws.id, method, ws.rules, goal_of, base)
     finally:
@@ -648,6 +653,111 @@ async def vote_run(args, port: int, prep: Prepared, server: Server) -> Result:
     return res
 
 
+async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
+    """The vote opens: N devices wait on their joined screen (review phase), answering their phase
+    poll timers; the facilitator opens the vote on the console (segmented control, then the
+    confirmation, as a person clicks). Measured per device: the confirmation sent → the first
+    dot control of its ballot drawn (the poll notices the phase, the screen reruns in full)."""
+    rng = random.Random(args.seed)
+    devices = [Device(i, random.Random(rng.random())) for i in range(args.n)]
+    part = Participant(port, prep, args.timeout)
+    opened = [float("inf")]
+    seen: dict[int, float] = {}
+
+    def watcher(dev: Device):
+        def listen(s: Shown) -> None:
+            if s.received >= opened[0] and s.kind == "button_group" and dev.idx not in seen:
+                if any("●" in o.content for o in s.element.button_group.options):
+                    seen[dev.idx] = s.received
+
+        return listen
+
+    console = Projector(port, "console", args.projector_metric, args.projector_poll, args.timeout)
+    await console.start()
+    sampler = Sampler(server.pid).start()
+    stop = asyncio.Event()
+    polls: list[float] = []
+    tasks: list[asyncio.Task] = []
+
+    async def join_and_wait(dev: Device) -> None:
+        try:
+            await part.open(dev)
+            await part.join(dev)
+        except Exception as exc:
+            dev.error = f"join: {exc!r}"
+            return
+        dev.client.listeners.append(watcher(dev))
+        tasks.append(asyncio.create_task(dev.client.follow_timers(stop, args.max_seconds, polls)))
+
+    join_window = args.join_window if args.join_window is not None else max(2.0, args.n / 20)
+    t0 = time.perf_counter()
+    await asyncio.gather(*(_at(t0 + rng.uniform(0, join_window), join_and_wait(d)) for d in devices))
+    live = [d for d in devices if not d.error]
+    # Let the waiting screens settle into their timers (a hall waits a while before the vote opens).
+    intervals = [i for d in live for i in d.client.auto_reruns.values()]
+    waiting_poll = max(intervals, default=0.0)
+    await asyncio.sleep(waiting_poll + 1.0)
+
+    c = console.client
+    choice = c.find("phase_choice_review", kind="button_group")
+    if choice is None:
+        raise RuntimeError("no phase control on the console")
+    from workshop import services  # the label the console shows (lang=en: the source text)
+    from workshop.model import Phase
+
+    vote = next(o.content for o in choice.element.button_group.options if o.content == services.phase_label(Phase.VOTE))
+    wid = choice.element.button_group.id
+    await c.rerun({wid: string_array(wid, [vote])}, timeout=args.timeout)
+    confirm = c.find("confirm_phase", kind="button")
+    if confirm is None:
+        raise RuntimeError("no confirmation after choosing the vote phase")
+    opened[0] = time.perf_counter()
+    r = await c.rerun(trigger(element_id(confirm.element)), timeout=args.timeout)
+    deadline = time.perf_counter() + args.settle + 2 * waiting_poll
+    while len(seen) < len(live) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    usage = sampler.stop()
+    await _bounded([d.client.close() for d in devices if d.client], 200)
+    await console.client.close()
+    ready = [seen[d.idx] - opened[0] for d in live if d.idx in seen]
+    return {
+        "label": "app",
+        "n": args.n,
+        "joined": len(live),
+        "waiting_poll_s": round(waiting_poll, 1),
+        "confirm_ms": round((r.seconds or 0) * 1000),
+        "ballot_shown": len(ready),
+        "missing": len(live) - len(ready),
+        "ready_p50_ms": round(pct(ready, 50) * 1000) if ready else None,
+        "ready_p95_ms": round(pct(ready, 95) * 1000) if ready else None,
+        "ready_max_ms": round(max(ready) * 1000) if ready else None,
+        "server_cpu_s": round(usage.cpu_seconds, 1),
+        "server_peak_rss_mb": round(usage.peak_rss_mb),
+        "errors": [d.error for d in devices if d.error][:5],
+    }
+
+
+def print_open_table(row: dict) -> None:
+    keys = [
+        "n",
+        "joined",
+        "waiting_poll_s",
+        "confirm_ms",
+        "ballot_shown",
+        "missing",
+        "ready_p50_ms",
+        "ready_p95_ms",
+        "ready_max_ms",
+        "server_cpu_s",
+        "server_peak_rss_mb",
+    ]
+    _table([(k, lambda r, k=k: r[k]) for k in keys], [row])
+    for e in row["errors"]:
+        print("error:", e)
+
+
 def check_database(res: Result, prep: Prepared) -> None:
     devices = [d for d in res._devices if d.token]
     total, stored = stored_ballots(prep, [d.token for d in devices])
@@ -887,7 +997,7 @@ def _server(args, script: str, env: dict, log: Path, profile=None) -> Server:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
-    p.add_argument("--scenario", choices=["vote", "storm"], default="vote")
+    p.add_argument("--scenario", choices=["vote", "storm", "open"], default="vote")
     p.add_argument("--n", type=int, default=50, help="simulated devices (default 50)")
     p.add_argument("--mode", choices=["burst", "steady"], default="burst")
     p.add_argument("--rounds", type=int, default=None, help="vote rounds (default: 3 burst, 1 steady)")
@@ -974,9 +1084,16 @@ async def main_async(args) -> list[dict]:
         print_storm_table(rows)
         return rows
 
-    prep = prepare_db(args.workdir, args.method, args.app_dir or ROOT)
+    prep = prepare_db(args.workdir, args.method, args.app_dir or ROOT, waiting=args.scenario == "open")
     env = {"PW_DB_PATH": prep.db_path, "PW_PASSPHRASE": PASSPHRASE}
     server = _server(args, "app.py", env, args.workdir / "app.log", profile=args.profile).start()
+    if args.scenario == "open":
+        try:
+            row = await open_run(args, server.port, prep, server)
+        finally:
+            server.stop()
+        print_open_table(row)
+        return [row]
     try:
         res = await vote_run(args, server.port, prep, server)
     finally:

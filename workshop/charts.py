@@ -1,4 +1,4 @@
-"""Plotly figures built from read-model frames (``go.Figure``: ~1 ms each, no plotly.express).
+"""Plotly figures built from read-model frames (``go.Figure`` from dicts: ~1 ms each, no plotly.express).
 
 Pure functions, testable without a browser. Titles and axis labels arrive translated; measure
 titles are set as plain text (plotly does not render Markdown, and ``<`` is escaped below).
@@ -20,20 +20,36 @@ def _label(text: str, width: int = 42) -> str:
     return "<br>".join(html.escape(line) for line in textwrap.wrap(str(text), width)[:3]) or " "
 
 
-def _layout(fig: go.Figure, title: str, height: int, large: bool) -> go.Figure:
+def _font(size: int) -> dict:
+    return {"size": size, "color": "#111"}
+
+
+def _axis(size: int, title: str | None = None, **extra) -> dict:
+    title_part = {"font": _font(size)} if title is None else {"text": title, "font": _font(size)}
+    return {"tickfont": _font(size), "title": title_part, **extra}
+
+
+def _figure(traces: list, title: str, height: float, large: bool, *, xaxis=None, yaxis=None, **layout) -> go.Figure:
+    """A figure with the house layout, built from nested dicts in one constructor call.
+
+    Plotly parses every property name with an underscore (``plot_bgcolor``, ``marker_color``,
+    ``update_layout(title_font=...)``) through a slow path that defines a class per call: the
+    same chart built with ``update_*`` calls took 10 ms and left ~260 classes for the garbage
+    collector (the projector redraws every second); built like this 1.3 ms and 4.
+    """
     size = 22 if large else 14
-    fig.update_layout(
-        title={"text": html.escape(title), "font": {"size": size + 6}},
-        font={"size": size, "color": "#111"},
-        height=height,
-        margin={"l": 10, "r": 60, "t": 60, "b": 40},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        showlegend=False,
-    )
-    fig.update_xaxes(tickfont={"size": size, "color": "#111"}, title_font={"size": size, "color": "#111"})
-    fig.update_yaxes(tickfont={"size": size, "color": "#111"}, title_font={"size": size, "color": "#111"})
-    return fig
+    base = {
+        "title": {"text": html.escape(title), "font": {"size": size + 6}},
+        "font": _font(size),
+        "height": height,
+        "margin": {"l": 10, "r": 60, "t": 60, "b": 40},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "showlegend": False,
+        "xaxis": _axis(size, **(xaxis or {})),
+        "yaxis": _axis(size, **(yaxis or {})),
+    }
+    return go.Figure(data=traces, layout=base | layout)
 
 
 def ranking_bars(
@@ -44,36 +60,32 @@ def ranking_bars(
     goals = list(dict.fromkeys(ranked.get("goal_title", ranked["goal_id"])))
     colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(goals)}
     goal_col = data.get("goal_title", data["goal_id"])
-    fig = go.Figure(
-        go.Bar(
-            x=data["score"][::-1],
-            y=[_label(f"{r}. {t}") for r, t in zip(data["rank_overall"][::-1], data["title"][::-1], strict=True)],
-            orientation="h",
-            marker_color=[colour[g] for g in goal_col[::-1]],
-            text=[f"{v:g}" for v in data["score"][::-1]],
-            textposition="outside",
-            cliponaxis=False,  # the value next to the longest bar stays whole
-            hovertext=[html.escape(str(g)) for g in goal_col[::-1]],
-        )
+    bars = go.Bar(
+        x=data["score"][::-1],
+        y=[_label(f"{r}. {t}") for r, t in zip(data["rank_overall"][::-1], data["title"][::-1], strict=True)],
+        orientation="h",
+        marker={"color": [colour[g] for g in goal_col[::-1]]},
+        text=[f"{v:g}" for v in data["score"][::-1]],
+        textposition="outside",
+        cliponaxis=False,  # the value next to the longest bar stays whole
+        hovertext=[html.escape(str(g)) for g in goal_col[::-1]],
     )
-    fig.update_xaxes(title_text=score_label, showgrid=True, gridcolor="#ddd")
-    return _layout(fig, title, max(300, 60 + 48 * len(data) * (1.4 if large else 1)), large)
+    height = max(300, 60 + 48 * len(data) * (1.4 if large else 1))
+    return _figure([bars], title, height, large, xaxis={"title": score_label, "showgrid": True, "gridcolor": "#ddd"})
 
 
 def count_bars(labels: list[str], values: list[int], title: str, value_label: str, *, large: bool = False) -> go.Figure:
     """Simple vertical bars (proposals per goal, ballots per working group)."""
-    fig = go.Figure(
-        go.Bar(
-            x=[_label(lbl, 18) for lbl in labels],
-            y=values,
-            marker_color=PALETTE[0],
-            text=[str(v) for v in values],
-            textposition="outside",
-            cliponaxis=False,  # the value next to the longest bar stays whole
-        )
+    bars = go.Bar(
+        x=[_label(lbl, 18) for lbl in labels],
+        y=values,
+        marker={"color": PALETTE[0]},
+        text=[str(v) for v in values],
+        textposition="outside",
+        cliponaxis=False,  # the value next to the longest bar stays whole
     )
-    fig.update_yaxes(title_text=value_label, showgrid=True, gridcolor="#ddd", rangemode="tozero")
-    return _layout(fig, title, 520 if large else 360, large)
+    yaxis = {"title": value_label, "showgrid": True, "gridcolor": "#ddd", "rangemode": "tozero"}
+    return _figure([bars], title, 520 if large else 360, large, yaxis=yaxis)
 
 
 def matrix(
@@ -81,24 +93,30 @@ def matrix(
 ) -> go.Figure:
     """Impact × feasibility: one dot per rated measure, quadrants at the scale's midpoint."""
     data = ranked.dropna(subset=[x_col, y_col])
-    fig = go.Figure(
-        go.Scatter(
-            x=data[x_col],
-            y=data[y_col],
-            mode="markers+text",
-            text=[str(r) for r in data["rank_overall"]],
-            textposition="top center",
-            hovertext=[_label(t) for t in data["title"]],
-            marker={"size": 16 if large else 11, "color": PALETTE[0]},
-        )
+    dots = go.Scatter(
+        x=data[x_col],
+        y=data[y_col],
+        mode="markers+text",
+        text=[str(r) for r in data["rank_overall"]],
+        textposition="top center",
+        hovertext=[_label(t) for t in data["title"]],
+        marker={"size": 16 if large else 11, "color": PALETTE[0]},
     )
-    for axis in (fig.update_xaxes, fig.update_yaxes):
-        axis(range=[0.8, 5.2], dtick=1, showgrid=True, gridcolor="#ddd")
-    fig.add_hline(y=3, line_dash="dot", line_color="#888")
-    fig.add_vline(x=3, line_dash="dot", line_color="#888")
-    fig.update_xaxes(title_text=x_label)
-    fig.update_yaxes(title_text=y_label)
-    return _layout(fig, title, 560 if large else 440, large)
+    scale = {"range": [0.8, 5.2], "dtick": 1, "showgrid": True, "gridcolor": "#ddd"}
+    midpoint = {"type": "line", "line": {"dash": "dot", "color": "#888"}}
+    quadrants = [
+        {**midpoint, "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 3, "y1": 3},
+        {**midpoint, "xref": "x", "x0": 3, "x1": 3, "yref": "y domain", "y0": 0, "y1": 1},
+    ]
+    return _figure(
+        [dots],
+        title,
+        560 if large else 440,
+        large,
+        xaxis={"title": x_label, **scale},
+        yaxis={"title": y_label, **scale},
+        shapes=quadrants,
+    )
 
 
 RATING_COLOURS = ("#B2182B", "#EF8A62", "#BDBDBD", "#67A9CF", "#2166AC")  # 1 (low) … 5 (high), colour-blind safe
@@ -126,25 +144,25 @@ def rating_distribution(
     counts = pd.crosstab(votes["measure_id"], votes["value"].round().astype(int))
     counts = counts.reindex(index=order["measure_id"], columns=values, fill_value=0).fillna(0)
     labels = [_label(f"{r}. {t}") for r, t in zip(order["rank_overall"], order["title"], strict=True)][::-1]
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=counts[v].to_numpy()[::-1],
-                y=labels,
-                name=str(v),
-                orientation="h",
-                marker_color=RATING_COLOURS[i % len(RATING_COLOURS)],
-                hovertemplate="%{y}: %{x}<extra>" + str(v) + "</extra>",
-            )
-            for i, v in enumerate(values)
-        ]
-    )
-    fig.update_xaxes(title_text=count_label, showgrid=True, gridcolor="#ddd")
-    _layout(fig, title, max(300, 90 + 40 * len(order) * (1.4 if large else 1)), large)
-    fig.update_layout(
+    bars = [
+        go.Bar(
+            x=counts[v].to_numpy()[::-1],
+            y=labels,
+            name=str(v),
+            orientation="h",
+            marker={"color": RATING_COLOURS[i % len(RATING_COLOURS)]},
+            hovertemplate="%{y}: %{x}<extra>" + str(v) + "</extra>",
+        )
+        for i, v in enumerate(values)
+    ]
+    return _figure(
+        bars,
+        title,
+        max(300, 90 + 40 * len(order) * (1.4 if large else 1)),
+        large,
+        xaxis={"title": count_label, "showgrid": True, "gridcolor": "#ddd"},
         barmode="stack",
         showlegend=True,
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
+        margin={"l": 10, "r": 60, "t": 90, "b": 40},
     )
-    fig.update_layout(margin={"t": 90})
-    return fig
