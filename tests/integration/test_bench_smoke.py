@@ -53,3 +53,23 @@ def test_bench_n5_burst_loses_nothing(tmp_path: Path) -> None:
     assert row["found"] == row["acked"], row  # acknowledged == found in the database
     assert row["lost"] == 0 and row["mismatched"] == 0, row
     assert row["errors"] == 0, row["error_samples"]
+
+
+def test_bench_vote_opening_reaches_every_waiting_phone(tmp_path: Path) -> None:
+    """The vote-opening scenario: phones wait in the review phase, the facilitator opens the vote
+    on the console, every phone's poll brings its ballot up."""
+    out = tmp_path / "open.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--scenario", "open", "--n", "4", "--join-window", "1"]
+        + ["--timeout", "30", "--settle", "10", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = json.loads(out.read_text().splitlines()[0])
+    assert row["joined"] == row["ballot_shown"] == 4 and row["missing"] == 0, row
+    assert row["errors"] == [], row
+    # A waiting screen polls every few seconds: the ballot is up within two intervals.
+    assert 0 < row["ready_max_ms"] < 2 * row["waiting_poll_s"] * 1000 + 5000, row
