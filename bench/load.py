@@ -705,7 +705,9 @@ async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
     from workshop import services  # the label the console shows (lang=en: the source text)
     from workshop.model import Phase
 
-    vote = next(o.content for o in choice.element.button_group.options if o.content == services.phase_label(Phase.VOTE))
+    vote = services.phase_label(Phase.VOTE)
+    if vote not in [o.content for o in choice.element.button_group.options]:
+        raise RuntimeError(f"no {vote!r} option in the console's phase control")
     wid = choice.element.button_group.id
     await c.rerun({wid: string_array(wid, [vote])}, timeout=args.timeout)
     confirm = c.find("confirm_phase", kind="button")
@@ -1048,6 +1050,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.mode == "burst" else 1
+    if args.scenario == "open" and args.method != "dots":
+        p.error("--scenario open recognises the dot ballot only (--method dots)")
     if not 1 <= args.n <= 5000:
         p.error("--n must be 1..5000")
     return args

@@ -91,15 +91,18 @@ with top_r:
     common.language_picker("lang_top", compact=True)
 
 
-@st.fragment(
-    run_every=participation.poll_seconds(
-        ws.phase, ws.results_revealed, common.cached_counts(participant.workshop_id)["devices"]
-    )
-)
+poll = participation.poll_seconds(ws.phase, ws.results_revealed, common.cached_counts(ws.id)["devices"])
+
+
+@st.fragment(run_every=poll)
 def follow_phase(shown: tuple) -> None:
-    """Poll the (cached) phase; a change reruns the whole screen. Drafts survive in the server."""
+    """Poll the (cached) phase; a change reruns the whole screen, and so does a hall that has
+    grown enough for a longer poll interval. Drafts survive in the server."""
     now = common.cached_workshop(participant.workshop_id)
-    if (now.phase, now.results_revealed, now.rules) != shown:
+    devices = common.cached_counts(participant.workshop_id)["devices"]
+    if (now.phase, now.results_revealed, now.rules) != shown or participation.poll_outdated(
+        poll, now.phase, now.results_revealed, devices
+    ):
         st.rerun(scope="app")
 
 

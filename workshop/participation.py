@@ -29,6 +29,13 @@ def poll_seconds(phase: Phase, results_revealed: bool, devices: int = 1) -> floa
     return min(POLL_WAITING_MAX, max(POLL_WAITING, devices / HALL_POLLS_WAITING))
 
 
+def poll_outdated(current: float, phase: Phase, results_revealed: bool, devices: int) -> bool:
+    """Whether a screen polling every ``current`` seconds should take a longer interval: the hall
+    has grown by half since the interval was set (a screen keeps its interval until it reruns in
+    full, and a waiting screen only does that when the phase changes)."""
+    return poll_seconds(phase, results_revealed, devices) >= 1.5 * current
+
+
 def ballot_order(device_id: str, measure_ids: Iterable[str]) -> list[str]:
     """A random order per device that stays the same for that device (reloads, reruns)."""
     return sorted(measure_ids, key=lambda m: hashlib.sha256(f"{device_id}:{m}".encode()).hexdigest())

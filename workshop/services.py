@@ -900,7 +900,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     outcomes: list[Receipt | DomainError] = []
     replaced: dict[str, str] = {}  # ballot id -> submission id
     new: list[tuple[str, str, str, str, str]] = []  # ballots rows: id, workshop, device, method, submission
-    votes: list[tuple[str, str, str, float]] = []
+    votes: list[tuple[str, str, str, float, bool]] = []  # ballot, measure, criterion, value, leads
     for b in ballots:
         try:
             workshop = workshops.get(b.workshop_id)

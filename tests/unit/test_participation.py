@@ -42,3 +42,14 @@ def test_a_big_hall_polls_less_often_per_device_but_not_more_in_total(phase):
         assert devices / seconds <= rate or seconds == longest
         assert seconds <= longest
     assert participation.poll_seconds(phase, False, devices=300) > small  # 300 phones: each asks less often
+
+
+def test_a_screen_takes_a_longer_interval_once_the_hall_has_grown_by_half():
+    early = participation.poll_seconds(Phase.REVIEW, False, devices=10)  # joined early: 3 s
+    assert not participation.poll_outdated(early, Phase.REVIEW, False, devices=100)  # 3 s still
+    assert participation.poll_outdated(early, Phase.REVIEW, False, devices=300)  # 6 s now
+    later = participation.poll_seconds(Phase.REVIEW, False, devices=300)
+    assert not participation.poll_outdated(later, Phase.REVIEW, False, devices=350)  # not for every joiner
+    longest = participation.poll_seconds(Phase.REVIEW, False, devices=5000)
+    assert longest == participation.POLL_WAITING_MAX
+    assert not participation.poll_outdated(longest, Phase.REVIEW, False, devices=50_000)  # it stops there
