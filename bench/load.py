@@ -226,6 +226,16 @@ class Participant:
         dev.token = m.group(1)
         dev.join_seconds = r.seconds
 
+    async def enter(self, dev: Device) -> bool:
+        """Open the join link and join; a failure is recorded on the device (False)."""
+        try:
+            await self.open(dev)
+            await self.join(dev)
+        except Exception as exc:
+            dev.error = f"join: {exc!r}"
+            return False
+        return True
+
     def _ballot_fragment(self, c: Client) -> str:
         """The fragment the ballot's controls live in (taps rerun it; the submit button sits in a
         fragment of its own inside it)."""
@@ -534,20 +544,12 @@ async def vote_run(args, port: int, prep: Prepared, server: Server) -> Result:
         await projector.start()
         proj_task = asyncio.create_task(projector.run(args.max_seconds))
 
-    async def open_and_join(dev: Device) -> None:
-        try:
-            await part.open(dev)
-            await part.join(dev)
-        except Exception as exc:
-            dev.error = f"join: {exc!r}"
-
     stop_polls = asyncio.Event()
     polls: list[float] = []
     poll_tasks: list[asyncio.Task] = []
 
     async def open_join_follow(dev: Device) -> None:
-        await open_and_join(dev)
-        if not dev.error and args.poll:
+        if await part.enter(dev) and args.poll:
             poll_tasks.append(asyncio.create_task(dev.client.follow_timers(stop_polls, args.max_seconds, polls)))
 
     join_window = args.join_window if args.join_window is not None else max(2.0, args.n / 20)
@@ -676,18 +678,12 @@ async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
     await console.start()
     sampler = Sampler(server.pid).start()
     stop = asyncio.Event()
-    polls: list[float] = []
     tasks: list[asyncio.Task] = []
 
     async def join_and_wait(dev: Device) -> None:
-        try:
-            await part.open(dev)
-            await part.join(dev)
-        except Exception as exc:
-            dev.error = f"join: {exc!r}"
-            return
-        dev.client.listeners.append(watcher(dev))
-        tasks.append(asyncio.create_task(dev.client.follow_timers(stop, args.max_seconds, polls)))
+        if await part.enter(dev):
+            dev.client.listeners.append(watcher(dev))
+            tasks.append(asyncio.create_task(dev.client.follow_timers(stop, args.max_seconds)))
 
     join_window = args.join_window if args.join_window is not None else max(2.0, args.n / 20)
     t0 = time.perf_counter()

@@ -15,40 +15,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_bench_n5_burst_loses_nothing(tmp_path: Path) -> None:
-    out = tmp_path / "rows.jsonl"
+def run_bench(out: Path, args: list[str], timeout: float) -> dict:
+    """Run ``python -m bench.load`` with ``args``; the first JSON row it wrote."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.load",
-            "--n",
-            "5",
-            "--mode",
-            "burst",
-            "--rounds",
-            "1",
-            "--no-minimal",
-            "--projector",
-            "none",
-            "--join-window",
-            "1",
-            "--prepare-window",
-            "1",
-            "--timeout",
-            "30",
-            "--max-seconds",
-            "50",
-            "--json",
-            str(out),
-        ],
+        [sys.executable, "-m", "bench.load", *args, "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=55,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    row = json.loads(out.read_text().splitlines()[0])
+    return json.loads(out.read_text().splitlines()[0])
+
+
+def test_bench_n5_burst_loses_nothing(tmp_path: Path) -> None:
+    row = run_bench(
+        tmp_path / "rows.jsonl",
+        ["--n", "5", "--mode", "burst", "--rounds", "1", "--no-minimal", "--projector", "none"]
+        + ["--join-window", "1", "--prepare-window", "1", "--timeout", "30", "--max-seconds", "50"],
+        timeout=55,
+    )
     assert row["acked"] == 5, row
     assert row["found"] == row["acked"], row  # acknowledged == found in the database
     assert row["lost"] == 0 and row["mismatched"] == 0, row
@@ -58,17 +44,11 @@ def test_bench_n5_burst_loses_nothing(tmp_path: Path) -> None:
 def test_bench_vote_opening_reaches_every_waiting_phone(tmp_path: Path) -> None:
     """The vote-opening scenario: phones wait in the review phase, the facilitator opens the vote
     on the console, every phone's poll brings its ballot up."""
-    out = tmp_path / "open.jsonl"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.load", "--scenario", "open", "--n", "4", "--join-window", "1"]
-        + ["--timeout", "30", "--settle", "10", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    row = run_bench(
+        tmp_path / "open.jsonl",
+        ["--scenario", "open", "--n", "4", "--join-window", "1", "--timeout", "30", "--settle", "10"],
         timeout=90,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    row = json.loads(out.read_text().splitlines()[0])
     assert row["joined"] == row["ballot_shown"] == 4 and row["missing"] == 0, row
     assert row["errors"] == [], row
     # A waiting screen polls every few seconds: the ballot is up within two intervals.

@@ -97,11 +97,14 @@ def test_a_version_1_file_is_migrated_with_its_data(tmp_path):
         reopened.close()
 
 
+def unmigrated(path) -> Database:
+    """An empty DuckDB file opened without migrating it (schema version 0)."""
+    duckdb.connect(str(path)).close()
+    return Database(path, migrate=False)
+
+
 def test_migrate_to_an_intermediate_target(tmp_path):
-    path = tmp_path / "steps.duckdb"
-    con = duckdb.connect(str(path))
-    con.close()
-    db = Database(path, migrate=False)
+    db = unmigrated(tmp_path / "steps.duckdb")
     try:
         assert db.version() == 0
         assert db.migrate(target=1) == 1
@@ -287,10 +290,7 @@ def test_concurrent_ballots_are_never_lost(tmp_path):
 
 
 def test_migration_5_marks_one_leading_vote_per_ballot_and_measure(tmp_path):
-    path = tmp_path / "v4.duckdb"
-    con = duckdb.connect(str(path))
-    con.close()
-    db = Database(path, migrate=False)
+    db = unmigrated(tmp_path / "v4.duckdb")
     try:
         db.migrate(target=4)
 
