@@ -1,30 +1,13 @@
-"""Planungswerkstatt: the router. Page config, shared chrome, and the pages of each role."""
+"""Planungswerkstatt: the router (page config, shared chrome, the pages of each role) and the server.
+
+``streamlit run app.py`` imports this file to find ``app`` (Streamlit's ASGI app: the pages plus
+the ballot endpoint of ui/api.py), then runs it as the script of every page view ("__main__").
+"""
 
 import streamlit as st
 
-from ui import common, runtime
+from ui import api, common, runtime
 from workshop import i18n
-
-runtime.tune_gc()  # once per process: see ui/runtime.py
-
-# A local icon: a material-icon favicon would be fetched from the internet, which the hall may lack.
-st.set_page_config(page_title="Planungswerkstatt", page_icon="ui/favicon.png", layout="centered")
-common.sync_params()
-_ = common.gettext()
-db = common.get_db()
-common.style()
-# The page's language (screen readers, hyphenation) on <html>; the direction on the app's content
-# only: dir="rtl" on <html> would mirror Streamlit's own frame (sidebar, header) and break it.
-language = common.lang()
-direction = "rtl" if i18n.is_rtl(language) else "ltr"
-st.html(
-    f"<script>document.documentElement.lang = {i18n.locale_of(language)!r}; "
-    "for (const el of document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')) "
-    f"el.dir = {direction!r};</script>",
-    unsafe_allow_javascript=True,
-)
-if direction == "rtl":
-    st.html('<style>[data-testid="stMain"], [data-testid="stSidebarContent"] { direction: rtl; }</style>')
 
 
 def run(pages, **kwargs) -> None:
@@ -33,53 +16,82 @@ def run(pages, **kwargs) -> None:
     st.stop()
 
 
-fac = common.facilitator()
-participant_link = "t" in st.query_params or "code" in st.query_params
-projector = st.Page("pages/projector.py", title=_("Projector"), icon=":material/tv:", url_path="projector")
-if "view" in st.query_params and fac is None:
-    # The read-only projector link: only the projector, no menu.
-    run([projector], position="hidden")
-
-participate = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join")
-privacy = st.Page("pages/privacy.py", title=_("Privacy"), icon=":material/shield_person:", url_path="privacy")
-if participant_link and fac is None:
-    # A participant sees only the participant screen (and the privacy notice): no menu. The screen
-    # is the default page (the QR link is "/?code=…") and also answers at /join, where someone who
-    # typed the code on the "Take part" page is (a default page has no path of its own).
-    entry = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", default=True)
-    run([entry, participate, privacy], position="hidden")
-
-home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
-pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate, privacy]}
-if fac is not None:
-    pages[_("Facilitation")] = [
-        st.Page("pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console"),
-        st.Page("pages/setup.py", title=_("Set up"), icon=":material/edit_note:", url_path="setup"),
-        st.Page("pages/moderation.py", title=_("Moderation"), icon=":material/fact_check:", url_path="moderation"),
-        projector,
-        st.Page("pages/results.py", title=_("Results"), icon=":material/leaderboard:", url_path="results"),
-    ]
-else:
-    pages[_("Facilitation")] = [st.Page("pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")]
-
-nav = st.navigation(pages, position="hidden")
-with st.sidebar:
-    for section, entries in pages.items():
-        st.caption(section)
-        for entry in entries:
-            st.page_link(entry)
-    st.divider()
-    languages = i18n.available_languages()
-    current = common.lang()
-    choice = st.selectbox(
-        _("Language"),
-        options=list(languages),
-        index=list(languages).index(current),
-        format_func=languages.get,
-        key="lang_picker",
+def main() -> None:
+    runtime.tune_gc()  # once per process: see ui/runtime.py
+    # A local icon: a material-icon favicon would be fetched from the internet, which the hall may lack.
+    st.set_page_config(page_title="Planungswerkstatt", page_icon="ui/favicon.png", layout="centered")
+    common.sync_params()
+    _ = common.gettext()
+    common.get_db()  # opened once per process; a held file stops here with the message
+    common.style()
+    # The page's language (screen readers, hyphenation) on <html>; the direction on the app's content
+    # only: dir="rtl" on <html> would mirror Streamlit's own frame (sidebar, header) and break it.
+    language = common.lang()
+    direction = "rtl" if i18n.is_rtl(language) else "ltr"
+    st.html(
+        f"<script>document.documentElement.lang = {i18n.locale_of(language)!r}; "
+        "for (const el of document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')) "
+        f"el.dir = {direction!r};</script>",
+        unsafe_allow_javascript=True,
     )
-    if choice != current:
-        common.set_param("lang", choice)
-        st.rerun()
+    if direction == "rtl":
+        st.html('<style>[data-testid="stMain"], [data-testid="stSidebarContent"] { direction: rtl; }</style>')
 
-nav.run()
+    fac = common.facilitator()
+    participant_link = "t" in st.query_params or "code" in st.query_params
+    projector = st.Page("pages/projector.py", title=_("Projector"), icon=":material/tv:", url_path="projector")
+    if "view" in st.query_params and fac is None:
+        # The read-only projector link: only the projector, no menu.
+        run([projector], position="hidden")
+
+    participate = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join")
+    privacy = st.Page("pages/privacy.py", title=_("Privacy"), icon=":material/shield_person:", url_path="privacy")
+    if participant_link and fac is None:
+        # A participant sees only the participant screen (and the privacy notice): no menu. The screen
+        # is the default page (the QR link is "/?code=…") and also answers at /join, where someone who
+        # typed the code on the "Take part" page is (a default page has no path of its own).
+        entry = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", default=True)
+        run([entry, participate, privacy], position="hidden")
+
+    home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
+    pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate, privacy]}
+    if fac is not None:
+        pages[_("Facilitation")] = [
+            st.Page("pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console"),
+            st.Page("pages/setup.py", title=_("Set up"), icon=":material/edit_note:", url_path="setup"),
+            st.Page("pages/moderation.py", title=_("Moderation"), icon=":material/fact_check:", url_path="moderation"),
+            projector,
+            st.Page("pages/results.py", title=_("Results"), icon=":material/leaderboard:", url_path="results"),
+        ]
+    else:
+        pages[_("Facilitation")] = [
+            st.Page("pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")
+        ]
+
+    nav = st.navigation(pages, position="hidden")
+    with st.sidebar:
+        for section, entries in pages.items():
+            st.caption(section)
+            for entry in entries:
+                st.page_link(entry)
+        st.divider()
+        languages = i18n.available_languages()
+        current = common.lang()
+        choice = st.selectbox(
+            _("Language"),
+            options=list(languages),
+            index=list(languages).index(current),
+            format_func=languages.get,
+            key="lang_picker",
+        )
+        if choice != current:
+            common.set_param("lang", choice)
+            st.rerun()
+
+    nav.run()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    app = st.App("app.py", routes=api.routes())

@@ -19,6 +19,7 @@ user ``key`` (the last part of the element id) or by label.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from collections.abc import Callable
@@ -404,3 +405,40 @@ def string(widget_id: str, value: str) -> WidgetState:
 
 def boolean(widget_id: str, value: bool) -> WidgetState:
     return WidgetState(id=widget_id, bool_value=value)
+
+
+async def post_json(
+    port: int, path: str, body: object, *, host: str = "127.0.0.1", timeout: float = 60
+) -> tuple[int, dict]:
+    """One HTTP/1.1 POST of a JSON body on a connection of its own, as a page's fetch() does;
+    returns the status and the JSON answer ({} if the answer is not JSON)."""
+    payload = json.dumps(body).encode()
+
+    async def go() -> tuple[int, dict]:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            writer.write(
+                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                + payload
+            )
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            headers = {
+                k.strip().lower(): v.strip()
+                for k, _, v in (ln.partition(":") for ln in head.decode("latin-1").split("\r\n")[1:] if ln)
+            }
+            raw = (
+                await reader.readexactly(int(headers["content-length"]))
+                if "content-length" in headers
+                else await reader.read()
+            )
+        finally:
+            writer.close()
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, {}
+
+    return await asyncio.wait_for(go(), timeout)

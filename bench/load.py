@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bench.client import Client, Shown, boolean, element_id, string, string_array, text_of, trigger, user_key
+from bench.client import Client, Shown, boolean, element_id, post_json, string, string_array, trigger, user_key
 from bench.server import ROOT, Nginx, Sampler, Server, fetch_all, page_assets, snapshot
 
 PASSPHRASE = "bench-passphrase-not-secret"
@@ -237,9 +237,8 @@ class Participant:
         return True
 
     def _ballot_fragment(self, c: Client) -> str:
-        """The fragment the ballot's controls live in (taps rerun it; the submit button sits in a
-        fragment of its own inside it)."""
-        if c.find("submit_ballot", kind="button") is None:
+        """The fragment the ballot's controls live in (taps rerun it, and the submit button with it)."""
+        if c.find("submit_ballot", kind="bidi_component") is None:
             kinds = collections.Counter(s.kind for s in c.shown.values())
             raise RuntimeError(f"no submit button on the ballot page: {dict(kinds)}")
         prefix = {"dots": "dot_", "approval": "appr_", "rating": "rate_", "ranking": "up_"}[self.prep.method]
@@ -325,25 +324,37 @@ class Participant:
         return RankingBallot(tuple(user_key(element_id(s.element))[3:] for s in order))
 
     async def submit(self, dev: Device, rnd: int, ballot) -> None:
+        """Press the submit button as the browser does (ui/submit.js): POST the ballot the button
+        carries to the ballot endpoint; the answer is the confirmation."""
+        from workshop import participation
+
         c = dev.client
-        sb = c.find("submit_ballot", kind="button")
-        if sb is None or sb.element.button.disabled:
-            # Same ballot as stored: nothing to submit (the app disables the button).
+        sb = c.find("submit_ballot", kind="bidi_component")
+        if sb is None:
+            dev.submits.append(Submit(rnd, time.perf_counter(), None, None, "no submit button"))
+            return
+        data = json.loads(sb.element.bidi_component.mixed.json or sb.element.bidi_component.json)
+        if data["ballot"] != participation.ballot_payload(ballot):
+            dev.submits.append(Submit(rnd, time.perf_counter(), None, None, f"button carries {data['ballot']}"))
+            return
+        if ballot == dev.confirmed or (dev.confirmed is None and data["saved"] == data["ballot"]):
+            # Same ballot as stored: nothing to submit (the button is disabled).
             dev.submits.append(Submit(rnd, time.perf_counter(), None, None, "unchanged"))
             return
-        r = await c.rerun(
-            trigger(sb.element.button.id),
-            fragment_id=sb.fragment_id,
-            predicate=lambda s: s.kind == "alert" and s.element.alert.format == SUCCESS,
-            timeout=self.timeout,
-        )
-        errs = [text_of(s.element) for s in r.elements if s.kind == "alert" and s.element.alert.format == ERROR]
-        confirm = None if r.matched is None else r.matched - r.sent
-        err = "; ".join(errs) or ("" if confirm is not None else f"no confirmation ({r.status})")
-        dev.submits.append(Submit(rnd, r.sent, confirm, r.seconds, err))
-        if confirm is not None:
-            dev.confirmed = ballot
-            dev.ack_times.append(r.matched)
+        body = {"t": data["t"], "submission": os.urandom(16).hex(), "lang": data["lang"], "ballot": data["ballot"]}
+        sent = time.perf_counter()
+        try:
+            status, answer = await post_json(self.port, data["url"], body, timeout=self.timeout)
+        except (TimeoutError, OSError) as exc:
+            dev.submits.append(Submit(rnd, sent, None, None, f"no confirmation ({exc!r})"))
+            return
+        done = time.perf_counter()
+        if status != 200:
+            dev.submits.append(Submit(rnd, sent, None, done - sent, f"{status}: {answer.get('error')}"))
+            return
+        dev.submits.append(Submit(rnd, sent, done - sent, done - sent))
+        dev.confirmed = ballot
+        dev.ack_times.append(done)
 
 
 def _path_of(c: Client, shown: Shown) -> tuple:

@@ -4,11 +4,9 @@ One page that follows the facilitator's phase, so nobody in the hall has to find
 through menus. The ballot token lives in the URL (``t``): a reload resumes the same ballot.
 """
 
-import uuid
-
 import streamlit as st
 
-from ui import common
+from ui import common, submit
 from workshop import charts, participation, services, views
 from workshop.errors import DomainError
 from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
@@ -239,17 +237,6 @@ def _move(measure_id: str, step: int) -> None:
     _remember(["rank_order"])
 
 
-def _submit(ballot) -> None:
-    """Button callback: runs before the rerun, so the screen then shows the stored ballot."""
-    try:
-        receipt = services.submit_ballot(db, participant, ballot, st.session_state["submission_id"])
-    except DomainError as exc:
-        st.session_state["vote_error"] = exc
-    else:
-        st.session_state["receipt"] = receipt.submitted_at.strftime("%H:%M")
-        st.session_state[f"stored_ballot_{ballot.method}"] = ballot
-
-
 def _measure_header(m) -> None:
     """Title and description in one element: each tap resends the ballot, so fewer is faster."""
     common.literal_block([(m.title, "pw-measure"), (m.description, "pw-muted")])
@@ -400,40 +387,34 @@ def ballot_screen() -> None:
     submit_area(ballot)
 
 
-@st.fragment
 def submit_area(ballot) -> None:
-    """The submit button and its answer, a fragment inside the ballot: a tap reruns the ballot
-    (and this with it, so the button always matches what is on screen), a submit reruns only
-    this. With 300 phones submitting at once that is 3 elements per submit instead of the whole
-    ballot (see BENCHMARKS.md)."""
-    submitted = st.session_state.get(f"stored_ballot_{ballot.method}")
-    # One submission id per ballot content: a double tap or a resend stores one ballot.
-    if st.session_state.get("submission_for") != ballot:
-        st.session_state["submission_for"] = ballot
-        st.session_state["submission_id"] = uuid.uuid4().hex
-    unchanged = submitted is not None and submitted == ballot
-    label = _("Change my vote") if submitted and not unchanged else _("Submit my vote")
-    st.button(
-        label,
-        type="primary",
-        width="stretch",
-        key="submit_ballot",
-        disabled=unchanged,
-        on_click=_submit,
-        args=(ballot,),
+    """The submit button posts the ballot shown to the ballot endpoint (ui/api.py) and says
+    whether it was saved: a press is one HTTP request, not a script run. Only a kiosk tablet
+    hears back (a rerun), for its "Next person" button."""
+    stored_key = f"stored_ballot_{ballot.method}"
+    event = submit.submit_button(
+        ballot,
+        st.session_state.get(stored_key),
+        token=params.get("t"),
+        lang=common.lang(),
+        time=st.session_state.get("receipt"),
+        notify=participant.kiosk,
+        texts={
+            "submit": _("Submit my vote"),
+            "change": _("Change my vote"),
+            "sending": _("Saving your vote …"),
+            "saved": _("Your vote is saved. You can change it until voting closes."),
+            "savedAt": _("Your vote is saved ({time}). You can change it until voting closes."),
+            "offline": _("Your vote was not sent: no connection to the server. Check the network and press again."),
+            "failed": _("Your vote was not saved. Please press again."),
+        },
     )
-    if error := st.session_state.pop("vote_error", None):
-        common.show_error(error)
-    if unchanged:
-        receipt = st.session_state.get("receipt")
-        st.success(
-            _("Your vote is saved ({time}). You can change it until voting closes.").format(time=receipt)
-            if receipt
-            else _("Your vote is saved. You can change it until voting closes.")
-        )
-        if participant.kiosk:
-            if st.button(_("Next person"), key="kiosk_next", width="stretch"):
-                next_person()
+    if event:
+        st.session_state[stored_key] = participation.ballot_from_payload(event["ballot"])
+        st.session_state["receipt"] = event["time"]
+    if participant.kiosk and st.session_state.get(stored_key) == ballot:
+        if st.button(_("Next person"), key="kiosk_next", width="stretch"):
+            next_person()
 
 
 def next_person() -> None:

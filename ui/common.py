@@ -33,6 +33,12 @@ def get_db() -> Database:
         st.stop()
 
 
+def open_db() -> Database:
+    """The same connection for code outside a page run (the ballot endpoint, ui/api.py); a held
+    file raises StoreLocked."""
+    return _open_db()
+
+
 @st.cache_resource(show_spinner=False)
 def _open_db() -> Database:
     """Open the file once per process; creates the demo and the passphrase on first start."""

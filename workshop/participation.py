@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 
-from .model import ApprovalBallot, DotBallot, Phase, RankingBallot, RatingBallot, VotingRules
+from .errors import N_, ValidationError
+from .model import ApprovalBallot, DotBallot, Method, Phase, RankingBallot, RatingBallot, VotingRules
 
 # How often a participant's screen asks whether the phase changed (seconds). Where people wait
 # for the next step the screen should follow at once; where they are busy (typing, voting) a
@@ -97,3 +98,64 @@ def rating_ballot(values: Mapping[tuple[str, str], int | None]) -> RatingBallot:
 
 def ranking_ballot(order: Iterable[str]) -> RankingBallot:
     return RankingBallot(tuple(order))
+
+
+# --- the ballot as it travels: the page hands it to the browser, the browser posts it back ------
+
+# The longest request body the ballot endpoint reads (a ballot of 200 measures × 3 criteria is
+# about 25 kB of JSON).
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+
+def ballot_payload(ballot) -> dict:
+    """A ballot as JSON-ready data: ``{"method": ..., <the ballot's field>: ...}``; lists sorted so
+    that the same ballot always gives the same payload (the browser compares them)."""
+    if isinstance(ballot, DotBallot):
+        return {"method": str(ballot.method), "dots": dict(sorted(ballot.dots.items()))}
+    if isinstance(ballot, ApprovalBallot):
+        return {"method": str(ballot.method), "approved": sorted(ballot.approved)}
+    if isinstance(ballot, RatingBallot):
+        ratings = {m: dict(sorted(per.items())) for m, per in sorted(ballot.ratings.items())}
+        return {"method": str(ballot.method), "ratings": ratings}
+    if isinstance(ballot, RankingBallot):
+        return {"method": str(ballot.method), "order": list(ballot.order)}
+    raise TypeError(f"not a ballot: {ballot!r}")
+
+
+def ballot_from_payload(payload: object):
+    """The ballot a browser sent, or a ValidationError for anything that is not one.
+
+    Only the shape is checked here (the right containers of strings and whole numbers); what the
+    ballot may contain (rules, measures, phase) is checked where it is stored."""
+    malformed = ValidationError(N_("This ballot is malformed; please reload the page."))
+    if not isinstance(payload, dict):
+        raise malformed
+    method = payload.get("method")
+
+    def whole(n: object) -> bool:
+        return isinstance(n, int) and not isinstance(n, bool)
+
+    if method == Method.DOTS:
+        dots = payload.get("dots")
+        if not isinstance(dots, dict) or not all(whole(n) for n in dots.values()):
+            raise malformed
+        return DotBallot(dict(dots))
+    if method == Method.APPROVAL:
+        approved = payload.get("approved")
+        if not isinstance(approved, list) or not all(isinstance(m, str) for m in approved):
+            raise malformed
+        return ApprovalBallot(frozenset(approved))
+    if method == Method.RATING:
+        ratings = payload.get("ratings")
+        if not isinstance(ratings, dict) or not all(
+            isinstance(per, dict) and all(isinstance(c, str) and (v is None or whole(v)) for c, v in per.items())
+            for per in ratings.values()
+        ):
+            raise malformed
+        return RatingBallot({m: dict(per) for m, per in ratings.items()})
+    if method == Method.RANKING:
+        order = payload.get("order")
+        if not isinstance(order, list) or not all(isinstance(m, str) for m in order):
+            raise malformed
+        return RankingBallot(tuple(order))
+    raise malformed

@@ -1,0 +1,88 @@
+"""The ballot endpoint: a phone stores its ballot with one HTTP request, without a script run.
+
+The ballot screen (``pages/participate.py``) draws the ballot with Streamlit widgets; its submit
+button (``ui/submit.py``) posts the ballot shown to ``POST /api/ballot`` and shows the answer.
+Why not a Streamlit button: when the facilitator says "one minute left", the whole hall submits
+at once, and every Streamlit submit is a script run on the one core the server has (~10 ms each
+with the session's widget states); here it is a request and the group-committed write (BENCHMARKS.md).
+It also works while the page's websocket is reconnecting (a phone that slept).
+
+Request (JSON): ``{"t": token, "submission": id, "lang": "de", "ballot": {"method": ..., ...}}``
+(see ``participation.ballot_payload``). Answer: 200 ``{"saved": "HH:MM", "replaced": bool}``, or
+an error status with ``{"error": message}`` in the request's language; a refused ballot stores
+nothing. The token is the one in the page's URL: it is what identifies a device everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from workshop import i18n, participation, services
+from workshop.errors import N_, DomainError, NotFound, PermissionDenied, StoreLocked, ValidationError
+
+log = logging.getLogger("planungswerkstatt")
+
+PATH = "/api/ballot"
+
+
+def _status(exc: DomainError) -> int:
+    if isinstance(exc, StoreLocked):
+        return 503
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, ValidationError):
+        return 422
+    return 409  # a wrong phase and the like: the request was fine, the moment was not
+
+
+def store_ballot(db, body: object) -> tuple[int, dict]:
+    """Check and store one posted ballot; (HTTP status, answer). Blocking (database)."""
+    lang = body.get("lang") if isinstance(body, dict) else None
+    _ = i18n.gettext_for(lang if isinstance(lang, str) else None)
+    try:
+        if not isinstance(body, dict):
+            raise ValidationError(N_("This ballot is malformed; please reload the page."))
+        participant = services.resume(db, body.get("t"))
+        if participant is None:
+            raise PermissionDenied(N_("This link is no longer valid. Please join again."))
+        ballot = participation.ballot_from_payload(body.get("ballot"))
+        receipt = services.submit_ballot(db, participant, ballot, body.get("submission"))
+    except DomainError as exc:
+        return _status(exc), {"error": exc.message(_)}
+    return 200, {"saved": receipt.submitted_at.strftime("%H:%M"), "replaced": receipt.replaced}
+
+
+def _database():
+    from ui import common  # the pages' connection: one DuckDB connection per process
+
+    return common.open_db()
+
+
+async def post_ballot(request: Request) -> JSONResponse:
+    raw = await request.body()
+    if len(raw) > participation.MAX_PAYLOAD_BYTES:
+        _ = i18n.gettext_for(request.query_params.get("lang"))
+        return JSONResponse({"error": _("This ballot has more entries than there are measures to vote on.")}, 413)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    try:
+        db = await run_in_threadpool(_database)
+        status, answer = await run_in_threadpool(store_ballot, db, body)
+    except StoreLocked as exc:
+        log.error("%s", exc)
+        status, answer = 503, {"error": exc.message(i18n.gettext_for(request.query_params.get("lang")))}
+    return JSONResponse(answer, status, headers={"Cache-Control": "no-store"})
+
+
+def routes() -> list[Route]:
+    return [Route(PATH, post_ballot, methods=["POST"])]

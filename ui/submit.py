@@ -1,0 +1,61 @@
+"""The ballot's submit button: a small browser component that posts the ballot to ui/api.py.
+
+The ballot itself stays Streamlit widgets (each tap reruns the ballot, and this with it, so the
+button always carries what is on screen). A press is one HTTP request, not a script run: when a
+whole hall submits within seconds, that is the difference between waiting and not (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import api
+from workshop import participation
+
+_JS = (Path(__file__).parent / "submit.js").read_text(encoding="utf-8")
+# Shaped like Streamlit's primary button and its success/error alerts (the theme's colours of
+# .streamlit/config.toml); at least 44 px high, as every touch target on the phone screens.
+_CSS = """
+.pw-submit { font-family: inherit; }
+.pw-submit-button {
+  width: 100%; min-height: 44px; padding: 0.4rem 0.75rem; border-radius: 0.5rem;
+  border: 1px solid #B3122E; background: #B3122E; color: #fff; font: inherit; font-size: 1rem;
+  cursor: pointer;
+}
+.pw-submit-button:hover:not(:disabled) { background: #8f0e25; border-color: #8f0e25; }
+.pw-submit-button:focus-visible { outline: 3px solid #1c1c1c; outline-offset: 2px; }
+.pw-submit-button:disabled { background: #f0f0f0; border-color: #d0d0d0; color: #595959; cursor: default; }
+.pw-submit-status:empty { display: none; }
+.pw-submit-status { margin-top: 0.75rem; padding: 0.75rem 1rem; border-radius: 0.5rem; line-height: 1.5; }
+.pw-saved { background: #dff3e4; color: #13582b; }
+.pw-error { background: #fde4e4; color: #8a1010; }
+"""
+_component = st.components.v2.component("planungswerkstatt.submit", js=_JS, css=_CSS)
+
+
+def endpoint() -> str:
+    """The endpoint's path as the browser sees it (Streamlit may be served under a base path)."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}{api.PATH}" if base else api.PATH
+
+
+def submit_button(ballot, saved, *, token: str, lang: str, time: str | None, notify: bool, texts: dict) -> dict | None:
+    """Draw the button for ``ballot`` (``saved``: the ballot the server has, or None); returns
+    the ``saved`` event ({"time", "ballot"}) in the run after a save, if ``notify``."""
+    result = _component(
+        key="submit_ballot",
+        data={
+            "url": endpoint(),
+            "t": token,
+            "lang": lang,
+            "ballot": participation.ballot_payload(ballot),
+            "saved": participation.ballot_payload(saved) if saved is not None else None,
+            "time": time,
+            "notify": notify,
+            "texts": texts,
+        },
+        on_saved_change=lambda: None,
+    )
+    return result.saved if notify else None
