@@ -88,6 +88,12 @@ def user_key(widget_id: str) -> str:
     return parts[2] if len(parts) == 3 else ""
 
 
+def component_data(el: Element) -> dict:
+    """The data a browser component (``st.components.v2``) was drawn with."""
+    proto = el.bidi_component
+    return json.loads(proto.mixed.json or proto.json)
+
+
 def text_of(el: Element) -> str:
     kind = el.WhichOneof("type")
     inner = getattr(el, kind) if kind else None

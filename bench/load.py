@@ -47,7 +47,18 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bench.client import Client, Shown, boolean, element_id, post_json, string, string_array, trigger, user_key
+from bench.client import (
+    Client,
+    Shown,
+    boolean,
+    component_data,
+    element_id,
+    post_json,
+    string,
+    string_array,
+    trigger,
+    user_key,
+)
 from bench.server import ROOT, Nginx, Sampler, Server, fetch_all, page_assets, snapshot
 
 PASSPHRASE = "bench-passphrase-not-secret"
@@ -333,7 +344,7 @@ class Participant:
         if sb is None:
             dev.submits.append(Submit(rnd, time.perf_counter(), None, None, "no submit button"))
             return
-        data = json.loads(sb.element.bidi_component.mixed.json or sb.element.bidi_component.json)
+        data = component_data(sb.element)
         if data["ballot"] != participation.ballot_payload(ballot):
             dev.submits.append(Submit(rnd, time.perf_counter(), None, None, f"button carries {data['ballot']}"))
             return
@@ -341,7 +352,7 @@ class Participant:
             # Same ballot as stored: nothing to submit (the button is disabled).
             dev.submits.append(Submit(rnd, time.perf_counter(), None, None, "unchanged"))
             return
-        body = {"t": data["t"], "submission": os.urandom(16).hex(), "lang": data["lang"], "ballot": data["ballot"]}
+        body = {"t": data["t"], "submission": os.urandom(16).hex(), "ballot": data["ballot"]}
         sent = time.perf_counter()
         try:
             status, answer = await post_json(self.port, data["url"], body, timeout=self.timeout)

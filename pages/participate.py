@@ -250,9 +250,11 @@ def ballot_screen() -> None:
     goal_of = common.cached_voting_measures(ws.id)
     measures = {m.id: m for m in common.cached_measures(ws.id) if m.id in goal_of}
     order = participation.ballot_order(participant.device_id, measures)
-    # The stored ballot is read once per session and method; a submit updates it (see _submit).
+    # The stored ballot is read once per session and method (the submit button keeps track of
+    # later saves in the browser); a kiosk tablet reads it on each run: its "Next person" button
+    # follows the stored ballot.
     stored_key = f"stored_ballot_{rules.method}"
-    if stored_key not in st.session_state:
+    if stored_key not in st.session_state or participant.kiosk:
         st.session_state[stored_key] = services.get_ballot(db, participant, rules.method)
     submitted = st.session_state[stored_key]
     keys: list[str] = []
@@ -390,14 +392,13 @@ def ballot_screen() -> None:
 def submit_area(ballot) -> None:
     """The submit button posts the ballot shown to the ballot endpoint (ui/api.py) and says
     whether it was saved: a press is one HTTP request, not a script run. Only a kiosk tablet
-    hears back (a rerun), for its "Next person" button."""
-    stored_key = f"stored_ballot_{ballot.method}"
-    event = submit.submit_button(
+    asks for a rerun after a save, for its "Next person" button."""
+    saved = st.session_state.get(f"stored_ballot_{ballot.method}")
+    submit.submit_button(
         ballot,
-        st.session_state.get(stored_key),
+        saved,
         token=params.get("t"),
         lang=common.lang(),
-        time=st.session_state.get("receipt"),
         notify=participant.kiosk,
         texts={
             "submit": _("Submit my vote"),
@@ -409,10 +410,7 @@ def submit_area(ballot) -> None:
             "failed": _("Your vote was not saved. Please press again."),
         },
     )
-    if event:
-        st.session_state[stored_key] = participation.ballot_from_payload(event["ballot"])
-        st.session_state["receipt"] = event["time"]
-    if participant.kiosk and st.session_state.get(stored_key) == ballot:
+    if participant.kiosk and saved == ballot:
         if st.button(_("Next person"), key="kiosk_next", width="stretch"):
             next_person()
 

@@ -7,8 +7,8 @@ at once, and every Streamlit submit is a script run on the one core the server h
 with the session's widget states); here it is a request and the group-committed write (BENCHMARKS.md).
 It also works while the page's websocket is reconnecting (a phone that slept).
 
-Request (JSON): ``{"t": token, "submission": id, "lang": "de", "ballot": {"method": ..., ...}}``
-(see ``participation.ballot_payload``). Answer: 200 ``{"saved": "HH:MM", "replaced": bool}``, or
+Request: ``POST /api/ballot?lang=de`` with ``{"t": token, "submission": id, "ballot": {"method":
+..., ...}}`` (see ``participation.ballot_payload``). Answer: 200 ``{"saved": "HH:MM", "replaced": bool}``, or
 an error status with ``{"error": message}`` in the request's language; a refused ballot stores
 nothing. The token is the one in the page's URL: it is what identifies a device everywhere.
 """
@@ -43,10 +43,9 @@ def _status(exc: DomainError) -> int:
     return 409  # a wrong phase and the like: the request was fine, the moment was not
 
 
-def store_ballot(db, body: object) -> tuple[int, dict]:
-    """Check and store one posted ballot; (HTTP status, answer). Blocking (database)."""
-    lang = body.get("lang") if isinstance(body, dict) else None
-    _ = i18n.gettext_for(lang if isinstance(lang, str) else None)
+def store_ballot(db, body: object, lang: str | None) -> tuple[int, dict]:
+    """Check and store one posted ballot; (HTTP status, answer in ``lang``). Blocking (database)."""
+    _ = i18n.gettext_for(lang)
     try:
         if not isinstance(body, dict):
             raise ValidationError(N_("This ballot is malformed; please reload the page."))
@@ -60,27 +59,31 @@ def store_ballot(db, body: object) -> tuple[int, dict]:
     return 200, {"saved": receipt.submitted_at.strftime("%H:%M"), "replaced": receipt.replaced}
 
 
-def _database():
-    from ui import common  # the pages' connection: one DuckDB connection per process
+def _store(body: object, lang: str | None) -> tuple[int, dict]:
+    """In a worker thread: the pages' connection (one DuckDB connection per process), then the write."""
+    from ui import common
 
-    return common.open_db()
+    try:
+        db = common.open_db()
+    except StoreLocked as exc:
+        log.error("%s", exc)
+        return 503, {"error": exc.message(i18n.gettext_for(lang))}
+    return store_ballot(db, body, lang)
 
 
 async def post_ballot(request: Request) -> JSONResponse:
+    lang = request.query_params.get("lang")
     raw = await request.body()
     if len(raw) > participation.MAX_PAYLOAD_BYTES:
-        _ = i18n.gettext_for(request.query_params.get("lang"))
+        _ = i18n.gettext_for(lang)
         return JSONResponse({"error": _("This ballot has more entries than there are measures to vote on.")}, 413)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         body = None
-    try:
-        db = await run_in_threadpool(_database)
-        status, answer = await run_in_threadpool(store_ballot, db, body)
-    except StoreLocked as exc:
-        log.error("%s", exc)
-        status, answer = 503, {"error": exc.message(i18n.gettext_for(request.query_params.get("lang")))}
+    # One hop to a worker thread for everything that waits for the database (the event loop
+    # serves every phone's websocket meanwhile).
+    status, answer = await run_in_threadpool(_store, body, lang)
     return JSONResponse(answer, status, headers={"Cache-Control": "no-store"})
 
 

@@ -29,7 +29,7 @@ export default function (component) {
   const shown = JSON.stringify(data.ballot);
   let mem = memory.get(data.t);
   if (!mem) {
-    mem = { saved: data.saved ? JSON.stringify(data.saved) : null, time: data.time, busy: false, error: null };
+    mem = { saved: data.saved ? JSON.stringify(data.saved) : null, time: null, busy: false, error: null };
     memory.set(data.t, mem);
   }
   if (mem.pending && mem.pending.ballot !== shown) {
@@ -67,7 +67,7 @@ export default function (component) {
       const response = await fetch(data.url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ t: data.t, submission: mem.pending.id, lang: data.lang, ballot: data.ballot }),
+        body: JSON.stringify({ t: data.t, submission: mem.pending.id, ballot: data.ballot }),
         signal: controller.signal,
         cache: "no-store",
       });
@@ -81,7 +81,7 @@ export default function (component) {
         mem.saved = shown;
         mem.time = answer.saved;
         mem.pending = null;
-        if (data.notify) setTriggerValue("saved", { time: answer.saved, ballot: data.ballot });
+        if (data.notify) setTriggerValue("saved", answer.saved);
       } else {
         mem.error = answer.error || texts.failed;
       }

@@ -8,6 +8,7 @@ whole hall submits within seconds, that is the difference between waiting and no
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -35,27 +36,25 @@ _CSS = """
 _component = st.components.v2.component("planungswerkstatt.submit", js=_JS, css=_CSS)
 
 
-def endpoint() -> str:
-    """The endpoint's path as the browser sees it (Streamlit may be served under a base path)."""
+def endpoint(lang: str) -> str:
+    """The endpoint's URL as the browser sees it (Streamlit may be served under a base path);
+    the answer comes in ``lang``."""
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}{api.PATH}" if base else api.PATH
+    return (f"/{base}{api.PATH}" if base else api.PATH) + "?" + urlencode({"lang": lang})
 
 
-def submit_button(ballot, saved, *, token: str, lang: str, time: str | None, notify: bool, texts: dict) -> dict | None:
-    """Draw the button for ``ballot`` (``saved``: the ballot the server has, or None); returns
-    the ``saved`` event ({"time", "ballot"}) in the run after a save, if ``notify``."""
-    result = _component(
+def submit_button(ballot, saved, *, token: str, lang: str, notify: bool, texts: dict) -> None:
+    """Draw the button for ``ballot`` (``saved``: the ballot the server has, or None). With
+    ``notify`` a save reruns the script (a kiosk tablet's "Next person" button)."""
+    _component(
         key="submit_ballot",
         data={
-            "url": endpoint(),
+            "url": endpoint(lang),
             "t": token,
-            "lang": lang,
             "ballot": participation.ballot_payload(ballot),
             "saved": participation.ballot_payload(saved) if saved is not None else None,
-            "time": time,
             "notify": notify,
             "texts": texts,
         },
         on_saved_change=lambda: None,
     )
-    return result.saved if notify else None

@@ -9,13 +9,17 @@ change in the database the caches are cleared, as a real participant would simpl
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from dataclasses import replace
+from urllib.parse import parse_qs
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1.util import patch_config_options
 
-from ui import common
+from ui import api, common
 from workshop import services, views
 from workshop.model import (
     ApprovalBallot,
@@ -106,8 +110,32 @@ def _click(at, key: str):
     return at
 
 
-def _submit(at):
-    return _click(at, "submit_ballot")
+def _submit_data(at) -> dict | None:
+    """What the submit button (ui/submit.py, a browser component) carries: the ballot shown, the
+    ballot the server has, the endpoint, the token and the texts."""
+    for el in at.get("bidi_component"):
+        if el.proto.id.endswith("-submit_ballot"):
+            return json.loads(el.proto.mixed.json or el.proto.json)
+    return None
+
+
+def _post(data: dict, submission: str | None = None) -> tuple[int, dict]:
+    """Press the button as the browser does (ui/submit.js): post its ballot to the endpoint."""
+    path, _, query = data["url"].partition("?")
+    assert path == api.PATH
+    body = {"t": data["t"], "submission": submission or uuid.uuid4().hex, "ballot": data["ballot"]}
+    return api.store_ballot(common.open_db(), body, parse_qs(query)["lang"][0])
+
+
+def _submit(at, submission: str | None = None) -> tuple[int, dict]:
+    """Press submit, then let the screen rerun (a kiosk tablet asks for that after a save)."""
+    data = _submit_data(at)
+    assert data is not None, "no submit button"
+    answer = _post(data, submission)
+    _refresh()
+    at.run()
+    _no_exception(at)
+    return answer
 
 
 @pytest.fixture
@@ -180,7 +208,7 @@ def test_join_sets_token_and_a_new_run_resumes_the_same_device(app, workshop, ap
     token = at.query_params["t"]
     participant = _participant(app_db, at)
     assert participant.group_id == _first_group(app_db, workshop.id)
-    assert at.button(key="submit_ballot"), "the vote phase shows the ballot right away"
+    assert _submit_data(at), "the vote phase shows the ballot right away"
 
     # A half-done ballot (not submitted) ...
     first = _dot_controls(at)[0]
@@ -264,7 +292,7 @@ def test_dots_over_budget_are_clamped_with_a_warning(app, workshop, app_db):
     assert "1 of 10 dots left" in _counter(at)
 
 
-def test_submit_stores_one_ballot_double_tap_too_and_a_change_replaces_it(app, workshop, app_db, monkeypatch):
+def test_submit_stores_one_ballot_a_resend_too_and_a_change_replaces_it(app, workshop, app_db, monkeypatch):
     sent: list[str] = []
     real_submit = services.submit_ballot
 
@@ -278,34 +306,30 @@ def test_submit_stores_one_ballot_double_tap_too_and_a_change_replaces_it(app, w
     keys = [b.key for b in _dot_controls(at)]
     at.button_group(key=keys[0]).set_value(3).run()
     at.button_group(key=keys[1]).set_value(1).run()
-    assert at.button(key="submit_ballot").label == "Submit my vote"
-    _submit(at)
+    data = _submit_data(at)
+    assert data["ballot"] == {"method": "dots", "dots": dict(sorted({keys[0][4:]: 3, keys[1][4:]: 1}.items()))}
+    assert data["saved"] is None, "nothing stored yet: the button reads 'Submit my vote'"
+    assert (data["texts"]["submit"], data["texts"]["change"]) == ("Submit my vote", "Change my vote")
+    status, answer = _submit(at)
+    assert status == 200 and re.fullmatch(r"\d\d:\d\d", answer["saved"]) and not answer["replaced"]
 
     rows = _ballot_rows(app_db, participant)
     assert len(rows) == 1 and rows[0][1] == "dots"
     first_ballot_id, _method, first_submission = rows[0]
     assert services.get_ballot(app_db, participant) == DotBallot({keys[0][4:]: 3, keys[1][4:]: 1})
-    assert len(at.success) == 1 and "Your vote is saved" in at.success[0].value
-    submit = at.button(key="submit_ballot")
-    assert submit.disabled, "an unchanged ballot cannot be sent again"
 
-    # A second tap on the same content (forged past the disabled button, as a late double tap
-    # or a resend would arrive): Streamlit drops it, and nothing new is stored.
-    submit.proto.disabled = False
-    submit.click()
-    at.run()
-    _no_exception(at)
-    assert sent == [first_submission], "the second tap does not submit again"
-    assert at.button(key="submit_ballot").disabled
+    # The same press again (a double tap, or a resend after the answer got lost on the way) stores
+    # nothing new: the browser sends the same submission id for the same ballot.
+    assert _post(_submit_data(at), first_submission) == (status, answer)
+    assert sent == [first_submission, first_submission]
     assert _ballot_rows(app_db, participant) == [(first_ballot_id, "dots", first_submission)]
 
     # Changing the ballot and sending it again replaces it: the last one counts.
     at.button_group(key=keys[0]).set_value(1).run()
     at.button_group(key=keys[2]).set_value(2).run()
-    assert at.button(key="submit_ballot").label == "Change my vote"
-    assert not at.success
-    _submit(at)
-    assert len(sent) == 2 and sent[1] != first_submission, "new content, new submission id"
+    status, answer = _submit(at)
+    assert status == 200 and answer["replaced"]
+    assert len(sent) == 3 and sent[2] != first_submission, "new content, new submission id"
     rows = _ballot_rows(app_db, participant)
     assert len(rows) == 1
     assert rows[0][0] == first_ballot_id and rows[0][2] != first_submission
@@ -314,22 +338,31 @@ def test_submit_stores_one_ballot_double_tap_too_and_a_change_replaces_it(app, w
     assert sorted(votes) == sorted([(keys[0][4:], 1.0), (keys[1][4:], 1.0), (keys[2][4:], 2.0)])
 
 
+def test_submit_texts_follow_the_language(app, workshop, app_db):
+    at = _join(app, app_db, workshop, lang="de")
+    data = _submit_data(at)
+    assert data["url"].endswith("?lang=de")
+    assert data["texts"]["submit"] != "Submit my vote" and data["texts"]["offline"] != data["texts"]["failed"]
+    status, answer = _post(data)
+    assert status == 422 and answer["error"] == "Bitte vergeben Sie mindestens einen Punkt, bevor Sie absenden."
+
+
 def test_submitted_ballot_comes_back_in_a_new_session(app, workshop, app_db):
     at = _join(app, app_db, workshop)
     key = _dot_controls(at)[-1].key
     at.button_group(key=key).set_value(2).run()
-    _submit(at)
+    assert _submit(at)[0] == 200
     again = app({"t": at.query_params["t"], "lang": "en"}).run()
     _no_exception(again)
     assert again.button_group(key=key).value == 2
-    assert again.button(key="submit_ballot").disabled
-    assert len(again.success) == 1 and "Your vote is saved" in again.success[0].value
+    data = _submit_data(again)
+    assert data["saved"] == data["ballot"], "the button shows the ballot as saved (disabled)"
 
 
 def test_empty_dot_ballot_is_refused(app, workshop, app_db):
     at = _join(app, app_db, workshop)
-    _submit(at)
-    assert len(at.error) == 1 and "at least one dot" in at.error[0].value
+    status, answer = _submit(at)
+    assert status == 422 and answer == {"error": "Place at least one dot before submitting."}
     assert _ballot_rows(app_db, _participant(app_db, at)) == []
 
 
@@ -421,8 +454,7 @@ def test_approval_ballot_with_limit(app, workshop, app_db, phase):
     _no_exception(at)
     assert at.checkbox(key=keys[2]).value is False, "a third support is taken back"
     assert [w.value for w in at.warning] == ["You can support at most 2 measures."]
-    _submit(at)
-    assert not at.error
+    assert _submit(at)[0] == 200
     assert services.get_ballot(app_db, participant, Method.APPROVAL) == ApprovalBallot(
         frozenset({keys[0][5:], keys[1][5:]})
     )
@@ -441,12 +473,10 @@ def test_rating_ballot(app, workshop, app_db, phase):
     at.button_group(key=f"rate_{first}_{criteria[0]}").set_value(5).run()
     at.button_group(key=f"rate_{first}_{criteria[1]}").set_value(2).run()
     at.button_group(key=f"rate_{second}_{criteria[1]}").set_value(4).run()
-    _submit(at)
-    assert not at.error
+    assert _submit(at)[0] == 200
     assert services.get_ballot(app_db, participant, Method.RATING) == RatingBallot(
         {first: {criteria[0]: 5, criteria[1]: 2}, second: {criteria[1]: 4}}
     )
-    assert len(at.success) == 1
 
 
 def test_ranking_ballot_reorders_with_arrows(app, workshop, app_db, phase):
@@ -468,8 +498,7 @@ def test_ranking_ballot_reorders_with_arrows(app, workshop, app_db, phase):
     positions = [html.index(titles[m]) for m in expected]
     assert positions == sorted(positions)
 
-    _submit(at)
-    assert not at.error
+    assert _submit(at)[0] == 200
     assert services.get_ballot(app_db, participant, Method.RANKING) == RankingBallot(tuple(expected))
 
 
@@ -519,7 +548,7 @@ def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
     keys = [b.key for b in _dot_controls(at)]
     at.button_group(key=keys[0]).set_value(3).run()
     assert not [b for b in at.button if b.key == "kiosk_next"], "no next person before this one submitted"
-    _submit(at)
+    assert _submit(at)[0] == 200
     first_token = at.query_params["t"]
 
     at.button(key="kiosk_next").click().run()
@@ -530,11 +559,11 @@ def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
     assert second.group_id == first.group_id, "the tablet stays with its working group"
     assert "10 of 10 dots left" in _counter(at)
     assert all(b.value in (0, None) for b in _dot_controls(at)), "the previous person's dots are gone"
-    assert not at.success
-    assert at.button(key="submit_ballot").label == "Submit my vote"
+    assert _submit_data(at)["saved"] is None, "the button reads 'Submit my vote' again"
+    assert not [b for b in at.button if b.key == "kiosk_next"]
 
     at.button_group(key=keys[1]).set_value(2).run()
-    _submit(at)
+    assert _submit(at)[0] == 200
     assert services.count_ballots(app_db, workshop.id) == before + 2
     assert services.get_ballot(app_db, first) == DotBallot({keys[0][4:]: 3})
     assert services.get_ballot(app_db, second) == DotBallot({keys[1][4:]: 2})
@@ -543,6 +572,5 @@ def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
 def test_no_next_person_button_without_kiosk(app, workshop, app_db):
     at = _join(app, app_db, workshop)
     at.button_group(key=_dot_controls(at)[0].key).set_value(1).run()
-    _submit(at)
-    assert "Your vote is saved" in at.success[0].value
+    assert _submit(at)[0] == 200
     assert not [b for b in at.button if b.key == "kiosk_next"]

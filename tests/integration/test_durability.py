@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.client import Client, Shown, element_id, user_key
-from bench.load import ERROR, PASSPHRASE, SUCCESS, Device, Participant, Prepared, _at, _choose_dots, prepare_db
+from bench.client import Client, Shown, component_data, element_id, user_key
+from bench.load import ERROR, PASSPHRASE, Device, Participant, Prepared, _at, _choose_dots, prepare_db
 from bench.server import ROOT, Server
 from tests.integration import asyncrun
 from workshop import auth, i18n
@@ -208,10 +208,13 @@ def dots_on_screen(c: Client) -> dict[str, int]:
     return out
 
 
-def submit_button(c: Client):
-    sb = c.find("submit_ballot", kind="button")
+def shown_as_saved(c: Client) -> bool:
+    """Whether the submit button (ui/submit.js) shows the ballot on screen as the stored one:
+    disabled, with "Your vote is saved"; the button carries both ballots."""
+    sb = c.find("submit_ballot", kind="bidi_component")
     assert sb is not None, "no submit button on the ballot page"
-    return sb.element.button
+    data = component_data(sb.element)
+    return data["saved"] is not None and data["saved"] == data["ballot"]
 
 
 async def reopen(port: int, query: str) -> Client:
@@ -276,7 +279,7 @@ async def vote_and_kill(server: Server, prep: Prepared, devices: list[Device], w
             ballot = await part.fill(d, (0.0, 0.0), dots=wants[d.idx])
             attempted[d.idx] = ballot
             in_flight.add(d.idx)
-            await part.submit(d, 1, ballot)  # confirmed only if the success alert arrived
+            await part.submit(d, 1, ballot)  # confirmed only if the endpoint answered 200
         except Exception as exc:
             d.error = f"vote: {exc!r}"
         finally:
@@ -327,8 +330,7 @@ async def after_restart(
         c = d.client = await reopen(port, d.client.query_string)
         try:
             assert dots_on_screen(c) == d.confirmed.dots, "a confirmed ballot is not on the screen after the restart"
-            assert alerts(c, SUCCESS), "no 'your vote is saved' for a stored ballot"
-            assert submit_button(c).disabled
+            assert shown_as_saved(c), "no 'your vote is saved' for a stored ballot"
             if change:  # a second submit of the device replaces its ballot, it adds none
                 new = ballot_for(d.rng, prep)
                 while new == d.confirmed.dots:
@@ -349,7 +351,7 @@ async def after_restart(
             if shown:
                 # Stored before the kill, the confirmation lost with it: the device now sees it.
                 assert sent is not None and shown == sent.dots, f"device {d.idx} sees a ballot it never sent: {shown}"
-                assert alerts(c, SUCCESS) and submit_button(c).disabled
+                assert shown_as_saved(c)
                 d.confirmed = sent
                 return
             ballot = await part.fill(d, (0.0, 0.0), dots=wants[d.idx])
@@ -512,7 +514,7 @@ def test_second_process_is_refused_with_the_message_and_changes_nothing(template
         async def still_works() -> None:
             c = await reopen(server.port, first.client.query_string)
             try:
-                assert dots_on_screen(c) == first_dots and alerts(c, SUCCESS)
+                assert dots_on_screen(c) == first_dots and shown_as_saved(c)
             finally:
                 await c.close()
             await join_and_vote(server.port, prep, later, later_dots)
@@ -548,7 +550,7 @@ async def drop_and_resume(port: int, prep: Prepared, dev: Device, other: Device,
     # Back with the same link: a new session that only has the URL; the draft comes back.
     c = dev.client = await reopen(port, link)
     assert dots_on_screen(c) == draft, "the unsent dots are gone after the reconnect"
-    assert not alerts(c, SUCCESS) and not submit_button(c).disabled, "a draft shown as a stored vote"
+    assert not shown_as_saved(c), "a draft shown as a stored vote"
     assert f"t={dev.token}" in c.query_string, "the reconnect handed out another token"
 
     # Another device does not see this device's draft.
@@ -563,7 +565,7 @@ async def drop_and_resume(port: int, prep: Prepared, dev: Device, other: Device,
     assert dev.confirmed == ballot, f"no confirmation: {dev.submits}"
     await c.close()
     c = dev.client = await reopen(port, link)
-    assert dots_on_screen(c) == draft and alerts(c, SUCCESS) and submit_button(c).disabled
+    assert dots_on_screen(c) == draft and shown_as_saved(c)
 
     # A change placed after the submit but not sent: it comes back as a draft, not as the vote.
     await part.fill(dev, (0.0, 0.0), dots=change)
@@ -571,7 +573,7 @@ async def drop_and_resume(port: int, prep: Prepared, dev: Device, other: Device,
     c = dev.client = await reopen(port, link)
     try:
         assert dots_on_screen(c) == change, "the changed, unsent dots are gone after the reconnect"
-        assert not alerts(c, SUCCESS) and not submit_button(c).disabled
+        assert not shown_as_saved(c)
     finally:
         await c.close()
     return ballot.dots

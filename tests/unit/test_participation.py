@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from workshop import participation
-from workshop.model import Phase
+from workshop.errors import ValidationError
+from workshop.model import ApprovalBallot, DotBallot, Phase, RankingBallot, RatingBallot
 
 
 @pytest.mark.parametrize(
@@ -53,3 +56,57 @@ def test_a_screen_takes_a_longer_interval_once_the_hall_has_grown_by_half():
     longest = participation.poll_seconds(Phase.REVIEW, False, devices=5000)
     assert longest == participation.POLL_WAITING_MAX
     assert not participation.poll_outdated(longest, Phase.REVIEW, False, devices=50_000)  # it stops there
+
+
+# --- the ballot as the submit button carries it ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ballot",
+    [
+        DotBallot({"b": 2, "a": 1}),
+        ApprovalBallot(frozenset({"x", "a"})),
+        RatingBallot({"m": {"impact": 3, "feasibility": None}, "n": {"impact": 5}}),
+        RankingBallot(("z", "a", "m")),
+        DotBallot({}),
+    ],
+)
+def test_ballot_payload_round_trips_through_json_in_a_stable_form(ballot):
+    payload = participation.ballot_payload(ballot)
+    assert participation.ballot_from_payload(json.loads(json.dumps(payload))) == ballot
+
+
+def test_equal_ballots_give_equal_payloads_and_a_ranking_keeps_its_order():
+    """The browser compares payloads as text (is the ballot on screen the saved one?)."""
+    assert json.dumps(participation.ballot_payload(DotBallot({"b": 1, "a": 2}))) == json.dumps(
+        participation.ballot_payload(DotBallot({"a": 2, "b": 1}))
+    )
+    assert json.dumps(participation.ballot_payload(ApprovalBallot(frozenset("xyz")))) == json.dumps(
+        participation.ballot_payload(ApprovalBallot(frozenset("zyx")))
+    )
+    assert participation.ballot_payload(RankingBallot(("z", "a")))["order"] == ["z", "a"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        [],
+        {"method": "dots"},
+        {"method": "dots", "dots": {"a": True}},
+        {"method": "dots", "dots": {"a": "1"}},
+        {"method": "approval", "approved": ["a", 1]},
+        {"method": "rating", "ratings": {"m": {"impact": 2.5}}},
+        {"method": "rating", "ratings": ["m"]},
+        {"method": "ranking", "order": "abc"},
+        {"method": "unknown"},
+    ],
+)
+def test_malformed_payloads_are_refused(payload):
+    with pytest.raises(ValidationError):
+        participation.ballot_from_payload(payload)
+
+
+def test_ballot_payload_refuses_what_is_not_a_ballot():
+    with pytest.raises(TypeError):
+        participation.ballot_payload({"a": 1})

@@ -1,0 +1,179 @@
+"""The ballot endpoint (ui/api.py): what a phone's submit button posts, on a real DuckDB file.
+
+The route is driven as the server drives it (an ASGI call with the request's bytes); the browser
+side (ui/submit.js) is covered by tests/e2e/test_participant.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from starlette.applications import Starlette
+
+from ui import api, common
+from workshop import auth, demo, participation, services
+from workshop.errors import StoreLocked
+from workshop.model import DotBallot, Phase
+from workshop.store import Database
+
+
+@pytest.fixture
+def hall(tmp_path, monkeypatch):
+    db = Database(tmp_path / "api.duckdb")
+    ws = demo.build(db)
+    monkeypatch.setattr(common, "open_db", lambda: db)
+    yield db, ws
+    db.close()
+
+
+def call(body: bytes | object, *, method: str = "POST", lang: str = "en") -> tuple[int, dict]:
+    """One request through the route as the server makes it; the status and the JSON answer."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    app = Starlette(routes=api.routes())
+    sent: list[dict] = []
+    chunks = [{"type": "http.request", "body": raw, "more_body": False}]
+
+    async def receive():
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": api.PATH,
+        "raw_path": api.PATH.encode(),
+        "query_string": f"lang={lang}".encode(),
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8501),
+    }
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    try:
+        return status, json.loads(payload)
+    except ValueError:
+        return status, {}
+
+
+def _body(token: str, ballot, submission: str | None = None) -> dict:
+    return {"t": token, "submission": submission or uuid.uuid4().hex, "ballot": participation.ballot_payload(ballot)}
+
+
+def _first(db, ws) -> str:
+    return sorted(services.voting_measures(db, ws))[0]
+
+
+def test_a_posted_ballot_is_stored_a_resend_stores_nothing_new_a_change_replaces(hall):
+    db, ws = hall
+    participant, token = services.join(db, ws.join_code)
+    first = _first(db, ws)
+    body = _body(token, DotBallot({first: 2}))
+    status, answer = call(body)
+    assert status == 200 and not answer["replaced"] and len(answer["saved"]) == 5
+    assert services.get_ballot(db, participant) == DotBallot({first: 2})
+    assert call(body) == (status, answer), "a resend (same submission) gets the same answer"
+    assert services.count_ballots(db, ws.id) == 1 + demo_ballots(db, ws, participant)
+
+    status, answer = call(_body(token, DotBallot({first: 1})))
+    assert status == 200 and answer["replaced"]
+    assert services.get_ballot(db, participant) == DotBallot({first: 1})
+
+
+def demo_ballots(db, ws, participant) -> int:
+    """Ballots of other devices (the demo may come with some)."""
+    return db.scalar(
+        "SELECT count(*) FROM ballots WHERE workshop_id = ? AND device_id <> ?", [ws.id, participant.device_id]
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        {"submission": "0123456789abcdef", "ballot": {"method": "dots", "dots": {}}},  # no token
+        {"t": None, "ballot": None},
+    ],
+)
+def test_malformed_requests_are_refused_in_the_requests_language_and_store_nothing(hall, body):
+    db, ws = hall
+    before = services.count_ballots(db, ws.id)
+    status, answer = call(body, lang="de")
+    assert status in (403, 422), (status, answer)
+    assert answer["error"] and "ballot" not in answer["error"].lower(), "German, not the English msgid"
+    assert services.count_ballots(db, ws.id) == before
+
+
+@pytest.mark.parametrize(
+    "ballot",
+    [
+        {"method": "dots", "dots": {"x": True}},
+        {"method": "dots", "dots": ["a"]},
+        {"method": "dots", "dots": {"x": 1.5}},
+        {"method": "approval", "approved": "abc"},
+        {"method": "rating", "ratings": {"m": 3}},
+        {"method": "ranking", "order": [1, 2]},
+        {"method": "borda", "order": []},
+        {"dots": {}},
+    ],
+)
+def test_ballots_of_the_wrong_shape_are_refused(hall, ballot):
+    db, ws = hall
+    _participant, token = services.join(db, ws.join_code)
+    before = services.count_ballots(db, ws.id)
+    status, answer = call({"t": token, "submission": uuid.uuid4().hex, "ballot": ballot})
+    assert status == 422 and answer == {"error": "This ballot is malformed; please reload the page."}
+    assert services.count_ballots(db, ws.id) == before
+
+
+def test_rule_breaking_ballot_and_unknown_token_and_closed_vote(hall):
+    db, ws = hall
+    participant, token = services.join(db, ws.join_code)
+    first = _first(db, ws)
+    status, answer = call(_body(token, DotBallot({first: ws.rules.max_per_measure + 1})))
+    assert status == 422 and answer["error"] == f"At most {ws.rules.max_per_measure} dots per measure."
+
+    status, answer = call(_body("t" * 40, DotBallot({first: 1})), lang="de")
+    assert status == 403 and answer["error"] == "Dieser Link gilt nicht mehr. Bitte treten Sie erneut bei."
+
+    fac = auth.system_session(db)
+    services.set_phase(db, fac, ws.id, Phase.RESULTS)
+    status, answer = call(_body(token, DotBallot({first: 1})))
+    assert status == 403 and answer["error"], "the vote is closed"
+    assert services.get_ballot(db, participant) is None
+
+
+def test_an_oversized_body_is_refused_unread(hall):
+    db, ws = hall
+    _participant, token = services.join(db, ws.join_code)
+    huge = {"t": token, "submission": uuid.uuid4().hex, "ballot": {"method": "dots", "dots": {"x" * 40: 1}}}
+    huge["pad"] = "x" * participation.MAX_PAYLOAD_BYTES
+    status, answer = call(huge)
+    assert status == 413 and answer["error"]
+
+
+def test_only_post_is_answered(hall):
+    status, _answer = call(b"", method="GET")
+    assert status == 405
+
+
+def test_a_held_database_file_gives_a_translated_503(hall, monkeypatch):
+    db, ws = hall
+    _participant, token = services.join(db, ws.join_code)
+
+    def locked():
+        raise StoreLocked(N_LOCKED, path="/x.duckdb")
+
+    N_LOCKED = "The database file {path} is in use by another process (probably the running app). "
+    monkeypatch.setattr(common, "open_db", locked)
+    status, answer = call(_body(token, DotBallot({_first(db, ws): 1})))
+    assert status == 503 and "/x.duckdb" in answer["error"]
