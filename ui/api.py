@@ -71,10 +71,23 @@ def _store(body: object, lang: str | None) -> tuple[int, dict]:
     return store_ballot(db, body, lang)
 
 
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it is longer than ``limit`` (the rest is not read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            return None
+    return bytes(raw)
+
+
 async def post_ballot(request: Request) -> JSONResponse:
     lang = request.query_params.get("lang")
-    raw = await request.body()
-    if len(raw) > participation.MAX_PAYLOAD_BYTES:
+    raw = await _read_capped(request, participation.MAX_PAYLOAD_BYTES)
+    if raw is None:
         _ = i18n.gettext_for(lang)
         return JSONResponse({"error": _("This ballot has more entries than there are measures to vote on.")}, 413)
     try:

@@ -90,8 +90,9 @@ export default function (component) {
     } finally {
       clearTimeout(timer);
       mem.busy = false;
-      render();
+      mem.render(); // the latest drawing: a tap during the request redrew the ballot
     }
   };
+  mem.render = render;
   render();
 }

@@ -204,13 +204,21 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
     assert problems == [], "axe found serious or critical violations:\n" + "\n".join(problems)
 
 
+# The focused element, inside a component's shadow root too (the submit button, ui/submit.py).
+_FOCUSED_JS = (
+    "(() => { let el = document.activeElement; "
+    "while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement; "
+    "return el; })()"
+)
+
+
 def _tab_to(page, predicate: str, limit: int = 80) -> None:
     """Press Tab until the focused element satisfies a JS predicate over ``el`` (keyboard only)."""
     for _i in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!(el && ({predicate})); }})()"):
+        if page.evaluate(f"(() => {{ const el = {_FOCUSED_JS}; return !!(el && ({predicate})); }})()"):
             return
-    focused = page.evaluate("document.activeElement && document.activeElement.outerHTML.slice(0, 200)")
+    focused = page.evaluate(f"(() => {{ const el = {_FOCUSED_JS}; return el && el.outerHTML.slice(0, 200); }})()")
     raise AssertionError(f"Tab never reached {predicate}; last focus: {focused}")
 
 

@@ -8,6 +8,7 @@ browser context, as a facilitator would.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -208,6 +209,45 @@ def test_phone_join_vote_reload(browser, server, join_code):
         _shot(page, "phone-5-reloaded-saved", at=page.get_by_text("Your vote is saved"))
     except BaseException:
         _shot(page, "phone-failure")
+        raise
+    finally:
+        context.close()
+
+
+def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, server, join_code):
+    """The submit button posts the ballot (ui/submit.js): a lost request is reported in the
+    page's language, the dots stay, and the next press (same ballot) is saved once."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&lang=en")
+        _join_with_group(page)
+        _wait_for_counter(page, "10 of 10 dots left")
+        _place(page, 1, "2 ●")
+        _wait_for_counter(page, "8 of 10 dots left")
+        posts: list[str] = []
+        page.route("**/api/ballot*", lambda route: (posts.append(route.request.post_data), route.abort()))
+        page.get_by_role("button", name="Submit my vote").click()
+        page.get_by_text("Your vote was not sent: no connection to the server").wait_for()
+        expect(page.get_by_role("button", name="Submit my vote")).to_be_enabled()
+        _shot(page, "phone-6-offline", at=page.get_by_text("Your vote was not sent"))
+
+        page.unroute("**/api/ballot*")
+        page.on("request", lambda r: posts.append(r.post_data) if "/api/ballot" in r.url else None)
+        page.get_by_role("button", name="Submit my vote").click()
+        page.get_by_text("Your vote is saved").wait_for()
+        expect(page.get_by_text("Your vote was not sent")).to_have_count(0)
+        expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
+        first, second = (json.loads(p) for p in posts)
+        assert first == second, "a second press of the same ballot resends the same submission"
+        assert list(first["ballot"]["dots"].values()) == [2]
+
+        page.reload()
+        page.get_by_text("Your vote is saved").wait_for()
+        _wait_for_counter(page, "8 of 10 dots left")
+    except BaseException:
+        _shot(page, "phone-offline-failure")
         raise
     finally:
         context.close()

@@ -6,13 +6,13 @@ side (ui/submit.js) is covered by tests/e2e/test_participant.py.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 
 import pytest
 from starlette.applications import Starlette
 
+from tests.integration import asyncrun
 from ui import api, common
 from workshop import auth, demo, participation, services
 from workshop.errors import StoreLocked
@@ -29,12 +29,17 @@ def hall(tmp_path, monkeypatch):
     db.close()
 
 
-def call(body: bytes | object, *, method: str = "POST", lang: str = "en") -> tuple[int, dict]:
-    """One request through the route as the server makes it; the status and the JSON answer."""
+def call(body: bytes | object, *, method: str = "POST", lang: str = "en", chunked: bool = False) -> tuple[int, dict]:
+    """One request through the route as the server makes it; the status and the JSON answer.
+    ``chunked``: the body comes in pieces without a declared length."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     app = Starlette(routes=api.routes())
     sent: list[dict] = []
-    chunks = [{"type": "http.request", "body": raw, "more_body": False}]
+    pieces = [raw[i : i + 8192] for i in range(0, len(raw), 8192)] if chunked else [raw]
+    chunks = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
+    headers = [(b"content-type", b"application/json")]
+    if not chunked:
+        headers.append((b"content-length", str(len(raw)).encode()))
 
     async def receive():
         return chunks.pop(0) if chunks else {"type": "http.disconnect"}
@@ -51,11 +56,11 @@ def call(body: bytes | object, *, method: str = "POST", lang: str = "en") -> tup
         "path": api.PATH,
         "raw_path": api.PATH.encode(),
         "query_string": f"lang={lang}".encode(),
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+        "headers": headers,
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 8501),
     }
-    asyncio.run(app(scope, receive, send))
+    asyncrun.run(app(scope, receive, send))
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     try:
@@ -152,13 +157,16 @@ def test_rule_breaking_ballot_and_unknown_token_and_closed_vote(hall):
     assert services.get_ballot(db, participant) is None
 
 
-def test_an_oversized_body_is_refused_unread(hall):
+@pytest.mark.parametrize("chunked", [False, True])
+def test_an_oversized_body_is_refused(hall, chunked):
     db, ws = hall
     _participant, token = services.join(db, ws.join_code)
     huge = {"t": token, "submission": uuid.uuid4().hex, "ballot": {"method": "dots", "dots": {"x" * 40: 1}}}
     huge["pad"] = "x" * participation.MAX_PAYLOAD_BYTES
-    status, answer = call(huge)
-    assert status == 413 and answer["error"]
+    before = services.count_ballots(db, ws.id)
+    status, answer = call(huge, chunked=chunked, lang="de")
+    assert status == 413 and answer["error"].startswith("Dieser Stimmzettel")
+    assert services.count_ballots(db, ws.id) == before
 
 
 def test_only_post_is_answered(hall):
