@@ -94,4 +94,4 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
-    app = st.App("app.py", routes=api.routes())
+    app = st.App("app.py", routes=api.routes(str(st.get_option("server.baseUrlPath") or "")))

@@ -92,7 +92,7 @@ async def post_ballot(request: Request) -> JSONResponse:
         return JSONResponse({"error": _("This ballot has more entries than there are measures to vote on.")}, 413)
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     # One hop to a worker thread for everything that waits for the database (the event loop
     # serves every phone's websocket meanwhile).
@@ -100,5 +100,8 @@ async def post_ballot(request: Request) -> JSONResponse:
     return JSONResponse(answer, status, headers={"Cache-Control": "no-store"})
 
 
-def routes() -> list[Route]:
-    return [Route(PATH, post_ballot, methods=["POST"])]
+def routes(base_path: str = "") -> list[Route]:
+    """The route, under Streamlit's ``server.baseUrlPath`` too (st.App does not prefix routes)."""
+    base = base_path.strip("/")
+    paths = [PATH] + ([f"/{base}{PATH}"] if base else [])
+    return [Route(path, post_ballot, methods=["POST"]) for path in paths]

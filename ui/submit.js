@@ -27,10 +27,12 @@ export default function (component) {
   const button = box.querySelector("button");
   const status = box.querySelector(".pw-submit-status");
   const shown = JSON.stringify(data.ballot);
-  let mem = memory.get(data.t);
+  // Per token and method: the facilitator may switch the method (the server's ballot then differs).
+  const memKey = data.t + ":" + data.ballot.method;
+  let mem = memory.get(memKey);
   if (!mem) {
     mem = { saved: data.saved ? JSON.stringify(data.saved) : null, time: null, busy: false, error: null };
-    memory.set(data.t, mem);
+    memory.set(memKey, mem);
   }
   if (mem.pending && mem.pending.ballot !== shown) {
     mem.error = null; // the ballot changed since the failed try: the message is about another one
@@ -70,6 +72,7 @@ export default function (component) {
         body: JSON.stringify({ t: data.t, submission: mem.pending.id, ballot: data.ballot }),
         signal: controller.signal,
         cache: "no-store",
+        redirect: "error", // a hall's captive portal must not pass for the server's answer
       });
       let answer = {};
       try {
@@ -77,7 +80,7 @@ export default function (component) {
       } catch (e) {
         answer = {};
       }
-      if (response.ok) {
+      if (response.ok && typeof answer.saved === "string") {
         mem.saved = shown;
         mem.time = answer.saved;
         mem.pending = null;

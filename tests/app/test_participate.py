@@ -545,6 +545,7 @@ def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
     at = _join(app, app_db, workshop, kiosk="1")
     first = _participant(app_db, at)
     assert first.kiosk
+    assert _submit_data(at)["notify"], "a kiosk's button asks for a rerun after a save (Next person)"
     keys = [b.key for b in _dot_controls(at)]
     at.button_group(key=keys[0]).set_value(3).run()
     assert not [b for b in at.button if b.key == "kiosk_next"], "no next person before this one submitted"
@@ -571,6 +572,7 @@ def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
 
 def test_no_next_person_button_without_kiosk(app, workshop, app_db):
     at = _join(app, app_db, workshop)
+    assert not _submit_data(at)["notify"], "a phone's button saves without a rerun"
     at.button_group(key=_dot_controls(at)[0].key).set_value(1).run()
     assert _submit(at)[0] == 200
     assert not [b for b in at.button if b.key == "kiosk_next"]
