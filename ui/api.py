@@ -43,9 +43,12 @@ def _status(exc: DomainError) -> int:
     return 409  # a wrong phase and the like: the request was fine, the moment was not
 
 
+def _refusal(exc: DomainError, lang: str | None) -> tuple[int, dict]:
+    return _status(exc), {"error": exc.message(i18n.gettext_for(lang))}
+
+
 def store_ballot(db, body: object, lang: str | None) -> tuple[int, dict]:
     """Check and store one posted ballot; (HTTP status, answer in ``lang``). Blocking (database)."""
-    _ = i18n.gettext_for(lang)
     try:
         if not isinstance(body, dict):
             raise ValidationError(N_("This ballot is malformed; please reload the page."))
@@ -55,7 +58,7 @@ def store_ballot(db, body: object, lang: str | None) -> tuple[int, dict]:
         ballot = participation.ballot_from_payload(body.get("ballot"))
         receipt = services.submit_ballot(db, participant, ballot, body.get("submission"))
     except DomainError as exc:
-        return _status(exc), {"error": exc.message(_)}
+        return _refusal(exc, lang)
     return 200, {"saved": receipt.submitted_at.strftime("%H:%M"), "replaced": receipt.replaced}
 
 
@@ -67,7 +70,7 @@ def _store(body: object, lang: str | None) -> tuple[int, dict]:
         db = common.open_db()
     except StoreLocked as exc:
         log.error("%s", exc)
-        return 503, {"error": exc.message(i18n.gettext_for(lang))}
+        return _refusal(exc, lang)
     return store_ballot(db, body, lang)
 
 
@@ -100,8 +103,12 @@ async def post_ballot(request: Request) -> JSONResponse:
     return JSONResponse(answer, status, headers={"Cache-Control": "no-store"})
 
 
-def routes(base_path: str = "") -> list[Route]:
-    """The route, under Streamlit's ``server.baseUrlPath`` too (st.App does not prefix routes)."""
+def path_under(base_path: str) -> str:
+    """The endpoint's path under Streamlit's ``server.baseUrlPath`` ("" or "/" for none)."""
     base = base_path.strip("/")
-    paths = [PATH] + ([f"/{base}{PATH}"] if base else [])
-    return [Route(path, post_ballot, methods=["POST"]) for path in paths]
+    return f"/{base}{PATH}" if base else PATH
+
+
+def routes(base_path: str = "") -> list[Route]:
+    """The route, under the base path too (st.App does not prefix the routes it is given)."""
+    return [Route(path, post_ballot, methods=["POST"]) for path in dict.fromkeys([PATH, path_under(base_path)])]

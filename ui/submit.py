@@ -40,8 +40,7 @@ _component = st.components.v2.component("planungswerkstatt.submit", js=_JS, css=
 def endpoint(lang: str) -> str:
     """The endpoint's URL as the browser sees it (Streamlit may be served under a base path);
     the answer comes in ``lang``."""
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return (f"/{base}{api.PATH}" if base else api.PATH) + "?" + urlencode({"lang": lang})
+    return api.path_under(str(st.get_option("server.baseUrlPath") or "")) + "?" + urlencode({"lang": lang})
 
 
 def submit_button(ballot, saved, *, token: str, lang: str, notify: bool, texts: dict) -> None:

@@ -147,6 +147,14 @@ def _small_touch_targets(page) -> list[str]:
     return small
 
 
+def _phone(browser, viewport=PHONE):
+    """A touch device's browser (a phone; a kiosk tablet with ``TABLET``) and its page."""
+    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=viewport == PHONE)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return context, page
+
+
 def _join_with_group(page) -> None:
     first_group = page.locator('[data-testid="stRadio"] [role="radiogroup"] label').first
     first_group.click()
@@ -157,9 +165,7 @@ def _join_with_group(page) -> None:
 
 
 def test_phone_join_vote_reload(browser, server, join_code):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    context, page = _phone(browser)
     try:
         # The start page (German by default) has a form for the workshop code.
         page.goto(server.url + "/")
@@ -217,9 +223,7 @@ def test_phone_join_vote_reload(browser, server, join_code):
 def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, server, join_code):
     """The submit button posts the ballot (ui/submit.js): a lost request is reported in the
     page's language, the dots stay, and the next press (same ballot) is saved once."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    context, page = _phone(browser)
     try:
         page.goto(f"{server.url}/?code={join_code}&lang=en")
         _join_with_group(page)
@@ -254,9 +258,7 @@ def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, s
 
 
 def test_phone_touch_targets_are_at_least_44_px(browser, server, join_code):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    context, page = _phone(browser)
     try:
         page.goto(f"{server.url}/?code={join_code}&lang=en")
         page.get_by_role("button", name="Start").wait_for()
@@ -271,9 +273,7 @@ def test_phone_touch_targets_are_at_least_44_px(browser, server, join_code):
 
 def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
     _code, ballots_before = _console_facts(browser, server)
-    context = browser.new_context(viewport=TABLET, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    context, page = _phone(browser, TABLET)
     try:
         page.goto(f"{server.url}/?code={join_code}&kiosk=1&lang=en")
         _join_with_group(page)
@@ -315,9 +315,7 @@ def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
 
 
 def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, join_code):
-    context = browser.new_context(viewport=TABLET, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    context, page = _phone(browser, TABLET)
     try:
         page.goto(f"{server.url}/?code={join_code}&kiosk=1&lang=en")
         _join_with_group(page)
@@ -353,9 +351,7 @@ def test_join_and_vote_through_the_nginx_setup(browser, server, join_code):
     # Not pytest's tmp_path: nginx's unprivileged workers cannot enter /tmp/pytest-of-<user>.
     home = Path(tempfile.mkdtemp(prefix="pw-nginx-"))
     proxy = Nginx(home / "nginx", server.port).start()
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    context, page = _phone(browser)
     static = []
     page.on("response", lambda r: static.append(r) if "/static/" in r.url else None)
     try:
