@@ -25,9 +25,9 @@ _CSS = """
   border: 1px solid #B3122E; background: #B3122E; color: #fff; font: inherit; font-size: 1rem;
   cursor: pointer;
 }
-.pw-submit-button:hover:not(:disabled) { background: #8f0e25; border-color: #8f0e25; }
+.pw-submit-button:hover:not([aria-disabled="true"]) { background: #8f0e25; border-color: #8f0e25; }
 .pw-submit-button:focus-visible { outline: 3px solid #1c1c1c; outline-offset: 2px; }
-.pw-submit-button:disabled { background: #f0f0f0; border-color: #d0d0d0; color: #595959; cursor: default; }
+.pw-submit-button[aria-disabled="true"] { background: #f0f0f0; border-color: #d0d0d0; color: #595959; cursor: default; }
 .pw-submit-status { margin-top: 0.75rem; padding: 0.75rem 1rem; border-radius: 0.5rem; line-height: 1.5; }
 /* Empty, it stays in the accessibility tree (a live region that is hidden is not announced). */
 .pw-submit-status:empty { margin: 0; padding: 0; }

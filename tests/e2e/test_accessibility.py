@@ -248,4 +248,8 @@ def test_a_participant_can_join_and_vote_with_the_keyboard_only(browser, srv, co
     _tab_to(page, "el.tagName === 'BUTTON' && el.innerText.trim() === 'Meine Stimme abgeben'", limit=200)
     page.keyboard.press("Enter")
     page.get_by_text("Ihre Stimme ist gespeichert", exact=False).first.wait_for()
+    # The saved button is aria-disabled, not disabled: the keyboard focus stays on it (a disabled
+    # button would drop it to the start of the page, and Tab would begin again from the top).
+    focused = page.evaluate(f"(() => {{ const el = {_FOCUSED_JS}; return el && el.dataset.testid; }})()")
+    assert focused == "pw-submit", focused
     context.close()

@@ -257,6 +257,95 @@ def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, s
         context.close()
 
 
+_SUBMIT_BUTTON_JS = """
+(() => {
+    const find = (root) => {
+        const hit = root.querySelector('[data-testid="pw-submit"]');
+        if (hit) return hit;
+        for (const el of root.querySelectorAll('*')) {
+            if (el.shadowRoot) { const inner = find(el.shadowRoot); if (inner) return inner; }
+        }
+        return null;
+    };
+    return find(document);
+})()
+"""
+
+
+def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server, join_code):
+    """A tap reruns the ballot; the submit button is drawn again with it a moment later. A press
+    within that moment waits for the new drawing and sends the ballot that includes the tap."""
+    context, page = _phone(browser)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&lang=en")
+        _join_with_group(page)
+        _wait_for_counter(page, "10 of 10 dots left")
+        _settled(page)
+        posts: list[dict] = []
+        page.on("request", lambda r: posts.append(json.loads(r.post_data)) if "/api/ballot" in r.url else None)
+        tap_and_press = """([index, label, button]) => {
+            const dots = document.querySelectorAll('[data-testid="stMain"] [data-testid="stButtonGroup"]');
+            Array.from(dots[index].querySelectorAll('[role="radio"]')).find(b => b.innerText.trim() === label).click();
+            button.click();
+        }"""
+        # The tap and the press in one go: the server cannot have answered the tap in between.
+        page.evaluate(tap_and_press, [2, "2 ●", page.evaluate_handle(_SUBMIT_BUTTON_JS)])
+        page.get_by_text("Your vote is saved").wait_for()
+        assert len(posts) == 1, posts
+        assert sorted(posts[0]["ballot"]["dots"].values()) == [2], posts[0]
+        _wait_for_counter(page, "8 of 10 dots left")
+        _settled(page)
+        # The same on a saved ballot: the button still reads "saved" when pressed, but the tap
+        # has changed the ballot.
+        page.evaluate(tap_and_press, [0, "1 ●", page.evaluate_handle(_SUBMIT_BUTTON_JS)])
+        _wait_for_counter(page, "7 of 10 dots left")
+        page.get_by_text("Your vote is saved").wait_for()
+        assert len(posts) == 2, posts
+        assert sorted(posts[1]["ballot"]["dots"].values()) == [1, 2], posts[1]
+
+        page.reload()
+        page.get_by_text("Your vote is saved").wait_for()
+        _wait_for_counter(page, "7 of 10 dots left")
+    except BaseException:
+        _shot(page, "phone-tap-press-failure")
+        raise
+    finally:
+        context.close()
+
+
+def test_pressing_again_while_the_server_answers_sends_one_request(browser, server, join_code):
+    """An impatient second press (the hall's Wi-Fi is slow) does not send the ballot again."""
+    context, page = _phone(browser)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&lang=en")
+        _join_with_group(page)
+        _wait_for_counter(page, "10 of 10 dots left")
+        _place(page, 3, "1 ●")
+        _wait_for_counter(page, "9 of 10 dots left")
+        _settled(page)
+        held = []
+        page.route("**/api/ballot*", lambda route: held.append(route))  # answered only when the test lets it through
+        button = page.get_by_role("button", name="Submit my vote")
+        button.click()
+        page.get_by_role("button", name="Saving your vote").wait_for()
+        # Still focusable and announced as unavailable while sending; a press does nothing.
+        expect(page.get_by_role("button", name="Saving your vote")).to_be_disabled()
+        page.get_by_role("button", name="Saving your vote").dispatch_event("click")
+        page.get_by_role("button", name="Saving your vote").dispatch_event("click")
+        page.wait_for_timeout(300)
+        assert len(held) == 1, "a press while sending does not send again"
+        held[0].continue_()
+        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_role("button", name="Submit my vote").dispatch_event("click")
+        page.wait_for_timeout(300)
+        assert len(held) == 1, "a press of the saved ballot sends nothing"
+    except BaseException:
+        _shot(page, "phone-double-press-failure")
+        raise
+    finally:
+        context.close()
+
+
 def test_phone_touch_targets_are_at_least_44_px(browser, server, join_code):
     context, page = _phone(browser)
     try:
