@@ -1429,6 +1429,40 @@ def test_submit_ballot(world, method, data, kind, phase, submission, asked):
         assert got.value == (want if out.ok and asked in (None, method) else None)
 
 
+@fuzzes("submit_ballot_by_token")
+@FUZZ
+@given(
+    method=st.sampled_from(list(Method)),
+    data=st.data(),
+    which=st.sampled_from(["own", "outsider", "retired"]) | junk,
+    phase=mostly(st.just(Phase.VOTE), phases),
+    submission=mostly(st.uuids().map(lambda u: u.hex), junk),
+)
+def test_submit_ballot_by_token(world, method, data, which, phase, submission):
+    """The ballot endpoint's way in: only the token of a device that joined this workshop, and
+    not retired, stores a ballot; everything else is refused and stores nothing."""
+    db = world.db
+    scene = world.voting(method)
+    world.at(scene, Phase.VOTE)
+    own, own_token = world.join(scene)
+    retired, retired_token = world.join(scene)
+    services.retire_token(db, retired)
+    world.at(scene, phase)
+    tokens = {"own": own_token, "outsider": world.outsider_token, "retired": retired_token}
+    token = tokens[which] if isinstance(which, str) and which in tokens else which
+    ws = services.get_workshop(db, scene.ws_id)
+    ballot = resolve(data.draw(mostly(BALLOTS[method], any_ballot), label="ballot"), **ballot_ids(world, scene))
+    want = expected_ballot(db, ws, ballot)
+    out = attempt(db, lambda: services.submit_ballot_by_token(db, token, ballot, submission))
+    ok = which == "own" and want is not None and isinstance(submission, str) and 8 <= len(submission) <= 64
+    expect(out, may(ok, phase, Role.PARTICIPANT, Action.SUBMIT_BALLOT))
+    if out.ok:
+        assert services.get_ballot(db, own, method) == want
+        again = attempt(db, lambda: services.submit_ballot_by_token(db, token, ballot, submission), read_only=True)
+        assert again.ok and again.value == out.value  # a resend stores nothing new
+    assert services.get_ballot(db, retired, method) is None
+
+
 @fuzzes("count_ballots")
 @FUZZ
 @given(ws=id_arg("voting", "home"), method=st.one_of(st.none(), st.sampled_from(list(Method)), junk))

@@ -215,3 +215,46 @@ def test_a_batch_function_that_miscounts_stores_nothing(tmp_path):
         assert database.fetchall("SELECT v FROM t") == []
     finally:
         database.close()
+
+
+def test_a_burst_posted_with_tokens_finds_every_device_in_the_write(db, hall, batch_sizes):
+    """The ballot endpoint sends the token, not the device: the devices are looked up in the
+    transaction (one query per batch), and each ballot lands on its own device."""
+    ws, ids, _devices = hall
+    joined = [services.join(db, ws.join_code) for _ in range(60)]
+    ballots = [DotBallot({ids[i % 6]: 1 + i % 3}) for i in range(60)]
+    subs = [uuid.uuid4().hex for _ in joined]
+    results, errors = at_once(
+        [
+            (lambda t=t, b=b, s=s: services.submit_ballot_by_token(db, t, b, s))
+            for (_p, t), b, s in zip(joined, ballots, subs, strict=True)
+        ]
+    )
+    assert errors == [None] * 60
+    assert [r.submission_id for r in results] == subs
+    for (p, _t), b, s in zip(joined, ballots, subs, strict=True):
+        assert stored(db, p.device_id) == (s, {m: float(v) for m, v in b.dots.items()})
+    assert max(batch_sizes) > 1
+
+
+def test_tokens_unknown_retired_or_malformed_store_nothing(db, hall):
+    ws, ids, _devices = hall
+    kiosk, token = services.join(db, ws.join_code, kiosk=True)
+    services.retire_token(db, kiosk)  # "Next person" on a kiosk tablet: the old link must not vote
+    for bad in (token, "x" * 40, None, "short", 12345):
+        with pytest.raises(PermissionDenied):
+            services.submit_ballot_by_token(db, bad, DotBallot({ids[0]: 1}), uuid.uuid4().hex)
+    assert stored(db, kiosk.device_id) is None
+
+
+def test_one_device_by_token_and_by_device_in_one_batch_stores_the_first(db, hall):
+    ws, ids, _devices = hall
+    p, token = services.join(db, ws.join_code)
+    by_token = services._PendingBallot(
+        None, None, uuid.uuid4().hex, DotBallot({ids[0]: 1}), token_hash=services.token_hash(token)
+    )
+    by_device = services._PendingBallot(ws.id, p.device_id, uuid.uuid4().hex, DotBallot({ids[1]: 2}))
+    outcomes = db.write(lambda cur: services._write_ballots(cur, [by_token, by_device]))
+    assert outcomes[0].submission_id == by_token.submission_id
+    assert isinstance(outcomes[1], ValidationError)
+    assert stored(db, p.device_id) == (by_token.submission_id, {ids[0]: 1.0})
