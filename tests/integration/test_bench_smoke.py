@@ -53,3 +53,18 @@ def test_bench_vote_opening_reaches_every_waiting_phone(tmp_path: Path) -> None:
     assert row["errors"] == [], row
     # A waiting screen polls every few seconds: the ballot is up within two intervals.
     assert 0 < row["ready_max_ms"] < 2 * row["waiting_poll_s"] * 1000 + 5000, row
+
+
+def test_bench_endpoint_stores_every_ballot_of_a_small_burst() -> None:
+    """``bench.endpoint`` (the ballot endpoint without a server) still runs and counts what it stored."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.endpoint", "--n", "20", "--rounds", "2", "--sequential", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rounds = [line for line in proc.stdout.splitlines() if line.startswith("round ")]
+    assert len(rounds) == 2, proc.stdout
+    assert all("stored 20/20, refused 0" in line for line in rounds), proc.stdout
