@@ -13,16 +13,20 @@ function randomId() {
 }
 
 // A tap on the ballot reruns it on the server, and the button is drawn again with the new
-// ballot; under load that takes seconds. A press in between must send the ballot with the tap,
-// so the page notes when a control was last used and when the button was last brought up to
-// date: drawn with new data, or its element marked fresh again after a run that left its data
-// as it was (Streamlit sets data-stale="true" on an element's container while a run that will
-// redraw it is under way, and back when the run has drawn it). One submit button per page.
+// ballot; under load that takes seconds. A press in between must send the ballot with the tap.
+// Dots, approval and rating: the controls on the page show a tap at once, so a press waits until
+// the ballot the button carries is the one the controls show. Ranking (its order changes only
+// when the server has run): the page notes when a ballot control was last used, and a press waits
+// until the button was drawn with new data after that, or its element was marked fresh again by
+// a run that left its data as it was (Streamlit sets data-stale="true" on an element's container
+// while a run that will redraw it is under way), with the app idle. One submit button per page.
 let lastInput = 0;
 let lastDrawn = 0; // drawn with new data
 let lastSettled = 0; // container marked fresh: the component's new data follows a moment later
 const SETTLE_MS = 250;
+const IDLE_TRUST_MS = 5000;
 let current = null; // the latest component element (its parentElement, inside a shadow root)
+const CONTROL_KEYS = /(^| )st-key-(dot|appr|rate|up|down)_/;
 
 function outermostHost(node) {
   let el = node;
@@ -30,14 +34,18 @@ function outermostHost(node) {
   return el;
 }
 
+function ballotControl(el) {
+  for (let box = el; box; box = box.parentElement) {
+    if (CONTROL_KEYS.test(box.className || "")) return box;
+  }
+  return null;
+}
+
 document.addEventListener(
   "click",
   (event) => {
-    const path = event.composedPath();
-    if (path.some((el) => el.classList && el.classList.contains("pw-submit"))) return;
-    const target = path[0];
-    if (!(target instanceof Element) || !target.closest('[data-testid="stMain"]')) return;
-    if (target.closest('button, input[type="checkbox"], input[type="radio"]')) lastInput = performance.now();
+    const target = event.composedPath()[0];
+    if (target instanceof Element && ballotControl(target)) lastInput = performance.now();
   },
   true,
 );
@@ -50,15 +58,85 @@ new MutationObserver((mutations) => {
   }
 }).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ["data-stale"] });
 
-// A control was used since the button was last brought up to date.
-const behind = () =>
-  lastInput > lastDrawn && !(lastSettled > lastInput && performance.now() - lastSettled > SETTLE_MS);
+// The ballot the controls on the page show (keys of pages/participate.py), or null where they
+// cannot tell (ranking).
+function shownOnPage(method) {
+  const value = (box) => {
+    const active = box.querySelector('[role="radio"][aria-checked="true"]');
+    return active ? parseInt(active.innerText, 10) || 0 : 0;
+  };
+  const each = (prefix, fn) => {
+    const out = {};
+    for (const box of document.querySelectorAll(`[data-testid="stMain"] [class*="st-key-${prefix}_"]`)) {
+      const match = (box.className.match(new RegExp(`st-key-${prefix}_(\\S+)`)) || [])[1];
+      if (match) fn(out, match, box);
+    }
+    return out;
+  };
+  if (method === "dots") {
+    return each("dot", (out, id, box) => {
+      const n = value(box);
+      if (n) out[id] = n;
+    });
+  }
+  if (method === "approval") {
+    return each("appr", (out, id, box) => {
+      const input = box.querySelector('input[type="checkbox"]');
+      if (input && input.checked) out[id] = true;
+    });
+  }
+  if (method === "rating") {
+    return each("rate", (out, key, box) => {
+      const n = value(box);
+      if (n) out[key] = n;
+    });
+  }
+  return null;
+}
+
+function carries(ballot, shown) {
+  if (ballot.method === "dots") return sameEntries(ballot.dots, shown);
+  if (ballot.method === "approval") return sameEntries(Object.fromEntries(ballot.approved.map((m) => [m, true])), shown);
+  const flat = {};
+  for (const [m, per] of Object.entries(ballot.ratings)) {
+    for (const [c, n] of Object.entries(per)) if (n) flat[`${m}_${c}`] = n;
+  }
+  return sameEntries(flat, shown);
+}
+
+function sameEntries(a, b) {
+  const ka = Object.keys(a).filter((k) => a[k]);
+  const kb = Object.keys(b).filter((k) => b[k]);
+  return ka.length === kb.length && ka.every((k) => a[k] === b[k]);
+}
+
+// The button does not yet carry what the page shows.
+function behind(ballot) {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const state = app ? app.getAttribute("data-test-script-state") : "notRunning";
+  const idle = state !== "running" && state !== "rerunRequested";
+  const shown = shownOnPage(ballot.method);
+  if (shown !== null) {
+    if (carries(ballot, shown)) return false;
+    // The controls show a tap the button does not carry yet: its run is coming. If none comes
+    // (the app idle for a while since the last tap), the page is not as this reading expects:
+    // send what the button carries rather than wait.
+    return !(idle && performance.now() - lastInput > IDLE_TRUST_MS);
+  }
+  return (
+    !idle || (lastInput > lastDrawn && !(lastSettled > lastInput && performance.now() - lastSettled > SETTLE_MS))
+  );
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const REDRAW_WAIT_MS = 30000;
 
 async function press(mem) {
+  if (mem.busy) return;
+  // Let the page draw a tap made just before (its control shows it a frame later).
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   // A press on the saved ballot does nothing, unless a tap since has changed it.
-  if (mem.busy || (mem.saved === JSON.stringify(mem.view.data.ballot) && !behind())) return;
+  if (mem.busy || (mem.saved === JSON.stringify(mem.view.data.ballot) && !behind(mem.view.data.ballot))) return;
   mem.busy = true;
   mem.error = null;
   mem.view.render();
@@ -66,7 +144,7 @@ async function press(mem) {
   // that includes it. Send that one, not the ballot drawn before the tap.
   // Past the cap (a lost connection: no run will come) it sends what is shown, as before.
   const waitFrom = performance.now();
-  while (behind() && performance.now() - waitFrom < REDRAW_WAIT_MS) await sleep(50);
+  while (behind(mem.view.data.ballot) && performance.now() - waitFrom < REDRAW_WAIT_MS) await sleep(50);
   const { data } = mem.view;
   const shown = JSON.stringify(data.ballot);
   if (mem.saved === shown) {

@@ -294,13 +294,13 @@ def test_dots_over_budget_are_clamped_with_a_warning(app, workshop, app_db):
 
 def test_submit_stores_one_ballot_a_resend_too_and_a_change_replaces_it(app, workshop, app_db, monkeypatch):
     sent: list[str] = []
-    real_submit = services.submit_ballot
+    real_submit = services.submit_ballot_by_token
 
-    def spy(db, participant, ballot, submission_id):
+    def spy(db, token, ballot, submission_id):
         sent.append(submission_id)
-        return real_submit(db, participant, ballot, submission_id)
+        return real_submit(db, token, ballot, submission_id)
 
-    monkeypatch.setattr(services, "submit_ballot", spy)
+    monkeypatch.setattr(services, "submit_ballot_by_token", spy)
     at = _join(app, app_db, workshop)
     participant = _participant(app_db, at)
     keys = [b.key for b in _dot_controls(at)]

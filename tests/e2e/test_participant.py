@@ -283,29 +283,33 @@ def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server
         _settled(page)
         posts: list[dict] = []
         page.on("request", lambda r: posts.append(json.loads(r.post_data)) if "/api/ballot" in r.url else None)
-        tap_and_press = """([index, label, button]) => {
+        tap_and_press = """([taps, button]) => {
             const dots = document.querySelectorAll('[data-testid="stMain"] [data-testid="stButtonGroup"]');
-            Array.from(dots[index].querySelectorAll('[role="radio"]')).find(b => b.innerText.trim() === label).click();
+            for (const [index, label] of taps) {
+                const options = Array.from(dots[index].querySelectorAll('[role="radio"]'));
+                options.find(b => b.innerText.trim() === label).click();
+            }
             button.click();
         }"""
         # The tap and the press in one go: the server cannot have answered the tap in between.
-        page.evaluate(tap_and_press, [2, "2 ●", page.evaluate_handle(_SUBMIT_BUTTON_JS)])
+        page.evaluate(tap_and_press, [[[2, "2 ●"]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
         page.get_by_text("Your vote is saved").wait_for()
         assert len(posts) == 1, posts
         assert sorted(posts[0]["ballot"]["dots"].values()) == [2], posts[0]
         _wait_for_counter(page, "8 of 10 dots left")
         _settled(page)
-        # The same on a saved ballot: the button still reads "saved" when pressed, but the tap
-        # has changed the ballot.
-        page.evaluate(tap_and_press, [0, "1 ●", page.evaluate_handle(_SUBMIT_BUTTON_JS)])
-        _wait_for_counter(page, "7 of 10 dots left")
+        # The same on a saved ballot, with two taps: the button still reads "saved" when pressed,
+        # and the first tap's redraw (which the press must not take for the second's) comes
+        # after both.
+        page.evaluate(tap_and_press, [[[0, "1 ●"], [4, "3 ●"]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
+        _wait_for_counter(page, "4 of 10 dots left")
         page.get_by_text("Your vote is saved").wait_for()
         assert len(posts) == 2, posts
-        assert sorted(posts[1]["ballot"]["dots"].values()) == [1, 2], posts[1]
+        assert sorted(posts[1]["ballot"]["dots"].values()) == [1, 2, 3], posts[1]
 
         page.reload()
         page.get_by_text("Your vote is saved").wait_for()
-        _wait_for_counter(page, "7 of 10 dots left")
+        _wait_for_counter(page, "4 of 10 dots left")
     except BaseException:
         _shot(page, "phone-tap-press-failure")
         raise
@@ -339,6 +343,9 @@ def test_pressing_again_while_the_server_answers_sends_one_request(browser, serv
         page.get_by_role("button", name="Submit my vote").dispatch_event("click")
         page.wait_for_timeout(300)
         assert len(held) == 1, "a press of the saved ballot sends nothing"
+        # ... and is not waiting to send either (it would read "Saving your vote …").
+        expect(page.get_by_role("button", name="Submit my vote")).to_have_attribute("aria-busy", "false")
+        page.get_by_text("Your vote is saved").wait_for()
     except BaseException:
         _shot(page, "phone-double-press-failure")
         raise

@@ -241,7 +241,7 @@ def test_tokens_unknown_retired_or_malformed_store_nothing(db, hall):
     ws, ids, _devices = hall
     kiosk, token = services.join(db, ws.join_code, kiosk=True)
     services.retire_token(db, kiosk)  # "Next person" on a kiosk tablet: the old link must not vote
-    for bad in (token, "x" * 40, None, "short", 12345):
+    for bad in (token, "x" * 40, None, "short", 12345, "\ud800" * 20):
         with pytest.raises(PermissionDenied):
             services.submit_ballot_by_token(db, bad, DotBallot({ids[0]: 1}), uuid.uuid4().hex)
     assert stored(db, kiosk.device_id) is None
