@@ -58,39 +58,29 @@ new MutationObserver((mutations) => {
   }
 }).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ["data-stale"] });
 
-// The ballot the controls on the page show (keys of pages/participate.py), or null where they
-// cannot tell (ranking).
+// The ballot the controls on the page show (keys of pages/participate.py: one entry per control
+// with a value), or null where they cannot tell (ranking).
 function shownOnPage(method) {
-  const value = (box) => {
-    const active = box.querySelector('[role="radio"][aria-checked="true"]');
-    return active ? parseInt(active.innerText, 10) || 0 : 0;
-  };
-  const each = (prefix, fn) => {
+  const read = (prefix, valueOf) => {
     const out = {};
     for (const box of document.querySelectorAll(`[data-testid="stMain"] [class*="st-key-${prefix}_"]`)) {
-      const match = (box.className.match(new RegExp(`st-key-${prefix}_(\\S+)`)) || [])[1];
-      if (match) fn(out, match, box);
+      const key = (box.className.match(new RegExp(`st-key-${prefix}_(\\S+)`)) || [])[1];
+      const value = valueOf(box);
+      if (key && value) out[key] = value;
     }
     return out;
   };
-  if (method === "dots") {
-    return each("dot", (out, id, box) => {
-      const n = value(box);
-      if (n) out[id] = n;
-    });
-  }
-  if (method === "approval") {
-    return each("appr", (out, id, box) => {
-      const input = box.querySelector('input[type="checkbox"]');
-      if (input && input.checked) out[id] = true;
-    });
-  }
-  if (method === "rating") {
-    return each("rate", (out, key, box) => {
-      const n = value(box);
-      if (n) out[key] = n;
-    });
-  }
+  const number = (box) => {
+    const active = box.querySelector('[role="radio"][aria-checked="true"]');
+    return active ? parseInt(active.innerText, 10) || 0 : 0;
+  };
+  const checked = (box) => {
+    const input = box.querySelector('input[type="checkbox"]');
+    return Boolean(input && input.checked);
+  };
+  if (method === "dots") return read("dot", number);
+  if (method === "approval") return read("appr", checked);
+  if (method === "rating") return read("rate", number);
   return null;
 }
 
@@ -153,7 +143,7 @@ async function press(mem) {
     return;
   }
   // One submission id per ballot content: a double tap or a resend after a lost answer stores
-  // one ballot (services.submit_ballot).
+  // one ballot (services.submit_ballot_by_token).
   if (!mem.pending || mem.pending.ballot !== shown) mem.pending = { ballot: shown, id: randomId() };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 30000);

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,23 @@ def _join_with_group(page) -> None:
     assert re.search(r"[?&]t=", page.url), page.url
 
 
+@contextmanager
+def _fresh_ballot(browser, server, join_code, failure_shot: str):
+    """A phone that has just joined (English, the first working group), at its empty ballot; a
+    screenshot named ``failure_shot`` if the test fails."""
+    context, page = _phone(browser)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&lang=en")
+        _join_with_group(page)
+        _wait_for_counter(page, "10 of 10 dots left")
+        yield page
+    except BaseException:
+        _shot(page, failure_shot)
+        raise
+    finally:
+        context.close()
+
+
 def test_phone_join_vote_reload(browser, server, join_code):
     context, page = _phone(browser)
     try:
@@ -223,11 +241,7 @@ def test_phone_join_vote_reload(browser, server, join_code):
 def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, server, join_code):
     """The submit button posts the ballot (ui/submit.js): a lost request is reported in the
     page's language, the dots stay, and the next press (same ballot) is saved once."""
-    context, page = _phone(browser)
-    try:
-        page.goto(f"{server.url}/?code={join_code}&lang=en")
-        _join_with_group(page)
-        _wait_for_counter(page, "10 of 10 dots left")
+    with _fresh_ballot(browser, server, join_code, "phone-offline-failure") as page:
         _place(page, 1, "2 ●")
         _wait_for_counter(page, "8 of 10 dots left")
         posts: list[str] = []
@@ -250,11 +264,6 @@ def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, s
         page.reload()
         page.get_by_text("Your vote is saved").wait_for()
         _wait_for_counter(page, "8 of 10 dots left")
-    except BaseException:
-        _shot(page, "phone-offline-failure")
-        raise
-    finally:
-        context.close()
 
 
 _SUBMIT_BUTTON_JS = """
@@ -275,11 +284,7 @@ _SUBMIT_BUTTON_JS = """
 def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server, join_code):
     """A tap reruns the ballot; the submit button is drawn again with it a moment later. A press
     within that moment waits for the new drawing and sends the ballot that includes the tap."""
-    context, page = _phone(browser)
-    try:
-        page.goto(f"{server.url}/?code={join_code}&lang=en")
-        _join_with_group(page)
-        _wait_for_counter(page, "10 of 10 dots left")
+    with _fresh_ballot(browser, server, join_code, "phone-tap-press-failure") as page:
         _settled(page)
         posts: list[dict] = []
         page.on("request", lambda r: posts.append(json.loads(r.post_data)) if "/api/ballot" in r.url else None)
@@ -310,20 +315,11 @@ def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server
         page.reload()
         page.get_by_text("Your vote is saved").wait_for()
         _wait_for_counter(page, "4 of 10 dots left")
-    except BaseException:
-        _shot(page, "phone-tap-press-failure")
-        raise
-    finally:
-        context.close()
 
 
 def test_pressing_again_while_the_server_answers_sends_one_request(browser, server, join_code):
     """An impatient second press (the hall's Wi-Fi is slow) does not send the ballot again."""
-    context, page = _phone(browser)
-    try:
-        page.goto(f"{server.url}/?code={join_code}&lang=en")
-        _join_with_group(page)
-        _wait_for_counter(page, "10 of 10 dots left")
+    with _fresh_ballot(browser, server, join_code, "phone-double-press-failure") as page:
         _place(page, 3, "1 ●")
         _wait_for_counter(page, "9 of 10 dots left")
         _settled(page)
@@ -346,11 +342,6 @@ def test_pressing_again_while_the_server_answers_sends_one_request(browser, serv
         # ... and is not waiting to send either (it would read "Saving your vote …").
         expect(page.get_by_role("button", name="Submit my vote")).to_have_attribute("aria-busy", "false")
         page.get_by_text("Your vote is saved").wait_for()
-    except BaseException:
-        _shot(page, "phone-double-press-failure")
-        raise
-    finally:
-        context.close()
 
 
 def test_phone_touch_targets_are_at_least_44_px(browser, server, join_code):
