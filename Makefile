@@ -30,7 +30,7 @@ format:  ## ruff format and autofix
 
 extract:  ## Extract msgids into the template and update every catalog
 	.venv/bin/pybabel extract -F babel.cfg -k N_ -k _ -k ngettext:1,2 --no-location --sort-output \
-	  -o workshop/locale/messages.pot app.py pages ui workshop
+	  -o workshop/locale/messages.pot app.py app_pages ui workshop
 	$(PY) scripts/i18n.py update
 	$(PY) scripts/i18n.py fill-en
 

@@ -39,36 +39,43 @@ def main() -> None:
 
     fac = common.facilitator()
     participant_link = "t" in st.query_params or "code" in st.query_params
-    projector = st.Page("pages/projector.py", title=_("Projector"), icon=":material/tv:", url_path="projector")
+    projector = st.Page("app_pages/projector.py", title=_("Projector"), icon=":material/tv:", url_path="projector")
     if "view" in st.query_params and fac is None:
         # The read-only projector link: only the projector, no menu.
         run([projector], position="hidden")
 
-    participate = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join")
-    privacy = st.Page("pages/privacy.py", title=_("Privacy"), icon=":material/shield_person:", url_path="privacy")
+    participate = st.Page(
+        "app_pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", url_path="join"
+    )
+    privacy = st.Page("app_pages/privacy.py", title=_("Privacy"), icon=":material/shield_person:", url_path="privacy")
     if participant_link and fac is None:
         # A participant sees only the participant screen (and the privacy notice): no menu. The screen
         # is the default page (the QR link is "/?code=…") and also answers at /join, where someone who
         # typed the code on the "Take part" page is (a default page has no path of its own).
-        entry = st.Page("pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", default=True)
+        entry = st.Page("app_pages/participate.py", title=_("Take part"), icon=":material/how_to_vote:", default=True)
         run([entry, participate, privacy], position="hidden")
 
-    home = st.Page("pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
+    home = st.Page("app_pages/home.py", title=_("Start"), icon=":material/home:", url_path="start", default=True)
     pages: dict[str, list[st.Page]] = {_("Workshop"): [home, participate, privacy]}
     if fac is not None:
+        console = st.Page("app_pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console")
         pages[_("Facilitation")] = [
-            st.Page("pages/console.py", title=_("Console"), icon=":material/tune:", url_path="console"),
-            st.Page("pages/setup.py", title=_("Set up"), icon=":material/edit_note:", url_path="setup"),
-            st.Page("pages/moderation.py", title=_("Moderation"), icon=":material/fact_check:", url_path="moderation"),
+            console,
+            st.Page("app_pages/setup.py", title=_("Set up"), icon=":material/edit_note:", url_path="setup"),
+            st.Page(
+                "app_pages/moderation.py", title=_("Moderation"), icon=":material/fact_check:", url_path="moderation"
+            ),
             projector,
-            st.Page("pages/results.py", title=_("Results"), icon=":material/leaderboard:", url_path="results"),
+            st.Page("app_pages/results.py", title=_("Results"), icon=":material/leaderboard:", url_path="results"),
         ]
     else:
         pages[_("Facilitation")] = [
-            st.Page("pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")
+            st.Page("app_pages/login.py", title=_("Log in"), icon=":material/key:", url_path="login")
         ]
 
     nav = st.navigation(pages, position="hidden")
+    if fac is not None and st.session_state.pop("after_login", False):
+        st.switch_page(console)
     with st.sidebar:
         for section, entries in pages.items():
             st.caption(section)

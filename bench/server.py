@@ -283,7 +283,7 @@ async def page_assets(port: int) -> list[str]:
     return out + ["/_stcore/health", "/_stcore/host-config"]
 
 
-SNAPSHOT_PARTS = ("app.py", "pages", "ui", "workshop", "data", ".streamlit", "bench/minimal_app.py")
+SNAPSHOT_PARTS = ("app.py", "app_pages", "ui", "workshop", "data", ".streamlit", "bench/minimal_app.py")
 
 
 def snapshot(dest: Path) -> Path:

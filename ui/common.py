@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import re
@@ -10,7 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from workshop import auth, config, demo, i18n, services, views
+from workshop import auth, config, demo, hall, i18n, services, views
 from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
@@ -135,6 +136,11 @@ def ngettext():
     return i18n.ngettext_for(lang())
 
 
+def format_date(value, *, style: str = "medium") -> str:
+    """A day in this session's language (Babel)."""
+    return i18n.format_date(value, lang(), style=style)
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$&=^:\"'])")
 # GitHub-flavoured Markdown links bare "https://…", "www.…" and "a@b.org" even when every
 # character is escaped; an invisible word joiner (U+2060) after ":" and before "." and "@" breaks
@@ -170,6 +176,22 @@ def show_error(exc: DomainError) -> None:
         st.error(exc.message(_) + "\n\n" + "\n".join(f"- {md_escape(line)}" for line in exc.lines(_)))
     else:
         st.error(md_escape(exc.message(_)))
+
+
+def join_base() -> str:
+    """The base address of the join link: the public address set, else the browser's, else the
+    LAN address with the server's real port and base path."""
+    return hall.base_url(
+        services.public_url(get_db()) or get_settings().public_url,
+        st.context.headers.get("Host"),
+        port=int(st.get_option("server.port")),
+        base_path=str(st.get_option("server.baseUrlPath") or ""),
+    )
+
+
+def server_on_loopback() -> bool:
+    """The server listens on 127.0.0.1 only: phones cannot reach it whatever the link says."""
+    return hall.listens_on_loopback(st.get_option("server.address"))
 
 
 def current_workshop() -> Workshop | None:
@@ -259,7 +281,12 @@ def style() -> None:
 
 
 def workshop_picker(fac: auth.Facilitator) -> Workshop:
-    """The facilitator's choice of the current workshop (the one participants and projector see)."""
+    """The facilitator's choice of the current workshop (the one participants and projector see).
+
+    The stored current workshop is the truth: the picker shows it on every run (a workshop just
+    created, or chosen in another tab, is current here too), and only a choice made in the picker
+    itself changes it (its callback, before the page reads anything).
+    """
     _ = gettext()
     db = get_db()
     workshops = services.list_workshops(db)
@@ -268,31 +295,51 @@ def workshop_picker(fac: auth.Facilitator) -> Workshop:
         st.stop()
     current = services.current_workshop(db)
     ids = [w.id for w in workshops]
-    names = {w.id: f"{w.title} · {w.date.strftime('%d.%m.%Y') if w.date else ''} · {w.join_code}" for w in workshops}
-    chosen = st.selectbox(_("Workshop"), ids, index=ids.index(current.id), format_func=names.get, key="ws_pick")
-    if chosen != current.id:
-        services.set_current_workshop(db, fac, chosen)
-        refresh()
-        st.rerun()
+    names = {w.id: f"{w.title} · {format_date(w.date)} · {w.join_code}" for w in workshops}
+    st.session_state["ws_pick"] = current.id
+    st.selectbox(_("Workshop"), ids, format_func=names.get, key="ws_pick", on_change=_pick_workshop, args=(fac,))
     return current
 
 
-def page_guard() -> None:
-    """Route a page file that Streamlit ran directly back through app.py.
+def _pick_workshop(fac: auth.Facilitator) -> None:
+    try:
+        services.set_current_workshop(get_db(), fac, st.session_state["ws_pick"])
+    except DomainError as exc:
+        show_error(exc)
+    refresh()
 
-    With a ``pages/`` folder, Streamlit's first script run after a server start uses the legacy
-    multipage mode: it runs the page file of the URL without app.py (no router, no role filter,
-    no chrome) until some run calls ``st.navigation``. Every page calls this first; it switches
-    the legacy mode off and reruns through the router. (The services check access on every call
-    in any case, so this is about the first visitor's screen, not about access.)
+
+def edit_form(name: str, owner_id: str, stored: object) -> tuple[str, str, object]:
+    """Keys for a form that edits stored values, and what the form showed when it was sent.
+
+    Returns the form's key, a prefix for its widgets' keys, and the stored values the form showed
+    on the run that drew it. The widget keys carry the owner (workshop, goal) and a fingerprint of
+    the stored values: a form never shows another workshop's values, and a change stored elsewhere
+    (another window, a colleague) redraws it with what is stored. The form's key carries only the
+    owner, so a press on a form drawn before such a change still arrives; the page passes what it
+    showed to the service as ``expected``, which then refuses the save with a message.
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    fingerprint = hashlib.blake2s(repr(stored).encode(), digest_size=5).hexdigest()
+    slot = f"_shown_{name}_{owner_id}"
+    shown = st.session_state.get(slot, stored)
+    st.session_state[slot] = stored
+    return f"{name}_{owner_id}.form", f"{name}_{owner_id}_{fingerprint}", shown
 
-    # AppTest resets the legacy flag before every run and switches pages its own way.
-    under_apptest = "streamlit.testing.v1.app_test" in sys.modules
-    if PagesManager.uses_pages_directory and not under_apptest:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+
+def flash(message: str) -> None:
+    """A confirmation shown once at the top of the next run (after a rerun that clears a form)."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    if message := st.session_state.pop("_flash", None):
+        st.success(md_escape(message), icon=":material/check_circle:")
+
+
+def forget(*keys: str) -> None:
+    """Clear widgets (a form after a successful save): they start empty on the next run."""
+    for key in keys:
+        st.session_state.pop(key, None)
 
 
 def refresh() -> None:

@@ -52,7 +52,7 @@ def _demo_title() -> str:
 
 
 def cmd_import_vision(args) -> int:
-    from .vision import parse
+    from .vision import parse, vision_args
 
     spec = parse(Path(args.file).read_bytes())
     db = _open(args)
@@ -66,12 +66,15 @@ def cmd_import_vision(args) -> int:
             title=args.title or spec.workshop.get("title") or spec.title,
             date_=spec.workshop.get("date"),
             place=spec.workshop.get("place", ""),
+            kind=spec.workshop.get("kind") or "vision",
             vision_title=spec.title,
         )
-    services.replace_vision(
-        db, fac, ws.id, title=spec.title, description=spec.description, goals=spec.goals, groups=spec.groups or None
+    services.replace_vision(db, fac, ws.id, **vision_args(spec))
+    ws = services.get_workshop(db, ws.id)
+    print(
+        f"Imported “{spec.title}” with {len(spec.goals)} goals, {len(spec.groups)} working groups and "
+        f"{len(spec.measures)} measures into “{ws.title}” ({ws.kind}, {ws.rules.method}; code {ws.join_code})."
     )
-    print(f"Imported “{spec.title}” with {len(spec.goals)} goals into “{ws.title}” (code {ws.join_code}).")
     return 0
 
 

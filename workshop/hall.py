@@ -58,16 +58,41 @@ def is_local(url: str) -> bool:
         return host.endswith(".localhost")
 
 
-def base_url(public_url: str | None, browser_host: str | None, port: int = 8501, scheme: str = "http") -> str:
-    """The best base address for the join link (see the module docstring for the order)."""
+def base_url(
+    public_url: str | None,
+    browser_host: str | None,
+    *,
+    port: int = 8501,
+    base_path: str = "",
+    scheme: str = "http",
+) -> str:
+    """The best base address for the join link (see the module docstring for the order).
+
+    ``port`` and ``base_path`` are the server's own (``server.port``, ``server.baseUrlPath``): a
+    browser's Host header carries the port it used, a detected LAN address does not.
+    """
     if public_url:
         return public_url.rstrip("/")
+    path = "/" + base_path.strip("/") if base_path.strip("/") else ""
     if browser_host and not is_local(f"{scheme}://{browser_host}"):
-        return f"{scheme}://{browser_host}".rstrip("/")
+        return f"{scheme}://{browser_host}{path}"
     lan = lan_addresses()
     if lan:
-        return f"{scheme}://{lan[0]}:{port}"
-    return f"{scheme}://{browser_host or 'localhost'}".rstrip("/")
+        return f"{scheme}://{lan[0]}:{port}{path}"
+    return f"{scheme}://{browser_host or f'localhost:{port}'}{path}"
+
+
+def listens_on_loopback(address: str | None) -> bool:
+    """True when the server is bound to this machine only (``--server.address 127.0.0.1``): no
+    other device can reach it, whatever the join link says. Unset or 0.0.0.0 means every interface."""
+    if not address or address in ("0.0.0.0", "::"):  # noqa: S104 - names compared, nothing bound
+        return False
+    if address == "localhost" or address.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def join_url(base: str, code: str, *, kiosk: bool = False, lang: str | None = None) -> str:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from babel import dates as babel_dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -86,6 +88,20 @@ def translations(lang: str) -> _gettext.NullTranslations:
     write_mo(buf, catalog, use_fuzzy=False)
     buf.seek(0)
     return _gettext.GNUTranslations(buf)
+
+
+def format_date(value: date | None, lang: str | None, *, style: str = "medium") -> str:
+    """A day in the reader's language (Babel: "21.11.2026" in German, "21 Kas 2026" in Turkish)."""
+    if value is None:
+        return ""
+    return babel_dates.format_date(value, format=style, locale=locale_of(normalize(lang)))
+
+
+def format_datetime(value: datetime | None, lang: str | None, *, style: str = "medium") -> str:
+    """A moment in the reader's language (day and time)."""
+    if value is None:
+        return ""
+    return babel_dates.format_datetime(value, format=style, locale=locale_of(normalize(lang)))
 
 
 def gettext_for(lang: str | None):

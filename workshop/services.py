@@ -184,6 +184,18 @@ def _audit_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+STALE_FORM = N_(
+    "Someone changed this in the meantime (another window or a colleague). The form now shows what is "
+    "stored: please check it and save again."
+)
+
+
+def _check_expected(expected: object, stored: object) -> None:
+    """Refuse a save from a form that showed other values than those stored now (a stale form)."""
+    if expected is not None and expected != stored:
+        raise ValidationError(STALE_FORM)
+
+
 def create_workshop(
     db: Database,
     fac: auth.Facilitator,
@@ -248,9 +260,18 @@ def create_workshop(
 
 
 def set_privacy(
-    db: Database, fac: auth.Facilitator, workshop_id: str, contact: object, retention_months: object
+    db: Database,
+    fac: auth.Facilitator,
+    workshop_id: str,
+    contact: object,
+    retention_months: object,
+    *,
+    expected: tuple[str, int] | None = None,
 ) -> Workshop:
-    """Who participants can ask about their data, and how many months after the workshop it is kept."""
+    """Who participants can ask about their data, and how many months after the workshop it is kept.
+
+    ``expected`` is (contact, months) as the form showed them: a form that showed other values
+    than those stored now is refused (see _check_expected), as in every setup form."""
     auth.check(db, fac)
     contact = clean_text(contact, field_label=N_("Contact for data protection questions"), max_len=300, multiline=True)
     if (
@@ -264,9 +285,13 @@ def set_privacy(
             min=1,
             max=RETENTION_MONTHS_MAX,
         )
-    before = get_workshop(db, workshop_id)
+    get_workshop(db, workshop_id)
 
     def tx(cur):
+        before = _workshop(
+            cur.execute(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+        )
+        _check_expected(expected, (before.privacy_contact, before.retention_months))
         cur.execute(
             "UPDATE workshops SET privacy_contact = ?, retention_months = ? WHERE id = ?",
             [contact, retention_months, workshop_id],
@@ -284,9 +309,23 @@ def set_privacy(
     return get_workshop(db, workshop_id)
 
 
-def retention_ends(workshop: Workshop) -> date | None:
-    """The day after which the workshop's data should be deleted (its date + the retention months)."""
-    start = workshop.date
+def last_activity(db: Database, workshop_id: str) -> date | None:
+    """The last day anything happened in a workshop: a facilitator's step, a proposal or a ballot."""
+    wid = _key(workshop_id)
+    return db.scalar(
+        "SELECT CAST(greatest(coalesce((SELECT max(logged_at) FROM audit_log WHERE workshop_id = ?), w.created_at), "
+        "coalesce((SELECT max(created_at) FROM measures WHERE workshop_id = ?), w.created_at), "
+        "coalesce((SELECT max(submitted_at) FROM ballots WHERE workshop_id = ?), w.created_at)) AS DATE) "
+        "FROM workshops w WHERE w.id = ?",
+        [wid, wid, wid, wid],
+    )
+
+
+def retention_ends(workshop: Workshop, last_active: date | None = None) -> date | None:
+    """The day after which the workshop's data should be deleted: the retention months counted
+    from the workshop's day or from its last activity, whichever is later (a workshop set up with
+    a past date, or still in use after its day, is not due for deletion while it is in use)."""
+    start = max((d for d in (workshop.date, last_active) if d is not None), default=None)
     if start is None:
         return None
     month = start.month - 1 + workshop.retention_months
@@ -401,12 +440,19 @@ def count_ballots(db: Database, workshop_id: str, method: Method | str | None = 
 
 
 def set_rules(
-    db: Database, fac: auth.Facilitator, workshop_id: str, rules: VotingRules, *, confirm_affected: int | None = None
+    db: Database,
+    fac: auth.Facilitator,
+    workshop_id: str,
+    rules: VotingRules,
+    *,
+    confirm_affected: int | None = None,
+    expected: VotingRules | None = None,
 ) -> Workshop:
     """Change the voting rules; locked while voting runs.
 
     When ballots of the current method exist, the caller must pass ``confirm_affected`` equal to
     their number (the page asks the facilitator and says how many ballots it affects).
+    ``expected`` is the rules the form showed; other stored rules refuse the save (a stale form).
     """
     auth.check(db, fac)
     rules = _rules(rules)
@@ -416,6 +462,7 @@ def set_rules(
         old = VotingRules.from_dict(
             json.loads(cur.execute("SELECT rules FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0])
         )
+        _check_expected(expected, old)
         affected = cur.execute(
             "SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [workshop_id, str(old.method)]
         ).fetchone()[0]
@@ -455,6 +502,15 @@ def list_groups(db: Database, workshop_id: str) -> list[Group]:
     return [Group(*r) for r in rows]
 
 
+def measures_per_goal(db: Database, workshop_id: str) -> dict[str, int]:
+    """How many measures (hidden and merged ones too) each goal holds: what removing it would move."""
+    return dict(
+        db.fetchall(
+            "SELECT goal_id, count(*) FROM measures WHERE workshop_id = ? GROUP BY goal_id", [_key(workshop_id)]
+        )
+    )
+
+
 def _clean_goal(title: object, description: object) -> tuple[str, str]:
     return (
         clean_text(title, field_label=N_("Goal"), min_len=3, max_len=120),
@@ -479,6 +535,161 @@ def add_goal(db: Database, fac: auth.Facilitator, workshop_id: str, title: objec
     return next(g for g in list_goals(db, workshop_id) if g.id == gid)
 
 
+def set_vision_text(
+    db: Database,
+    fac: auth.Facilitator,
+    workshop_id: str,
+    *,
+    title: object,
+    description: object,
+    kind: WorkshopKind | str | None = None,
+    expected: tuple[str, str, str] | None = None,
+) -> Workshop:
+    """The title and description of the guiding vision (the theme of an Integrationskonferenz),
+    and the kind of workshop. ``expected`` is (title, description, kind) as the form showed them."""
+    auth.check(db, fac)
+    title = clean_text(title, field_label=N_("Title"), max_len=200)
+    description = clean_text(description, field_label=N_("Description"), max_len=2000, multiline=True)
+    if kind is not None:
+        try:
+            kind = WorkshopKind(kind)
+        except ValueError:
+            raise ValidationError(N_("Unknown kind of workshop.")) from None
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
+        before = cur.execute(
+            "SELECT vision_title, vision_description, kind FROM workshops WHERE id = ?", [workshop_id]
+        ).fetchone()
+        _check_expected(None if expected is None else tuple(map(str, expected)), tuple(before))
+        new_kind = before[2] if kind is None else str(kind)
+        cur.execute(
+            "UPDATE workshops SET vision_title = ?, vision_description = ?, kind = ? WHERE id = ?",
+            [title, description, new_kind, workshop_id],
+        )
+        _audit(
+            cur,
+            workshop_id,
+            "vision_text",
+            "",
+            {"title": before[0], "description": before[1], "kind": before[2]},
+            {"title": title, "description": description, "kind": new_kind},
+        )
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+def _goal_row(cur, goal_id: object) -> tuple[str, int, str, str]:
+    row = cur.execute(
+        "SELECT workshop_id, position, title, description FROM goals WHERE id = ?", [_key(goal_id)]
+    ).fetchone()
+    if not row:
+        raise NotFound(N_("This goal does not exist."))
+    return row
+
+
+def edit_goal(
+    db: Database,
+    fac: auth.Facilitator,
+    goal_id: str,
+    title: object,
+    description: object = "",
+    *,
+    expected: tuple[str, str] | None = None,
+) -> Goal:
+    """Change a goal's (guiding question's) title and description; its measures stay with it."""
+    auth.check(db, fac)
+    title, description = _clean_goal(title, description)
+
+    def tx(cur):
+        wid, _pos, old_title, old_desc = _goal_row(cur, goal_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
+        _check_expected(None if expected is None else tuple(expected), (old_title, old_desc))
+        if cur.execute(
+            "SELECT 1 FROM goals WHERE workshop_id = ? AND id <> ? AND title = ?", [wid, goal_id, title]
+        ).fetchone():
+            raise ValidationError(N_("Two goals have the same title."))
+        cur.execute("UPDATE goals SET title = ?, description = ? WHERE id = ?", [title, description, goal_id])
+        _audit(cur, wid, "edit_goal", goal_id, {"title": old_title, "description": old_desc}, {"title": title})
+
+    db.write(tx)
+    return _get_goal(db, goal_id)
+
+
+def _get_goal(db: Database, goal_id: str) -> Goal:
+    row = db.fetchone("SELECT id, workshop_id, position, title, description FROM goals WHERE id = ?", [_key(goal_id)])
+    if not row:
+        raise NotFound(N_("This goal does not exist."))
+    return Goal(*row)
+
+
+def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: str | None = None) -> int:
+    """Remove a goal. A goal with measures is removed only when ``move_to`` names another goal of
+    the workshop: its measures (with their votes) move there. Returns how many measures moved."""
+    auth.check(db, fac)
+
+    def tx(cur):
+        wid, _pos, title, _desc = _goal_row(cur, goal_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
+        n = cur.execute("SELECT count(*) FROM measures WHERE goal_id = ?", [goal_id]).fetchone()[0]
+        if n and move_to is None:
+            raise ValidationError(
+                N_("“{goal}” has {count} measures. Choose where they go, then remove it."), goal=title, count=n
+            )
+        if n:
+            if (
+                move_to == goal_id
+                or not cur.execute(
+                    "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(move_to), wid]
+                ).fetchone()
+            ):
+                raise ValidationError(N_("Please choose a goal of this workshop."))
+            cur.execute("UPDATE measures SET goal_id = ? WHERE goal_id = ?", [move_to, goal_id])
+        cur.execute("DELETE FROM goals WHERE id = ?", [goal_id])
+        _renumber_goals(cur, wid)
+        _audit(cur, wid, "remove_goal", goal_id, title, {"moved": n, "to": move_to})
+        return n
+
+    return db.write(tx)
+
+
+def _renumber_goals(cur, workshop_id: str, order: list[str] | None = None) -> None:
+    ids = order or [
+        gid
+        for (gid,) in cur.execute(
+            "SELECT id FROM goals WHERE workshop_id = ? ORDER BY position", [workshop_id]
+        ).fetchall()
+    ]
+    for pos, gid in enumerate(ids, start=1):
+        cur.execute("UPDATE goals SET position = ? WHERE id = ?", [pos, gid])
+
+
+def move_goal(db: Database, fac: auth.Facilitator, goal_id: str, step: int) -> list[Goal]:
+    """Move a goal up (step < 0) or down (step > 0) in the vision's order."""
+    auth.check(db, fac)
+    if isinstance(step, bool) or not isinstance(step, int) or step == 0:
+        raise ValidationError(MALFORMED)
+
+    def tx(cur):
+        wid, _pos, title, _desc = _goal_row(cur, goal_id)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
+        ids = [
+            gid
+            for (gid,) in cur.execute("SELECT id FROM goals WHERE workshop_id = ? ORDER BY position", [wid]).fetchall()
+        ]
+        i = ids.index(goal_id)
+        j = max(0, min(len(ids) - 1, i + step))
+        if i == j:
+            return wid
+        ids.insert(j, ids.pop(i))
+        _renumber_goals(cur, wid, ids)
+        _audit(cur, wid, "move_goal", goal_id, i + 1, j + 1)
+        return wid
+
+    return list_goals(db, db.write(tx))
+
+
 def replace_vision(
     db: Database,
     fac: auth.Facilitator,
@@ -488,8 +699,15 @@ def replace_vision(
     description: object,
     goals: list[tuple[object, object]],
     groups: list[object] | None = None,
+    rules: VotingRules | None = None,
+    kind: WorkshopKind | str | None = None,
+    measures: list[tuple[int, MeasureInput, str | None, str]] | None = None,
 ) -> None:
-    """Replace the vision (title, description, goals) of a workshop that has no measures yet."""
+    """Replace the vision (title, description, goals) of a workshop that has no measures yet;
+    with a file's ``groups``, ``rules``, ``kind`` and ``measures`` too (each only when given).
+
+    ``measures`` are (goal index, texts, working group name or None, status), as in a vision file.
+    Everything is stored in one transaction, or nothing."""
     auth.check(db, fac)
     title = clean_text(title, field_label=N_("Guiding vision"), max_len=200)
     description = clean_text(description, field_label=N_("Description"), max_len=2000, multiline=True)
@@ -500,23 +718,92 @@ def replace_vision(
     if not clean_goals:
         raise ValidationError(N_("A vision needs at least one goal."))
     clean_groups = None if groups is None else _clean_group_names(groups)
+    clean_rules = None if rules is None else _rules(rules)
+    if kind is not None:
+        try:
+            kind = WorkshopKind(kind)
+        except ValueError:
+            raise ValidationError(N_("Unknown kind of workshop.")) from None
+    clean_measures = _clean_imported_measures(measures, len(clean_goals), clean_groups)
 
     def tx(cur):
-        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
+        phase = _phase_of(cur, workshop_id)
+        require(phase, Role.FACILITATOR, Action.EDIT_VISION)
+        if clean_rules is not None:
+            require(phase, Role.FACILITATOR, Action.SET_RULES)
+            if cur.execute("SELECT count(*) FROM ballots WHERE workshop_id = ?", [workshop_id]).fetchone()[0]:
+                raise ValidationError(N_("This workshop already has ballots; change its rules under “Voting rules”."))
         if cur.execute("SELECT count(*) FROM measures WHERE workshop_id = ?", [workshop_id]).fetchone()[0]:
             raise ValidationError(N_("This workshop already has measures; its goals can only be added to."))
         cur.execute("DELETE FROM goals WHERE workshop_id = ?", [workshop_id])
-        for pos, (gt, gd) in enumerate(clean_goals, start=1):
-            cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [new_id(), workshop_id, pos, gt, gd])
+        goal_ids = [new_id() for _ in clean_goals]
+        for pos, (gid, (gt, gd)) in enumerate(zip(goal_ids, clean_goals, strict=True), start=1):
+            cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [gid, workshop_id, pos, gt, gd])
         cur.execute(
             "UPDATE workshops SET vision_title = ?, vision_description = ? WHERE id = ?",
             [title, description, workshop_id],
         )
         if clean_groups is not None:
             _write_groups(cur, workshop_id, clean_groups)
-        _audit(cur, workshop_id, "import_vision", title, "", {"goals": len(clean_goals)})
+        if clean_rules is not None:
+            cur.execute("UPDATE workshops SET rules = ? WHERE id = ?", [json.dumps(clean_rules.to_dict()), workshop_id])
+        if clean_measures:
+            groups = dict(cur.execute("SELECT name, id FROM groups WHERE workshop_id = ?", [workshop_id]).fetchall())
+            for goal_index, data, group, status in clean_measures:
+                cur.execute(
+                    "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
+                    "timeframe, cost, group_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        new_id(),
+                        workshop_id,
+                        goal_ids[goal_index],
+                        data.title,
+                        data.description,
+                        data.responsible,
+                        data.target_group,
+                        data.timeframe,
+                        data.cost,
+                        groups.get(group) if group else None,
+                        status,
+                    ],
+                )
+        if kind is not None:
+            cur.execute("UPDATE workshops SET kind = ? WHERE id = ?", [str(kind), workshop_id])
+        _audit(
+            cur,
+            workshop_id,
+            "import_vision",
+            title,
+            "",
+            {
+                "goals": len(clean_goals),
+                "measures": len(clean_measures),
+                "rules": clean_rules is not None,
+                "kind": None if kind is None else str(kind),
+            },
+        )
 
     db.write(tx)
+
+
+def _clean_imported_measures(
+    measures: object, goals: int, groups: list[str] | None
+) -> list[tuple[int, MeasureInput, str | None, str]]:
+    out = []
+    for item in [] if measures is None else _sequence(measures):
+        if not (isinstance(item, tuple | list) and len(item) == 4):
+            raise ValidationError(MALFORMED)
+        goal_index, data, group, status = item
+        if isinstance(goal_index, bool) or not isinstance(goal_index, int) or not 0 <= goal_index < goals:
+            raise ValidationError(MALFORMED)
+        if group is not None and group not in (groups or []):
+            raise ValidationError(N_("The working group “{name}” is not in “groups:”."), name=str(group))
+        try:
+            status = MeasureStatus(status)
+        except ValueError:
+            raise ValidationError(N_("Unknown status.")) from None
+        out.append((goal_index, _measure_input(data), group, str(status)))
+    return out
 
 
 def _clean_group_names(names: list[object]) -> list[str]:
@@ -549,8 +836,16 @@ def _write_groups(cur, workshop_id: str, names: list[str]) -> None:
             cur.execute("DELETE FROM groups WHERE id = ?", [gid])
 
 
-def set_groups(db: Database, fac: auth.Facilitator, workshop_id: str, names: list[object]) -> list[Group]:
-    """Define the working groups by name (existing names keep their id and their members)."""
+def set_groups(
+    db: Database,
+    fac: auth.Facilitator,
+    workshop_id: str,
+    names: list[object],
+    *,
+    expected: list[str] | None = None,
+) -> list[Group]:
+    """Define the working groups by name (existing names keep their id and their members).
+    ``expected`` is the list of names the form showed (a stale form is refused)."""
     auth.check(db, fac)
     clean = _clean_group_names(names)
 
@@ -562,6 +857,7 @@ def set_groups(db: Database, fac: auth.Facilitator, workshop_id: str, names: lis
                 "SELECT name FROM groups WHERE workshop_id = ? ORDER BY position", [workshop_id]
             ).fetchall()
         ]
+        _check_expected(None if expected is None else list(expected), before)
         _write_groups(cur, workshop_id, clean)
         _audit(cur, workshop_id, "groups", "", before, clean)
 

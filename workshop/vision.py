@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .errors import N_, DomainError, ImportErrors
-from .model import MeasureInput, VotingRules, clean_text
+from .model import METHOD_LABELS, MeasureInput, MeasureStatus, VotingRules, WorkshopKind, clean_text
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -158,7 +158,13 @@ def parse(text: str | bytes) -> VisionFile:
         except DomainError as exc:
             problems.append((ml, exc.msgid, exc.params))
             continue
-        measures.append(MeasureSpec(titles.index(goal_title), data, group, str(item.get("status", "new"))))
+        status = str(item.get("status", "new"))
+        if status not in set(MeasureStatus):
+            problems.append(
+                (ml, N_("Unknown status “{status}” (allowed: {allowed})."), {"status": status, "allowed": _STATUSES})
+            )
+            continue
+        measures.append(MeasureSpec(titles.index(goal_title), data, group, status))
 
     rules = None
     if "rules" in doc:
@@ -180,6 +186,12 @@ def parse(text: str | bytes) -> VisionFile:
         meta = {}
     if meta.get("date") is not None and not isinstance(meta.get("date"), date):
         problems.append((meta["__line__"], N_("The date must look like 2026-11-21."), {}))
+    if "kind" in meta:
+        kind = _KINDS.get(str(meta["kind"]).strip().casefold())
+        if kind is None:
+            problems.append((meta["__line__"], N_("“kind:” must be “vision” or “conference”."), {}))
+        else:
+            meta["kind"] = kind
     demo = doc.get("demo") or {}
     if not isinstance(demo, dict):
         problems.append((doc["__line__"], N_("“demo:” must be a mapping."), {}))
@@ -196,6 +208,47 @@ def parse(text: str | bytes) -> VisionFile:
         rules=rules,
         demo={k: v for k, v in demo.items() if k != "__line__"},
     )
+
+
+_STATUSES = ", ".join(MeasureStatus)
+# The kind of workshop by its code or its German name.
+_KINDS = {
+    "vision": WorkshopKind.VISION,
+    "planungswerkstatt": WorkshopKind.VISION,
+    "conference": WorkshopKind.CONFERENCE,
+    "integrationskonferenz": WorkshopKind.CONFERENCE,
+}
+
+
+def vision_args(spec: VisionFile) -> dict[str, Any]:
+    """What a parsed file puts into a workshop, as the arguments of ``services.replace_vision``."""
+    return {
+        "title": spec.title,
+        "description": spec.description,
+        "goals": spec.goals,
+        "groups": spec.groups or None,
+        "rules": spec.rules,
+        "kind": spec.workshop.get("kind"),
+        "measures": [(m.goal, m.data, m.group, m.status) for m in spec.measures] or None,
+    }
+
+
+def summary(spec: VisionFile, gettext, ngettext) -> list[str]:
+    """What an import will store besides the goals, one line each, for the preview."""
+    _ = gettext
+    lines = []
+    if spec.workshop.get("kind") == WorkshopKind.CONFERENCE:
+        lines.append(_("Kind: Integration conference (theme, guiding questions, recommendations)"))
+    elif spec.workshop.get("kind") == WorkshopKind.VISION:
+        lines.append(_("Kind: Planning workshop (guiding vision, goals, measures)"))
+    if spec.groups:
+        lines.append(_("Working groups: {names}").format(names=", ".join(spec.groups)))
+    if spec.rules is not None:
+        lines.append(_("Voting rules: {method}").format(method=_(METHOD_LABELS[spec.rules.method])))
+    if spec.measures:
+        n = len(spec.measures)
+        lines.append(ngettext("{n} measure (proposal)", "{n} measures (proposals)", n).format(n=n))
+    return lines
 
 
 _CSV_TITLE = {"goal", "title", "ziel", "titel", "themenfeld", "question", "leitfrage"}

@@ -16,7 +16,7 @@ import streamlit as st
 from ui import common
 
 common.get_db()
-st.navigation([st.Page({str(ROOT / "pages" / "results.py")!r}, url_path="results")]).run()
+st.navigation([st.Page({str(ROOT / "app_pages" / "results.py")!r}, url_path="results")]).run()
 """
 DOWNLOADS = {"dl_csv", "dl_csv_semicolon", "dl_xlsx", "dl_pdf", "dl_backup"}
 

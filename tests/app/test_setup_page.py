@@ -1,23 +1,55 @@
-"""Set up: data protection settings and deleting a workshop, through the page."""
+"""Set up, through the page: creating a workshop, forms that never show or save another workshop's
+values, the theme and the guiding questions, the import, data protection and deleting."""
 
 from __future__ import annotations
 
+import datetime as dt
+from contextlib import contextmanager
+
 from workshop import services
+from workshop.model import Phase, VotingRules, WorkshopKind
+
+
+def field(widgets, form: str, name: str):
+    """The widget ``name`` of an edit form (keys carry the workshop and a fingerprint)."""
+    found = [w for w in widgets if (w.key or "").startswith(f"{form}_") and w.key.endswith(f".{name}")]
+    assert len(found) == 1, [w.key for w in widgets]
+    return found[0]
+
+
+def button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def setup_page(app, facilitator):
+    at = app({"lang": "en"}, facilitator=facilitator).run()
+    at.switch_page("app_pages/setup.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@contextmanager
+def current(app_db, facilitator, ws):
+    """Make ``ws`` the current workshop for a test; the demo is current again afterwards."""
+    previous = services.current_workshop(app_db)
+    services.set_current_workshop(app_db, facilitator, ws.id)
+    try:
+        yield ws
+    finally:
+        services.set_current_workshop(app_db, facilitator, previous.id)
 
 
 def test_privacy_settings_and_deleting_a_workshop(app, app_db, facilitator, workshop):
     doomed = services.create_workshop(app_db, facilitator, title="Probelauf zum Löschen")
-    services.set_current_workshop(app_db, facilitator, doomed.id)
-    try:
-        at = app({"lang": "en"}, facilitator=facilitator).run()
-        at.switch_page("pages/setup.py").run()
-        assert not at.exception
-        at.text_area(key="privacy_contact").input("Bezirksamt Harburg, Datenschutz")
-        at.number_input(key="privacy_months").set_value(3)
-        next(b for b in at.button if b.label == "Save").click().run()
+    with current(app_db, facilitator, doomed):
+        at = setup_page(app, facilitator)
+        field(at.text_area, "privacy", "contact").input("Bezirksamt Harburg, Datenschutz")
+        field(at.number_input, "privacy", "months").set_value(3)
+        next(b for b in at.button if b.label == "Save" and "privacy" in (b.form_id or "")).click().run()
         assert not at.exception
         saved = services.get_workshop(app_db, doomed.id)
         assert (saved.privacy_contact, saved.retention_months) == ("Bezirksamt Harburg, Datenschutz", 3)
+        assert any("privacy notice" in s.value for s in at.success), "the save is confirmed"
 
         delete = at.button(key="delete_go")
         assert delete.disabled, "deleting needs the workshop code typed first"
@@ -28,23 +60,212 @@ def test_privacy_settings_and_deleting_a_workshop(app, app_db, facilitator, work
         assert not at.exception
         assert doomed.id not in {w.id for w in services.list_workshops(app_db)}
         assert services.get_workshop(app_db, workshop.id).title == workshop.title  # the demo is untouched
-    finally:
-        services.set_current_workshop(app_db, facilitator, workshop.id)
 
 
-def test_saving_the_rules_keeps_the_voting_cards_switch(app, app_db, facilitator, workshop):
+def test_saving_the_rules_keeps_the_voting_cards_switch(app, app_db, facilitator):
     fresh = services.create_workshop(app_db, facilitator, title="Regeln mit Stimmkarten")
-    services.set_current_workshop(app_db, facilitator, fresh.id)
-    try:
-        at = app({"lang": "en"}, facilitator=facilitator).run()
-        at.switch_page("pages/setup.py").run()
-        at.checkbox(key="rules_cards").check()
-        next(b for b in at.button if b.label == "Save rules").click().run()
+    with current(app_db, facilitator, fresh):
+        at = setup_page(app, facilitator)
+        field(at.checkbox, "rules", "cards").check()
+        button(at, "Save rules").click().run()
         assert not at.exception
         assert services.get_workshop(app_db, fresh.id).rules.cards_required is True
-        at.checkbox(key="rules_cards").uncheck()
-        next(b for b in at.button if b.label == "Save rules").click().run()
+        field(at.checkbox, "rules", "cards").uncheck()
+        button(at, "Save rules").click().run()
         assert services.get_workshop(app_db, fresh.id).rules.cards_required is False
+    services.delete_workshop(app_db, facilitator, fresh.id)
+
+
+def test_creating_a_workshop_makes_it_current_confirms_and_clears_the_form(app, app_db, facilitator, workshop):
+    """Issue 16.1: the picker set the old workshop back, the form stayed filled, a second click duplicated."""
+    at = setup_page(app, facilitator)
+    before = {w.id for w in services.list_workshops(app_db)}
+    at.text_input(key="new_title").input("16. Integrationskonferenz")
+    at.text_input(key="new_place").input("Rieckhof, Harburg")
+    at.radio(key="new_kind").set_value(WorkshopKind.CONFERENCE)
+    at.text_input(key="new_vision").input("Demokratie – Wohin?")
+    button(at, "Create").click().run()
+    assert not at.exception and not at.error
+    created = [w for w in services.list_workshops(app_db) if w.id not in before]
+    try:
+        assert len(created) == 1
+        new = created[0]
+        assert (new.kind, new.vision_title, new.place) == (WorkshopKind.CONFERENCE, "Demokratie – Wohin?", "Rieckhof, Harburg")
+        assert services.current_workshop(app_db).id == new.id, "the new workshop is current"
+        assert at.selectbox(key="ws_pick").value == new.id, "and the picker shows it"
+        assert any(new.join_code in s.value and "current" in s.value for s in at.success), "a confirmation says so"
+        assert at.text_input(key="new_title").value == "", "the form is cleared"
+        # Another run (any widget) keeps the new workshop current: the picker does not set it back.
+        at.run()
+        assert services.current_workshop(app_db).id == new.id
+        # A second click on the cleared form creates nothing.
+        button(at, "Create").click().run()
+        assert at.error
+        assert len([w for w in services.list_workshops(app_db) if w.id not in before]) == 1
+        # The new workshop's own words and values in every form.
+        assert field(at.text_input, "vision", "title").value == "Demokratie – Wohin?"
+        assert "Theme and guiding questions" in [h.value for h in at.subheader]
     finally:
         services.set_current_workshop(app_db, facilitator, workshop.id)
-        services.delete_workshop(app_db, facilitator, fresh.id)
+        for w in created:
+            services.delete_workshop(app_db, facilitator, w.id)
+
+
+def test_switching_workshops_shows_each_ones_own_groups_and_rules(app, app_db, facilitator, workshop):
+    """Issue 16.2: after switching, the forms showed the previous workshop's groups and 10/3 rules."""
+    other = services.create_workshop(
+        app_db, facilitator, title="Konferenz mit drei AGs", rules=VotingRules(dots_per_person=5, max_per_measure=2)
+    )
+    services.set_groups(app_db, facilitator, other.id, ["AG Wahlen", "AG Vereine", "AG Schule"])
+    try:
+        at = setup_page(app, facilitator)  # the demo: four groups... three, 10 dots, 3 per measure
+        assert field(at.number_input, "rules", "dots").value == workshop.rules.dots_per_person
+        assert field(at.text_area, "groups", "names").value.startswith("AG 1 Nachbarschaft")
+        at.selectbox(key="ws_pick").set_value(other.id).run()
+        assert not at.exception
+        assert services.current_workshop(app_db).id == other.id
+        assert field(at.number_input, "rules", "dots").value == 5
+        assert field(at.number_input, "rules", "cap").value == 2
+        assert field(at.text_area, "groups", "names").value == "AG Wahlen\nAG Vereine\nAG Schule"
+        assert not [c for c in at.checkbox if (c.key or "").endswith(".confirm")], "no ballots: nothing to confirm"
+        # Back to the demo: its own values again, not the ones just shown.
+        at.selectbox(key="ws_pick").set_value(workshop.id).run()
+        assert field(at.number_input, "rules", "dots").value == workshop.rules.dots_per_person
+    finally:
+        services.set_current_workshop(app_db, facilitator, workshop.id)
+        services.delete_workshop(app_db, facilitator, other.id)
+
+
+def test_a_stale_form_is_not_saved(app, app_db, facilitator):
+    """A colleague's change between drawing the form and saving it: the save is refused and the
+    form shows what is stored (no overwrite with the values drawn before)."""
+    ws = services.create_workshop(app_db, facilitator, title="Zwei Fenster")
+    services.set_groups(app_db, facilitator, ws.id, ["AG A"])
+    with current(app_db, facilitator, ws):
+        at = setup_page(app, facilitator)
+        field(at.text_area, "groups", "names").input("AG A\nAG B")
+        field(at.number_input, "rules", "dots").set_value(7)
+        # Meanwhile, in another window:
+        services.set_groups(app_db, facilitator, ws.id, ["AG A", "AG C"])
+        services.set_rules(app_db, facilitator, ws.id, VotingRules(dots_per_person=4))
+        button(at, "Save working groups").click().run()
+        assert any("changed this in the meantime" in e.value for e in at.error)
+        assert [g.name for g in services.list_groups(app_db, ws.id)] == ["AG A", "AG C"]
+        assert field(at.text_area, "groups", "names").value == "AG A\nAG C", "the form shows what is stored"
+        assert field(at.number_input, "rules", "dots").value == 4
+        # Saved again from the redrawn form: stored.
+        field(at.text_area, "groups", "names").input("AG A\nAG C\nAG D")
+        button(at, "Save working groups").click().run()
+        assert [g.name for g in services.list_groups(app_db, ws.id)] == ["AG A", "AG C", "AG D"]
+    services.delete_workshop(app_db, facilitator, ws.id)
+
+
+def test_theme_and_guiding_questions_are_edited_in_the_page(app, app_db, facilitator):
+    """Issue 16.3 and 16.5: the theme is entered and edited; questions are added (the tab stays),
+    edited, reordered and removed; a question with proposals moves them."""
+    ws = services.create_workshop(app_db, facilitator, title="Konferenz im Browser", kind=WorkshopKind.CONFERENCE)
+    with current(app_db, facilitator, ws):
+        at = setup_page(app, facilitator)
+        field(at.text_input, "vision", "title").input("Demokratie – Wohin?")
+        field(at.text_area, "vision", "description").input("Gesellschaftliches Miteinander im Bezirk Harburg")
+        next(b for b in at.button if b.label == "Save" and "vision" in (b.form_id or "")).click().run()
+        saved = services.get_workshop(app_db, ws.id)
+        assert (saved.vision_title, saved.vision_description) == (
+            "Demokratie – Wohin?",
+            "Gesellschaftliches Miteinander im Bezirk Harburg",
+        )
+        for question in ("Wie erreichen wir Nichtwähler?", "Was brauchen Vereine?", "Wie lernt man Demokratie?"):
+            at.text_input(key="goal_title").input(question)
+            button(at, "Add").click().run()
+            assert not at.exception and not at.error
+            assert at.text_input(key="goal_title").value == "", "the add form is cleared"
+            assert at.tabs[0].label == "Add one"
+        goals = services.list_goals(app_db, ws.id)
+        assert [g.title for g in goals] == [
+            "Wie erreichen wir Nichtwähler?",
+            "Was brauchen Vereine?",
+            "Wie lernt man Demokratie?",
+        ]
+        at.button(key=f"goal_down_{goals[0].id}").click().run()
+        assert [g.title for g in services.list_goals(app_db, ws.id)][:2] == [
+            "Was brauchen Vereine?",
+            "Wie erreichen wir Nichtwähler?",
+        ]
+        field(at.text_input, f"goal_{goals[1].id}", "title").input("Was brauchen Vereine und Initiativen?")
+        next(b for b in at.button if b.label == "Save" and goals[1].id in (b.form_id or "")).click().run()
+        assert services.list_goals(app_db, ws.id)[0].title == "Was brauchen Vereine und Initiativen?"
+
+        # A question with a proposal: removing it moves the proposal to the chosen question.
+        services.set_phase(app_db, facilitator, ws.id, Phase.COLLECT)
+        p, _token = services.join(app_db, ws.join_code)
+        from workshop.model import MeasureInput
+
+        m = services.propose_measure(app_db, p, goals[2].id, MeasureInput("Demokratie-Café im Stadtteil"))
+        at.run()
+        at.selectbox(key=f"goal_move_{goals[2].id}").set_value(goals[0].id)
+        at.button(key=f"goal_remove_{goals[2].id}").click().run()
+        assert not at.error
+        assert [g.id for g in services.list_goals(app_db, ws.id)] == [goals[1].id, goals[0].id]
+        assert services.get_measure(app_db, m.id).goal_id == goals[0].id
+    services.delete_workshop(app_db, facilitator, ws.id)
+
+
+VISION_FILE = """\
+workshop:
+  kind: conference
+vision:
+  title: Demokratie – Wohin?
+  goals:
+    - title: Wie erreichen wir Nichtwähler?
+    - title: Was brauchen Vereine?
+groups: [AG Wahlen, AG Vereine]
+rules:
+  method: approval
+  approval_limit: 3
+"""
+
+
+def test_an_import_stores_rules_and_kind_confirms_and_is_not_offered_again(app, app_db, facilitator):
+    """Issue 16.4 and 16.5: the file's rules and kind were ignored; the import was offered again."""
+    ws = services.create_workshop(app_db, facilitator, title="Import im Browser")
+    with current(app_db, facilitator, ws):
+        at = setup_page(app, facilitator)
+        at.file_uploader[0].set_value(("konferenz.yaml", VISION_FILE.encode(), "application/yaml")).run()
+        assert not at.exception and not at.error
+        captions = " ".join(c.value for c in at.caption)
+        assert "Integration conference" in captions and "Approval" in captions, "the preview says what comes along"
+        button(at, "Save this vision").click().run()
+        assert not at.exception and not at.error
+        saved = services.get_workshop(app_db, ws.id)
+        assert saved.kind == WorkshopKind.CONFERENCE
+        assert (saved.rules.method, saved.rules.approval_limit) == ("approval", 3)
+        assert [g.name for g in services.list_groups(app_db, ws.id)] == ["AG Wahlen", "AG Vereine"]
+        assert [g.title for g in services.list_goals(app_db, ws.id)] == [
+            "Wie erreichen wir Nichtwähler?",
+            "Was brauchen Vereine?",
+        ]
+        assert any("Imported “Demokratie – Wohin?” with 2 goals" in s.value for s in at.success)
+        assert not [b for b in at.button if b.label == "Save this vision"], "the same import is not offered again"
+        assert at.file_uploader[0].value in (None, [])
+    services.delete_workshop(app_db, facilitator, ws.id)
+
+
+def test_retention_counts_from_the_last_activity(app, app_db, facilitator):
+    """Issue 16.5: a workshop dated in the past said "please delete" while it was being set up."""
+    ws = services.create_workshop(app_db, facilitator, title="Nachgetragen", date_=dt.date(2024, 3, 1))
+    services.set_privacy(app_db, facilitator, ws.id, "", 6)
+    with current(app_db, facilitator, ws):
+        at = setup_page(app, facilitator)
+        assert not [w for w in at.warning if "retention period ended" in w.value]
+        assert any("last activity" in c.value for c in at.caption)
+
+
+def test_login_opens_the_console(app):
+    from tests.app.conftest import PASSPHRASE
+
+    at = app({"lang": "en"}).run()
+    at.switch_page("app_pages/login.py").run()
+    at.text_input(key="passphrase").input(PASSPHRASE)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any(s.value == "Phase" for s in at.subheader), "the console, not the start page"

@@ -6,13 +6,13 @@ import pytest
 
 from workshop import i18n, services
 
-PUBLIC_PAGES = ["pages/home.py", "pages/login.py", "pages/privacy.py"]
+PUBLIC_PAGES = ["app_pages/home.py", "app_pages/login.py", "app_pages/privacy.py"]
 FACILITATOR_PAGES = [
-    "pages/console.py",
-    "pages/setup.py",
-    "pages/moderation.py",
-    "pages/projector.py",
-    "pages/results.py",
+    "app_pages/console.py",
+    "app_pages/setup.py",
+    "app_pages/moderation.py",
+    "app_pages/projector.py",
+    "app_pages/results.py",
 ]
 
 
@@ -38,7 +38,7 @@ def test_privacy_notice_shows_the_workshops_contact_and_period_in_every_language
 ):
     services.set_privacy(app_db, facilitator, workshop.id, "Bezirksamt Harburg <datenschutz@example.org>", 9)
     at = app({"lang": lang, "code": workshop.join_code}).run()
-    at.switch_page("pages/privacy.py").run()
+    at.switch_page("app_pages/privacy.py").run()
     _no_exception(at)
     page = _html(at) + " ".join(h.value for h in at.subheader)
     assert "Bezirksamt Harburg &lt;datenschutz@example.org&gt;" in page, "the contact, shown literally"
@@ -85,14 +85,14 @@ def test_forged_facilitator_session_is_refused(app, app_db):
     at = app(facilitator=Facilitator("forged-key")).run()
     assert "facilitator" not in at.session_state, "a forged session is dropped on the first run"
     with pytest.raises(ValueError):
-        at.switch_page("pages/console.py")
+        at.switch_page("app_pages/console.py")
 
 
 def test_login_with_wrong_then_right_passphrase(app):
     from tests.app.conftest import PASSPHRASE
 
     at = app().run()
-    at.switch_page("pages/login.py").run()
+    at.switch_page("app_pages/login.py").run()
     at.text_input(key="passphrase").input("wrong")
     at.button[0].click().run()
     assert at.error

@@ -481,11 +481,11 @@ async def scenario(port: int, prep: dict) -> dict:
     assert any(user_key(w).startswith("mgo_") for w in await learn("moderation", {pick.id: pick}))
     await learn("moderation", {pick.id: string_array(pick.id, [])})
     setup = await learn("setup")
-    uploader = next(s for w, s in setup.items() if user_key(w) == "vision_file")
+    uploader = next(s for w, s in setup.items() if user_key(w).startswith("vision_file_"))
     own = await fac.upload(port, "leitbild.csv", VISION_CSV)
     state = WidgetState(id=element_id(uploader.element), file_uploader_state_value=FileUploaderState())
     state.file_uploader_state_value.uploaded_file_info.append(own)
-    assert "import_save" in {user_key(w) for w in await learn("setup", {state.id: state})}
+    assert any(user_key(w).startswith("import_save_") for w in await learn("setup", {state.id: state}))
     # Text that would unlock an action if the page ran for the attacker: the deletion's confirmation.
     forgery = Forgery(learned, dict(fac.pages), texts={"delete_code": prep["code"]})
 

@@ -36,7 +36,7 @@ def test_every_msgid_in_the_code_is_in_the_catalogs():
 
     keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
     used = set()
-    for folder in ("pages", "ui", "workshop"):
+    for folder in ("app_pages", "ui", "workshop"):
         for _file, _line, msg, _comments, _ctx in extract_from_dir(ROOT / folder, keywords=keywords):
             used.add(msg if isinstance(msg, str) else msg[0])
     from babel.messages.extract import extract

@@ -16,7 +16,6 @@ from workshop import charts, hall, i18n, scoring, services, views
 from workshop.errors import N_
 from workshop.model import Method, Phase
 
-common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 fac = common.facilitator()
@@ -65,9 +64,7 @@ def ranking(workshop_id: str, method_key: str, ballots: int):
 
 
 def join_link(ws) -> str:
-    host = st.context.headers.get("Host")
-    base = hall.base_url(services.public_url(db) or common.get_settings().public_url, host)
-    return hall.join_url(base, ws.join_code)
+    return hall.join_url(common.join_base(), ws.join_code)
 
 
 JOIN_LANGUAGES = i18n.parse_list(st.query_params.get("jl"))

@@ -7,7 +7,6 @@ from workshop import cards, hall, i18n, services, views
 from workshop.errors import DomainError
 from workshop.model import PHASE_ORDER, Phase
 
-common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()
@@ -69,12 +68,18 @@ st.subheader(_("Live"))
 live_counters()
 
 st.subheader(_("In the hall"))
-host = st.context.headers.get("Host")
-base = hall.base_url(services.public_url(db) or common.get_settings().public_url, host)
+base = common.join_base()
 link = hall.join_url(base, ws.join_code)
 st.write(_("Join link for the QR code:"))
 st.code(link, language=None)
-if hall.is_local(link):
+if common.server_on_loopback():
+    st.error(
+        _(
+            "The app listens on this computer only (server address {address}): tablets and phones cannot reach "
+            "it, whatever the link says. Start it with --server.address 0.0.0.0 (see README)."
+        ).format(address=st.get_option("server.address"))
+    )
+elif hall.is_local(link):
     st.error(
         _(
             "This link points at this computer only; tablets and phones cannot open it. Start the app on the "
@@ -85,7 +90,7 @@ with st.form("public_url"):
     new_url = st.text_input(
         _("Public address (optional, e.g. behind a reverse proxy)"),
         value=services.public_url(db) or "",
-        placeholder=f"http://{(hall.lan_addresses() or ['192.168.0.10'])[0]}:8501",
+        placeholder=f"http://{(hall.lan_addresses() or ['192.168.0.10'])[0]}:{st.get_option('server.port')}",
     )
     if st.form_submit_button(_("Save address")):
         common.act(fac, services.set_public_url, new_url)

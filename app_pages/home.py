@@ -7,7 +7,6 @@ from workshop import charts, services, views
 from workshop.errors import DomainError
 from workshop.model import WorkshopKind
 
-common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 ws = common.current_workshop()
@@ -18,7 +17,7 @@ if ws is None:
     st.stop()
 
 common.literal(ws.title, tag="h1", cls="pw-title")
-facts = " · ".join(x for x in (ws.date.strftime("%d.%m.%Y") if ws.date else "", ws.place) if x)
+facts = " · ".join(x for x in (common.format_date(ws.date), ws.place) if x)
 common.literal(facts, tag="p")
 st.caption(_("Current phase: {phase}").format(phase=_(services.phase_label(ws.phase))))
 
@@ -33,7 +32,7 @@ with st.form("join", border=True):
         else:
             common.set_param("code", workshop.join_code)
             st.switch_page(
-                "pages/participate.py", query_params={**st.query_params.to_dict(), "code": workshop.join_code}
+                "app_pages/participate.py", query_params={**st.query_params.to_dict(), "code": workshop.join_code}
             )
 
 if ws.vision_title:

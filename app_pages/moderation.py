@@ -6,7 +6,6 @@ from ui import common
 from workshop import services
 from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, allowed
 
-common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()

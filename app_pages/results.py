@@ -11,7 +11,6 @@ from ui import common
 from workshop import analysis, backup, charts, exports, report, scoring, services, views
 from workshop.model import Method, Workshop
 
-common.page_guard()
 _ = common.gettext()
 ngettext = common.ngettext()
 db = common.get_db()
@@ -83,7 +82,7 @@ if not workshops:
     st.stop()
 current = services.current_workshop(db)
 ids = [w.id for w in workshops]
-names = {w.id: f"{w.title} · {w.date.strftime('%d.%m.%Y') if w.date else ''}" for w in workshops}
+names = {w.id: f"{w.title} · {common.format_date(w.date)}" for w in workshops}
 if st.session_state.get("results_workshop") not in ids:
     st.session_state.pop("results_workshop", None)
 wid = st.selectbox(

@@ -6,7 +6,6 @@ from ui import common
 from workshop import privacy, services
 from workshop.errors import DomainError
 
-common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 params = st.query_params
@@ -33,4 +32,4 @@ for section in privacy.notice(workshop, _):
         common.literal(paragraph, tag="p")
     if section.literal:
         common.literal(section.literal, tag="p")
-st.page_link("pages/participate.py", label=_("Back to the workshop"), icon=":material/arrow_back:")
+st.page_link("app_pages/participate.py", label=_("Back to the workshop"), icon=":material/arrow_back:")

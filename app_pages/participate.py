@@ -11,7 +11,6 @@ from workshop import charts, participation, services, views
 from workshop.errors import DomainError
 from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
 
-common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 params = st.query_params
@@ -20,7 +19,7 @@ participant = services.resume(db, params.get("t"))
 
 
 def privacy_link() -> None:
-    st.page_link("pages/privacy.py", label=_("Privacy: what is stored"), icon=":material/shield_person:")
+    st.page_link("app_pages/privacy.py", label=_("Privacy: what is stored"), icon=":material/shield_person:")
 
 
 # --- joining ---------------------------------------------------------------------------------

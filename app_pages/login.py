@@ -6,7 +6,6 @@ from ui import common
 from workshop import auth
 from workshop.errors import DomainError
 
-common.page_guard()
 _ = common.gettext()
 db = common.get_db()
 
@@ -27,5 +26,7 @@ with st.form("login"):
         except DomainError as exc:
             common.show_error(exc)
         else:
+            # app.py opens the console on the next run: this run's menu has no facilitator pages yet.
+            st.session_state["after_login"] = True
             st.rerun()
 st.caption(_("No passphrase set? On first start the app prints one in the server log; or set PW_PASSPHRASE."))

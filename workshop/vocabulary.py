@@ -1,0 +1,49 @@
+"""The words of a workshop kind: a Planungswerkstatt has a guiding vision, goals and measures; an
+Integrationskonferenz a theme, guiding questions and recommendations.
+
+Every screen and export asks here instead of writing "goal" or "measure" itself. Sentences are
+whole msgids per kind (word order and grammar differ between languages), chosen by ``pick``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .errors import N_
+from .model import WorkshopKind
+
+# name -> (Planungswerkstatt, Integrationskonferenz); each a msgid.
+TERMS: dict[str, tuple[str, str]] = {
+    "vision": (N_("Guiding vision"), N_("Theme")),
+    "vision_and_goals": (N_("Guiding vision and goals"), N_("Theme and guiding questions")),
+    "goal": (N_("Goal"), N_("Guiding question")),
+    "goals": (N_("Goals"), N_("Guiding questions")),
+    "all_goals": (N_("All goals"), N_("All guiding questions")),
+    "measure": (N_("Measure"), N_("Recommendation")),
+    "measures": (N_("Measures"), N_("Recommendations")),
+    "measure_title": (N_("Title of the measure"), N_("Title of the recommendation")),
+    "propose": (N_("Propose a measure"), N_("Propose a recommendation")),
+    "move_to_goal": (N_("Move to goal"), N_("Move to guiding question")),
+    "merge_into": (
+        N_("Merge these duplicates into this measure"),
+        N_("Merge these duplicates into this recommendation"),
+    ),
+    "proposals_per_goal": (N_("Proposals per goal"), N_("Proposals per guiding question")),
+    "ranking_per_goal": (N_("Ranking per goal"), N_("Ranking per guiding question")),
+    "top_measures": (N_("Top measures"), N_("Top recommendations")),
+}
+
+
+def pick(kind: WorkshopKind | str, vision_msgid: str, conference_msgid: str) -> str:
+    """The msgid of a sentence for this kind of workshop."""
+    return conference_msgid if WorkshopKind(kind) == WorkshopKind.CONFERENCE else vision_msgid
+
+
+def term(kind: WorkshopKind | str, name: str) -> str:
+    """The msgid of one of the kind's words (see TERMS)."""
+    return pick(kind, *TERMS[name])
+
+
+def words(kind: WorkshopKind | str, gettext: Callable[[str], str]) -> dict[str, str]:
+    """Every word of the kind, translated: ``words(ws.kind, _)["goal"]``."""
+    return {name: gettext(term(kind, name)) for name in TERMS}
