@@ -3,13 +3,14 @@
 import streamlit as st
 
 from ui import common
-from workshop import services
+from workshop import services, vocabulary
 from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, allowed
 
 _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()
 ws = common.workshop_picker(fac)
+words = vocabulary.words(ws.kind, _)
 
 
 if not allowed(ws.phase, Role.FACILITATOR, Action.MODERATE):
@@ -20,10 +21,10 @@ goal_title = {g.id: g.title for g in goals}
 measures = services.list_measures(db, ws.id, include_hidden=True)
 c1, c2 = st.columns([3, 1])
 goal_filter = c1.selectbox(
-    _("Goal"),
+    words["goal"],
     [None] + [g.id for g in goals],
-    key="mod_goal",
-    format_func=lambda g: _("All goals") if g is None else goal_title[g],
+    key=f"mod_goal_{ws.id}",
+    format_func=lambda g: words["all_goals"] if g is None else goal_title[g],
 )
 show_hidden = c2.toggle(_("Show hidden"), value=True, key="mod_hidden")
 shown = [m for m in measures if (goal_filter is None or m.goal_id == goal_filter) and (show_hidden or not m.hidden)]
@@ -67,7 +68,7 @@ for m in shown:
             if status != m.status:
                 common.act(fac, services.set_status, m.id, status)
             target_goal = st.selectbox(
-                _("Move to goal"),
+                words["move_to_goal"],
                 [g.id for g in goals],
                 index=[g.id for g in goals].index(m.goal_id),
                 format_func=goal_title.get,
@@ -76,7 +77,7 @@ for m in shown:
             if target_goal != m.goal_id:
                 common.act(fac, services.move_measure, m.id, target_goal)
             dupes = st.multiselect(
-                _("Merge these duplicates into this measure"),
+                words["merge_into"],
                 [x for x in titles if x != m.id],
                 format_func=titles.get,
                 key=f"mg_{m.id}",

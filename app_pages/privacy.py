@@ -26,7 +26,8 @@ common.language_picker("lang_privacy")
 st.title(_("Privacy"))
 if workshop is not None:
     common.literal(workshop.title, tag="p", cls="pw-literal pw-muted")
-for section in privacy.notice(workshop, _):
+last_active = services.last_activity(db, workshop.id) if workshop is not None else None
+for section in privacy.notice(workshop, _, last_active=last_active, lang=common.lang()):
     st.subheader(section.heading)
     for paragraph in section.paragraphs:
         common.literal(paragraph, tag="p")

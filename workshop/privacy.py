@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
+from .i18n import format_date
 from .model import Workshop
 from .services import retention_ends
 
@@ -21,18 +23,25 @@ class Section:
     literal: str = ""  # user text (the contact), shown as typed, never translated
 
 
-def notice(workshop: Workshop | None, gettext: Callable[[str], str]) -> list[Section]:
-    """The notice for one workshop (or, before a code is entered, for the app in general)."""
+def notice(
+    workshop: Workshop | None,
+    gettext: Callable[[str], str],
+    *,
+    last_active: date | None = None,
+    lang: str | None = None,
+) -> list[Section]:
+    """The notice for one workshop (or, before a code is entered, for the app in general).
+    The retention period counts from the workshop's day or its last activity, whichever is later."""
     _ = gettext
     months = workshop.retention_months if workshop else None
-    ends = retention_ends(workshop) if workshop else None
+    ends = retention_ends(workshop, last_active) if workshop else None
     if months is None:
         how_long = _("The organisers delete the data of a workshop a few months after it, once the results are done.")
     elif ends is not None:
         how_long = _(
             "The data of this workshop is kept for {months} months after the workshop, until {date}. "
             "Then the organisers delete all of it."
-        ).format(months=months, date=ends.strftime("%d.%m.%Y"))
+        ).format(months=months, date=format_date(ends, lang, style="long"))
     else:
         how_long = _(
             "The data of this workshop is kept for {months} months after the workshop. "

@@ -1737,3 +1737,122 @@ def test_vision_parse_csv(db, data, title):
         for goal, description in out.value.goals:
             assert_clean(goal, **TITLE)
             assert_clean(description, **GOAL_DESC)
+
+
+# --- the vision edited in the page: theme, goals in place, order, removal -----------------------
+
+
+@fuzzes("set_vision_text")
+@FUZZ
+@given(
+    kind=facilitators,
+    ws=mostly(st.just(Ref("scene")), id_arg(), 4),
+    start=phases_for(Action.EDIT_VISION),
+    title=text_arg(0, 40, weight=6),
+    description=text_arg(0, 60, weight=6),
+    ws_kind=mostly(st.sampled_from([None, "vision", "conference"]), junk, 4),
+    stale=st.booleans(),
+)
+def test_set_vision_text(world, kind, ws, start, title, description, ws_kind, stale):
+    db = world.db
+    scene = world.scene(start, measures=0)
+    wid = resolve(ws, scene=scene.ws_id)
+    shown = ("Altes Thema" if stale else "", "", "vision")
+    out = attempt(
+        db,
+        lambda: services.set_vision_text(
+            db, world.facilitator(kind), wid, title=title, description=description, kind=ws_kind, expected=shown
+        ),
+    )
+    want = (cleaned(title, max_len=200), cleaned(description, max_len=2000, multiline=True))
+    kind_ok = ws_kind is None or (isinstance(ws_kind, str) and ws_kind in ("vision", "conference"))
+    ok = kind == "valid" and wid == scene.ws_id and None not in want and kind_ok and not stale
+    expect(out, may(ok, start, Role.FACILITATOR, Action.EDIT_VISION))
+    if out.ok:
+        assert (out.value.vision_title, out.value.vision_description) == want
+        assert out.value.kind == (ws_kind or "vision")
+
+
+@fuzzes("edit_goal", "measures_per_goal")
+@FUZZ
+@given(
+    kind=facilitators,
+    goal=mostly(st.sampled_from([Ref("first"), Ref("second")]), id_arg("missing"), 4),
+    start=phases_for(Action.EDIT_VISION),
+    title=mostly(st.just("Ziel 2"), text_arg(3, 40), 6),
+    description=mostly(nice_text(0, 60), junk, 2),
+    stale=st.booleans(),
+)
+def test_edit_goal(world, kind, goal, start, title, description, stale):
+    db = world.db
+    scene = world.scene(start)
+    gid = resolve(goal, first=scene.goals[0], second=scene.goals[1])
+    shown = ("Ziel 1", "") if gid == scene.goals[0] else ("Ziel 2", "")
+    if stale:
+        shown = ("Ein anderes Ziel", "")
+    counts = attempt(db, lambda: services.measures_per_goal(db, scene.ws_id), read_only=True).value
+    out = attempt(db, lambda: services.edit_goal(db, world.facilitator(kind), gid, title, description, expected=shown))
+    want = (cleaned(title, **TITLE), cleaned(description, **GOAL_DESC))
+    clash = gid == scene.goals[0] and want[0] == "Ziel 2"
+    ok = kind == "valid" and gid in scene.goals and None not in want and not stale and not clash
+    expect(out, may(ok, start, Role.FACILITATOR, Action.EDIT_VISION))
+    if out.ok:
+        assert (out.value.title, out.value.description) == want
+    assert services.measures_per_goal(db, scene.ws_id) == counts == {scene.goals[0]: 2, scene.goals[1]: 1}
+
+
+@fuzzes("remove_goal")
+@FUZZ
+@given(
+    kind=facilitators,
+    goal=mostly(st.sampled_from([Ref("first"), Ref("empty")]), id_arg("missing"), 4),
+    start=phases_for(Action.EDIT_VISION),
+    move_to=mostly(st.sampled_from([None, Ref("second"), Ref("first")]), id_arg("foreign"), 4),
+)
+def test_remove_goal(world, kind, goal, start, move_to):
+    db = world.db
+    scene = world.scene(start, goals=3, measures=2)  # one measure on goal 1, one on goal 2; goal 3 is empty
+    foreign_goal = services.list_goals(db, world.foreign.ws_id)[0].id
+    gid = resolve(goal, first=scene.goals[0], empty=scene.goals[2])
+    target = resolve(move_to, first=scene.goals[0], second=scene.goals[1], foreign=foreign_goal)
+    out = attempt(db, lambda: services.remove_goal(db, world.facilitator(kind), gid, move_to=target))
+    if gid == scene.goals[2]:
+        ok = True
+    else:
+        ok = gid == scene.goals[0] and target == scene.goals[1]
+    expect(out, may(kind == "valid" and gid in scene.goals and ok, start, Role.FACILITATOR, Action.EDIT_VISION))
+    goals = services.list_goals(db, scene.ws_id)
+    assert [g.position for g in goals] == list(range(1, len(goals) + 1))
+    measures = services.list_measures(db, scene.ws_id, include_hidden=True)
+    assert len(measures) == 2, "no measure is ever lost"
+    assert {m.goal_id for m in measures} <= {g.id for g in goals}
+    if out.ok:
+        assert gid not in {g.id for g in goals}
+        assert out.value == (1 if gid == scene.goals[0] else 0)
+
+
+@fuzzes("move_goal", "last_activity")
+@FUZZ
+@given(
+    kind=facilitators,
+    goal=mostly(st.sampled_from([Ref("first"), Ref("last")]), id_arg("missing"), 4),
+    start=phases_for(Action.EDIT_VISION),
+    step=mostly(st.sampled_from([-1, 1, 2, -5]), junk, 4),
+)
+def test_move_goal(world, kind, goal, start, step):
+    db = world.db
+    scene = world.scene(start, goals=3, measures=0)
+    gid = resolve(goal, first=scene.goals[0], last=scene.goals[2])
+    out = attempt(db, lambda: services.move_goal(db, world.facilitator(kind), gid, step))
+    step_ok = isinstance(step, int) and not isinstance(step, bool) and step != 0
+    ok = kind == "valid" and gid in scene.goals and step_ok
+    expect(out, may(ok, start, Role.FACILITATOR, Action.EDIT_VISION))
+    order = [g.id for g in services.list_goals(db, scene.ws_id)]
+    assert sorted(order) == sorted(scene.goals)
+    if out.ok:
+        i = scene.goals.index(gid)
+        expected = list(scene.goals)
+        expected.insert(max(0, min(2, i + step)), expected.pop(i))
+        assert order == expected
+    last = attempt(db, lambda: services.last_activity(db, scene.ws_id), read_only=True)
+    assert last.ok and last.value == date.today()
