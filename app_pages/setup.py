@@ -22,20 +22,20 @@ KIND_LABELS = {
     WorkshopKind.VISION: _("Planning workshop: goals of a guiding vision → measures"),
     WorkshopKind.CONFERENCE: _("Integration conference: a theme with guiding questions → recommendations"),
 }
-NEW_FIELDS = ("new_title", "new_date", "new_place", "new_kind", "new_vision", "new_previous")
 
 
 def create_section() -> None:
     past = services.list_workshops(db)
+    k = common.form_round("new")
     with st.expander(_("Create a new workshop"), expanded=not past, key="create_open"), st.form("create_workshop"):
-        title = st.text_input(_("Title"), key="new_title")
+        title = st.text_input(_("Title"), key=f"{k}title")
         c1, c2 = st.columns(2)
-        date = c1.date_input(_("Date"), value=dt.date.today(), key="new_date", format="DD.MM.YYYY")
-        place = c2.text_input(_("Venue"), key="new_place")
+        date = c1.date_input(_("Date"), value=dt.date.today(), key=f"{k}date", format="DD.MM.YYYY")
+        place = c2.text_input(_("Venue"), key=f"{k}place")
         kind = st.radio(
-            _("Kind of workshop"), list(WorkshopKind), horizontal=True, key="new_kind", format_func=KIND_LABELS.get
+            _("Kind of workshop"), list(WorkshopKind), horizontal=True, key=f"{k}kind", format_func=KIND_LABELS.get
         )
-        theme = st.text_input(_("Theme or guiding vision (optional, can be set later)"), key="new_vision")
+        theme = st.text_input(_("Theme or guiding vision (optional, can be set later)"), key=f"{k}vision")
         previous = st.selectbox(
             _("Next round of a past workshop (its measures come along)"),
             [None] + [w.id for w in past],
@@ -44,7 +44,7 @@ def create_section() -> None:
                 if wid is None
                 else next(f"{w.title} ({w.join_code})" for w in past if w.id == wid)
             ),
-            key="new_previous",
+            key=f"{k}previous",
         )
         if st.form_submit_button(_("Create"), type="primary"):
             try:
@@ -56,7 +56,7 @@ def create_section() -> None:
                 common.show_error(exc)
             else:
                 common.refresh()
-                common.forget(*NEW_FIELDS, "create_open")
+                common.clear_form("new")
                 common.flash(
                     _("Workshop “{title}” created; it is now the current workshop. Its code is {code}.").format(
                         title=ws.title, code=ws.join_code
@@ -93,8 +93,9 @@ def vision_section(ws, words: dict) -> None:
             expected=shown,
             rerun=False,
         ):
-            common.flash(_("Saved."))
+            common.flash(_("Saved."), "vision")
             st.rerun()
+    common.show_flash("vision")
 
 
 def goal_row(goal, goals: list, counts: dict, words: dict, editable: bool) -> None:
@@ -153,7 +154,7 @@ def goal_row(goal, goals: list, counts: dict, words: dict, editable: bool) -> No
             if st.button(_("Remove"), key=f"goal_remove_{goal.id}") and common.act(
                 fac, services.remove_goal, goal.id, move_to=move_to, rerun=False
             ):
-                common.flash(_("Removed: {title}").format(title=goal.title))
+                common.flash(_("Removed: {title}").format(title=goal.title), "goals_top")
                 st.rerun()
 
 
@@ -163,6 +164,7 @@ def goals_section(ws, words: dict) -> None:
     st.markdown(f"**{common.md_escape(words['goals'])}**")
     if not goals:
         st.caption(_("None yet: add one below, import a file or reuse a past vision."))
+    common.show_flash("goals_top")
     counts = services.measures_per_goal(db, ws.id)
     for goal in goals:
         goal_row(goal, goals, counts, words, editable)
@@ -173,6 +175,7 @@ def goals_section(ws, words: dict) -> None:
     )
     with tab_add:
         add_goal_form(ws, words)
+        common.show_flash("goals")
     with tab_file:
         import_form(ws)
     with tab_reuse:
@@ -180,14 +183,15 @@ def goals_section(ws, words: dict) -> None:
 
 
 def add_goal_form(ws, words: dict) -> None:
+    k = common.form_round("goal_add")
     with st.form("add_goal"):
-        title = st.text_input(words["goal"], key="goal_title")
-        description = st.text_area(_("Short description"), key="goal_desc")
+        title = st.text_input(words["goal"], key=f"{k}title")
+        description = st.text_area(_("Short description"), key=f"{k}desc")
         if st.form_submit_button(_("Add")) and common.act(
             fac, services.add_goal, ws.id, title, description, rerun=False
         ):
-            common.forget("goal_title", "goal_desc")
-            common.flash(_("Added: {title}").format(title=title.strip()))
+            common.clear_form("goal_add")
+            common.flash(_("Added: {title}").format(title=title.strip()), "goals")
             st.rerun()
 
 
@@ -220,9 +224,10 @@ def import_form(ws) -> None:
     ):
         st.session_state["vision_upload_round"] = round_ + 1
         common.flash(
-            common.ngettext()(
+            where="goals_top",
+            message=common.ngettext()(
                 "Imported “{title}” with {n} goal.", "Imported “{title}” with {n} goals.", len(spec.goals)
-            ).format(title=vtitle, n=len(spec.goals))
+            ).format(title=vtitle, n=len(spec.goals)),
         )
         st.rerun()
 
@@ -241,7 +246,7 @@ def reuse_form(ws) -> None:
     if st.button(_("Use its vision"), key="reuse_go") and common.act(
         fac, services.reuse_vision, ws.id, src, rerun=False
     ):
-        common.flash(_("Saved."))
+        common.flash(_("Saved."), "goals_top")
         st.rerun()
 
 
@@ -254,8 +259,9 @@ def groups_section(ws) -> None:
         if st.form_submit_button(_("Save working groups")) and common.act(
             fac, services.set_groups, ws.id, [n for n in names.splitlines() if n.strip()], expected=shown, rerun=False
         ):
-            common.flash(_("Working groups saved."))
+            common.flash(_("Working groups saved."), "groups")
             st.rerun()
+    common.show_flash("groups")
 
 
 def rules_section(ws) -> None:
@@ -335,8 +341,9 @@ def rules_section(ws) -> None:
                 expected=shown,
                 rerun=False,
             ):
-                common.flash(_("Rules saved."))
+                common.flash(_("Rules saved."), "rules")
                 st.rerun()
+    common.show_flash("rules")
     shortlist_tools(ws, locked)
 
 
@@ -372,8 +379,9 @@ def privacy_section(ws) -> None:
         if st.form_submit_button(_("Save")) and common.act(
             fac, services.set_privacy, ws.id, contact, int(months), expected=shown, rerun=False
         ):
-            common.flash(_("Saved. The privacy notice for participants shows it now."))
+            common.flash(_("Saved. The privacy notice for participants shows it now."), "privacy")
             st.rerun()
+    common.show_flash("privacy")
     last = services.last_activity(db, ws.id)
     ends = services.retention_ends(ws, last)
     if ends is not None:

@@ -326,20 +326,34 @@ def edit_form(name: str, owner_id: str, stored: object) -> tuple[str, str, objec
     return f"{name}_{owner_id}.form", f"{name}_{owner_id}_{fingerprint}", shown
 
 
-def flash(message: str) -> None:
-    """A confirmation shown once at the top of the next run (after a rerun that clears a form)."""
-    st.session_state["_flash"] = message
+def flash(message: str, where: str = "top") -> None:
+    """A confirmation shown once on the next run (after a rerun that redraws or clears a form),
+    at the place ``where`` that calls ``show_flash`` (beside the form, where the eyes are)."""
+    st.session_state[f"_flash_{where}"] = message
 
 
-def show_flash() -> None:
-    if message := st.session_state.pop("_flash", None):
+def show_flash(where: str = "top") -> None:
+    if message := st.session_state.pop(f"_flash_{where}", None):
         st.success(md_escape(message), icon=":material/check_circle:")
 
 
 def forget(*keys: str) -> None:
-    """Clear widgets (a form after a successful save): they start empty on the next run."""
+    """Clear widgets outside forms: they start from their defaults on the next run."""
     for key in keys:
         st.session_state.pop(key, None)
+
+
+def form_round(name: str) -> str:
+    """A key prefix for a form that is cleared after each successful send (``clear_form``).
+
+    A browser keeps what was typed into a form's fields even when the server forgets their state;
+    fields with new keys start empty. (``clear_on_submit`` would clear them after a refusal too,
+    and the facilitator would have to type everything again.)"""
+    return f"{name}{st.session_state.get(f'_round_{name}', 0)}_"
+
+
+def clear_form(name: str) -> None:
+    st.session_state[f"_round_{name}"] = st.session_state.get(f"_round_{name}", 0) + 1
 
 
 def refresh() -> None:

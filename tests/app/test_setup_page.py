@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
+from re import match as re_match
 
 from workshop import services
 from workshop.model import Phase, VotingRules, WorkshopKind
@@ -15,6 +16,11 @@ def field(widgets, form: str, name: str):
     found = [w for w in widgets if (w.key or "").startswith(f"{form}_") and w.key.endswith(f".{name}")]
     assert len(found) == 1, [w.key for w in widgets]
     return found[0]
+
+
+def new(widgets, name: str, form: str = "new"):
+    """A field of a form that is cleared after each send (its keys carry a round number)."""
+    return next(w for w in widgets if re_match(rf"{form}\d+_{name}$", w.key or ""))
 
 
 def button(at, label: str):
@@ -80,24 +86,28 @@ def test_creating_a_workshop_makes_it_current_confirms_and_clears_the_form(app, 
     """Issue 16.1: the picker set the old workshop back, the form stayed filled, a second click duplicated."""
     at = setup_page(app, facilitator)
     before = {w.id for w in services.list_workshops(app_db)}
-    at.text_input(key="new_title").input("16. Integrationskonferenz")
-    at.text_input(key="new_place").input("Rieckhof, Harburg")
-    at.radio(key="new_kind").set_value(WorkshopKind.CONFERENCE)
-    at.text_input(key="new_vision").input("Demokratie – Wohin?")
+    new(at.text_input, "title").input("16. Integrationskonferenz")
+    new(at.text_input, "place").input("Rieckhof, Harburg")
+    new(at.radio, "kind").set_value(WorkshopKind.CONFERENCE)
+    new(at.text_input, "vision").input("Demokratie – Wohin?")
     button(at, "Create").click().run()
     assert not at.exception and not at.error
     created = [w for w in services.list_workshops(app_db) if w.id not in before]
     try:
         assert len(created) == 1
-        new = created[0]
-        assert (new.kind, new.vision_title, new.place) == (WorkshopKind.CONFERENCE, "Demokratie – Wohin?", "Rieckhof, Harburg")
-        assert services.current_workshop(app_db).id == new.id, "the new workshop is current"
-        assert at.selectbox(key="ws_pick").value == new.id, "and the picker shows it"
-        assert any(new.join_code in s.value and "current" in s.value for s in at.success), "a confirmation says so"
-        assert at.text_input(key="new_title").value == "", "the form is cleared"
+        made = created[0]
+        assert (made.kind, made.vision_title, made.place) == (
+            WorkshopKind.CONFERENCE,
+            "Demokratie – Wohin?",
+            "Rieckhof, Harburg",
+        )
+        assert services.current_workshop(app_db).id == made.id, "the new workshop is current"
+        assert at.selectbox(key="ws_pick").value == made.id, "and the picker shows it"
+        assert any(made.join_code in s.value and "current" in s.value for s in at.success), "a confirmation says so"
+        assert new(at.text_input, "title").value == "", "the form is cleared"
         # Another run (any widget) keeps the new workshop current: the picker does not set it back.
         at.run()
-        assert services.current_workshop(app_db).id == new.id
+        assert services.current_workshop(app_db).id == made.id
         # A second click on the cleared form creates nothing.
         button(at, "Create").click().run()
         assert at.error
@@ -175,10 +185,10 @@ def test_theme_and_guiding_questions_are_edited_in_the_page(app, app_db, facilit
             "Gesellschaftliches Miteinander im Bezirk Harburg",
         )
         for question in ("Wie erreichen wir Nichtwähler?", "Was brauchen Vereine?", "Wie lernt man Demokratie?"):
-            at.text_input(key="goal_title").input(question)
+            new(at.text_input, "title", "goal_add").input(question)
             button(at, "Add").click().run()
             assert not at.exception and not at.error
-            assert at.text_input(key="goal_title").value == "", "the add form is cleared"
+            assert new(at.text_input, "title", "goal_add").value == "", "the add form is cleared"
             assert at.tabs[0].label == "Add one"
         goals = services.list_goals(app_db, ws.id)
         assert [g.title for g in goals] == [
