@@ -410,10 +410,9 @@ def assert_nothing_leaked(tab: Tab, facilitator_ids: set[str], secret_texts: lis
     assert not tab.kinds & FACILITATOR_KINDS, f"{tab.name} received {tab.kinds & FACILITATOR_KINDS}"
     assert "exception" not in tab.kinds, f"{tab.name}: a forged request raised an exception on screen"
     pages = tab.paths & {"console", "setup", "moderation", "results"}
-    # Only the first session after a start is offered the names of the page files (Streamlit's
-    # legacy pages/ mode lists them before app.py's navigation runs; see ui.common.page_guard).
-    # Names only, public in the source anyway: never the content (checked above and below).
-    assert not pages or tab.name == "first visitor", f"{tab.name} was offered facilitator pages: {pages}"
+    # The page files are not in Streamlit's legacy pages/ folder: not even the first session after a
+    # start is offered their names.
+    assert not pages, f"{tab.name} was offered facilitator pages: {pages}"
     blob = b"".join(tab.received)
     found = [t for t in secret_texts if t.encode() in blob]
     assert not found, f"{tab.name} received facilitator content: {found}"
