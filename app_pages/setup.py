@@ -15,6 +15,7 @@ from workshop.errors import DomainError
 from workshop.model import METHOD_LABELS, Action, Criterion, Method, Phase, Role, VotingRules, WorkshopKind, allowed
 
 _ = common.gettext()
+ngettext = common.ngettext()
 db = common.get_db()
 fac = common.require_facilitator()
 
@@ -138,7 +139,7 @@ def goal_row(goal, goals: list, counts: dict, words: dict, editable: bool) -> No
             others = [g for g in goals if g.id != goal.id]
             if in_goal and others:
                 st.caption(
-                    common.ngettext()(
+                    ngettext(
                         "{n} proposal belongs here. Removing moves it to:",
                         "{n} proposals belong here. Removing moves them to:",
                         in_goal,
@@ -217,7 +218,7 @@ def import_form(ws) -> None:
         hide_index=True,
         width="stretch",
     )
-    for line in vision.summary(spec, _, common.ngettext()):
+    for line in vision.summary(spec, _, ngettext):
         st.caption(common.md_escape(line))
     if st.button(_("Save this vision"), type="primary", key=f"import_save_{round_}") and common.act(
         fac, services.replace_vision, ws.id, **{**vision.vision_args(spec), "title": vtitle}, rerun=False
@@ -225,7 +226,7 @@ def import_form(ws) -> None:
         st.session_state["vision_upload_round"] = round_ + 1
         common.flash(
             where="goals_top",
-            message=common.ngettext()(
+            message=ngettext(
                 "Imported “{title}” with {n} goal.", "Imported “{title}” with {n} goals.", len(spec.goals)
             ).format(title=vtitle, n=len(spec.goals)),
         )
@@ -312,7 +313,7 @@ def rules_section(ws) -> None:
         confirm = False
         if ballots:
             confirm = st.checkbox(
-                common.ngettext()(
+                ngettext(
                     "I know that this change affects {count} ballot already cast.",
                     "I know that this change affects {count} ballots already cast.",
                     ballots,
