@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import cards, hall, i18n, services, views
+from workshop import cards, hall, i18n, services, views, vocabulary
 from workshop.errors import DomainError
 from workshop.model import PHASE_ORDER, Phase
 
@@ -11,6 +11,7 @@ _ = common.gettext()
 db = common.get_db()
 fac = common.require_facilitator()
 ws = common.workshop_picker(fac)
+words = vocabulary.words(ws.kind, _)
 
 
 st.subheader(_("Phase"))
@@ -56,8 +57,8 @@ def live_counters() -> None:
     c2.metric(_("Proposals"), counts["measures"])
     c3.metric(_("Ballots"), counts["ballots"])
     g1, g2 = st.columns(2)
-    per_goal = views.proposals_per_goal(db, ws.id).rename(columns={"goal": _("Goal"), "proposals": _("Proposals")})
-    g1.dataframe(per_goal[[_("Goal"), _("Proposals")]], hide_index=True, width="stretch")
+    per_goal = views.proposals_per_goal(db, ws.id).rename(columns={"goal": words["goal"], "proposals": _("Proposals")})
+    g1.dataframe(per_goal[[words["goal"], _("Proposals")]], hide_index=True, width="stretch")
     turnout = views.turnout_per_group(db, live).rename(
         columns={"group_name": _("Working group"), "devices": _("Devices"), "ballots": _("Ballots")}
     )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import charts, services, views
+from workshop import charts, services, views, vocabulary
 from workshop.errors import DomainError
 from workshop.model import WorkshopKind
 
@@ -52,7 +52,12 @@ for goal in goals:
 
 per_goal = views.proposals_per_goal(db, ws.id)
 st.plotly_chart(
-    charts.count_bars(list(per_goal["goal"]), list(per_goal["proposals"]), _("Proposals per goal"), _("Proposals")),
+    charts.count_bars(
+        list(per_goal["goal"]),
+        list(per_goal["proposals"]),
+        _(vocabulary.term(ws.kind, "proposals_per_goal")),
+        _("Proposals"),
+    ),
     width="stretch",
     config={"displayModeBar": False},
 )

@@ -12,7 +12,7 @@ from datetime import datetime
 import streamlit as st
 
 from ui import common
-from workshop import charts, hall, i18n, scoring, services, views
+from workshop import charts, hall, i18n, scoring, services, views, vocabulary
 from workshop.errors import N_
 from workshop.model import Method, Phase
 
@@ -122,7 +122,11 @@ def phase_view(ws) -> None:
         st.html(f'<p class="pj-big">{counts["measures"]}</p><p class="pj-label">{html.escape(label)}</p>')
         st.plotly_chart(
             charts.count_bars(
-                list(per_goal["goal"]), list(per_goal["proposals"]), _("Proposals per goal"), _("Proposals"), large=True
+                list(per_goal["goal"]),
+                list(per_goal["proposals"]),
+                _(vocabulary.term(ws.kind, "proposals_per_goal")),
+                _("Proposals"),
+                large=True,
             ),
             width="stretch",
             key="pj_chart",

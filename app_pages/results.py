@@ -8,7 +8,7 @@ import streamlit as st
 from babel.numbers import format_percent
 
 from ui import common
-from workshop import analysis, backup, charts, exports, report, scoring, services, views
+from workshop import analysis, backup, charts, exports, report, scoring, services, views, vocabulary
 from workshop.model import Method, Workshop
 
 _ = common.gettext()
@@ -94,6 +94,7 @@ wid = st.selectbox(
     help=_("Choosing a workshop here does not change the workshop participants see."),
 )
 ws = services.get_workshop(db, wid)
+words = vocabulary.words(ws.kind, _)
 goals = services.list_goals(db, ws.id)
 available = ballots_by_method(ws.id)
 stem = file_stem(ws)
@@ -140,9 +141,9 @@ goal_names = {g.id: f"{g.position}. {g.title}" for g in goals}
 group_names = sorted({g for g in ranked["group_name"] if g})
 f1, f2 = st.columns(2)
 goal_filter = f1.selectbox(
-    _("Goal"),
+    words["goal"],
     [None, *goal_ids],
-    format_func=lambda g: _("All goals") if g is None else goal_names[g],
+    format_func=lambda g: words["all_goals"] if g is None else goal_names[g],
     key="results_goal",
 )
 group_filter = f2.selectbox(
@@ -248,7 +249,7 @@ with tab_robust:
             column_config={
                 "method_a": _("Method A"),
                 "method_b": _("Method B"),
-                "measures": st.column_config.NumberColumn(_("Measures")),
+                "measures": st.column_config.NumberColumn(words["measures"]),
                 "tau": st.column_config.NumberColumn(_("Kendall's tau"), format="%.2f"),
                 "k": None,
                 "top_k_overlap": st.column_config.NumberColumn(_("Top-{k} overlap").format(k=TOP_K), format="percent"),
@@ -285,8 +286,8 @@ with tab_robust:
         column_order=["rank_overall", "title", "goal", "score", "score_range", "rank_range", "top_share", "swap_next"],
         column_config={
             "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
-            "title": st.column_config.TextColumn(_("Measure")),
-            "goal": st.column_config.TextColumn(_("Goal")),
+            "title": st.column_config.TextColumn(words["measure"]),
+            "goal": st.column_config.TextColumn(words["goal"]),
             "score": st.column_config.NumberColumn(_("Score"), format=f"%.{decimals}f"),
             "score_range": st.column_config.TextColumn(_("Likely range")),
             "rank_range": st.column_config.TextColumn(_("Rank range")),
@@ -322,7 +323,7 @@ with tab_robust:
         + (["ratings", "mean", "std", "iqr"] if rating_like else []),
         column_config={
             "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
-            "title": st.column_config.TextColumn(_("Measure")),
+            "title": st.column_config.TextColumn(words["measure"]),
             "support_share": st.column_config.NumberColumn(_("Support"), format="percent"),
             "label": st.column_config.TextColumn(_("Assessment")),
             "ratings": st.column_config.NumberColumn(
