@@ -24,7 +24,7 @@ goal_filter = c1.selectbox(
     words["goal"],
     [None] + [g.id for g in goals],
     key=f"mod_goal_{ws.id}",
-    format_func=lambda g: words["all_goals"] if g is None else goal_title[g],
+    format_func=lambda g: words["all_goals"] if g is None else common.isolate(goal_title[g]),
 )
 show_hidden = c2.toggle(_("Show hidden"), value=True, key="mod_hidden")
 shown = [m for m in measures if (goal_filter is None or m.goal_id == goal_filter) and (show_hidden or not m.hidden)]
@@ -71,7 +71,7 @@ for m in shown:
                 words["move_to_goal"],
                 [g.id for g in goals],
                 index=[g.id for g in goals].index(m.goal_id),
-                format_func=goal_title.get,
+                format_func=lambda g: common.isolate(goal_title[g]),
                 key=f"mv_{m.id}",
             )
             if target_goal != m.goal_id:
@@ -79,7 +79,7 @@ for m in shown:
             dupes = st.multiselect(
                 words["merge_into"],
                 [x for x in titles if x != m.id],
-                format_func=titles.get,
+                format_func=lambda m: common.isolate(titles[m]),
                 key=f"mg_{m.id}",
             )
             if dupes and st.button(_("Merge"), key=f"mgo_{m.id}", type="primary"):

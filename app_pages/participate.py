@@ -4,6 +4,8 @@ One page that follows the facilitator's phase, so nobody in the hall has to find
 through menus. The ballot token lives in the URL (``t``): a reload resumes the same ballot.
 """
 
+import html
+
 import streamlit as st
 
 from ui import common, submit
@@ -57,7 +59,7 @@ def join_screen() -> None:
             _("Your working group"),
             [g.id for g in groups],
             index=None,
-            format_func={g.id: common.md_escape(g.name) for g in groups}.get,
+            format_func={g.id: common.isolate(common.md_escape(g.name)) for g in groups}.get,
             key="group_choice",
         )
     if st.button(_("Start"), type="primary", width="stretch", key="join_start"):
@@ -106,6 +108,8 @@ def follow_phase(shown: tuple) -> None:
 follow_phase((ws.phase, ws.results_revealed, ws.rules))
 goals = common.cached_goals(ws.id)
 goal_title = {g.id: g.title for g in goals}
+# Goal titles as widget options (selectboxes show options as plain text, not Markdown).
+goal_option = {g.id: common.isolate(g.title) for g in goals}
 # An Integrationskonferenz collects recommendations to guiding questions, not measures to goals.
 conference = ws.kind == WorkshopKind.CONFERENCE
 
@@ -117,7 +121,7 @@ def measure_fields(prefix: str, goal_ids: list[str], current=None) -> tuple[str,
     goal_id = st.selectbox(
         _("Guiding question") if conference else _("Goal"),
         goal_ids,
-        format_func=goal_title.get,
+        format_func=goal_option.get,
         key=f"{prefix}_goal",
         index=goal_ids.index(current.goal_id) if current else 0,
     )
@@ -145,21 +149,76 @@ def measure_fields(prefix: str, goal_ids: list[str], current=None) -> tuple[str,
     return goal_id, MeasureInput(title, description, responsible, target, timeframe, cost)
 
 
+PROPOSAL_FIELDS = ("goal", "title", "desc", "resp", "target", "time", "cost")
+
+
+def _proposal_draft() -> dict:
+    return common.draft(participant.device_id).setdefault("proposal", {})
+
+
+def _start_proposal(goal_ids: list[str]) -> None:
+    """The new proposal's fields start from the draft this device left (a reload, a dropped
+    Wi-Fi, a phone that slept): fields outside a form reach the server as soon as one is left."""
+    kept = _proposal_draft()
+    for field in PROPOSAL_FIELDS:
+        key = f"new_{field}"
+        if key not in st.session_state:
+            value = kept.get(field, "")
+            if field == "goal" and value not in goal_ids:
+                value = goal_ids[0] if goal_ids else None
+            st.session_state[key] = value
+
+
+def _keep_proposal() -> None:
+    kept = _proposal_draft()
+    for field in PROPOSAL_FIELDS:
+        kept[field] = st.session_state.get(f"new_{field}")
+
+
+def _send_proposal() -> None:
+    """The submit button's callback (it runs before the screen is drawn, so that a saved proposal
+    can empty the fields; a refused one keeps them as typed)."""
+    get = lambda field: st.session_state.get(f"new_{field}") or ""  # noqa: E731
+    data = MeasureInput(get("title"), get("desc"), get("resp"), get("target"), get("time"), get("cost"))
+    try:
+        measure = services.propose_measure(db, participant, st.session_state.get("new_goal"), data)
+    except DomainError as exc:
+        st.session_state["proposal_error"] = exc
+        return
+    for field in PROPOSAL_FIELDS[1:]:
+        st.session_state[f"new_{field}"] = ""
+    _keep_proposal()
+    st.session_state["proposal_saved"] = measure.title
+    common.refresh()
+
+
+@st.fragment
 def collect_screen() -> None:
     st.subheader(_("Propose a recommendation") if conference else _("Propose a measure"))
     goal_ids = [g.id for g in goals]
-    with st.form("propose", clear_on_submit=True):
-        goal_id, data = measure_fields("new", goal_ids)
-        sent = st.form_submit_button(_("Submit proposal"), type="primary", width="stretch")
-    if sent:
-        try:
-            measure = services.propose_measure(db, participant, goal_id, data)
-        except DomainError as exc:
-            common.show_error(exc)
-        else:
-            st.success(_("Thank you! Your proposal was saved."))
-            common.literal(measure.title, tag="p", cls="pw-measure")
-            common.refresh()
+    _start_proposal(goal_ids)
+    st.selectbox(
+        _("Guiding question") if conference else _("Goal"), goal_ids, format_func=goal_option.get, key="new_goal"
+    )
+    st.text_input(
+        _("Title of the recommendation") if conference else _("Title of the measure"),
+        max_chars=120,
+        key="new_title",
+        placeholder=_("What should be done?"),
+    )
+    st.text_area(_("Description"), max_chars=1000, key="new_desc", placeholder=_("Why, how, for whom?"))
+    with st.expander(_("More details (optional)")):
+        st.text_input(_("Responsible"), key="new_resp")
+        st.text_input(_("Target group"), key="new_target")
+        st.text_input(_("Timeframe"), key="new_time")
+        st.text_input(_("Rough cost"), key="new_cost")
+    _keep_proposal()
+    st.button(_("Submit proposal"), type="primary", width="stretch", key="propose", on_click=_send_proposal)
+    if error := st.session_state.pop("proposal_error", None):
+        common.show_error(error)
+    if (title := st.session_state.pop("proposal_saved", None)) is not None:
+        st.success(_("Thank you! Your proposal was saved."))
+        common.literal(title, tag="p", cls="pw-measure")
 
     own = {m.id: m for m in services.own_measures(db, participant)}
     group_measures = (
@@ -256,8 +315,11 @@ def ballot_screen() -> None:
     if stored_key not in st.session_state or participant.kiosk:
         st.session_state[stored_key] = services.get_ballot(db, participant, rules.method)
     submitted = st.session_state[stored_key]
+    if participant.kiosk and submitted is not None:
+        next_person(thanks=True)  # this person has voted: the tablet is for the next one
     keys: list[str] = []
 
+    status_slot = st.container()
     if notice := st.session_state.pop("vote_notice", None):
         st.warning(notice)
 
@@ -385,38 +447,40 @@ def ballot_screen() -> None:
     else:
         ballot = participation.ranking_ballot(st.session_state["rank_order"])
 
-    submit_area(ballot)
+    texts = submit_texts()
+    saved = st.session_state.get(f"stored_ballot_{ballot.method}")
+    with status_slot:
+        submit.status_line(ballot, saved, token=params.get("t"), texts=texts)
+    submit_area(ballot, saved, texts)
 
 
-def submit_area(ballot) -> None:
+def submit_texts() -> dict:
+    return {
+        "submit": _("Submit my vote"),
+        "change": _("Change my vote"),
+        "sending": _("Saving your vote …"),
+        "saved": _("Your vote is saved. You can change it until voting closes."),
+        "savedAt": _("Your vote is saved ({time}). You can change it until voting closes."),
+        "unsaved": _("Your changes are not saved yet. Press “Change my vote” at the end of the ballot."),
+        "offline": _("Your vote was not sent: no connection to the server. Check the network and press again."),
+        "failed": _("Your vote was not saved. Please press again."),
+    }
+
+
+def submit_area(ballot, saved, texts: dict) -> None:
     """The submit button posts the ballot shown to the ballot endpoint (ui/api.py) and says
     whether it was saved: a press is one HTTP request, not a script run. Only a kiosk tablet
-    asks for a rerun after a save, for its "Next person" button."""
-    saved = st.session_state.get(f"stored_ballot_{ballot.method}")
+    asks for a rerun after a save: its screen then goes to the next person."""
     submit.submit_button(
-        ballot,
-        saved,
-        token=params.get("t"),
-        lang=common.lang(),
-        notify=participant.kiosk,
-        texts={
-            "submit": _("Submit my vote"),
-            "change": _("Change my vote"),
-            "sending": _("Saving your vote …"),
-            "saved": _("Your vote is saved. You can change it until voting closes."),
-            "savedAt": _("Your vote is saved ({time}). You can change it until voting closes."),
-            "offline": _("Your vote was not sent: no connection to the server. Check the network and press again."),
-            "failed": _("Your vote was not saved. Please press again."),
-        },
+        ballot, saved, token=params.get("t"), lang=common.lang(), notify=participant.kiosk, texts=texts
     )
-    if participant.kiosk and saved == ballot:
-        if st.button(_("Next person"), key="kiosk_next", width="stretch"):
-            next_person()
 
 
-def next_person() -> None:
+def next_person(*, thanks: bool) -> None:
     """Kiosk: a fresh anonymous ballot on the same tablet; the previous one disappears and its
-    link stops working, so "back" in the browser cannot reopen it."""
+    link stops working, so "back" in the browser cannot reopen it. With ``thanks`` the tablet
+    first says "thank you" (to the person who voted, and nothing of their ballot) and waits for
+    the next person's tap."""
     services.retire_token(db, participant)
     common.draft(participant.device_id).clear()
     _p, token = services.join(db, ws.join_code, group_id=participant.group_id, kiosk=True)
@@ -424,7 +488,23 @@ def next_person() -> None:
         if key != "_sticky" and not str(key).startswith("lang"):
             del st.session_state[key]
     common.set_param("t", token)
+    common.set_param("thanks", "1" if thanks else None)
     st.rerun(scope="app")
+
+
+def kiosk_thanks() -> None:
+    """The neutral screen between two people on a kiosk tablet: it shows nothing of anybody's
+    ballot, and the next person starts with one tap."""
+    st.html(
+        '<div class="pw-thanks" role="status"><p class="pw-thanks-big">'
+        + html.escape(_("Thank you! Your vote is saved."))
+        + "</p><p>"
+        + html.escape(_("Next person, please: tap the button to vote."))
+        + "</p></div>"
+    )
+    if st.button(_("Next person"), key="kiosk_next", type="primary", width="stretch"):
+        common.set_param("thanks", None)
+        st.rerun()
 
 
 def card_screen() -> None:
@@ -480,7 +560,9 @@ if ws.phase == Phase.COLLECT:
     collect_screen()
 elif ws.phase == Phase.VOTE:
     st.subheader(_("Vote"))
-    if ws.rules.cards_required and not services.has_card(db, participant):
+    if participant.kiosk and params.get("thanks") == "1":
+        kiosk_thanks()
+    elif ws.rules.cards_required and not services.has_card(db, participant):
         card_screen()
     else:
         ballot_screen()

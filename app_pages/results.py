@@ -82,7 +82,7 @@ if not workshops:
     st.stop()
 current = services.current_workshop(db)
 ids = [w.id for w in workshops]
-names = {w.id: f"{w.title} · {common.format_date(w.date)}" for w in workshops}
+names = {w.id: f"{common.isolate(w.title)} · {common.format_date(w.date)}" for w in workshops}
 if st.session_state.get("results_workshop") not in ids:
     st.session_state.pop("results_workshop", None)
 wid = st.selectbox(
@@ -143,7 +143,7 @@ f1, f2 = st.columns(2)
 goal_filter = f1.selectbox(
     words["goal"],
     [None, *goal_ids],
-    format_func=lambda g: words["all_goals"] if g is None else goal_names[g],
+    format_func=lambda g: words["all_goals"] if g is None else common.isolate(goal_names[g]),
     key="results_goal",
 )
 group_filter = f2.selectbox(
@@ -182,14 +182,14 @@ with tab_rank:
             key="chart_overall",
         )
         for goal in shown_goals:
-            part = shown[shown["goal_id"] == goal.id].assign(rank_overall=lambda f: f["rank_goal"])
+            part = shown[shown["goal_id"] == goal.id]
             st.plotly_chart(
-                charts.ranking_bars(part, goal_names[goal.id], _(method.label), top=len(part)),
+                charts.ranking_bars(part, goal_names[goal.id], _(method.label), top=len(part), within_goal=True),
                 width="stretch",
                 config=CHART_CONFIG,
                 key=f"chart_goal_{goal.id}",
             )
-        st.dataframe(exports.ranking_table(shown, _, ws.rules.criteria), hide_index=True, width="stretch")
+        st.dataframe(exports.ranking_table(shown, _, ws.rules.criteria, ws.kind), hide_index=True, width="stretch")
 
 # --- turnout --------------------------------------------------------------------------------------
 with tab_turnout:
@@ -410,7 +410,7 @@ with tab_downloads:
     d1, d2 = st.columns(2)
     d1.download_button(
         _("Ranking (CSV, comma)"),
-        data=exports.ranking_csv(ranked, sep=",", _=_, criteria=ws.rules.criteria),
+        data=exports.ranking_csv(ranked, sep=",", _=_, criteria=ws.rules.criteria, kind=ws.kind),
         file_name=f"{stem}-{method_key}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -420,7 +420,7 @@ with tab_downloads:
     )
     d2.download_button(
         _("Ranking (CSV, semicolon, for German Excel)"),
-        data=exports.ranking_csv(ranked, sep=";", _=_, criteria=ws.rules.criteria),
+        data=exports.ranking_csv(ranked, sep=";", _=_, criteria=ws.rules.criteria, kind=ws.kind),
         file_name=f"{stem}-{method_key}-excel-de.csv",
         mime="text/csv",
         on_click="ignore",

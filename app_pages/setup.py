@@ -148,7 +148,7 @@ def goal_row(goal, goals: list, counts: dict, words: dict, editable: bool) -> No
                 move_to = st.selectbox(
                     words["move_to_goal"],
                     [g.id for g in others],
-                    format_func={g.id: g.title for g in others}.get,
+                    format_func={g.id: common.isolate(g.title) for g in others}.get,
                     key=f"goal_move_{goal.id}",
                     label_visibility="collapsed",
                 )
@@ -242,7 +242,7 @@ def reuse_form(ws) -> None:
         _("Past workshop"),
         [w.id for w in others],
         key="reuse_src",
-        format_func={w.id: f"{w.title} — {w.vision_title}" for w in others}.get,
+        format_func={w.id: f"{common.isolate(w.title)} — {common.isolate(w.vision_title)}" for w in others}.get,
     )
     if st.button(_("Use its vision"), key="reuse_go") and common.act(
         fac, services.reuse_vision, ws.id, src, rerun=False

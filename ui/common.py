@@ -154,6 +154,13 @@ def md_escape(text: str) -> str:
     return _AUTOLINK.sub(lambda m: m[1] + "\u2060" if m[1] else "\u2060" + m[2], escaped)
 
 
+def isolate(text: str) -> str:
+    """User text as an option or label of a widget (which has no ``dir="auto"``): its direction
+    comes from its own first letters, not from the screen's language (a German question with its
+    "?" on an Arabic screen, an Arabic title on a German one). Unicode's first-strong isolate."""
+    return f"\u2068{text}\u2069"
+
+
 def literal(text: str, *, tag: str = "div", cls: str = "pw-literal") -> None:
     """Show user text exactly as typed: never Markdown, never HTML, direction from the text."""
     st.html(f'<{tag} class="{cls}" dir="auto">{html.escape(str(text))}</{tag}>')
@@ -295,7 +302,7 @@ def workshop_picker(fac: auth.Facilitator) -> Workshop:
         st.stop()
     current = services.current_workshop(db)
     ids = [w.id for w in workshops]
-    names = {w.id: f"{w.title} · {format_date(w.date)} · {w.join_code}" for w in workshops}
+    names = {w.id: f"{isolate(w.title)} · {format_date(w.date)} · {w.join_code}" for w in workshops}
     st.session_state["ws_pick"] = current.id
     st.selectbox(_("Workshop"), ids, format_func=names.get, key="ws_pick", on_change=_pick_workshop, args=(fac,))
     return current

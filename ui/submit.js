@@ -179,9 +179,56 @@ async function press(mem) {
   }
 }
 
+// The same state drawn as a line at the top of the ballot (role "status"): after a reload the
+// first thing a phone shows says whether its vote is saved, not only the bottom of the ballot.
+function renderStatusLine(data, parentElement, mem) {
+  let line = parentElement.querySelector(".pw-submit-status");
+  if (!line) {
+    line = document.createElement("div");
+    line.className = "pw-submit-status";
+    parentElement.appendChild(line);
+  }
+  const draw = () => {
+    const unchanged = mem.saved === mem.shown;
+    line.className = "pw-submit-status";
+    if (mem.error) {
+      line.classList.add("pw-error");
+      line.textContent = mem.error;
+    } else if (mem.busy) {
+      line.textContent = data.texts.sending;
+    } else if (unchanged) {
+      line.classList.add("pw-saved");
+      line.textContent = mem.time ? data.texts.savedAt.replace("{time}", mem.time) : data.texts.saved;
+    } else if (mem.saved) {
+      line.classList.add("pw-pending");
+      line.textContent = data.texts.unsaved;
+    } else {
+      line.textContent = "";
+    }
+  };
+  mem.lines = [draw];
+  mem.shown = JSON.stringify(data.ballot);
+  draw();
+}
+
+function memoryFor(data) {
+  // Per token and method: the facilitator may switch the method (the server's ballot then differs).
+  const memKey = data.t + ":" + data.ballot.method;
+  let mem = memory.get(memKey);
+  if (!mem) {
+    mem = { saved: data.saved ? JSON.stringify(data.saved) : null, time: null, busy: false, error: null, lines: [] };
+    memory.set(memKey, mem);
+  }
+  return mem;
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const texts = data.texts;
+  if (data.role === "status") {
+    renderStatusLine(data, parentElement, memoryFor(data));
+    return;
+  }
   let box = parentElement.querySelector(".pw-submit");
   if (!box) {
     box = document.createElement("div");
@@ -194,13 +241,8 @@ export default function (component) {
   const button = box.querySelector("button");
   const status = box.querySelector(".pw-submit-status");
   const shown = JSON.stringify(data.ballot);
-  // Per token and method: the facilitator may switch the method (the server's ballot then differs).
-  const memKey = data.t + ":" + data.ballot.method;
-  let mem = memory.get(memKey);
-  if (!mem) {
-    mem = { saved: data.saved ? JSON.stringify(data.saved) : null, time: null, busy: false, error: null };
-    memory.set(memKey, mem);
-  }
+  const mem = memoryFor(data);
+  mem.shown = shown;
   if (mem.pending && mem.pending.ballot !== shown) {
     mem.error = null; // the ballot changed since the failed try: the message is about another one
   }
@@ -221,6 +263,7 @@ export default function (component) {
     } else {
       status.textContent = "";
     }
+    for (const line of mem.lines) line();
   }
 
   // The latest drawing: a press waits for a pending redraw and then sends what it shows.

@@ -33,6 +33,7 @@ _CSS = """
 .pw-submit-status:empty { margin: 0; padding: 0; }
 .pw-saved { background: #dff3e4; color: #13582b; }
 .pw-error { background: #fde4e4; color: #8a1010; }
+.pw-pending { background: #fff4d6; color: #5c4400; }
 """
 _component = st.components.v2.component("planungswerkstatt.submit", js=_JS, css=_CSS)
 
@@ -41,6 +42,21 @@ def endpoint(lang: str) -> str:
     """The endpoint's URL as the browser sees it (Streamlit may be served under a base path);
     the answer comes in ``lang``."""
     return api.path_under(str(st.get_option("server.baseUrlPath") or "")) + "?" + urlencode({"lang": lang})
+
+
+def status_line(ballot, saved, *, token: str, texts: dict) -> None:
+    """A line at the top of the ballot that says what the submit button says (saved, saving, not
+    saved): the same component, drawn from the same state in the browser."""
+    _component(
+        key="submit_status",
+        data={
+            "role": "status",
+            "t": token,
+            "ballot": participation.ballot_payload(ballot),
+            "saved": participation.ballot_payload(saved) if saved is not None else None,
+            "texts": texts,
+        },
+    )
 
 
 def submit_button(ballot, saved, *, token: str, lang: str, notify: bool, texts: dict) -> None:

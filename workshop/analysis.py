@@ -78,6 +78,8 @@ BOOTSTRAP_COLUMNS = [
     "title",
     "rank_overall",
     "rank_goal",
+    "place_overall",
+    "place_goal",
     "score",
     "supporters",
     "low",
@@ -211,7 +213,10 @@ def bootstrap_scores(
     ids = point["measure_id"].to_numpy()
     n_ballots = len(contributions.ballots)
     alpha = (1 - INTERVAL) / 2 * 100
-    out = point[["measure_id", "goal_id", "title", "rank_overall", "rank_goal", "score", "supporters"]].copy()
+    out = point[
+        ["measure_id", "goal_id", "title", "rank_overall", "rank_goal", "place_overall", "place_goal", "score"]
+        + ["supporters"]
+    ].copy()
     if n_ballots == 0 or len(measures) == 0:
         out = out.assign(
             low=out["score"],

@@ -52,40 +52,113 @@ def _figure(traces: list, title: str, height: float, large: bool, *, xaxis=None,
     return go.Figure(data=traces, layout=base | layout)
 
 
+def goal_colours(goal_titles) -> dict[str, str]:
+    """One colour per goal, in the goals' order: the same goal has the same colour on the
+    projector, the results page and in the report."""
+    return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(dict.fromkeys(goal_titles))}
+
+
 def ranking_bars(
-    ranked: pd.DataFrame, title: str, score_label: str, *, top: int = 10, large: bool = False
+    ranked: pd.DataFrame,
+    title: str,
+    score_label: str,
+    *,
+    top: int = 10,
+    large: bool = False,
+    within_goal: bool = False,
+    colours: dict[str, str] | None = None,
+    legend: bool = False,
+    label_width: int | None = None,
 ) -> go.Figure:
-    """Horizontal bars, best at the top; colour by goal."""
-    data = ranked.nsmallest(top, "rank_overall") if "rank_overall" in ranked else ranked.head(top)
-    goals = list(dict.fromkeys(ranked.get("goal_title", ranked["goal_id"])))
-    colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(goals)}
-    goal_col = data.get("goal_title", data["goal_id"])
+    """Horizontal bars, best at the top, each labelled with its place (shared by equal scores:
+    "2." three times, then "5."); colour by goal (``colours``: title -> colour, for the same
+    colours on every chart of a workshop), with a legend of the goals if asked for."""
+    order, place = ("rank_goal", "place_goal") if within_goal else ("rank_overall", "place_overall")
+    data = ranked.nsmallest(top, order)
+    goal_col = data["goal_title"] if "goal_title" in data else data["goal_id"]
+    colour = colours or goal_colours(ranked["goal_title"] if "goal_title" in ranked else ranked["goal_id"])
+    places = data[place] if place in data else data[order]
+    rows = list(zip(places, data["title"], data["score"], goal_col, strict=True))[::-1]
+    width = label_width or (34 if large else 42)
     bars = go.Bar(
-        x=data["score"][::-1],
-        y=[_label(f"{r}. {t}") for r, t in zip(data["rank_overall"][::-1], data["title"][::-1], strict=True)],
+        x=[s for _p, _t, s, _g in rows],
+        y=[_label(f"{p}. {t}", width) for p, t, _s, _g in rows],
         orientation="h",
-        marker={"color": [colour[g] for g in goal_col[::-1]]},
-        text=[f"{v:g}" for v in data["score"][::-1]],
+        marker={"color": [colour.get(g, PALETTE[0]) for *_rest, g in rows]},
+        text=[f"{s:g}" for _p, _t, s, _g in rows],
         textposition="outside",
         cliponaxis=False,  # the value next to the longest bar stays whole
-        hovertext=[html.escape(str(g)) for g in goal_col[::-1]],
+        hovertext=[html.escape(str(g)) for *_rest, g in rows],
+        showlegend=False,
     )
-    height = max(300, 60 + 48 * len(data) * (1.4 if large else 1))
-    return _figure([bars], title, height, large, xaxis={"title": score_label, "showgrid": True, "gridcolor": "#ddd"})
+    traces = [bars]
+    layout = {}
+    if legend:
+        # One empty trace per goal shown: the legend says which colour is which goal.
+        shown = list(dict.fromkeys(goal_col))
+        traces += [
+            go.Bar(x=[None], y=[None], orientation="h", name=_label(g, 60), marker={"color": colour.get(g, PALETTE[0])})
+            for g in shown
+        ]
+        size = 22 if large else 14
+        layout = {
+            "showlegend": True,
+            "legend": {"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top", "font": _font(size - 2)},
+        }
+    height = max(300, 60 + 48 * len(data) * (1.4 if large else 1)) + (40 * len(set(goal_col)) if legend else 0)
+    xaxis = {"title": score_label, "showgrid": True, "gridcolor": "#ddd", "rangemode": "tozero"}
+    if integer_scores(data["score"]):
+        xaxis |= {"tickformat": "d", "dtick": _integer_step(data["score"].max())}
+    return _figure(traces, title, height, large, xaxis=xaxis, yaxis={"automargin": True}, **layout)
 
 
-def count_bars(labels: list[str], values: list[int], title: str, value_label: str, *, large: bool = False) -> go.Figure:
-    """Simple vertical bars (proposals per goal, ballots per working group)."""
+def integer_scores(values) -> bool:
+    """Counts (dots, supporters, Borda points) step in whole numbers; means do not."""
+    return all(float(v).is_integer() for v in values)
+
+
+def _integer_step(top: float) -> int:
+    """A whole-number tick step with at most about 8 ticks (1, 2, 5, 10, 20, 50 …)."""
+    step = 1
+    while top / step > 8:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return step
+
+
+def count_bars(
+    labels: list[str],
+    values: list[int],
+    title: str,
+    value_label: str,
+    *,
+    large: bool = False,
+    colours: list[str] | None = None,
+) -> go.Figure:
+    """Horizontal bars of whole counts (proposals per goal, ballots per working group): a long
+    label (a guiding question) wraps beside its bar instead of being cut under it, and the
+    axis steps in whole numbers. ``colours``: one per bar (the goals' colours)."""
+    rows = list(zip(labels, values, colours or [PALETTE[0]] * len(labels), strict=True))[::-1]
     bars = go.Bar(
-        x=[_label(lbl, 18) for lbl in labels],
-        y=values,
-        marker={"color": PALETTE[0]},
-        text=[str(v) for v in values],
+        x=[v for _l, v, _c in rows],
+        y=[_label(lbl, 30 if large else 36) for lbl, _v, _c in rows],
+        orientation="h",
+        marker={"color": [c for *_rest, c in rows]},
+        text=[str(v) for _l, v, _c in rows],
         textposition="outside",
         cliponaxis=False,  # the value next to the longest bar stays whole
     )
-    yaxis = {"title": value_label, "showgrid": True, "gridcolor": "#ddd", "rangemode": "tozero"}
-    return _figure([bars], title, 520 if large else 360, large, yaxis=yaxis)
+    top = max(values, default=0)
+    xaxis = {
+        "title": value_label,
+        "showgrid": True,
+        "gridcolor": "#ddd",
+        "rangemode": "tozero",
+        "tickformat": "d",
+        "dtick": _integer_step(max(top, 1)),
+        "range": [0, max(top, 1) * 1.15],
+    }
+    height = max(300 if not large else 420, 80 + (80 if large else 56) * len(labels))
+    return _figure([bars], title, height, large, xaxis=xaxis, yaxis={"automargin": True})
 
 
 def matrix(
@@ -97,7 +170,7 @@ def matrix(
         x=data[x_col],
         y=data[y_col],
         mode="markers+text",
-        text=[str(r) for r in data["rank_overall"]],
+        text=[str(r) for r in data["place_overall" if "place_overall" in data else "rank_overall"]],
         textposition="top center",
         hovertext=[_label(t) for t in data["title"]],
         marker={"size": 16 if large else 11, "color": PALETTE[0]},
@@ -143,7 +216,8 @@ def rating_distribution(
     values = list(range(scale[0], scale[1] + 1))
     counts = pd.crosstab(votes["measure_id"], votes["value"].round().astype(int))
     counts = counts.reindex(index=order["measure_id"], columns=values, fill_value=0).fillna(0)
-    labels = [_label(f"{r}. {t}") for r, t in zip(order["rank_overall"], order["title"], strict=True)][::-1]
+    places = order["place_overall"] if "place_overall" in order else order["rank_overall"]
+    labels = [_label(f"{r}. {t}") for r, t in zip(places, order["title"], strict=True)][::-1]
     bars = [
         go.Bar(
             x=counts[v].to_numpy()[::-1],
@@ -160,7 +234,8 @@ def rating_distribution(
         title,
         max(300, 90 + 40 * len(order) * (1.4 if large else 1)),
         large,
-        xaxis={"title": count_label, "showgrid": True, "gridcolor": "#ddd"},
+        xaxis={"title": count_label, "showgrid": True, "gridcolor": "#ddd", "tickformat": "d"},
+        yaxis={"automargin": True},
         barmode="stack",
         showlegend=True,
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},

@@ -19,9 +19,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import scoring
+from . import scoring, vocabulary
 from .errors import N_
-from .model import MEASURE_STATUS_LABELS, Criterion, Method, Workshop
+from .model import MEASURE_STATUS_LABELS, Criterion, Method, Workshop, WorkshopKind
 
 Gettext = Callable[[str], str]
 
@@ -30,9 +30,12 @@ def identity(text: str) -> str:
     return text
 
 
+# Ranks as a count reads them: equal scores share a place (scoring.shared_places); the order the
+# tie-break gives is a column of its own.
 _RANKING_COLUMNS = (
-    ("rank_overall", N_("Rank overall")),
-    ("rank_goal", N_("Rank in goal")),
+    ("place_overall", N_("Rank overall")),
+    ("place_goal", N_("Rank in goal")),
+    ("rank_overall", N_("Order after tie-break")),
     ("goal_title", N_("Goal")),
     ("title", N_("Title")),
     ("description", N_("Description")),
@@ -50,13 +53,23 @@ _VALUE_LABELS = {
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def ranking_table(ranked: pd.DataFrame, _: Gettext = identity, criteria: Sequence[Criterion] = ()) -> pd.DataFrame:
-    """The export columns of a ranking, best first, with translated headers and status labels."""
+def ranking_table(
+    ranked: pd.DataFrame,
+    _: Gettext = identity,
+    criteria: Sequence[Criterion] = (),
+    kind: WorkshopKind = WorkshopKind.VISION,
+) -> pd.DataFrame:
+    """The export columns of a ranking, best first, with translated headers and status labels
+    (in the words of the workshop's kind: goal or guiding question)."""
     ranked = ranked.sort_values("rank_overall", kind="mergesort").reset_index(drop=True)
     labels = {c.key: c.label for c in criteria}
+    headers = {
+        "place_goal": vocabulary.pick(kind, N_("Rank in goal"), N_("Rank in guiding question")),
+        "goal_title": vocabulary.term(kind, "goal"),
+    }
     out: dict[str, object] = {}
     for column, msgid in _RANKING_COLUMNS:
-        out[_(msgid)] = ranked[column] if column in ranked else ""
+        out[_(headers.get(column, msgid))] = ranked[column] if column in ranked else ""
     for column in ranked.columns:
         if column.startswith("mean_"):
             key = column.removeprefix("mean_")
@@ -73,12 +86,17 @@ def _defuse(value: object) -> object:
 
 
 def ranking_csv(
-    ranked: pd.DataFrame, *, sep: str = ",", _: Gettext = identity, criteria: Sequence[Criterion] = ()
+    ranked: pd.DataFrame,
+    *,
+    sep: str = ",",
+    _: Gettext = identity,
+    criteria: Sequence[Criterion] = (),
+    kind: WorkshopKind = WorkshopKind.VISION,
 ) -> bytes:
     """The ranking as CSV in UTF-8 with BOM; ``sep=";"`` is the German-Excel variant with decimal commas."""
     if sep not in (",", ";"):
         raise ValueError("sep must be ',' or ';'")
-    table = ranking_table(ranked, _, criteria)
+    table = ranking_table(ranked, _, criteria, kind)
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):
             table[column] = table[column].map(_defuse)
@@ -186,7 +204,7 @@ def ranking_xlsx(
     method = scoring.METHODS[method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]]
     criteria = workshop.rules.criteria
     ranked = ranked.sort_values("rank_overall", kind="mergesort").reset_index(drop=True)
-    table = ranking_table(ranked, _, criteria)
+    table = ranking_table(ranked, _, criteria, workshop.kind)
     taken: set[str] = set()
     wb = Workbook()
     summary = wb.active

@@ -520,3 +520,4 @@ class Workshop:
     phase_ends_at: object | None = None
     privacy_contact: str = ""
     retention_months: int = 6
+    wall_view: str = ""  # what the projector shows once results are revealed (services.WALL_*)

@@ -21,7 +21,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from . import analysis, scoring
+from . import analysis, scoring, vocabulary
 from .charts import PALETTE
 from .errors import N_
 from .model import MEASURE_STATUS_LABELS, Goal, Method, Workshop
@@ -141,13 +141,17 @@ class _Report:
         self._ = _
         self.lang = lang
         self.method = scoring.METHODS[method_key]
+        # The kind's words: goal/measure in a Planungswerkstatt, guiding question/recommendation
+        # in an Integrationskonferenz (workshop.vocabulary).
+        self.w = vocabulary.words(workshop.kind, _)
+        self.pick = lambda vision, conference: _(vocabulary.pick(workshop.kind, vision, conference))
         self.pdf = _PDF(workshop.title, _(N_("Page {page} of {pages}")), cjk)
         pdf = self.pdf
         pdf.set_margins(20, 18, 20)
         pdf.set_auto_page_break(True, margin=20)
         pdf.alias_nb_pages(PAGES_ALIAS)
         pdf.set_title(workshop.title)
-        pdf.set_subject(_(N_("Results of the planning workshop")))
+        pdf.set_subject(self.pick(N_("Results of the planning workshop"), N_("Results of the integration conference")))
         pdf.set_creator("Planungswerkstatt")
         pdf.set_lang(lang)
         self.f = pdf.family
@@ -235,7 +239,15 @@ class _Report:
     def title_page(self, goals: Sequence[Goal], ballots: int | None, measures: int, generated: date) -> None:
         _, pdf = self._, self.pdf
         pdf.add_page()
-        self.para(_(N_("Planning workshop · Results for the district assembly")), size=10, colour=90, after=2)
+        self.para(
+            self.pick(
+                N_("Planning workshop · Results for the district assembly"),
+                N_("Integration conference · Results for the district assembly"),
+            ),
+            size=10,
+            colour=90,
+            after=2,
+        )
         self.heading(self.ws.title, size=22, space_after=4)
         when = format_date(self.ws.date, format="long", locale=self.lang) if self.ws.date else ""
         self.fact(_(N_("Date")), when)
@@ -243,14 +255,14 @@ class _Report:
         self.fact(_(N_("Report created")), format_date(generated, format="long", locale=self.lang))
         pdf.ln(4)
         if self.ws.vision_title or self.ws.vision_description:
-            self.heading(_(N_("Guiding vision (Leitbild)")), size=13)
+            self.heading(self.pick(N_("Guiding vision (Leitbild)"), N_("Theme")), size=13)
             if self.ws.vision_title:
                 self.para(self.ws.vision_title, style="B", size=11, after=1)
             if self.ws.vision_description:
                 self.para(self.ws.vision_description)
             pdf.ln(2)
         if goals:
-            self.heading(_(N_("Goals")), size=13)
+            self.heading(self.w["goals"], size=13)
             for goal in goals:
                 self.para(f"{goal.position}. {goal.title}", style="B", after=0.5)
                 if goal.description:
@@ -261,7 +273,7 @@ class _Report:
         self.fact(_(N_("How the score is computed")), _(self.method.explanation))
         self.fact(_(N_("Tie-break rule")), _(scoring.TIE_BREAK.description))
         self.fact(_(N_("Ballots")), self.number(ballots) if ballots is not None else "–")
-        self.fact(_(N_("Measures ranked")), self.number(measures))
+        self.fact(self.pick(N_("Measures ranked"), N_("Recommendations ranked")), self.number(measures))
 
     def turnout(self, turnout: pd.DataFrame) -> None:
         _ = self._
@@ -284,8 +296,9 @@ class _Report:
         header = (_(N_("Working group")), _(N_("Devices joined")), _(N_("Ballots")), _(N_("Turnout")))
         self.table(header, rows, (80, 30, 30, 30), ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
 
-    def bars(self, part: pd.DataFrame, rank_col: str, colours: dict, max_score: float) -> None:
-        """One row per measure: rank, title (up to 2 lines), a bar to scale, the score, supporters."""
+    def bars(self, part: pd.DataFrame, rank_col: str, place_col: str, colours: dict, max_score: float) -> None:
+        """One row per measure in the order of ``rank_col``: its place (``place_col``: shared by
+        equal scores), title (up to 2 lines), a bar to scale, the score, supporters."""
         _, pdf = self._, self.pdf
         w_rank, w_title, w_sup = 9, 70, 20
         w_bar = pdf.epw - w_rank - w_title - w_sup - 4
@@ -298,7 +311,7 @@ class _Report:
             pdf.set_text_color(90)
             pdf.set_x(x0)
             pdf.cell(w_rank, 5, _(N_("Rank")))
-            pdf.cell(w_title + 2, 5, _(N_("Measure")))
+            pdf.cell(w_title + 2, 5, self.w["measure"])
             pdf.cell(w_bar, 5, _shorten(pdf, _(self.method.label), w_bar - 2))
             pdf.cell(w_sup, 5, _(N_("Supporters")), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_text_color(0)
@@ -318,7 +331,7 @@ class _Report:
             y = pdf.get_y()
             pdf.set_xy(x0, y + 1.4)
             pdf.set_font(self.f, "B", 9)
-            pdf.cell(w_rank, 4.2, f"{getattr(row, rank_col)}.")
+            pdf.cell(w_rank, 4.2, f"{getattr(row, place_col)}.")
             pdf.set_font(self.f, "", 9)
             for i, line in enumerate(lines):
                 pdf.set_xy(x0 + w_rank, y + 1.4 + 4.2 * i)
@@ -345,23 +358,33 @@ class _Report:
         max_score = float(ranked["score"].max()) if len(ranked) else 0.0
         self.heading(_(N_("Ranking overall")))
         self.para(
-            _(N_("The {n} measures with the highest score; the colour shows the goal.")).format(
-                n=min(top, len(ranked))
-            ),
+            self.pick(
+                N_("The {n} measures with the highest score; the colour shows the goal."),
+                N_("The {n} recommendations with the highest score; the colour shows the guiding question."),
+            ).format(n=min(top, len(ranked))),
             size=9,
             colour=80,
         )
         self.legend(goals, colours)
-        self.bars(ranked.nsmallest(top, "rank_overall"), "rank_overall", colours, max_score)
+        self.bars(ranked.nsmallest(top, "rank_overall"), "rank_overall", "place_overall", colours, max_score)
         for goal in goals:
             part = ranked[ranked["goal_id"] == goal.id]
-            self.heading(_(N_("Goal {n}: {title}")).format(n=goal.position, title=goal.title), size=13)
+            self.heading(
+                self.pick(N_("Goal {n}: {title}"), N_("Guiding question {n}: {title}")).format(
+                    n=goal.position, title=goal.title
+                ),
+                size=13,
+            )
             if goal.description:
                 self.para(goal.description, size=9, colour=70)
             if part.empty:
-                self.para(_(N_("No measures for this goal.")), size=9, colour=90)
+                self.para(
+                    self.pick(N_("No measures for this goal."), N_("No recommendations for this guiding question.")),
+                    size=9,
+                    colour=90,
+                )
                 continue
-            self.bars(part, "rank_goal", colours, max_score)
+            self.bars(part, "rank_goal", "place_goal", colours, max_score)
 
     def legend(self, goals: Sequence[Goal], colours: dict) -> None:
         pdf = self.pdf
@@ -408,7 +431,7 @@ class _Report:
         header = (
             _(N_("Method A")),
             _(N_("Method B")),
-            _(N_("Measures")),
+            self.w["measures"],
             _(N_("Kendall's tau")),
             _(N_("Top-{k} overlap")).format(k=k),
         )
@@ -436,7 +459,7 @@ class _Report:
         for r in shown.itertuples(index=False):
             rows.append(
                 (
-                    f"{r.rank_overall}.",
+                    f"{r.place_overall}.",
                     r.title,
                     self.score(r.score),
                     f"{self.score(r.low)} – {self.score(r.high)}",
@@ -446,7 +469,7 @@ class _Report:
             )
         header = (
             _(N_("Rank")),
-            _(N_("Measure")),
+            self.w["measure"],
             _(N_("Score")),
             _(N_("Likely range")),
             _(N_("Rank range")),
@@ -457,22 +480,22 @@ class _Report:
     def appendix(self, ranked: pd.DataFrame, goals: Sequence[Goal]) -> None:
         _, pdf = self._, self.pdf
         pdf.add_page()
-        self.heading(_(N_("Appendix: all measures")))
+        self.heading(self.pick(N_("Appendix: all measures"), N_("Appendix: all recommendations")))
         position = {g.id: g.position for g in goals}
         frame = ranked.assign(_pos=ranked["goal_id"].map(position).fillna(1e9))
         for row in frame.sort_values(["_pos", "rank_goal"], kind="mergesort").itertuples(index=False):
             if pdf.will_page_break(24):
                 pdf.add_page()
-            self.para(f"{row.rank_overall}. {row.title}", size=10, style="B", after=0.5)
+            self.para(f"{row.place_overall}. {row.title}", size=10, style="B", after=0.5)
             description = getattr(row, "description", "") or ""
             if isinstance(description, str) and description.strip():
                 self.para(description, size=9, after=0.8)
             status = getattr(row, "status", "") or ""
             facts = [
-                (_(N_("Goal")), getattr(row, "goal_title", "") or ""),
+                (self.w["goal"], getattr(row, "goal_title", "") or ""),
                 (_(N_("Working group")), getattr(row, "group_name", "") or "–"),
                 (_(N_("Score")), self.score(row.score)),
-                (_(N_("Rank in goal")), str(row.rank_goal)),
+                (self.pick(N_("Rank in goal"), N_("Rank in guiding question")), str(row.place_goal)),
                 (_(N_("Status")), _(MEASURE_STATUS_LABELS.get(status, status)) if status else "–"),
             ]
             self.para("  ·  ".join(f"{k}: {v}" for k, v in facts), size=8, colour=80, after=0.5)

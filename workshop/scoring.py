@@ -7,7 +7,8 @@ Inputs are plain frames, so an analyst can recompute a ranking from a backup wit
 * ``votes``: columns ``ballot_id, measure_id, criterion, value`` of one method's ballots.
 
 Every method returns one row per measure: ``measure_id, goal_id, title, score, supporters,
-rank_goal, rank_overall``, ranked by ``TIE_BREAK``.
+rank_goal, rank_overall`` (the strict order ``TIE_BREAK`` gives) and ``place_goal, place_overall``
+(the shared places: equal scores, equal place).
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ import pandas as pd
 from .errors import N_
 from .model import Criterion, Method
 
-RESULT_COLUMNS = ["measure_id", "goal_id", "title", "score", "supporters", "rank_goal", "rank_overall"]
+RESULT_COLUMNS = [
+    "measure_id",
+    "goal_id",
+    "title",
+    "score",
+    "supporters",
+    "rank_goal",
+    "rank_overall",
+    "place_goal",
+    "place_overall",
+]
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,15 @@ METHODS: dict[str, ScoringMethod] = {
 METHOD_FOR_BALLOTS = {m.ballot_method: m.key for m in METHODS.values()}
 
 
+def shared_places(ranked: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The places as a count reads them: equal scores share a place, the next place skips as
+    many as shared it (5, 5, 5, 3 points: 1., 1., 1., 4.). The tie-break decides only the order
+    (``rank_overall``, ``rank_goal``), where an order must be chosen (a shortlist, a top 10)."""
+    overall = ranked["score"].rank(method="min", ascending=False).astype(int)
+    per_goal = ranked.groupby("goal_id")["score"].rank(method="min", ascending=False).astype(int)
+    return overall, per_goal
+
+
 def rank(
     method: str,
     votes: pd.DataFrame,
@@ -169,7 +189,8 @@ def rank(
     criteria: tuple[Criterion, ...] = (),
     tie_break: TieBreak = TIE_BREAK,
 ) -> pd.DataFrame:
-    """Score and rank every measure with a registered method; ranks are 1-based and strict."""
+    """Score and rank every measure with a registered method; ranks are 1-based and strict, places
+    shared by equal scores."""
     votes = votes[votes["measure_id"].isin(measures["id"])]
     cells, voters = aggregate(votes, len(measures))
     return rank_aggregated(method, cells, voters, measures, criteria, tie_break)
@@ -195,5 +216,6 @@ def rank_aggregated(
     out = tie_break.order(out).reset_index(drop=True)
     out["rank_overall"] = np.arange(1, len(out) + 1)
     out["rank_goal"] = out.groupby("goal_id").cumcount() + 1
+    out["place_overall"], out["place_goal"] = shared_places(out)
     extra = [c for c in out.columns if c.startswith("mean_")]
     return out[RESULT_COLUMNS + extra + ["seq"]]

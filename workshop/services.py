@@ -96,11 +96,11 @@ class Participant:
 
 _WORKSHOP_COLS = (
     "id, title, date, place, join_code, kind, vision_title, vision_description, phase, "
-    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months"
+    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months, wall_view"
 )
 RETENTION_MONTHS_MAX = 60
 # Every table with a workshop_id column (votes hang off ballots); delete_workshop empties them all.
-WORKSHOP_TABLES = ("ballots", "cards", "devices", "measures", "goals", "groups", "audit_log")
+WORKSHOP_TABLES = ("ballots", "cards", "devices", "measures", "goals", "groups", "merges", "audit_log")
 
 
 def _workshop(row: tuple) -> Workshop:
@@ -120,6 +120,7 @@ def _workshop(row: tuple) -> Workshop:
         phase_ends_at=row[12],
         privacy_contact=row[13],
         retention_months=row[14],
+        wall_view=row[15],
     )
 
 
@@ -426,6 +427,31 @@ def reveal_results(db: Database, fac: auth.Facilitator, workshop_id: str, reveal
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
         cur.execute("UPDATE workshops SET results_revealed = ? WHERE id = ?", [bool(revealed), workshop_id])
         _audit(cur, workshop_id, "reveal_results", "", not revealed, bool(revealed))
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+WALL_OVERALL = ""  # the ranking of all measures
+WALL_MATRIX = "matrix"  # the impact × feasibility matrix (rating ballots)
+
+
+def set_wall_view(db: Database, fac: auth.Facilitator, workshop_id: str, view: object) -> Workshop:
+    """What the projector shows once results are revealed: the overall ranking, the ranking of
+    one goal (its id) or the rating matrix. The console chooses; the wall shows it large."""
+    auth.check(db, fac)
+    view = "" if view is None else view
+    if not isinstance(view, str):
+        raise ValidationError(N_("Unknown view."))
+
+    def tx(cur):
+        require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
+        goal = cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [view, workshop_id]).fetchone()
+        if view not in (WALL_OVERALL, WALL_MATRIX) and goal is None:
+            raise ValidationError(N_("Unknown view."))
+        old = cur.execute("SELECT wall_view FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0]
+        cur.execute("UPDATE workshops SET wall_view = ? WHERE id = ?", [view, workshop_id])
+        _audit(cur, workshop_id, "wall_view", "", old, view)
 
     db.write(tx)
     return get_workshop(db, workshop_id)
@@ -1513,6 +1539,7 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
                 raise ValidationError(N_("Only measures of the same workshop can be merged."))
         ids = [target_id, *sources]
         marks = ", ".join("?" for _ in ids)
+        before = _votes_on(cur, ids)
         for method, agg in _MERGE_VOTES.items():
             cur.execute(
                 "CREATE OR REPLACE TEMP TABLE merged_votes AS "
@@ -1536,10 +1563,96 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
             f"UPDATE measures SET merged_into = ? WHERE id IN ({', '.join('?' for _ in sources)})",
             [target_id, *sources],
         )
+        position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM merges WHERE workshop_id = ?", [wid])
+        cur.execute(
+            "INSERT INTO merges (id, workshop_id, position, target_id, sources, votes_before, votes_after) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [new_id(), wid, position.fetchone()[0], target_id, json.dumps(sources), json.dumps(before),
+             json.dumps(_votes_on(cur, [target_id]))],
+        )  # fmt: skip
         _audit(cur, wid, "merge", target_id, sources, title)
 
     db.write(tx)
     return get_measure(db, target_id)
+
+
+def _votes_on(cur, measure_ids: list[str]) -> list[list]:
+    """Every vote on these measures, in one order: what a merge keeps to undo itself."""
+    marks = ", ".join("?" for _ in measure_ids)
+    rows = cur.execute(
+        f"SELECT ballot_id, measure_id, criterion, value FROM votes WHERE measure_id IN ({marks}) ORDER BY ALL",
+        measure_ids,
+    ).fetchall()
+    return [list(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One merge of duplicates into a measure, as the moderation screen offers to undo it."""
+
+    id: str
+    target_id: str
+    sources: tuple[str, ...]
+    merged_at: datetime
+
+
+def open_merges(db: Database, workshop_id: str) -> list[Merge]:
+    """The merges of a workshop that are not undone, the latest first."""
+    rows = db.fetchall(
+        "SELECT id, target_id, sources, merged_at FROM merges WHERE workshop_id = ? AND undone_at IS NULL "
+        "ORDER BY position DESC",
+        [_key(workshop_id)],
+    )
+    return [Merge(r[0], r[1], tuple(json.loads(r[2])), r[3]) for r in rows]
+
+
+def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Measure:
+    """Undo a merge: the duplicates are measures of their own again and every ballot's votes on
+    them are as they were before the merge. Refused when a ballot has changed since (the votes
+    before no longer belong to anybody's current ballot) or a later merge took the measure on."""
+    auth.check(db, fac)
+
+    def tx(cur):
+        row = cur.execute(
+            "SELECT workshop_id, position, target_id, sources, votes_before, votes_after, undone_at FROM merges "
+            "WHERE id = ?",
+            [_key(merge_id)],
+        ).fetchone()
+        if row is None:
+            raise NotFound(N_("This merge does not exist."))
+        wid, position, target_id, sources_json, before_json, after_json, undone_at = row
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        if undone_at is not None:
+            raise ValidationError(N_("This merge has already been undone."))
+        sources = json.loads(sources_json)
+        ids = [target_id, *sources]
+        later = cur.execute(
+            "SELECT target_id, sources FROM merges WHERE workshop_id = ? AND undone_at IS NULL AND position > ?",
+            [wid, position],
+        ).fetchall()
+        if any(t in ids or set(json.loads(s)) & set(ids) for t, s in later):
+            raise ValidationError(N_("A later merge includes these measures: undo that one first."))
+        if _votes_on(cur, ids) != json.loads(after_json):
+            raise ValidationError(
+                N_("Ballots have changed since this merge, so it cannot be undone. Move or hide measures instead.")
+            )
+        marks = ", ".join("?" for _ in ids)
+        cur.execute(f"DELETE FROM votes WHERE measure_id IN ({marks})", ids)
+        before = json.loads(before_json)
+        if before:
+            cur.executemany("INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES (?, ?, ?, ?)", before)
+        cur.execute(store.MARK_LEADS.format(where=f"measure_id IN ({marks})"), ids)
+        source_marks = ", ".join("?" for _ in sources)
+        cur.execute(
+            f"UPDATE measures SET merged_into = NULL WHERE merged_into = ? AND id IN ({source_marks})",
+            [target_id, *sources],
+        )
+        cur.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = ?", [_key(merge_id)])
+        title = cur.execute("SELECT title FROM measures WHERE id = ?", [target_id]).fetchone()[0]
+        _audit(cur, wid, "unmerge", target_id, sources, title)
+        return target_id
+
+    return get_measure(db, db.write(tx))
 
 
 def merged_sources(db: Database, measure_id: str) -> list[Measure]:

@@ -150,7 +150,26 @@ ALTER TABLE votes ADD COLUMN leads BOOLEAN DEFAULT TRUE;
 {MARK_LEADS.format(where="TRUE")}
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+# A merge remembers the votes on its measures before and after, so that it can be undone
+# (services.unmerge_measures) as long as no ballot has changed since. What the projector shows in
+# the results phase is the console's choice (``wall_view``: '' for the overall ranking, a goal id,
+# or 'matrix').
+_V6 = """
+CREATE TABLE merges (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    target_id VARCHAR NOT NULL,
+    sources VARCHAR NOT NULL,
+    votes_before VARCHAR NOT NULL,
+    votes_after VARCHAR NOT NULL,
+    merged_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    undone_at TIMESTAMP
+);
+ALTER TABLE workshops ADD COLUMN wall_view VARCHAR NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 

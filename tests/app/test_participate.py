@@ -119,6 +119,13 @@ def _submit_data(at) -> dict | None:
     return None
 
 
+def _status_line(at) -> dict | None:
+    for el in at.get("bidi_component"):
+        if el.proto.id.endswith("-submit_status"):
+            return json.loads(el.proto.mixed.json or el.proto.json)
+    return None
+
+
 def _post(data: dict, submission: str | None = None) -> tuple[int, dict]:
     """Press the button as the browser does (ui/submit.js): post its ballot to the endpoint."""
     path, _, query = data["url"].partition("?")
@@ -184,7 +191,7 @@ def test_join_screen_offers_groups_and_start(app, workshop, app_db):
     _no_exception(at)
     groups = services.list_groups(app_db, workshop.id)
     radio = at.radio(key="group_choice")
-    assert radio.options == [g.name for g in groups]
+    assert radio.options == [f"\u2068{g.name}\u2069" for g in groups], "each name isolated in its own direction"
     assert radio.value is None, "no working group is preselected"
     assert at.button(key="join_start").label == "Start"
     assert workshop.title in _html(at)
@@ -357,6 +364,16 @@ def test_submitted_ballot_comes_back_in_a_new_session(app, workshop, app_db):
     assert again.button_group(key=key).value == 2
     data = _submit_data(again)
     assert data["saved"] == data["ballot"], "the button shows the ballot as saved (disabled)"
+    # The top of the ballot says so too, drawn by the same component from the same state in the
+    # browser (the top line and the button show one status).
+    status = _status_line(again)
+    assert status is not None and status["role"] == "status"
+    assert (status["t"], status["ballot"], status["saved"]) == (data["t"], data["ballot"], data["saved"])
+    assert status["texts"] == data["texts"]
+    top = [el.proto.id for el in again.get("bidi_component")]
+    assert top.index(next(i for i in top if i.endswith("-submit_status"))) < top.index(
+        next(i for i in top if i.endswith("-submit_ballot"))
+    ), "the status line comes before the ballot"
 
 
 def test_empty_dot_ballot_is_refused(app, workshop, app_db):
@@ -432,9 +449,47 @@ def test_propose_then_edit_and_withdraw_own(app, workshop, app_db, phase):
 def test_too_short_title_is_refused(app, workshop, app_db, phase):
     phase(Phase.COLLECT)
     at = _join(app, app_db, workshop)
-    _propose(at, "ab")
+    _propose(at, "ab", "Eine lange Beschreibung")
     assert len(at.error) == 1 and "at least 3 characters" in at.error[0].value
     assert services.own_measures(app_db, _participant(app_db, at)) == []
+    assert (at.text_input(key="new_title").value, at.text_area(key="new_desc").value) == (
+        "ab",
+        "Eine lange Beschreibung",
+    ), "a refused proposal keeps what was typed"
+
+
+def test_half_typed_proposal_survives_a_reload(app, workshop, app_db, phase):
+    phase(Phase.COLLECT)
+    at = _join(app, app_db, workshop)
+    goals = services.list_goals(app_db, workshop.id)
+    at.selectbox(key="new_goal").set_value(goals[1].id).run()
+    at.text_input(key="new_title").input("Sitzbänke am Außenmühlenteich").run()
+    at.text_area(key="new_desc").input("Für Ältere, die nicht lange stehen können").run()
+    at.text_input(key="new_target").input("Seniorinnen und Senioren").run()
+    _no_exception(at)
+
+    # A reload (or a phone that slept): a new session with the same token.
+    again = app({"t": at.query_params["t"], "lang": "en"}).run()
+    _no_exception(again)
+    assert again.selectbox(key="new_goal").value == goals[1].id
+    assert again.text_input(key="new_title").value == "Sitzbänke am Außenmühlenteich"
+    assert again.text_area(key="new_desc").value == "Für Ältere, die nicht lange stehen können"
+    assert again.text_input(key="new_target").value == "Seniorinnen und Senioren"
+
+    # Sent, the draft is gone: the form is empty and stays empty after the next reload.
+    next(b for b in again.button if b.label == "Submit proposal").click().run()
+    _no_exception(again)
+    participant = _participant(app_db, again)
+    (mine,) = services.own_measures(app_db, participant)
+    assert (mine.goal_id, mine.title, mine.target_group) == (
+        goals[1].id,
+        "Sitzbänke am Außenmühlenteich",
+        "Seniorinnen und Senioren",
+    )
+    assert again.text_input(key="new_title").value == "" and again.text_area(key="new_desc").value == ""
+    third = app({"t": again.query_params["t"], "lang": "en"}).run()
+    assert third.text_input(key="new_title").value == ""
+    services.withdraw_own_measure(app_db, participant, mine.id)
 
 
 # --- the other voting methods ----------------------------------------------------------------
@@ -549,12 +604,22 @@ def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
     keys = [b.key for b in _dot_controls(at)]
     at.button_group(key=keys[0]).set_value(3).run()
     assert not [b for b in at.button if b.key == "kiosk_next"], "no next person before this one submitted"
-    assert _submit(at)[0] == 200
     first_token = at.query_params["t"]
+    assert _submit(at)[0] == 200
+
+    # The save itself takes the tablet to the neutral screen: nothing of the ballot is left on it,
+    # and its link no longer opens a ballot.
+    assert at.query_params["t"] != first_token and at.query_params["thanks"] == "1"
+    thanks = _html(at)
+    assert "Thank you! Your vote is saved." in thanks and "Next person, please" in thanks
+    assert not _dot_controls(at) and _submit_data(at) is None
+    assert services.resume(app_db, first_token) is None, "the previous person's link is closed"
+    at.run()
+    assert not _dot_controls(at), "it stays neutral until the next person taps"
 
     at.button(key="kiosk_next").click().run()
     _no_exception(at)
-    assert at.query_params["t"] != first_token
+    assert "thanks" not in at.query_params
     second = _participant(app_db, at)
     assert second.device_id != first.device_id and second.kiosk
     assert second.group_id == first.group_id, "the tablet stays with its working group"

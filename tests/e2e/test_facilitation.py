@@ -61,7 +61,7 @@ def test_facilitator_opens_voting_participant_votes_projector_updates(server, br
     phone.locator("[data-testid=stButtonGroup]").first.locator("button").nth(2).click()
     phone.get_by_text("8 of 10 dots left").wait_for()
     phone.get_by_role("button", name="Submit my vote").click()
-    phone.get_by_text("Your vote is saved").wait_for()
+    phone.get_by_text("Your vote is saved").first.wait_for()
     confirmed = time.monotonic()
 
     deadline = confirmed + 10

@@ -214,14 +214,14 @@ def test_phone_join_vote_reload(browser, server, join_code):
         assert _horizontal_overflow(page, PHONE["width"]) == 0
 
         page.get_by_role("button", name="Submit my vote").click()
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
-        _shot(page, "phone-3-saved", at=page.get_by_text("Your vote is saved"))
+        _shot(page, "phone-3-saved", at=page.get_by_text("Your vote is saved").first)
 
         # A reload (a new browser session with the token in the URL) finds the ballot intact.
         url = page.url
         page.reload()
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         _wait_for_counter(page, "5 of 10 dots left")
         _settled(page)
         assert page.url == url
@@ -230,7 +230,17 @@ def test_phone_join_vote_reload(browser, server, join_code):
         assert _dot_state(page) == before
         expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
         _shot(page, "phone-4-reloaded")
-        _shot(page, "phone-5-reloaded-saved", at=page.get_by_text("Your vote is saved"))
+        _shot(page, "phone-5-reloaded-saved", at=page.get_by_text("Your vote is saved").first)
+        # "Saved" is the first thing the reloaded phone says, above the dot counter.
+        top = page.get_by_text("Your vote is saved").first.bounding_box()
+        assert top["y"] < page.locator(".pw-counter").bounding_box()["y"], "'saved' is said at the top"
+        # A change after the save: the top says it is not saved yet, and a press saves it.
+        _place(page, 2, "1 ●")
+        _wait_for_counter(page, "4 of 10 dots left")
+        page.get_by_text("Your changes are not saved yet").wait_for()
+        page.get_by_role("button", name="Change my vote").click()
+        page.get_by_text("Your vote is saved").first.wait_for()
+        expect(page.get_by_text("Your changes are not saved yet")).to_have_count(0)
     except BaseException:
         _shot(page, "phone-failure")
         raise
@@ -247,14 +257,14 @@ def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, s
         posts: list[str] = []
         page.route("**/api/ballot*", lambda route: (posts.append(route.request.post_data), route.abort()))
         page.get_by_role("button", name="Submit my vote").click()
-        page.get_by_text("Your vote was not sent: no connection to the server").wait_for()
+        page.get_by_text("Your vote was not sent: no connection to the server").first.wait_for()
         expect(page.get_by_role("button", name="Submit my vote")).to_be_enabled()
-        _shot(page, "phone-6-offline", at=page.get_by_text("Your vote was not sent"))
+        _shot(page, "phone-6-offline", at=page.get_by_text("Your vote was not sent").first)
 
         page.unroute("**/api/ballot*")
         page.on("request", lambda r: posts.append(r.post_data) if "/api/ballot" in r.url else None)
         page.get_by_role("button", name="Submit my vote").click()
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         expect(page.get_by_text("Your vote was not sent")).to_have_count(0)
         expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
         first, second = (json.loads(p) for p in posts)
@@ -262,7 +272,7 @@ def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, s
         assert list(first["ballot"]["dots"].values()) == [2]
 
         page.reload()
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         _wait_for_counter(page, "8 of 10 dots left")
 
 
@@ -298,7 +308,7 @@ def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server
         }"""
         # The tap and the press in one go: the server cannot have answered the tap in between.
         page.evaluate(tap_and_press, [[[2, "2 ●"]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         assert len(posts) == 1, posts
         assert sorted(posts[0]["ballot"]["dots"].values()) == [2], posts[0]
         _wait_for_counter(page, "8 of 10 dots left")
@@ -308,12 +318,12 @@ def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server
         # after both.
         page.evaluate(tap_and_press, [[[0, "1 ●"], [4, "3 ●"]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
         _wait_for_counter(page, "4 of 10 dots left")
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         assert len(posts) == 2, posts
         assert sorted(posts[1]["ballot"]["dots"].values()) == [1, 2, 3], posts[1]
 
         page.reload()
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         _wait_for_counter(page, "4 of 10 dots left")
 
 
@@ -335,13 +345,13 @@ def test_pressing_again_while_the_server_answers_sends_one_request(browser, serv
         page.wait_for_timeout(300)
         assert len(held) == 1, "a press while sending does not send again"
         held[0].continue_()
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         page.get_by_role("button", name="Submit my vote").dispatch_event("click")
         page.wait_for_timeout(300)
         assert len(held) == 1, "a press of the saved ballot sends nothing"
         # ... and is not waiting to send either (it would read "Saving your vote …").
         expect(page.get_by_role("button", name="Submit my vote")).to_have_attribute("aria-busy", "false")
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
 
 
 def test_phone_touch_targets_are_at_least_44_px(browser, server, join_code):
@@ -372,12 +382,16 @@ def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
         _place(page, 2, "1 ●")
         _wait_for_counter(page, "6 of 10 dots left")
         page.get_by_role("button", name="Submit my vote").click()
-        page.get_by_text("Your vote is saved").wait_for()
-        _shot(page, "tablet-1-person1-saved", at=page.get_by_role("button", name="Next person"))
+
+        # The save takes the tablet by itself to a neutral screen: nothing of person 1's ballot.
+        page.get_by_text("Thank you! Your vote is saved.").wait_for()
+        page.wait_for_url(lambda url: url != first_url)
+        expect(page.locator(DOT_CONTROL)).to_have_count(0)
+        expect(page.get_by_role("button", name="Submit my vote")).to_have_count(0)
+        _shot(page, "tablet-1-person1-thanks")
         page.get_by_role("button", name="Next person").click()
 
         # Person 2 gets a fresh, empty ballot under a new token.
-        page.wait_for_url(lambda url: url != first_url)
         _wait_for_counter(page, "10 of 10 dots left")
         expect(page.get_by_text("Your vote is saved")).to_have_count(0)
         expect(page.locator(f"{DOT_CONTROL} {ACTIVE}").filter(has_text="●")).to_have_count(0)
@@ -389,8 +403,7 @@ def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
         _place(page, 1, "2 ●")
         _wait_for_counter(page, "8 of 10 dots left")
         page.get_by_role("button", name="Submit my vote").click()
-        page.get_by_text("Your vote is saved").wait_for()
-        _shot(page, "tablet-3-person2-saved", at=page.get_by_text("Your vote is saved"))
+        page.get_by_text("Thank you! Your vote is saved.").wait_for()
     except BaseException:
         _shot(page, "tablet-failure")
         raise
@@ -412,7 +425,6 @@ def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, 
         _settled(page)
         voted = {title: label for title, label in _dot_state(page).items() if label == "3 ●"}
         page.get_by_role("button", name="Submit my vote").click()
-        page.get_by_text("Your vote is saved").wait_for()
         page.get_by_role("button", name="Next person").click()
         page.wait_for_url(lambda url: first_token not in url)
         _wait_for_counter(page, "10 of 10 dots left")
@@ -420,7 +432,7 @@ def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, 
         # The next person presses Back (and the page reloads): person 1's ballot must stay closed.
         page.go_back()
         page.reload()
-        page.locator('.pw-counter, [data-testid="stRadio"]').first.wait_for()
+        page.locator('.pw-counter, .pw-thanks, [data-testid="stRadio"]').first.wait_for()
         _settled(page)
         _shot(page, "tablet-4-kiosk-back")
         reopened = first_token in page.url and page.get_by_text("This link is no longer valid").count() == 0
@@ -448,7 +460,7 @@ def test_join_and_vote_through_the_nginx_setup(browser, server, join_code):
         _place(page, 2, "1 ●")
         _wait_for_counter(page, "9 of 10 dots left")
         page.get_by_role("button", name="Submit my vote").click()
-        page.get_by_text("Your vote is saved").wait_for()
+        page.get_by_text("Your vote is saved").first.wait_for()
         scripts = [r for r in static if r.url.endswith(".js")]
         assert scripts, "no static scripts loaded"
         assert all(r.status == 200 for r in static), [(r.url, r.status) for r in static if r.status != 200]

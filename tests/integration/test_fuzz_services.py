@@ -449,8 +449,17 @@ class World:
         merged = self.scene(Phase.REVIEW, measures=2)
         services.merge_measures(db, fac, merged.measures[0], [merged.measures[1]])
         self.merged_away = merged.measures[1]
+        self._foreign_merge: str | None = None
         self.cardless = self.empty_workshop()  # no test makes cards here
         self._voting: dict[Method, Scene] = {}
+
+    def foreign_merge(self) -> str:
+        """The id of a merge in another workshop (made once)."""
+        if self._foreign_merge is None:
+            scene = self.scene(Phase.REVIEW, measures=2)
+            services.merge_measures(self.db, self.fac, scene.measures[0], [scene.measures[1]])
+            self._foreign_merge = services.open_merges(self.db, scene.ws_id)[0].id
+        return self._foreign_merge
 
     def scene(self, phase: Phase, *, measures: int = 3, rules: VotingRules | None = None, goals: int = 2) -> Scene:
         db, fac = self.db, self.fac
@@ -1327,6 +1336,62 @@ def test_merge_measures(world, kind, start, target, sources):
         assert {m.id for m in merged.value} == gone
         assert all(services.get_measure(db, s).merged_into == target_id for s in gone)
         assert not gone & {m.id for m in services.list_measures(db, world.home.ws_id, include_hidden=True)}
+
+
+@fuzzes("unmerge_measures", "open_merges")
+@FUZZ
+@given(
+    kind=facilitators,
+    start=phases_for(Action.MODERATE),
+    which=mostly(st.just(Ref("latest")), st.one_of(id_arg("undone", "foreign"), junk), 2),
+)
+def test_unmerge_measures(world, kind, start, which):
+    db = world.db
+    world.at(world.home, Phase.COLLECT)
+    a, b, c = (
+        services.propose_measure(db, world.fac, world.home.goals[0], MeasureInput(f"Doppelt {n}")).id for n in "abc"
+    )
+    world.at(world.home, Phase.REVIEW)
+    services.merge_measures(db, world.fac, a, [b])
+    undone = services.open_merges(db, world.home.ws_id)[0].id
+    services.unmerge_measures(db, world.fac, undone)
+    services.merge_measures(db, world.fac, a, [b, c])
+    latest = services.open_merges(db, world.home.ws_id)[0]
+    assert (latest.target_id, set(latest.sources)) == (a, {b, c})
+    world.at(world.home, start)
+    foreign = world.foreign_merge()
+    merge_id = resolve(which, latest=latest.id, undone=undone, foreign=foreign)
+    out = attempt(db, lambda: services.unmerge_measures(db, world.facilitator(kind), merge_id))
+    expect(out, may(kind == "valid" and merge_id == latest.id, start, Role.FACILITATOR, Action.MODERATE))
+    listed = attempt(db, lambda: services.open_merges(db, world.home.ws_id), read_only=True)
+    assert listed.ok
+    if out.ok:
+        assert out.value.id == a
+        assert all(services.get_measure(db, m).merged_into is None for m in (b, c))
+        assert latest.id not in {m.id for m in listed.value}
+        again = attempt(db, lambda: services.unmerge_measures(db, world.fac, latest.id))
+        assert not again.ok, "a merge is undone once"
+    else:
+        assert services.get_measure(db, b).merged_into == a
+
+
+@fuzzes("set_wall_view")
+@FUZZ
+@given(
+    kind=facilitators,
+    start=phases_for(Action.REVEAL_RESULTS),
+    view=mostly(
+        st.one_of(st.just(""), st.just("matrix"), st.just(Ref("goal"))), st.one_of(id_arg("foreign_goal"), junk), 2
+    ),
+)
+def test_set_wall_view(world, kind, start, view):
+    world.at(world.home, start)
+    wanted = resolve(view, goal=world.home.goals[1], foreign_goal=world.foreign.goals[0])
+    out = attempt(world.db, lambda: services.set_wall_view(world.db, world.facilitator(kind), world.home.ws_id, wanted))
+    ok = kind == "valid" and (wanted is None or wanted in ("", "matrix", world.home.goals[1]))
+    expect(out, may(ok, start, Role.FACILITATOR, Action.REVEAL_RESULTS))
+    if out.ok:
+        assert services.get_workshop(world.db, world.home.ws_id).wall_view == (wanted or "")
 
 
 # --- ballots --------------------------------------------------------------------------------------

@@ -1,14 +1,17 @@
 """Moderation keeps ballot integrity (property tests): merging conserves dots and counts each
-ballot once per measure; hiding and moving never change a vote."""
+ballot once per measure; undoing a merge restores every vote and ranking; hiding and moving
+never change a vote."""
 
 from __future__ import annotations
 
 import uuid
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workshop import auth, services, views
+from workshop.errors import ValidationError
 from workshop.model import ApprovalBallot, DotBallot, MeasureInput, Method, Phase, VotingRules
 from workshop.store import Database
 
@@ -66,6 +69,56 @@ def test_merge_conserves_dots_and_counts_each_ballot_once(raw, chosen):
     assert services.count_ballots(db, ws.id) == len(raw)
     ranked = views.ranking(db, services.get_workshop(db, ws.id))
     assert merged[0] in set(ranked["measure_id"]) and not set(merged[1:]) & set(ranked["measure_id"])
+
+
+def _every_vote(db, ws) -> list[tuple]:
+    return sorted(
+        db.fetchall("SELECT v.* FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ?", [ws.id])
+    )
+
+
+@FAST
+@given(ballots, st.sets(st.integers(0, N_MEASURES - 1), min_size=2))
+def test_undoing_a_merge_restores_every_vote_and_the_ranking(raw, chosen):
+    db, fac, ws, ids = _workshop(Method.DOTS)
+    for b in raw:
+        _vote(db, ws, DotBallot({ids[i]: n for i, n in b.items()}))
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    votes_before = _every_vote(db, ws)
+    ranking_before = views.ranking(db, services.get_workshop(db, ws.id))
+    merged = [ids[i] for i in sorted(chosen)]
+    services.merge_measures(db, fac, merged[0], merged[1:])
+    (merge,) = services.open_merges(db, ws.id)
+    assert (merge.target_id, list(merge.sources)) == (merged[0], merged[1:])
+
+    services.unmerge_measures(db, fac, merge.id)
+    assert _every_vote(db, ws) == votes_before, "each ballot's votes are as they were"
+    after = views.ranking(db, services.get_workshop(db, ws.id))
+    assert after.drop(columns="seq").equals(ranking_before.drop(columns="seq"))
+    assert services.open_merges(db, ws.id) == []
+    assert list(services.audit_log(db, fac, ws.id)["action"])[-2:] == ["merge", "unmerge"]
+
+
+def test_a_merge_cannot_be_undone_after_a_ballot_changed_or_under_a_later_merge():
+    db, fac, ws, ids = _workshop(Method.DOTS)
+    voter, _token = services.join(db, ws.join_code)
+    services.submit_ballot(db, voter, DotBallot({ids[0]: 2, ids[1]: 1}), uuid.uuid4().hex)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    services.merge_measures(db, fac, ids[0], [ids[1]])
+    first = services.open_merges(db, ws.id)[0]
+    services.merge_measures(db, fac, ids[2], [ids[0]])
+    with pytest.raises(ValidationError, match="later merge"):
+        services.unmerge_measures(db, fac, first.id)
+    services.unmerge_measures(db, fac, services.open_merges(db, ws.id)[0].id)
+
+    # The ballot is changed in a second voting round: the votes kept by the merge are stale.
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    services.submit_ballot(db, voter, DotBallot({ids[0]: 1}), uuid.uuid4().hex)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    before = _every_vote(db, ws)
+    with pytest.raises(ValidationError, match="Ballots have changed"):
+        services.unmerge_measures(db, fac, first.id)
+    assert _every_vote(db, ws) == before and services.get_measure(db, ids[1]).merged_into == ids[0]
 
 
 @FAST

@@ -17,6 +17,9 @@ RANKED = pd.DataFrame(
         "title": ["Sprachcafé <b>laut</b>", "Nachbarschaftsfest", "Beratung"],
         "score": [5.0, 3.5, 1.0],
         "rank_overall": [1, 2, 3],
+        "rank_goal": [1, 1, 2],
+        "place_overall": [1, 2, 3],
+        "place_goal": [1, 1, 2],
         "mean_impact": [4.0, 2.5, None],
         "mean_feasibility": [3.0, 4.5, 2.0],
     }
@@ -54,7 +57,7 @@ def test_house_layout_and_escaped_text(name):
 
 def test_axis_titles_and_the_matrix_quadrants():
     counts = BUILDS["counts"]().to_plotly_json()["layout"]
-    assert counts["yaxis"]["title"]["text"] == "Anzahl" and counts["yaxis"]["rangemode"] == "tozero"
+    assert counts["xaxis"]["title"]["text"] == "Anzahl" and counts["xaxis"]["rangemode"] == "tozero"
     matrix = BUILDS["matrix"]().to_plotly_json()["layout"]
     assert (matrix["xaxis"]["title"]["text"], matrix["yaxis"]["title"]["text"]) == ("Wirkung", "Machbarkeit")
     assert sorted((s.get("x0"), s.get("y0")) for s in matrix["shapes"]) == [(0, 3), (3, 0)]
@@ -74,3 +77,50 @@ def test_no_property_paths_parsed_the_slow_way(name, monkeypatch):
     # The slow path runs for the few underscore names inside the layout dict (paper_bgcolor, ...);
     # built with update_* calls and magic underscores it ran ~260 times per chart.
     assert len(calls) <= 10
+
+
+# --- what the wall and the phones showed wrong (issue 16, item 11 and 12) ---------------------
+
+
+def test_count_axes_step_in_whole_numbers():
+    """Proposals and ballots are counts: no tick at 0.2, 0.4 … (plotly's default for 0–1)."""
+    for values in ([1, 0], [3, 2, 1], [0, 0], [47, 12, 130]):
+        axis = charts.count_bars([f"Ziel {i}" for i in range(len(values))], values, "T", "N").to_plotly_json()
+        xaxis = axis["layout"]["xaxis"]
+        assert xaxis["tickformat"] == "d" and isinstance(xaxis["dtick"], int) and xaxis["dtick"] >= 1
+        assert max(max(values), 1) / xaxis["dtick"] <= 8, "at most about 8 ticks"
+    ranking = charts.ranking_bars(RANKED.assign(score=[5.0, 3.0, 1.0]), "T", "Punkte").to_plotly_json()
+    assert ranking["layout"]["xaxis"]["tickformat"] == "d", "dots are whole numbers too"
+    means = charts.ranking_bars(RANKED, "T", "Mittel").to_plotly_json()
+    assert "tickformat" not in means["layout"]["xaxis"], "means (3.5) keep their decimals"
+
+
+def test_long_guiding_questions_wrap_beside_their_bar_and_are_not_cut():
+    question = "Wie erreichen wir Menschen ohne deutsches Wahlrecht, damit sie in Harburg mitreden können?"
+    fig = charts.count_bars([question, "Kurz"], [4, 2], "Vorschläge", "Anzahl", large=True).to_plotly_json()
+    (bars,) = fig["data"]
+    assert bars["orientation"] == "h" and fig["layout"]["yaxis"]["automargin"] is True
+    label = bars["y"][-1]  # the first question is drawn at the top
+    assert "ohne deutsches Wahlrecht" in label.replace("<br>", " ") and "<br>" in label
+    assert label.replace("<br>", " ").startswith("Wie erreichen wir") and "…" not in label
+
+
+def test_ranking_labels_show_shared_places_and_the_left_margin_grows():
+    tied = RANKED.assign(score=[3.0, 3.0, 1.0], place_overall=[1, 1, 3], place_goal=[1, 1, 2])
+    fig = charts.ranking_bars(tied, "T", "Punkte").to_plotly_json()
+    labels = [y.split(".")[0] for y in fig["data"][0]["y"]][::-1]
+    assert labels == ["1", "1", "3"], "equal scores: one place, then the next place skips"
+    assert fig["layout"]["yaxis"]["automargin"] is True, "labels like '2.' are not cut on the left"
+    goal = charts.ranking_bars(tied[tied["goal_id"] == "g1"], "Ziel 1", "Punkte", within_goal=True).to_plotly_json()
+    assert [y.split(".")[0] for y in goal["data"][0]["y"]][::-1] == ["1", "2"], "places within the goal"
+
+
+def test_goal_colours_are_the_same_on_every_chart_and_the_legend_names_them():
+    colours = charts.goal_colours(["Ziel 1", "Ziel 2", "Ziel 3"])
+    only_g2 = RANKED[RANKED["goal_id"] == "g2"]
+    alone = charts.ranking_bars(only_g2, "T", "P", colours=colours).to_plotly_json()
+    assert alone["data"][0]["marker"]["color"] == [colours["Ziel 2"]], "a goal keeps its colour on a chart of its own"
+    fig = charts.ranking_bars(RANKED, "T", "P", colours=colours, legend=True).to_plotly_json()
+    legend = {t["name"]: t["marker"]["color"] for t in fig["data"][1:]}
+    assert legend == {"Ziel 1": colours["Ziel 1"], "Ziel 2": colours["Ziel 2"]}
+    assert fig["layout"]["showlegend"] is True and fig["data"][0]["showlegend"] is False

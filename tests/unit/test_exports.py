@@ -20,8 +20,9 @@ CRITERIA = (Criterion("impact", "Impact", 2.0), Criterion("feasibility", "Machba
 
 
 def ranked_frame() -> pd.DataFrame:
-    """A small ranking in the shape of ``views.ranking`` (rows deliberately not in rank order)."""
-    return pd.DataFrame(
+    """A small ranking in the shape of ``views.ranking`` (rows deliberately not in rank order;
+    m3 and m4 tie on score, the tie-break puts m3 first)."""
+    frame = pd.DataFrame(
         {
             "measure_id": ["m2", "m1", "m3", "m4"],
             "goal_id": ["g1", "g1", "g2", "g2"],
@@ -45,6 +46,8 @@ def ranked_frame() -> pd.DataFrame:
             "status": ["new", "open", "in_progress", "new"],
         }
     )
+    frame["place_overall"], frame["place_goal"] = scoring.shared_places(frame)
+    return frame
 
 
 def check_golden(name: str, data: bytes) -> None:
@@ -84,8 +87,10 @@ def test_semicolon_variant_parses_with_decimal_comma():
     data = exports.ranking_csv(ranked_frame(), sep=";", criteria=CRITERIA)
     assert b"4,25" in data and b"4.25" not in data
     frame = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
-    assert list(frame["Rank overall"]) == [1, 2, 3, 4]
-    assert list(frame["Rank in goal"]) == [1, 2, 1, 2]
+    # The tie (2.0 and 2.0) is one shared rank; the tie-break's order is a column of its own.
+    assert list(frame["Rank overall"]) == [1, 2, 3, 3]
+    assert list(frame["Rank in goal"]) == [1, 2, 1, 1]
+    assert list(frame["Order after tie-break"]) == [1, 2, 3, 4]
     assert list(frame["Score"]) == [4.25, 3.5, 2.0, 2.0]
     assert frame["Score"].dtype == float
     assert list(frame["Supporters"]) == [6, 4, 3, 2]
@@ -99,6 +104,7 @@ def test_csv_columns_in_order_and_headers_translated():
     german = {
         "Rank overall": "Rang gesamt",
         "Rank in goal": "Rang im Ziel",
+        "Order after tie-break": "Reihenfolge nach Stichentscheid",
         "Goal": "Ziel",
         "Title": "Titel",
         "Description": "Beschreibung",
@@ -117,6 +123,7 @@ def test_csv_columns_in_order_and_headers_translated():
     assert list(frame.columns) == [
         "Rang gesamt",
         "Rang im Ziel",
+        "Reihenfolge nach Stichentscheid",
         "Ziel",
         "Titel",
         "Beschreibung",
@@ -133,12 +140,14 @@ def test_csv_columns_in_order_and_headers_translated():
 def test_csv_without_rating_columns_has_no_mean_columns():
     ranked = ranked_frame().drop(columns=["mean_impact", "mean_feasibility"])
     header = exports.ranking_csv(ranked).decode("utf-8-sig").splitlines()[0]
-    assert header == "Rank overall,Rank in goal,Goal,Title,Description,Working group,Score,Supporters,Status"
+    assert header == (
+        "Rank overall,Rank in goal,Order after tie-break,Goal,Title,Description,Working group,Score,Supporters,Status"
+    )
 
 
 def test_csv_defuses_formulas_typed_by_participants():
     frame = pd.read_csv(io.BytesIO(exports.ranking_csv(ranked_frame())), encoding="utf-8-sig")
-    assert frame.loc[frame["Rank overall"] == 3, "Title"].item() == '\'=HYPERLINK("x")'
+    assert frame.loc[frame["Order after tie-break"] == 3, "Title"].item() == '\'=HYPERLINK("x")'
 
 
 def test_csv_refuses_other_separators():
@@ -255,21 +264,23 @@ def test_xlsx_every_sheet_has_bold_frozen_header_and_widths(book):
 
 def test_xlsx_summary_is_the_ranking_best_first(book):
     table = rows(book["Summary"])
-    assert table[0][:4] == ["Rank overall", "Rank in goal", "Goal", "Title"]
-    assert [r[0] for r in table[1:]] == [1, 2, 3, 4]
-    assert [r[3] for r in table[1:]][:2] == ["Straßenfest; Phoenix-Viertel", "Sprachcafé für Ältere"]
-    assert table[1][6] == 4.25
-    assert table[4][8] is None  # no rating on this criterion: empty, not 0
+    assert table[0][:5] == ["Rank overall", "Rank in goal", "Order after tie-break", "Goal", "Title"]
+    assert [r[0] for r in table[1:]] == [1, 2, 3, 3], "equal scores share a rank"
+    assert [r[2] for r in table[1:]] == [1, 2, 3, 4]
+    assert [r[4] for r in table[1:]][:2] == ["Straßenfest; Phoenix-Viertel", "Sprachcafé für Ältere"]
+    assert table[1][7] == 4.25
+    assert table[4][9] is None  # no rating on this criterion: empty, not 0
 
 
 def test_xlsx_goal_sheets_hold_only_their_goal_in_goal_order(book):
     goal = rows(book["2 Arbeit und Bildung"])
-    assert [r[1] for r in goal[1:]] == [1, 2]
-    assert {r[2] for r in goal[1:]} == {"Arbeit und Bildung"}
+    assert [r[1] for r in goal[1:]] == [1, 1], "a tie within the goal: one shared rank"
+    assert [r[2] for r in goal[1:]] == [3, 4]
+    assert {r[3] for r in goal[1:]} == {"Arbeit und Bildung"}
 
 
 def test_xlsx_keeps_typed_formulas_as_text(book):
-    cell = book["Summary"]["D4"]
+    cell = book["Summary"]["E4"]
     assert cell.value == '=HYPERLINK("x")'
     assert cell.data_type == "s"
 

@@ -6,6 +6,7 @@ import io
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from workshop import analysis, i18n, report, scoring
-from workshop.model import Goal, VotingRules, Workshop
+from workshop.model import Goal, VotingRules, Workshop, WorkshopKind
 
 WS = Workshop(
     id="w1",
@@ -39,7 +40,7 @@ TITLES = [
 
 def ranked_frame() -> pd.DataFrame:
     """Four measures in the shape of ``views.ranking``, best first."""
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "measure_id": ["m1", "m2", "m3", "m4"],
             "goal_id": ["g1", "g2", "g1", "g2"],
@@ -56,6 +57,8 @@ def ranked_frame() -> pd.DataFrame:
             "status": ["new", "in_progress", "done", "rejected"],
         }
     )
+    frame["place_overall"], frame["place_goal"] = scoring.shared_places(frame)
+    return frame
 
 
 def turnout_frame() -> pd.DataFrame:
@@ -220,3 +223,31 @@ def test_find_font_finds_dejavu_when_installed():
     if found is None:
         pytest.skip("no DejaVuSans.ttf on this machine (scripts/test.sh installs fonts-dejavu-core)")
     assert found.name == "DejaVuSans.ttf" and found.is_file()
+
+
+def test_an_integrationskonferenz_report_speaks_its_words_and_names_its_theme():
+    """Theme, guiding questions and recommendations, not Leitbild, goals and measures."""
+    _ = i18n.gettext_for("en")
+    conference = replace(WS, kind=WorkshopKind.CONFERENCE, vision_title="Demokratie – Wohin?")
+    text = text_of(report.report_pdf(conference, ranked_frame(), None, None, GOALS, _, method_key="dots", lang="en"))
+    for expected in (
+        "Integration conference · Results for the district assembly",
+        "Theme Demokratie – Wohin?",
+        "Guiding questions",
+        "Recommendations ranked",
+        "Guiding question 1: Zusammenleben in Harburg",
+        "Appendix: all recommendations",
+        "Rank in guiding question",
+    ):
+        assert expected in text, expected
+    for word in ("Leitbild", "Guiding vision", "Goal ", "measures", "Measure "):
+        assert word not in text, word
+
+
+def test_equal_scores_share_a_rank_in_the_report():
+    _ = i18n.gettext_for("en")
+    tied = ranked_frame().assign(score=[30.0, 30.0, 30.0, 0.0])
+    tied["place_overall"], tied["place_goal"] = scoring.shared_places(tied)
+    text = text_of(report.report_pdf(WS, tied, None, None, GOALS, _, method_key="dots", lang="en"))
+    overall = text[text.index("Rank Measure") : text.index("Goal 1:")]
+    assert re.findall(r"(\d)\. ", overall)[:4] == ["1", "1", "1", "4"], overall

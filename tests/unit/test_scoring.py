@@ -56,12 +56,13 @@ def test_registry_covers_every_ballot_method():
 @pytest.mark.parametrize("key", list(scoring.METHODS))
 def test_every_method_ranks_all_measures_without_votes(key):
     out = scoring.rank(key, no_votes(), THREE, CRITERIA)
-    assert list(out.columns[:7]) == scoring.RESULT_COLUMNS
+    assert list(out.columns[: len(scoring.RESULT_COLUMNS)]) == scoring.RESULT_COLUMNS
     assert scores(out) == {"a": 0.0, "b": 0.0, "c": 0.0}
     assert list(out["supporters"]) == [0, 0, 0]
     # All tied at zero: earliest proposal first.
     assert order(out) == ["a", "b", "c"]
     assert list(out["rank_goal"]) == [1, 2, 1]
+    assert list(out["place_overall"]) == [1, 1, 1] and list(out["place_goal"]) == [1, 1, 1], "all tied: one place"
 
 
 def test_dots_hand_checked():
@@ -194,6 +195,19 @@ def test_rank_goal_versus_rank_overall():
     assert out["rank_goal"].to_dict() == {"d": 1, "b": 1, "c": 2, "a": 2, "e": 1}
 
 
+def test_equal_scores_share_a_place_and_the_next_place_skips():
+    ms = measures(*((m, "g1" if m in "abc" else "g2", i) for i, m in enumerate("abcdef", start=1)))
+    v = votes(
+        ("p1", "a", "", 3), ("p1", "b", "", 2), ("p2", "b", "", 1), ("p2", "c", "", 3),  # 3, 3, 3
+        ("p3", "d", "", 5), ("p3", "e", "", 2), ("p4", "f", "", 2),  # 5, 2, 2
+    )  # fmt: skip
+    out = scoring.rank("dots", v, ms).set_index("measure_id")
+    # Three measures with 3 points each are "2." three times, then "5."; the tie-break only orders.
+    assert out["place_overall"].to_dict() == {"d": 1, "a": 2, "b": 2, "c": 2, "e": 5, "f": 5}
+    assert out["place_goal"].to_dict() == {"a": 1, "b": 1, "c": 1, "d": 1, "e": 2, "f": 2}
+    assert sorted(out["rank_overall"]) == [1, 2, 3, 4, 5, 6], "the order stays strict"
+
+
 # --- properties -------------------------------------------------------------------------------
 
 IDS = [f"m{i}" for i in range(6)]
@@ -316,3 +330,7 @@ def test_property_ranks_are_strict_and_complete(profile, key):
     assume(len(out) > 1)
     scores_in_order = list(out.sort_values("rank_overall")["score"])
     assert scores_in_order == sorted(scores_in_order, reverse=True)
+    # A place is shared exactly by equal scores, and is 1 + the number of better scores.
+    for row in out.itertuples():
+        assert row.place_overall == 1 + (out["score"] > row.score).sum()
+        assert row.place_overall <= row.rank_overall
