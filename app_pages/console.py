@@ -5,7 +5,7 @@ import streamlit as st
 from ui import common
 from workshop import cards, hall, i18n, services, views, vocabulary
 from workshop.errors import DomainError
-from workshop.model import PHASE_ORDER, Phase
+from workshop.model import PHASE_ORDER, Method, Phase
 
 _ = common.gettext()
 db = common.get_db()
@@ -38,6 +38,22 @@ if ws.phase == Phase.RESULTS:
     )
     if shown != ws.results_revealed:
         common.act(fac, services.reveal_results, ws.id, shown)
+    # The projector shows one chart, large; the console chooses which (nobody clicks in the wall).
+    goals = services.list_goals(db, ws.id)
+    views_offered = {services.WALL_OVERALL: _("Ranking overall")}
+    views_offered |= {g.id: f"{g.position}. {common.isolate(g.title)}" for g in goals}
+    if services.count_ballots(db, ws.id, Method.RATING):
+        views_offered[services.WALL_MATRIX] = _("Rating matrix")
+    wall = st.radio(
+        _("The projector shows"),
+        list(views_offered),
+        index=list(views_offered).index(ws.wall_view) if ws.wall_view in views_offered else 0,
+        format_func=lambda v: common.md_escape(views_offered[v]),
+        key=f"wall_view_{ws.id}",
+        horizontal=True,
+    )
+    if wall != ws.wall_view:
+        common.act(fac, services.set_wall_view, ws.id, wall)
 
 with st.container(border=True):
     t1, t2, t3 = st.columns([2, 1, 1], vertical_alignment="bottom")
@@ -107,6 +123,8 @@ join_languages = st.multiselect(
     default=list(languages),
     format_func=languages.get,
     key="projector_languages",
+    placeholder=_("Choose languages"),
+    select_all=False,
 )
 st.link_button(
     _("Open the projector view"),

@@ -4,9 +4,11 @@ import streamlit as st
 
 from ui import common
 from workshop import services, vocabulary
-from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, allowed
+from workshop.errors import N_
+from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, WorkshopKind, allowed
 
 _ = common.gettext()
+ngettext = common.ngettext()
 db = common.get_db()
 fac = common.require_facilitator()
 ws = common.workshop_picker(fac)
@@ -28,8 +30,83 @@ goal_filter = c1.selectbox(
 )
 show_hidden = c2.toggle(_("Show hidden"), value=True, key="mod_hidden")
 shown = [m for m in measures if (goal_filter is None or m.goal_id == goal_filter) and (show_hidden or not m.hidden)]
-st.caption(_("{n} measures").format(n=len(shown)))
+conference = ws.kind == WorkshopKind.CONFERENCE
+st.caption(
+    (
+        ngettext("{n} recommendation", "{n} recommendations", len(shown))
+        if conference
+        else ngettext("{n} measure", "{n} measures", len(shown))
+    ).format(n=len(shown))
+)
 titles = {m.id: m.title for m in measures}
+open_merges = services.open_merges(db, ws.id)
+common.show_flash("merge")
+
+
+def undo(merge_id: str) -> None:
+    if common.act(fac, services.unmerge_measures, merge_id, rerun=False):
+        common.flash(
+            _(
+                vocabulary.pick(
+                    ws.kind,
+                    N_("The merge is undone: the measures and their votes are back as they were."),
+                    N_("The merge is undone: the recommendations and their votes are back as they were."),
+                )
+            ),
+            "merge",
+        )
+        st.rerun()
+
+
+def merge_confirmation(m, dupes: list[str]) -> None:
+    """What will be merged into what, before anything changes."""
+    with st.container(border=True):
+        n = len(dupes)
+        st.markdown(
+            (
+                ngettext(
+                    "Merge this recommendation into the one above?",
+                    "Merge these {n} recommendations into the one above?",
+                    n,
+                )
+                if conference
+                else ngettext(
+                    "Merge this measure into the one above?", "Merge these {n} measures into the one above?", n
+                )
+            ).format(n=n)
+        )
+        common.literal_list([titles[d] for d in dupes])
+        st.caption(
+            _(
+                "Their texts stay visible under it, their votes count for it (a ballot counts once). "
+                "You can undo the merge afterwards."
+            )
+        )
+        yes, no = st.columns(2)
+        if yes.button(_("Yes, merge"), key=f"mgyes_{m.id}", type="primary", width="stretch"):
+            st.session_state.pop("merge_ask", None)
+            if common.act(fac, services.merge_measures, m.id, dupes, rerun=False):
+                common.forget(f"mg_{m.id}")
+                common.flash(
+                    ngettext("Merged {n} into “{title}”.", "Merged {n} into “{title}”.", len(dupes)).format(
+                        n=len(dupes), title=m.title
+                    ),
+                    "merge",
+                )
+                st.rerun()
+        if no.button(_("Cancel"), key=f"mgno_{m.id}", width="stretch"):
+            st.session_state.pop("merge_ask", None)
+            st.rerun()
+
+
+if open_merges and allowed(ws.phase, Role.FACILITATOR, Action.MODERATE):
+    latest = open_merges[0]
+    if latest.target_id in titles and st.button(
+        _("Undo the last merge (into “{title}”)").format(title=common.md_escape(titles[latest.target_id])),
+        key="undo_last_merge",
+        icon=":material/undo:",
+    ):
+        undo(latest.id)
 
 for m in shown:
     with st.container(border=True):
@@ -44,16 +121,24 @@ for m in shown:
             common.literal(
                 "⤷ " + src.title + (f" — {src.description}" if src.description else ""), tag="p", cls="pw-muted"
             )
+        for merge in (x for x in open_merges if x.target_id == m.id):
+            if st.button(_("Undo this merge"), key=f"undo_{merge.id}", icon=":material/undo:"):
+                undo(merge.id)
+        ask = st.session_state.get("merge_ask")
+        if ask and ask[0] == m.id:
+            merge_confirmation(m, [d for d in ask[1] if d in titles and d != m.id])
         with st.expander(_("Edit, move, merge")):
-            with st.form(f"edit_{m.id}"):
-                t = st.text_input(_("Title"), m.title, key=f"mt_{m.id}")
-                d = st.text_area(_("Description"), m.description, key=f"md_{m.id}")
+            form_key, key, shown_text = common.edit_form("moderate", m.id, (m.title, m.description))
+            with st.form(form_key):
+                t = st.text_input(_("Title"), m.title, key=f"{key}.title")
+                d = st.text_area(_("Description"), m.description, key=f"{key}.description")
                 if st.form_submit_button(_("Save text")):
                     common.act(
                         fac,
                         services.moderate_edit,
                         m.id,
                         MeasureInput(t, d, m.responsible, m.target_group, m.timeframe, m.cost),
+                        expected=shown_text,
                     )
             b1, b2 = st.columns(2)
             if b1.button(_("Show again") if m.hidden else _("Hide"), key=f"hide_{m.id}", width="stretch"):
@@ -81,6 +166,9 @@ for m in shown:
                 [x for x in titles if x != m.id],
                 format_func=lambda m: common.isolate(titles[m]),
                 key=f"mg_{m.id}",
+                placeholder=_("Choose the duplicates"),
+                select_all=False,  # merging everything with one tap is never what is meant
             )
-            if dupes and st.button(_("Merge"), key=f"mgo_{m.id}", type="primary"):
-                common.act(fac, services.merge_measures, m.id, dupes)
+            if dupes and st.button(_("Merge …"), key=f"mgo_{m.id}", type="primary"):
+                st.session_state["merge_ask"] = (m.id, list(dupes))
+                st.rerun()

@@ -544,8 +544,18 @@ def results_screen() -> None:
         st.info(_("Voting is closed. The results will appear here as soon as the facilitation team shows them."))
         return
     ranked = public_ranking(ws.id)
+    # A phone is narrow: short label lines, the left margin sized to them, the goals' colours as
+    # on the projector and their legend.
     st.plotly_chart(
-        charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10),
+        charts.ranking_bars(
+            ranked,
+            _("Ranking"),
+            _("Score"),
+            top=10,
+            colours=charts.goal_colours([g.title for g in goals]),
+            legend=True,
+            label_width=22,
+        ),
         width="stretch",
         config={"displayModeBar": False, "staticPlot": True},
     )
@@ -553,7 +563,7 @@ def results_screen() -> None:
         part = ranked[ranked["goal_id"] == goal.id].sort_values("rank_goal")
         common.literal(goal.title, tag="h3")
         for _i, row in part.iterrows():
-            common.literal(f"{row['rank_goal']}. {row['title']} ({row['score']:g})", tag="p")
+            common.literal(f"{row['place_goal']}. {row['title']} ({row['score']:g})", tag="p")
 
 
 if ws.phase == Phase.COLLECT:

@@ -17,6 +17,7 @@ from workshop.errors import N_
 from workshop.model import Method, Phase
 
 _ = common.gettext()
+ngettext = common.ngettext()
 db = common.get_db()
 fac = common.facilitator()
 workshop_id = services.projector_workshop(db, st.query_params.get("view"))
@@ -46,6 +47,11 @@ st.html(
     .pj-qr { width: 100%; height: auto; image-rendering: pixelated; }
     .pj-join { font-size: 1.9rem; font-weight: 600; text-align: center; margin: .6rem 0 0; line-height: 1.25; }
     .pj-join-lang { font-size: 1.2rem; text-align: center; margin: 0; color: #333; }
+    .pj-theme { font-size: 1.7rem; margin: .2rem 0 0; color: #333; }
+    .pj-corner { text-align: center; }
+    .pj-qr-small { width: 9rem; height: auto; image-rendering: pixelated; }
+    .pj-code-small { font-size: 1.6rem; font-weight: 800; letter-spacing: .2rem; margin: 0;
+      font-family: "DejaVu Sans Mono", monospace; }
     </style>"""
 )
 
@@ -95,12 +101,27 @@ def countdown(ws) -> str:
 def live() -> None:
     """Re-read and redraw every second; charts keep their keys so they update in place."""
     ws = services.get_workshop(db, workshop_id)
+    results = ws.phase == Phase.RESULTS and ws.results_revealed
     head_l, head_r = st.columns([4, 1], vertical_alignment="center")
     with head_l:
         st.html(f'<p class="pj-phase">{html.escape(_(services.phase_label(ws.phase)))}</p>')
         common.literal(ws.title, tag="p", cls="pj-title")
+        if ws.vision_title:
+            common.literal(ws.vision_title, tag="p", cls="pj-theme")
     with head_r:
-        st.html(f'<p class="pj-timer" role="timer">{countdown(ws)}</p>')
+        if results:
+            # Once results show, the chart has the wall; the way in stays, small, in the corner.
+            url = join_link(ws)
+            alt = _("QR code with the join link {url}").format(url=url)
+            st.html(
+                f'<div class="pj-corner"><img class="pj-qr-small" alt="{html.escape(alt)}" src="{qr_data_uri(url)}">'
+                f'<p class="pj-code-small">{ws.join_code}</p></div>'
+            )
+        else:
+            st.html(f'<p class="pj-timer" role="timer">{countdown(ws)}</p>')
+    if results:
+        results_view(ws)
+        return
 
     left, right = st.columns([1, 2.4], gap="large")
     with left:
@@ -120,6 +141,7 @@ def phase_view(ws) -> None:
         per_goal = views.proposals_per_goal(db, ws.id)
         label = _("Proposals")
         st.html(f'<p class="pj-big">{counts["measures"]}</p><p class="pj-label">{html.escape(label)}</p>')
+        colours = charts.goal_colours(per_goal["goal"])
         st.plotly_chart(
             charts.count_bars(
                 list(per_goal["goal"]),
@@ -127,6 +149,7 @@ def phase_view(ws) -> None:
                 _(vocabulary.term(ws.kind, "proposals_per_goal")),
                 _("Proposals"),
                 large=True,
+                colours=[colours[g] for g in per_goal["goal"]],
             ),
             width="stretch",
             key="pj_chart",
@@ -136,7 +159,9 @@ def phase_view(ws) -> None:
         turnout = views.turnout_per_group(db, ws)
         st.html(
             f'<p class="pj-big">{counts["ballots"]}</p><p class="pj-label">'
-            + _("ballots from {devices} devices").format(devices=counts["devices"])
+            + ngettext("ballot from {devices} devices", "ballots from {devices} devices", counts["ballots"]).format(
+                devices=counts["devices"]
+            )
             + "</p>"
         )
         labels = [g or _("no working group") for g in turnout["group_name"]]
@@ -148,49 +173,59 @@ def phase_view(ws) -> None:
             key="pj_chart",
             config={"displayModeBar": False, "staticPlot": True},
         )
-    elif not ws.results_revealed:
+    else:
         note = _("Voting is closed. The results follow shortly.")
         st.html(f'<p class="pj-note">{html.escape(note)}</p>')
-    else:
-        ranked = ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"])
-        goals = services.list_goals(db, ws.id)
-        tabs = st.tabs([_("Overall")] + [common.md_escape(g.title) for g in goals])
-        with tabs[0]:
-            st.plotly_chart(
-                charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, large=True),
-                width="stretch",
-                key="pj_rank",
-                config={"displayModeBar": False, "staticPlot": True},
-            )
-        for tab, goal in zip(tabs[1:], goals, strict=True):
-            with tab:
-                part = ranked[ranked["goal_id"] == goal.id]
-                st.plotly_chart(
-                    charts.ranking_bars(part, goal.title, _("Score"), top=8, large=True),
-                    width="stretch",
-                    key=f"pj_goal_{goal.id}",
-                    config={"displayModeBar": False, "staticPlot": True},
-                )
+
+
+def results_view(ws) -> None:
+    """The one chart the console chose (services.set_wall_view), across the whole wall: the
+    overall ranking, one goal's ranking, or the rating matrix. Colours per goal as everywhere,
+    with their legend."""
+    counts = views.counts(db, ws)
+    ranked = ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"])
+    goals = services.list_goals(db, ws.id)
+    colours = charts.goal_colours([g.title for g in goals])
+    config = {"displayModeBar": False, "staticPlot": True}
+    goal = next((g for g in goals if g.id == ws.wall_view), None)
+    if goal is not None:
+        part = ranked[ranked["goal_id"] == goal.id]
+        st.plotly_chart(
+            charts.ranking_bars(
+                part, f"{goal.position}. {goal.title}", _("Score"), top=8, large=True, within_goal=True, colours=colours
+            ),
+            width="stretch",
+            key=f"pj_goal_{goal.id}",
+            config=config,
+        )
+        return
+    if ws.wall_view == services.WALL_MATRIX:
         rating_ballots = services.count_ballots(db, ws.id, Method.RATING)
-        if rating_ballots:
-            rated = ranking(ws.id, "rating", rating_ballots)
-            crit = [c.key for c in ws.rules.criteria]
-            if len(crit) >= 2 and f"mean_{crit[0]}" in rated and f"mean_{crit[1]}" in rated:
-                c0, c1 = ws.rules.criteria[:2]
-                st.plotly_chart(
-                    charts.matrix(
-                        rated,
-                        f"mean_{c0.key}",
-                        f"mean_{c1.key}",
-                        _("{a} × {b}").format(a=_(c0.label), b=_(c1.label)),
-                        _(c0.label),
-                        _(c1.label),
-                        large=True,
-                    ),
-                    width="stretch",
-                    key="pj_matrix",
-                    config={"displayModeBar": False, "staticPlot": True},
-                )
+        rated = ranking(ws.id, "rating", rating_ballots) if rating_ballots else None
+        crit = [c.key for c in ws.rules.criteria]
+        if rated is not None and len(crit) >= 2 and all(f"mean_{k}" in rated for k in crit[:2]):
+            c0, c1 = ws.rules.criteria[:2]
+            st.plotly_chart(
+                charts.matrix(
+                    rated,
+                    f"mean_{c0.key}",
+                    f"mean_{c1.key}",
+                    _("{a} × {b}").format(a=_(c0.label), b=_(c1.label)),
+                    _(c0.label),
+                    _(c1.label),
+                    large=True,
+                ),
+                width="stretch",
+                key="pj_matrix",
+                config=config,
+            )
+            return
+    st.plotly_chart(
+        charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, large=True, colours=colours, legend=True),
+        width="stretch",
+        key="pj_rank",
+        config=config,
+    )
 
 
 live()

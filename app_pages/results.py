@@ -9,6 +9,7 @@ from babel.numbers import format_percent
 
 from ui import common
 from workshop import analysis, backup, charts, exports, report, scoring, services, views, vocabulary
+from workshop.errors import N_
 from workshop.model import Method, Workshop
 
 _ = common.gettext()
@@ -95,6 +96,13 @@ wid = st.selectbox(
 )
 ws = services.get_workshop(db, wid)
 words = vocabulary.words(ws.kind, _)
+
+
+def say(vision_msgid: str, conference_msgid: str) -> str:
+    """A sentence in the words of the workshop's kind (vocabulary.pick)."""
+    return _(vocabulary.pick(ws.kind, vision_msgid, conference_msgid))
+
+
 goals = services.list_goals(db, ws.id)
 available = ballots_by_method(ws.id)
 stem = file_stem(ws)
@@ -167,16 +175,14 @@ tab_rank, tab_turnout, tab_robust, tab_ratings, tab_downloads = st.tabs(
 with tab_rank:
     c1, c2, c3 = st.columns(3)
     c1.metric(_("Ballots"), available[method_key])
-    c2.metric(_("Measures ranked"), len(ranked))
-    c3.metric(_("Measures shown"), len(shown))
+    c2.metric(say(N_("Measures ranked"), N_("Recommendations ranked")), len(ranked))
+    c3.metric(say(N_("Measures shown"), N_("Recommendations shown")), len(shown))
     if shown.empty:
-        st.info(_("No measures match the filters."))
+        st.info(say(N_("No measures match the filters."), N_("No recommendations match the filters.")))
     else:
+        colours = charts.goal_colours([g.title for g in goals])  # the same colour per goal everywhere
         st.plotly_chart(
-            # sorted by goal so that the bar colours follow the goals' order, as in the report
-            charts.ranking_bars(
-                shown.sort_values(["goal_position", "rank_overall"]), _("Ranking overall"), _(method.label), top=10
-            ),
+            charts.ranking_bars(shown, _("Ranking overall"), _(method.label), top=10, colours=colours, legend=True),
             width="stretch",
             config=CHART_CONFIG,
             key="chart_overall",
@@ -184,7 +190,9 @@ with tab_rank:
         for goal in shown_goals:
             part = shown[shown["goal_id"] == goal.id]
             st.plotly_chart(
-                charts.ranking_bars(part, goal_names[goal.id], _(method.label), top=len(part), within_goal=True),
+                charts.ranking_bars(
+                    part, goal_names[goal.id], _(method.label), top=len(part), within_goal=True, colours=colours
+                ),
                 width="stretch",
                 config=CHART_CONFIG,
                 key=f"chart_goal_{goal.id}",
@@ -341,7 +349,12 @@ with tab_robust:
 with tab_ratings:
     rating_ranked, rating_votes = data["rating_ranked"], data["rating_votes"]
     if rating_ranked is None or rating_votes is None or rating_votes.empty:
-        st.info(_("Nobody has rated measures on criteria in this workshop."))
+        st.info(
+            say(
+                N_("Nobody has rated measures on criteria in this workshop."),
+                N_("Nobody has rated recommendations on criteria in this workshop."),
+            )
+        )
     else:
         criteria = ws.rules.criteria
         crit_labels = {c.key: _(c.label) for c in criteria}
@@ -354,7 +367,11 @@ with tab_ratings:
         subset = rating_ranked[rating_ranked["measure_id"].isin(shown["measure_id"])]
         st.plotly_chart(
             charts.rating_distribution(
-                rating_votes, subset, _("Ratings per measure"), _("Number of ratings"), criterion=criterion
+                rating_votes,
+                subset,
+                say(N_("Ratings per measure"), N_("Ratings per recommendation")),
+                _("Number of ratings"),
+                criterion=criterion,
             ),
             width="stretch",
             config=CHART_CONFIG,
@@ -377,13 +394,24 @@ with tab_ratings:
                 config=CHART_CONFIG,
                 key="chart_matrix",
             )
-            st.caption(_("Each dot is a measure; the number is its rank by the weighted mean rating."))
+            st.caption(
+                say(
+                    N_("Each dot is a measure; the number is its rank by the weighted mean rating."),
+                    N_("Each dot is a recommendation; the number is its rank by the weighted mean rating."),
+                )
+            )
 
 # --- downloads ------------------------------------------------------------------------------------
 with tab_downloads:
     lang = common.lang()
     goals_now = goals
-    note = _("Downloads contain all measures of the workshop, ranked by “{method}”; the filters above do not apply.")
+    note = say(
+        N_("Downloads contain all measures of the workshop, ranked by “{method}”; the filters above do not apply."),
+        N_(
+            "Downloads contain all recommendations of the workshop, ranked by “{method}”; the filters above do not "
+            "apply."
+        ),
+    )
     st.caption(note.format(method=_(method.label)))
 
     def make_xlsx() -> bytes:

@@ -9,13 +9,14 @@ import datetime as dt
 
 import streamlit as st
 
-from ui import common
-from workshop import services, views, vision, vocabulary
-from workshop.errors import DomainError
+from ui import common, files
+from workshop import i18n, services, views, vision, vocabulary
+from workshop.errors import N_, DomainError, ValidationError
 from workshop.model import METHOD_LABELS, Action, Criterion, Method, Phase, Role, VotingRules, WorkshopKind, allowed
 
 _ = common.gettext()
 ngettext = common.ngettext()
+VISION_FILE_MAX = 1_000_000  # bytes; a real vision file is a few kilobytes
 db = common.get_db()
 fac = common.require_facilitator()
 
@@ -25,13 +26,33 @@ KIND_LABELS = {
 }
 
 
+def parse_typed_date(text: str, example: str) -> dt.date | None:
+    """The typed date (empty: none), or a translated refusal that names the expected form."""
+    if not text.strip():
+        return None
+    try:
+        return i18n.parse_date(text, common.lang())
+    except ValueError:
+        raise ValidationError(
+            N_("Please type the date as day, month and year, for example {example}."), example=example
+        ) from None
+
+
 def create_section() -> None:
     past = services.list_workshops(db)
     k = common.form_round("new")
     with st.expander(_("Create a new workshop"), expanded=not past, key="create_open"), st.form("create_workshop"):
         title = st.text_input(_("Title"), key=f"{k}title")
         c1, c2 = st.columns(2)
-        date = c1.date_input(_("Date"), value=dt.date.today(), key=f"{k}date", format="DD.MM.YYYY")
+        # Typed, in the reader's order of day, month and year (Streamlit's calendar speaks English
+        # to screen readers, whatever the page's language).
+        example = i18n.format_date_entry(dt.date.today(), common.lang())
+        typed_date = c1.text_input(
+            _("Date"),
+            value=example,
+            key=f"{k}date",
+            help=_("Day, month and year, for example {example}").format(example=example),
+        )
         place = c2.text_input(_("Venue"), key=f"{k}place")
         kind = st.radio(
             _("Kind of workshop"), list(WorkshopKind), horizontal=True, key=f"{k}kind", format_func=KIND_LABELS.get
@@ -49,6 +70,7 @@ def create_section() -> None:
         )
         if st.form_submit_button(_("Create"), type="primary"):
             try:
+                date = parse_typed_date(typed_date, example)
                 ws = services.create_workshop(
                     db, fac, title=title, date_=date, place=place, kind=kind, vision_title=theme, previous_id=previous
                 )
@@ -199,7 +221,19 @@ def add_goal_form(ws, words: dict) -> None:
 def import_form(ws) -> None:
     st.caption(_("YAML (see docs/vision-format.md) or CSV with the columns goal and description."))
     round_ = st.session_state.setdefault("vision_upload_round", 0)
-    upload = st.file_uploader(_("Vision file"), type=["yaml", "yml", "csv"], key=f"vision_file_{round_}")
+    upload = files.file_picker(
+        _("Vision file"),
+        key=f"vision_file_{round_}",
+        accept=["yaml", "yml", "csv"],
+        max_bytes=VISION_FILE_MAX,
+        texts={
+            "choose": _("Choose a file"),
+            "none": _("No file chosen"),
+            "hint": _("YAML or CSV, at most 1 MB"),
+            "tooBig": _("This file is larger than 1 MB. A vision file is a few kilobytes: please check the file."),
+            "unreadable": _("The file could not be read. Please choose it again."),
+        },
+    )
     if upload is None:
         return
     data = upload.getvalue()

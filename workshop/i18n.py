@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+import re
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -95,6 +97,38 @@ def format_date(value: date | None, lang: str | None, *, style: str = "medium") 
     if value is None:
         return ""
     return babel_dates.format_date(value, format=style, locale=locale_of(normalize(lang)))
+
+
+def date_pattern(lang: str | None) -> str:
+    """The language's short numeric date pattern with a four-digit year ("dd.MM.y", "dd/MM/y", "y/M/d")."""
+    pattern = babel_dates.get_date_format("short", locale=locale_of(normalize(lang))).pattern
+    return re.sub(r"(?<!y)yy(?!y)", "y", pattern)
+
+
+def format_date_entry(value: date, lang: str | None) -> str:
+    """A day as a person types it in this language (the pattern of ``date_pattern``)."""
+    return babel_dates.format_date(value, format=date_pattern(lang), locale=locale_of(normalize(lang)))
+
+
+def parse_date(text: str, lang: str | None) -> date:
+    """A typed day: in the language's order of day, month and year (``date_pattern``), or ISO
+    (2026-11-21); any script's digits; a two-digit year is this century. ValueError otherwise."""
+    digits = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in str(text))
+    groups = re.findall(r"\d+", digits)
+    if len(groups) != 3 or re.search(r"[^\d\s./\-‎‏؜]", digits):
+        raise ValueError(text)
+    if len(groups[0]) == 4:
+        year, month, day = groups
+    else:
+        pattern = date_pattern(lang)
+        order = sorted("yMd", key=lambda c: pattern.find(c) if c in pattern else 99)
+        parts = dict(zip(order, groups, strict=True))
+        year, month, day = parts["y"], parts["M"], parts["d"]
+    if len(year) == 2:
+        year = "20" + year
+    if len(year) != 4:
+        raise ValueError(text)
+    return date(int(year), int(month), int(day))
 
 
 def format_datetime(value: datetime | None, lang: str | None, *, style: str = "medium") -> str:

@@ -1441,14 +1441,24 @@ def _measure_workshop(cur, measure_id: object) -> tuple[str, str]:
     return row[0], row[1]
 
 
-def moderate_edit(db: Database, fac: auth.Facilitator, measure_id: str, data: MeasureInput) -> Measure:
-    """Edit a measure's texts (the facilitator's correction of a proposal)."""
+def moderate_edit(
+    db: Database,
+    fac: auth.Facilitator,
+    measure_id: str,
+    data: MeasureInput,
+    *,
+    expected: tuple[str, str] | None = None,
+) -> Measure:
+    """Edit a measure's texts (the facilitator's correction of a proposal). ``expected``: the
+    (title, description) the form showed; refused if the author changed them in the meantime."""
     auth.check(db, fac)
     clean = _measure_input(data)
 
     def tx(cur):
         wid, before = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        stored = cur.execute("SELECT title, description FROM measures WHERE id = ?", [measure_id]).fetchone()
+        _check_expected(None if expected is None else tuple(expected), tuple(stored))
         cur.execute(
             "UPDATE measures SET title = ?, description = ?, responsible = ?, target_group = ?, timeframe = ?, "
             "cost = ? WHERE id = ?",

@@ -23,9 +23,11 @@ server log nor any file the facilitator downloads holds a ballot token or a voti
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import html
 import io
+import json
 import re
 import secrets
 import time
@@ -217,6 +219,12 @@ def widgets(tab: Client) -> dict[str, Shown]:
     return out
 
 
+def picked_file(wid: str) -> WidgetState:
+    """The vision file picker's state (ui/files.py) as the browser sends it once a file is chosen."""
+    chosen = {"file": {"name": "leitbild.csv", "data": base64.b64encode(VISION_CSV).decode()}}
+    return WidgetState(id=wid, json_value=json.dumps(chosen))
+
+
 def forge(s: Shown, upload: UploadedFileInfo, texts: dict[str, str]) -> WidgetState | None:
     """A value for the widget that differs from what it shows (None: a display element); text
     fields get a value that passes validation (``texts``: the one that unlocks an action)."""
@@ -248,6 +256,8 @@ def forge(s: Shown, upload: UploadedFileInfo, texts: dict[str, str]) -> WidgetSt
         return string_array(wid, ["2031-01-02"])
     if s.kind == "file_uploader":
         return WidgetState(id=wid, file_uploader_state_value=FileUploaderState(uploaded_file_info=[upload]))
+    if s.kind == "bidi_component":  # our components: the file picker's state is the chosen file
+        return picked_file(wid)
     assert s.kind in DISPLAY_KINDS, f"no forged value for a {s.kind} ({wid}): teach forge() this widget"
     return None
 
@@ -477,13 +487,16 @@ async def scenario(port: int, prep: dict) -> dict:
     moderation = await learn("moderation")
     dupes = next(s for w, s in moderation.items() if user_key(w).startswith("mg_"))
     pick = string_array(dupes.element.multiselect.id, [dupes.element.multiselect.options[0]])
-    assert any(user_key(w).startswith("mgo_") for w in await learn("moderation", {pick.id: pick}))
-    await learn("moderation", {pick.id: string_array(pick.id, [])})
+    asking = await learn("moderation", {pick.id: pick})
+    merge = next(w for w in asking if user_key(w).startswith("mgo_"))
+    # The merge asks first: learn its confirmation too (an attacker would press it).
+    assert any(user_key(w).startswith("mgyes_") for w in await learn("moderation", {pick.id: pick, **trigger(merge)}))
+    cancel = next(w for w in learned["moderation"] if user_key(w).startswith("mgno_"))
+    await learn("moderation", {pick.id: string_array(pick.id, []), **trigger(cancel)})
     setup = await learn("setup")
-    uploader = next(s for w, s in setup.items() if user_key(w).startswith("vision_file_"))
-    own = await fac.upload(port, "leitbild.csv", VISION_CSV)
-    state = WidgetState(id=element_id(uploader.element), file_uploader_state_value=FileUploaderState())
-    state.file_uploader_state_value.uploaded_file_info.append(own)
+    picker = next(w for w in setup if user_key(w).startswith("vision_file_"))
+    state = picked_file(picker)
+    own = await fac.upload(port, "leitbild.csv", VISION_CSV)  # for any file_uploader a page may show
     assert any(user_key(w).startswith("import_save_") for w in await learn("setup", {state.id: state}))
     # Text that would unlock an action if the page ran for the attacker: the deletion's confirmation.
     forgery = Forgery(learned, dict(fac.pages), texts={"delete_code": prep["code"]})

@@ -1,0 +1,112 @@
+"""Moderation through the page: merging asks first and shows what goes into what, a merge can be
+undone with its votes, and the edit form never saves over a change made in the meantime."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+
+import pytest
+
+from workshop import services
+from workshop.model import DotBallot, MeasureInput, Phase, VotingRules
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@contextmanager
+def current(app_db, facilitator, ws):
+    previous = services.current_workshop(app_db)
+    services.set_current_workshop(app_db, facilitator, ws.id)
+    try:
+        yield ws
+    finally:
+        services.set_current_workshop(app_db, facilitator, previous.id)
+
+
+@pytest.fixture
+def reviewed(app_db, facilitator):
+    """A workshop in review with four measures and two ballots on them."""
+    ws = services.create_workshop(
+        app_db, facilitator, title="Moderation im Test", rules=VotingRules(dots_per_person=5, max_per_measure=3)
+    )
+    goal = services.add_goal(app_db, facilitator, ws.id, "Zusammenleben").id
+    services.set_phase(app_db, facilitator, ws.id, Phase.COLLECT)
+    ids = [
+        services.propose_measure(app_db, facilitator, goal, MeasureInput(title)).id
+        for title in ("Sprachcafé", "Sprach-Café für alle", "Straßenfest", "Bücherhalle offen")
+    ]
+    services.set_phase(app_db, facilitator, ws.id, Phase.VOTE)
+    for ballot in ({ids[0]: 2, ids[1]: 1}, {ids[1]: 3, ids[2]: 1}):
+        voter, _token = services.join(app_db, ws.join_code)
+        services.submit_ballot(app_db, voter, DotBallot({k: v for k, v in ballot.items()}), uuid.uuid4().hex)
+    services.set_phase(app_db, facilitator, ws.id, Phase.REVIEW)
+    with current(app_db, facilitator, services.get_workshop(app_db, ws.id)) as shown:
+        yield shown, ids
+
+
+def moderation(app, facilitator):
+    at = app({"lang": "en"}, facilitator=facilitator).run()
+    at.switch_page("app_pages/moderation.py").run()
+    _no_exception(at)
+    return at
+
+
+def _votes(db, ws_id) -> list[tuple]:
+    return sorted(
+        db.fetchall("SELECT v.* FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ?", [ws_id])
+    )
+
+
+def test_merge_asks_first_then_merges_and_can_be_undone(app, app_db, facilitator, reviewed):
+    ws, ids = reviewed
+    votes_before = _votes(app_db, ws.id)
+    at = moderation(app, facilitator)
+    box = at.multiselect(key=f"mg_{ids[0]}")
+    assert box.proto.placeholder == "Choose the duplicates"
+    assert box.proto.select_all == 0, "no 'Select all' that merges everything with one tap"
+    box.set_value([ids[1]]).run()
+    at.button(key=f"mgo_{ids[0]}").click().run()
+    _no_exception(at)
+
+    # Nothing merged yet: the page shows what would go where and asks.
+    assert services.get_measure(app_db, ids[1]).merged_into is None
+    assert any("Merge this measure into the one above?" in m.value for m in at.markdown)
+    shown = "\n".join(h.value for h in at.get("html"))
+    assert "Sprach-Café für alle" in shown
+    at.button(key=f"mgno_{ids[0]}").click().run()
+    assert services.get_measure(app_db, ids[1]).merged_into is None, "cancel merges nothing"
+    assert not [b for b in at.button if b.key == f"mgyes_{ids[0]}"]
+
+    at.multiselect(key=f"mg_{ids[0]}").set_value([ids[1]]).run()
+    at.button(key=f"mgo_{ids[0]}").click().run()
+    at.button(key=f"mgyes_{ids[0]}").click().run()
+    _no_exception(at)
+    assert services.get_measure(app_db, ids[1]).merged_into == ids[0]
+    assert any("Merged 1 into “Sprachcafé”." in s.value.replace("\u2060", "").replace("\\", "") for s in at.success)
+    assert _votes(app_db, ws.id) != votes_before
+
+    # Undo: the measures and every vote are back as they were, and the log says so.
+    at.button(key="undo_last_merge").click().run()
+    _no_exception(at)
+    assert services.get_measure(app_db, ids[1]).merged_into is None
+    assert _votes(app_db, ws.id) == votes_before
+    assert list(services.audit_log(app_db, facilitator, ws.id)["action"])[-2:] == ["merge", "unmerge"]
+    assert any("The merge is undone" in s.value for s in at.success)
+    assert not [b for b in at.button if b.key == "undo_last_merge"]
+
+
+def test_the_edit_form_does_not_save_over_a_change_made_meanwhile(app, app_db, facilitator, reviewed):
+    ws, ids = reviewed
+    at = moderation(app, facilitator)
+    title = next(t for t in at.text_input if t.key.startswith("moderate_") and t.value == "Straßenfest")
+    # The author's correction arrives between drawing the form and saving it.
+    services.moderate_edit(app_db, facilitator, ids[2], MeasureInput("Straßenfest im Phoenix-Viertel"))
+    title.input("Straßenfest!")
+    form = title.form_id
+    next(b for b in at.button if b.form_id == form).click().run()
+    _no_exception(at)
+    assert services.get_measure(app_db, ids[2]).title == "Straßenfest im Phoenix-Viertel", "nothing overwritten"
+    assert at.error and "Someone changed this in the meantime" in at.error[0].value

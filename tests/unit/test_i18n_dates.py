@@ -1,0 +1,42 @@
+"""Typed dates (workshop.i18n.parse_date): each language's order of day, month and year, any digits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from workshop import i18n
+
+DAY = date(2027, 5, 21)
+
+
+@pytest.mark.parametrize("lang", ["de", "en", "tr", "ar", "fa", "ru", "uk", "ls"])
+def test_what_the_form_shows_reads_back(lang):
+    shown = i18n.format_date_entry(DAY, lang)
+    assert "2027" in shown, "a four-digit year"
+    assert i18n.parse_date(shown, lang) == DAY
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("21.05.2027", "de"),
+        ("21.5.27", "de"),
+        (" 21. 5. 2027 ", "de"),
+        ("5/21/2027", "en"),
+        ("2027-05-21", "en"),
+        ("2027-05-21", "de"),
+        ("2027/5/21", "fa"),
+        ("۲۰۲۷/۵/۲۱", "fa"),  # Persian digits
+        ("٢١/٥/٢٠٢٧", "ar"),  # Arabic-Indic digits
+    ],
+)
+def test_typed_dates_in_every_order_and_script(text, lang):
+    assert i18n.parse_date(text, lang) == DAY
+
+
+@pytest.mark.parametrize("text", ["", "morgen", "21.05", "31.02.2027", "21.13.2027", "1.2.3.4", "21.05.20277", "=1+1"])
+def test_anything_else_is_refused(text):
+    with pytest.raises(ValueError):
+        i18n.parse_date(text, "de")
