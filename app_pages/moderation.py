@@ -43,18 +43,15 @@ open_merges = services.open_merges(db, ws.id)
 common.show_flash("merge")
 
 
+UNDONE = (
+    N_("The merge is undone: the measures and their votes are back as they were."),
+    N_("The merge is undone: the recommendations and their votes are back as they were."),
+)
+
+
 def undo(merge_id: str) -> None:
     if common.act(fac, services.unmerge_measures, merge_id, rerun=False):
-        common.flash(
-            _(
-                vocabulary.pick(
-                    ws.kind,
-                    N_("The merge is undone: the measures and their votes are back as they were."),
-                    N_("The merge is undone: the recommendations and their votes are back as they were."),
-                )
-            ),
-            "merge",
-        )
+        common.flash(_(vocabulary.pick(ws.kind, *UNDONE)), "merge")
         st.rerun()
 
 

@@ -40,9 +40,14 @@ def problems(catalog) -> list[str]:
         if not all(strs):
             out.append(f"missing: {ids[0]!r}")
             continue
-        want = sorted(PLACEHOLDER.findall(ids[0]))
+        # A plural entry's forms may each use the placeholders of the singular or of the plural
+        # ("Merge this measure …" / "Merge these {n} measures …"): every placeholder of a form
+        # must be in one of them, and every placeholder they share must be in every form.
+        allowed = set().union(*(PLACEHOLDER.findall(i) for i in ids))
+        needed = set.intersection(*(set(PLACEHOLDER.findall(i)) for i in ids))
         for s in strs:
-            if sorted(PLACEHOLDER.findall(s)) != want:
+            found = set(PLACEHOLDER.findall(s))
+            if not found <= allowed or not needed <= found or (len(ids) == 1 and found != allowed):
                 out.append(f"placeholders differ: {ids[0]!r} -> {s!r}")
     return out
 

@@ -101,11 +101,21 @@ def ranking_bars(
             for g in shown
         ]
         size = 22 if large else 14
+        # Above the bars, under the title: below them it would run into the axis labels.
         layout = {
             "showlegend": True,
-            "legend": {"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top", "font": _font(size - 2)},
+            "legend": {
+                "orientation": "h",
+                "x": 0,
+                "xanchor": "left",
+                "y": 1.0,
+                "yanchor": "bottom",
+                "font": _font(size - 2),
+            },
+            "margin": {"l": 10, "r": 60, "t": 70 + (size + 14) * len(shown), "b": 40},
         }
-    height = max(300, 60 + 48 * len(data) * (1.4 if large else 1)) + (40 * len(set(goal_col)) if legend else 0)
+    height = max(560 if large else 300, 60 + 48 * len(data) * (1.4 if large else 1))
+    height += (36 if large else 24) * len(set(goal_col)) if legend else 0
     xaxis = {"title": score_label, "showgrid": True, "gridcolor": "#ddd", "rangemode": "tozero"}
     if integer_scores(data["score"]):
         xaxis |= {"tickformat": "d", "dtick": _integer_step(data["score"].max())}

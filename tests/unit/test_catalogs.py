@@ -66,3 +66,11 @@ def test_a_language_list_from_the_url_keeps_known_languages_in_picker_order():
 def test_the_projector_rotates_through_the_languages_every_period():
     langs = ["de", "ar", "tr"]
     assert [i18n.rotating(langs, t, period=6) for t in (0, 5.9, 6, 12, 18)] == ["de", "de", "ar", "tr", "de"]
+
+
+def test_arabic_plural_forms_follow_cldr():
+    """0, 1, 2, 3–10 (few), 11–99 (many: the accusative singular), 100–102 … (other)."""
+    rule = i18n.translations("ar").plural
+    assert [rule(n) for n in (0, 1, 2, 3, 10, 11, 99, 100, 101, 102, 103, 111, 1000)] == [
+        0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 3, 4, 5,
+    ]  # fmt: skip
