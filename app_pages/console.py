@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import common
 from workshop import cards, hall, i18n, services, views, vocabulary
-from workshop.errors import DomainError
+from workshop.errors import N_, DomainError
 from workshop.model import PHASE_ORDER, Method, Phase
 
 _ = common.gettext()
@@ -64,6 +64,9 @@ with st.container(border=True):
         common.act(fac, services.set_timer, ws.id, None)
 
 
+NO_GOALS = (N_("No goals yet."), N_("No guiding questions yet."))
+
+
 @st.fragment(run_every=3)
 def live_counters() -> None:
     live = services.get_workshop(db, ws.id)
@@ -73,12 +76,19 @@ def live_counters() -> None:
     c2.metric(_("Proposals"), counts["measures"])
     c3.metric(_("Ballots"), counts["ballots"])
     g1, g2 = st.columns(2)
+    # An empty table would say "empty" in English (Streamlit's text): say it in the page's language.
     per_goal = views.proposals_per_goal(db, ws.id).rename(columns={"goal": words["goal"], "proposals": _("Proposals")})
-    g1.dataframe(per_goal[[words["goal"], _("Proposals")]], hide_index=True, width="stretch")
+    if per_goal.empty:
+        g1.caption(_(vocabulary.pick(ws.kind, *NO_GOALS)))
+    else:
+        g1.dataframe(per_goal[[words["goal"], _("Proposals")]], hide_index=True, width="stretch")
     turnout = views.turnout_per_group(db, live).rename(
         columns={"group_name": _("Working group"), "devices": _("Devices"), "ballots": _("Ballots")}
     )
-    g2.dataframe(turnout[[_("Working group"), _("Devices"), _("Ballots")]], hide_index=True, width="stretch")
+    if turnout.empty:
+        g2.caption(_("Nobody has joined yet."))
+    else:
+        g2.dataframe(turnout[[_("Working group"), _("Devices"), _("Ballots")]], hide_index=True, width="stretch")
 
 
 st.subheader(_("Live"))
@@ -165,4 +175,15 @@ with st.expander(_("Voting cards")):
         common.act(fac, services.revoke_card, ws.id, int(lost))
 
 with st.expander(_("Audit log")):
-    st.dataframe(services.audit_log(db, fac, ws.id), hide_index=True, width="stretch")
+    st.dataframe(
+        services.audit_log(db, fac, ws.id),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "logged_at": st.column_config.DatetimeColumn(_("When"), format="DD.MM.YYYY HH:mm:ss"),
+            "action": _("Action"),
+            "subject": _("Subject"),
+            "value_before": _("Before"),
+            "value_after": _("After"),
+        },
+    )

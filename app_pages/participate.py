@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui import common, submit
 from workshop import charts, participation, services, views
-from workshop.errors import DomainError
+from workshop.errors import N_, DomainError
 from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
 
 _ = common.gettext()
@@ -112,6 +112,11 @@ goal_title = {g.id: g.title for g in goals}
 goal_option = {g.id: common.isolate(g.title) for g in goals}
 # An Integrationskonferenz collects recommendations to guiding questions, not measures to goals.
 conference = ws.kind == WorkshopKind.CONFERENCE
+
+
+def say(vision_msgid: str, conference_msgid: str) -> str:
+    """A sentence in the words of the workshop's kind."""
+    return _(conference_msgid if conference else vision_msgid)
 
 
 # --- collect ---------------------------------------------------------------------------------
@@ -287,7 +292,9 @@ def _clamp_approval(measure_id: str, limit: int | None) -> None:
     chosen = [k for k, v in st.session_state.items() if isinstance(k, str) and k.startswith("appr_") and v]
     if len(chosen) > limit:
         st.session_state[f"appr_{measure_id}"] = False
-        st.session_state["vote_notice"] = _("You can support at most {max} measures.").format(max=limit)
+        st.session_state["vote_notice"] = say(
+            N_("You can support at most {max} measures."), N_("You can support at most {max} recommendations.")
+        ).format(max=limit)
 
 
 def _move(measure_id: str, step: int) -> None:
@@ -334,9 +341,13 @@ def ballot_screen() -> None:
             + _("{left} of {total} dots left").format(left=left, total=rules.dots_per_person)
             + "</p>"
         )
-        hint = _("At most {max} dots per measure.").format(max=rules.max_per_measure)
+        hint = say(N_("At most {max} dots per measure."), N_("At most {max} dots per recommendation.")).format(
+            max=rules.max_per_measure
+        )
         if rules.goal_budget is not None:
-            hint += " " + _("At most {max} dots per goal.").format(max=rules.goal_budget)
+            hint += " " + say(
+                N_("At most {max} dots per goal."), N_("At most {max} dots per guiding question.")
+            ).format(max=rules.goal_budget)
         st.caption(hint)
     elif rules.method == Method.APPROVAL:
         start = submitted.approved if submitted else frozenset()
@@ -345,9 +356,11 @@ def ballot_screen() -> None:
         chosen = sum(bool(st.session_state.get(f"appr_{m}")) for m in measures)
         limit = rules.approval_limit
         text = (
-            _("{n} of at most {max} measures supported").format(n=chosen, max=limit)
+            say(
+                N_("{n} of at most {max} measures supported"), N_("{n} of at most {max} recommendations supported")
+            ).format(n=chosen, max=limit)
             if limit
-            else _("{n} measures supported").format(n=chosen)
+            else say(N_("{n} measures supported"), N_("{n} recommendations supported")).format(n=chosen)
         )
         st.html(f'<p class="pw-counter" role="status" aria-live="polite">{text}</p>')
     elif rules.method == Method.RATING:
@@ -356,9 +369,13 @@ def ballot_screen() -> None:
             for c in rules.criteria:
                 _init(f"rate_{m}_{c.key}", start.get(m, {}).get(c.key))
         st.caption(
-            _("Rate each measure from {min} (low) to {max} (high). Leave a row empty if you have no opinion.").format(
-                min=RATING_MIN, max=RATING_MAX
-            )
+            say(
+                N_("Rate each measure from {min} (low) to {max} (high). Leave a row empty if you have no opinion."),
+                N_(
+                    "Rate each recommendation from {min} (low) to {max} (high). Leave a row empty if you have no "
+                    "opinion."
+                ),
+            ).format(min=RATING_MIN, max=RATING_MAX)
         )
     else:
         start_order = list(submitted.order) if submitted else []
@@ -367,7 +384,12 @@ def ballot_screen() -> None:
         st.session_state["rank_order"] = [m for m in st.session_state["rank_order"] if m in measures] + [
             m for m in order if m not in st.session_state["rank_order"]
         ]
-        st.caption(_("Put the measures in order: the most important at the top. Use the arrows to move them."))
+        st.caption(
+            say(
+                N_("Put the measures in order: the most important at the top. Use the arrows to move them."),
+                N_("Put the recommendations in order: the most important at the top. Use the arrows to move them."),
+            )
+        )
 
     if rules.method == Method.RANKING:
         ranked = st.session_state["rank_order"]
@@ -399,7 +421,7 @@ def ballot_screen() -> None:
             if rules.method == Method.DOTS and rules.goal_budget is not None:
                 dots = {m: st.session_state.get(f"dot_{m}") or 0 for m in measures}
                 st.caption(
-                    _("{left} dots left for this goal").format(
+                    say(N_("{left} dots left for this goal"), N_("{left} dots left for this guiding question")).format(
                         left=participation.goal_dots_left(dots, rules, goal_of, goal.id)
                     )
                 )

@@ -181,13 +181,20 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
         _shot(page, f"{lang}-results")
         context.close()
 
-    # The projector, with the join instruction in the three languages.
+    # The projector with the results (the chart across the wall, the QR code small in a corner) ...
     key_link = console.get_by_role("link", name="Open the projector view").get_attribute("href")
     key = re.search(r"view=([^&]+)", key_link)[1]
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     projector = context.new_page()
     projector.set_default_timeout(30_000)
     projector.goto(f"{srv.url}/?view={key}&jl={','.join(LANGS)}")
+    projector.locator(".pj-qr-small").wait_for()
+    projector.locator(".js-plotly-plot").first.wait_for()
+    problems += _axe(projector, "projector results")
+    _shot(projector, "projector-results")
+
+    # ... and while the vote runs, with the join instruction in the three languages.
+    _set_phase(console, "Vote")
     projector.locator(".pj-join").wait_for()
     seen = set()
     for _i in range(30):  # the instruction rotates every 6 s through the chosen languages
@@ -199,8 +206,7 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
     problems += _axe(projector, "projector")
     _shot(projector, "projector")
     context.close()
-
-    _set_phase(console, "Vote")  # as the demo was: the keyboard test below votes
+    # The workshop is in the vote phase again, as the demo was: the keyboard test below votes.
     assert problems == [], "axe found serious or critical violations:\n" + "\n".join(problems)
 
 
