@@ -113,7 +113,7 @@ elif hall.is_local(link):
             "network address (see README) or set the public address below."
         )
     )
-with st.form("public_url"):
+with st.form("public_url", enter_to_submit=False):
     new_url = st.text_input(
         _("Public address (optional, e.g. behind a reverse proxy)"),
         value=services.public_url(db) or "",

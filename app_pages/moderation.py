@@ -126,7 +126,7 @@ for m in shown:
             merge_confirmation(m, [d for d in ask[1] if d in titles and d != m.id])
         with st.expander(_("Edit, move, merge")):
             form_key, key, shown_text = common.edit_form("moderate", m.id, (m.title, m.description))
-            with st.form(form_key):
+            with st.form(form_key, enter_to_submit=False):
                 t = st.text_input(_("Title"), m.title, key=f"{key}.title")
                 d = st.text_area(_("Description"), m.description, key=f"{key}.description")
                 if st.form_submit_button(_("Save text")):

@@ -202,8 +202,12 @@ def collect_screen() -> None:
     st.subheader(_("Propose a recommendation") if conference else _("Propose a measure"))
     goal_ids = [g.id for g in goals]
     _start_proposal(goal_ids)
-    st.selectbox(
-        _("Guiding question") if conference else _("Goal"), goal_ids, format_func=goal_option.get, key="new_goal"
+    # Radio buttons, not a select box: a select box cuts a long guiding question to one line.
+    st.radio(
+        _("Guiding question") if conference else _("Goal"),
+        goal_ids,
+        format_func=lambda g: common.md_escape(goal_option[g]),
+        key="new_goal",
     )
     st.text_input(
         _("Title of the recommendation") if conference else _("Title of the measure"),
@@ -240,7 +244,7 @@ def collect_screen() -> None:
                 common.literal(m.description, tag="p", cls="pw-muted")
             if m.id in own:
                 with st.expander(_("Edit or withdraw")):
-                    with st.form(f"edit_{m.id}"):
+                    with st.form(f"edit_{m.id}", enter_to_submit=False):
                         goal_id, data = measure_fields(f"edit_{m.id}", goal_ids, m)
                         save = st.form_submit_button(_("Save changes"), width="stretch")
                     if save:
@@ -568,18 +572,22 @@ def results_screen() -> None:
     ranked = public_ranking(ws.id)
     # A phone is narrow: short label lines, the left margin sized to them, the goals' colours as
     # on the projector and their legend.
+    colours = charts.goal_colours([g.title for g in goals])
     st.plotly_chart(
-        charts.ranking_bars(
-            ranked,
-            _("Ranking"),
-            _("Score"),
-            top=10,
-            colours=charts.goal_colours([g.title for g in goals]),
-            legend=True,
-            label_width=22,
-        ),
+        charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, colours=colours, label_width=22),
         width="stretch",
         config={"displayModeBar": False, "staticPlot": True},
+    )
+    # The colour key under the chart, as page text: inside a phone-wide chart a legend of long
+    # questions runs into the title and the bars.
+    st.html(
+        '<ul class="pw-key">'
+        + "".join(
+            f'<li><span class="pw-swatch" style="background:{colours[g.title]}"></span>'
+            f'<span dir="auto">{html.escape(g.title)}</span></li>'
+            for g in goals
+        )
+        + "</ul>"
     )
     for goal in goals:
         part = ranked[ranked["goal_id"] == goal.id].sort_values("rank_goal")

@@ -41,7 +41,10 @@ def parse_typed_date(text: str, example: str) -> dt.date | None:
 def create_section() -> None:
     past = services.list_workshops(db)
     k = common.form_round("new")
-    with st.expander(_("Create a new workshop"), expanded=not past, key="create_open"), st.form("create_workshop"):
+    with (
+        st.expander(_("Create a new workshop"), expanded=not past, key="create_open"),
+        st.form("create_workshop", enter_to_submit=False),
+    ):
         title = st.text_input(_("Title"), key=f"{k}title")
         c1, c2 = st.columns(2)
         # Typed, in the reader's order of day, month and year (Streamlit's calendar speaks English
@@ -93,7 +96,7 @@ def vision_section(ws, words: dict) -> None:
     stored = (ws.vision_title, ws.vision_description, str(ws.kind))
     form_key, key, shown = common.edit_form("vision", ws.id, stored)
     editable = allowed(ws.phase, Role.FACILITATOR, Action.EDIT_VISION)
-    with st.form(form_key):
+    with st.form(form_key, enter_to_submit=False):
         title = st.text_input(words["vision"], value=ws.vision_title, key=f"{key}.title", disabled=not editable)
         description = st.text_area(
             _("Description"), value=ws.vision_description, key=f"{key}.description", disabled=not editable
@@ -149,7 +152,7 @@ def goal_row(goal, goals: list, counts: dict, words: dict, editable: bool) -> No
             return
         with st.expander(_("Edit or remove")):
             form_key, key, shown = common.edit_form("goal", goal.id, (goal.title, goal.description))
-            with st.form(form_key):
+            with st.form(form_key, enter_to_submit=False):
                 title = st.text_input(words["goal"], value=goal.title, key=f"{key}.title")
                 description = st.text_area(_("Short description"), value=goal.description, key=f"{key}.description")
                 if st.form_submit_button(_("Save")) and common.act(
@@ -207,7 +210,7 @@ def goals_section(ws, words: dict) -> None:
 
 def add_goal_form(ws, words: dict) -> None:
     k = common.form_round("goal_add")
-    with st.form("add_goal"):
+    with st.form("add_goal", enter_to_submit=False):
         title = st.text_input(words["goal"], key=f"{k}title")
         description = st.text_area(_("Short description"), key=f"{k}desc")
         if st.form_submit_button(_("Add")) and common.act(
@@ -289,7 +292,7 @@ def groups_section(ws) -> None:
     st.subheader(_("Working groups"))
     stored = [g.name for g in services.list_groups(db, ws.id)]
     form_key, key, shown = common.edit_form("groups", ws.id, stored)
-    with st.form(form_key):
+    with st.form(form_key, enter_to_submit=False):
         names = st.text_area(_("One working group per line"), value="\n".join(stored), key=f"{key}.names")
         if st.form_submit_button(_("Save working groups")) and common.act(
             fac, services.set_groups, ws.id, [n for n in names.splitlines() if n.strip()], expected=shown, rerun=False
@@ -307,7 +310,7 @@ def rules_section(ws) -> None:
     if locked:
         st.info(_("The rules are locked while voting runs. Close the vote first (console → phase)."))
     form_key, key, shown = common.edit_form("rules", ws.id, rules)
-    with st.form(form_key):
+    with st.form(form_key, enter_to_submit=False):
         method = st.radio(
             _("Method"),
             list(Method),
@@ -401,7 +404,7 @@ def privacy_section(ws) -> None:
     st.subheader(_("Data protection"))
     stored = (ws.privacy_contact, ws.retention_months)
     form_key, key, shown = common.edit_form("privacy", ws.id, stored)
-    with st.form(form_key):
+    with st.form(form_key, enter_to_submit=False):
         contact = st.text_area(
             _("Contact for data protection questions"),
             value=ws.privacy_contact,

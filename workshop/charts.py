@@ -15,9 +15,18 @@ import plotly.graph_objects as go
 PALETTE = ["#0B5394", "#B45F06", "#38761D", "#741B47", "#134F5C", "#7F6000"]
 
 
-def _label(text: str, width: int = 42) -> str:
-    # Plotly interprets a small HTML subset in labels: escape user text, wrap with <br>.
-    return "<br>".join(html.escape(line) for line in textwrap.wrap(str(text), width)[:3]) or " "
+def _label(text: str, width: int = 42, lines: int = 4) -> str:
+    """User text as a plotly label: escaped (plotly reads a small HTML subset), wrapped with <br>,
+    at most ``lines`` lines; a longer text ends in "…" (never silently cut)."""
+    wrapped = textwrap.wrap(str(text), width)
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: max(1, width - 1)].rstrip() + "…"
+    return "<br>".join(html.escape(line) for line in wrapped) or " "
+
+
+def _lines(label: str) -> int:
+    return label.count("<br>") + 1
 
 
 def _font(size: int) -> dict:
@@ -39,7 +48,7 @@ def _figure(traces: list, title: str, height: float, large: bool, *, xaxis=None,
     """
     size = 22 if large else 14
     base = {
-        "title": {"text": html.escape(title), "font": {"size": size + 6}},
+        "title": {"text": _label(title, 70 if large else 44, 2), "font": {"size": size + 6}},
         "font": _font(size),
         "height": height,
         "margin": {"l": 10, "r": 60, "t": 60, "b": 40},
@@ -95,7 +104,8 @@ def ranking_bars(
     layout = {}
     if legend:
         # One empty trace per goal shown: the legend says which colour is which goal.
-        shown = list(dict.fromkeys(goal_col))
+        present = set(goal_col)
+        shown = [g for g in colour if g in present] + [g for g in dict.fromkeys(goal_col) if g not in colour]
         traces += [
             go.Bar(x=[None], y=[None], orientation="h", name=_label(g, 60), marker={"color": colour.get(g, PALETTE[0])})
             for g in shown
@@ -114,7 +124,10 @@ def ranking_bars(
             },
             "margin": {"l": 10, "r": 60, "t": 70 + (size + 14) * len(shown), "b": 40},
         }
-    height = max(560 if large else 300, 60 + 48 * len(data) * (1.4 if large else 1))
+    # Each bar as high as its label needs (a wrapped title takes a line per row of text).
+    per_line, least = (26, 52) if large else (19, 40)  # ten two-line bars fit a 1080p wall
+    rows_height = sum(max(least, per_line * _lines(y) + 14) for y in bars.y)
+    height = max(560 if large else 300, 80 + rows_height)
     height += (36 if large else 24) * len(set(goal_col)) if legend else 0
     xaxis = {"title": score_label, "showgrid": True, "gridcolor": "#ddd", "rangemode": "tozero"}
     if integer_scores(data["score"]):

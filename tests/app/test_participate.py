@@ -462,7 +462,7 @@ def test_half_typed_proposal_survives_a_reload(app, workshop, app_db, phase):
     phase(Phase.COLLECT)
     at = _join(app, app_db, workshop)
     goals = services.list_goals(app_db, workshop.id)
-    at.selectbox(key="new_goal").set_value(goals[1].id).run()
+    at.radio(key="new_goal").set_value(goals[1].id).run()
     at.text_input(key="new_title").input("Sitzbänke am Außenmühlenteich").run()
     at.text_area(key="new_desc").input("Für Ältere, die nicht lange stehen können").run()
     at.text_input(key="new_target").input("Seniorinnen und Senioren").run()
@@ -471,7 +471,7 @@ def test_half_typed_proposal_survives_a_reload(app, workshop, app_db, phase):
     # A reload (or a phone that slept): a new session with the same token.
     again = app({"t": at.query_params["t"], "lang": "en"}).run()
     _no_exception(again)
-    assert again.selectbox(key="new_goal").value == goals[1].id
+    assert again.radio(key="new_goal").value == goals[1].id
     assert again.text_input(key="new_title").value == "Sitzbänke am Außenmühlenteich"
     assert again.text_area(key="new_desc").value == "Für Ältere, die nicht lange stehen können"
     assert again.text_input(key="new_target").value == "Seniorinnen und Senioren"

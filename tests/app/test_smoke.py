@@ -127,7 +127,7 @@ def test_conference_workshop_speaks_of_recommendations(app, app_db, facilitator)
         at = app({"code": ws.join_code, "lang": "en"}).run()
         at.button(key="join_start").click().run()
         assert "Propose a recommendation" in [s.value for s in at.subheader]
-        assert at.selectbox(key="new_goal").label == "Guiding question"
+        assert at.radio(key="new_goal").label == "Guiding question"
     finally:
         services.set_current_workshop(app_db, facilitator, previous.id)
         services.delete_workshop(app_db, facilitator, ws.id)

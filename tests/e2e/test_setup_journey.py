@@ -242,8 +242,10 @@ def hall(server, browser, console) -> None:
             _ = i18n.gettext_for(lang)
             with _device(browser, f"phone_{lang}") as phone:
                 _join(phone, server.url, code, lang)
-                question = phone.get_by_label(_("Guiding question"), exact=True).first
-                _choose(phone, question, QUESTIONS[1])
+                # The questions are radio buttons: each shown whole, the chosen one marked.
+                question = phone.get_by_role("radio", name=re.compile(re.escape(QUESTIONS[1]))).first
+                phone.get_by_text(QUESTIONS[1], exact=False).first.click()
+                expect(question).to_be_checked()
                 new_title = phone.get_by_label(_("Title of the recommendation"), exact=True).first
                 new_title.fill(title)
                 phone.get_by_label(_("Description"), exact=True).first.fill(f"{title} – {lang}")
@@ -253,7 +255,7 @@ def hall(server, browser, console) -> None:
                     phone.wait_for_timeout(500)
                     phone.reload()
                     expect(new_title).to_have_value(title)
-                    expect(question).to_have_value(re.compile(re.escape(QUESTIONS[1])))
+                    expect(question).to_be_checked()
                 if lang == "ar":
                     _shot(phone, "hall_phone_ar_propose")
                 phone.get_by_role("button", name=_("Submit proposal")).click()
