@@ -81,7 +81,8 @@ def live_counters() -> None:
     if per_goal.empty:
         g1.caption(_(vocabulary.pick(ws.kind, *NO_GOALS)))
     else:
-        g1.dataframe(per_goal[[words["goal"], _("Proposals")]], hide_index=True, width="stretch")
+        # The count first: a long guiding question would push it out of view.
+        g1.dataframe(per_goal[[_("Proposals"), words["goal"]]], hide_index=True, width="stretch")
     turnout = views.turnout_per_group(db, live).rename(
         columns={"group_name": _("Working group"), "devices": _("Devices"), "ballots": _("Ballots")}
     )

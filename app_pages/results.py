@@ -197,7 +197,12 @@ with tab_rank:
                 config=CHART_CONFIG,
                 key=f"chart_goal_{goal.id}",
             )
-        st.dataframe(exports.ranking_table(shown, _, ws.rules.criteria, ws.kind), hide_index=True, width="stretch")
+        table = exports.ranking_table(shown, _, ws.rules.criteria, ws.kind)
+        # On screen the rank and the title first (the export keeps its documented column order).
+        first = [table.columns[0], table.columns[4]]
+        st.dataframe(
+            table, hide_index=True, width="stretch", column_order=first + [c for c in table.columns if c not in first]
+        )
 
 # --- turnout --------------------------------------------------------------------------------------
 with tab_turnout:
