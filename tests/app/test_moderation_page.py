@@ -4,26 +4,16 @@ undone with its votes, and the edit form never saves over a change made in the m
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
 import pytest
 
+from tests.app.test_setup_page import current
 from workshop import services
 from workshop.model import DotBallot, MeasureInput, Phase, VotingRules
 
 
 def _no_exception(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
-
-
-@contextmanager
-def current(app_db, facilitator, ws):
-    previous = services.current_workshop(app_db)
-    services.set_current_workshop(app_db, facilitator, ws.id)
-    try:
-        yield ws
-    finally:
-        services.set_current_workshop(app_db, facilitator, previous.id)
 
 
 @pytest.fixture
