@@ -21,6 +21,7 @@ def main() -> None:
     # A local icon: a material-icon favicon would be fetched from the internet, which the hall may lack.
     st.set_page_config(page_title="Planungswerkstatt", page_icon="ui/favicon.png", layout="centered")
     common.sync_params()
+    common.speak_for(None)  # each page names its workshop's kind (common.speak_for)
     _ = common.gettext()
     common.get_db()  # opened once per process; a held file stops here with the message
     common.style()

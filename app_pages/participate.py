@@ -112,11 +112,8 @@ goal_title = {g.id: g.title for g in goals}
 goal_option = {g.id: common.isolate(g.title) for g in goals}
 # An Integrationskonferenz collects recommendations to guiding questions, not measures to goals.
 conference = ws.kind == WorkshopKind.CONFERENCE
-
-
-def say(vision_msgid: str, conference_msgid: str) -> str:
-    """A sentence in the words of the workshop's kind."""
-    return _(conference_msgid if conference else vision_msgid)
+common.speak_for(ws.kind)
+say = common.say
 
 
 # --- collect ---------------------------------------------------------------------------------

@@ -5,10 +5,9 @@ import re
 import unicodedata
 
 import streamlit as st
-from babel.numbers import format_percent
 
 from ui import common
-from workshop import analysis, backup, charts, exports, report, scoring, services, views, vocabulary
+from workshop import analysis, backup, charts, exports, i18n, report, scoring, services, views, vocabulary
 from workshop.errors import N_
 from workshop.model import Method, Workshop
 
@@ -64,7 +63,7 @@ def results(workshop_id: str, method_key: str) -> dict:
 
 
 def percent(value: float) -> str:
-    return format_percent(value, format="#,##0 %", locale=common.lang())
+    return i18n.format_percent(value, common.lang())
 
 
 def file_stem(ws: Workshop) -> str:
@@ -96,11 +95,8 @@ wid = st.selectbox(
 )
 ws = services.get_workshop(db, wid)
 words = vocabulary.words(ws.kind, _)
-
-
-def say(vision_msgid: str, conference_msgid: str) -> str:
-    """A sentence in the words of the workshop's kind (vocabulary.pick)."""
-    return _(vocabulary.pick(ws.kind, vision_msgid, conference_msgid))
+common.speak_for(ws.kind)
+say = common.say
 
 
 goals = services.list_goals(db, ws.id)
@@ -136,7 +132,7 @@ method_key = st.selectbox(
 method = scoring.METHODS[method_key]
 st.caption(
     _("{explanation} Tie-break: {rule}").format(
-        explanation=_(method.explanation), rule=_(scoring.TIE_BREAK.description)
+        explanation=_(method.explain(ws.kind)), rule=_(scoring.TIE_BREAK.describe(ws.kind))
     )
 )
 
@@ -271,10 +267,18 @@ with tab_robust:
 
     st.subheader(_("Close calls"))
     st.caption(
-        _(
-            "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} of the "
-            "recomputed scores. A close call is a measure whose range overlaps that of its neighbour in the "
-            "ranking of its goal; “overtaken” says how often the next measure came out ahead."
+        say(
+            N_(
+                "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} of the "
+                "recomputed scores. A close call is a measure whose range overlaps that of its neighbour in the "
+                "ranking of its goal; “overtaken” says how often the next measure came out ahead."
+            ),
+            N_(
+                "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} of the "
+                "recomputed scores. A close call is a recommendation whose range overlaps that of its neighbour in "
+                "the ranking of its guiding question; “overtaken” says how often the next recommendation came out "
+                "ahead."
+            ),
         ).format(n=RESAMPLES, share=percent(analysis.INTERVAL))
     )
     boot = data["bootstrap"]
@@ -312,9 +316,15 @@ with tab_robust:
     st.subheader(_("Consensus"))
     if method.ballot_method == Method.RATING:
         st.caption(
-            _(
-                "From each ballot's mean rating of a measure: an interquartile range of at most {low} is "
-                "consensus, of {high} or more controversial (at least {n} ratings)."
+            say(
+                N_(
+                    "From each ballot's mean rating of a measure: an interquartile range of at most {low} is "
+                    "consensus, of {high} or more controversial (at least {n} ratings)."
+                ),
+                N_(
+                    "From each ballot's mean rating of a recommendation: an interquartile range of at most {low} is "
+                    "consensus, of {high} or more controversial (at least {n} ratings)."
+                ),
             ).format(low=f"{analysis.CONSENSUS_IQR:g}", high=f"{analysis.CONTROVERSIAL_IQR:g}", n=analysis.MIN_RATINGS)
         )
     else:

@@ -42,7 +42,8 @@ def create_section() -> None:
     past = services.list_workshops(db)
     k = common.form_round("new")
     with (
-        st.expander(_("Create a new workshop"), expanded=not past, key="create_open"),
+        # A new key after each workshop created: the expander starts closed again (the form is done).
+        st.expander(_("Create a new workshop"), expanded=not past, key=f"{k}open"),
         st.form("create_workshop", enter_to_submit=False),
     ):
         title = st.text_input(_("Title"), key=f"{k}title")
@@ -62,7 +63,7 @@ def create_section() -> None:
         )
         theme = st.text_input(_("Theme or guiding vision (optional, can be set later)"), key=f"{k}vision")
         previous = st.selectbox(
-            _("Next round of a past workshop (its measures come along)"),
+            _("Next round of a past workshop (its proposals come along)"),
             [None] + [w.id for w in past],
             format_func=lambda wid: (
                 _("— a fresh workshop —")
@@ -197,7 +198,9 @@ def goals_section(ws, words: dict) -> None:
     if not editable:
         return
     tab_add, tab_file, tab_reuse = st.tabs(
-        [_("Add one"), _("Import a file"), _("Reuse a past vision")], key="setup_goal_tab", on_change="rerun"
+        [_("Add one"), _("Import a file"), common.say(N_("Reuse a past vision"), N_("Reuse a past theme"))],
+        key="setup_goal_tab",
+        on_change="rerun",
     )
     with tab_add:
         add_goal_form(ws, words)
@@ -222,10 +225,18 @@ def add_goal_form(ws, words: dict) -> None:
 
 
 def import_form(ws) -> None:
-    st.caption(_("YAML (see docs/vision-format.md) or CSV with the columns goal and description."))
+    st.caption(
+        common.say(
+            N_("YAML (see docs/vision-format.md) or CSV with the columns goal and description."),
+            N_(
+                "YAML (see docs/vision-format.md, with “kind: conference”) or CSV with the columns goal (the "
+                "guiding question) and description."
+            ),
+        )
+    )
     round_ = st.session_state.setdefault("vision_upload_round", 0)
     upload = files.file_picker(
-        _("Vision file"),
+        common.say(N_("Vision file"), N_("File with the theme and guiding questions")),
         key=f"vision_file_{round_}",
         accept=["yaml", "yml", "csv"],
         max_bytes=VISION_FILE_MAX,
@@ -233,7 +244,10 @@ def import_form(ws) -> None:
             "choose": _("Choose a file"),
             "none": _("No file chosen"),
             "hint": _("YAML or CSV, at most 1 MB"),
-            "tooBig": _("This file is larger than 1 MB. A vision file is a few kilobytes: please check the file."),
+            "tooBig": common.say(
+                N_("This file is larger than 1 MB. A vision file is a few kilobytes: please check the file."),
+                N_("This file is larger than 1 MB. A file with a theme is a few kilobytes: please check the file."),
+            ),
             "unreadable": _("The file could not be read. Please choose it again."),
         },
     )
@@ -249,22 +263,40 @@ def import_form(ws) -> None:
         common.show_error(exc)
         return
     st.write(_("Preview: nothing is saved yet."))
-    vtitle = st.text_input(_("Title of the vision"), value=spec.title, key=f"import_title_{round_}")
+    # The preview speaks the words of the kind the workshop will have (the file may name it).
+    kind = spec.workshop.get("kind") or ws.kind
+    vtitle = st.text_input(
+        _(vocabulary.term(kind, "vision_title")),
+        value=spec.title,
+        key=f"import_title_{round_}",
+    )
     st.dataframe(
-        {_("Goal"): [g[0] for g in spec.goals], _("Short description"): [g[1] for g in spec.goals]},
+        {
+            _(vocabulary.term(kind, "goal")): [g[0] for g in spec.goals],
+            _("Short description"): [g[1] for g in spec.goals],
+        },
         hide_index=True,
         width="stretch",
     )
     for line in vision.summary(spec, _, ngettext):
         st.caption(common.md_escape(line))
-    if st.button(_("Save this vision"), type="primary", key=f"import_save_{round_}") and common.act(
+    save = _(vocabulary.term(kind, "save_vision"))
+    if st.button(save, type="primary", key=f"import_save_{round_}") and common.act(
         fac, services.replace_vision, ws.id, **{**vision.vision_args(spec), "title": vtitle}, rerun=False
     ):
         st.session_state["vision_upload_round"] = round_ + 1
         common.flash(
             where="goals_top",
-            message=ngettext(
-                "Imported “{title}” with {n} goal.", "Imported “{title}” with {n} goals.", len(spec.goals)
+            message=(
+                ngettext(
+                    "Imported “{title}” with {n} guiding question.",
+                    "Imported “{title}” with {n} guiding questions.",
+                    len(spec.goals),
+                )
+                if kind == WorkshopKind.CONFERENCE
+                else ngettext(
+                    "Imported “{title}” with {n} goal.", "Imported “{title}” with {n} goals.", len(spec.goals)
+                )
             ).format(title=vtitle, n=len(spec.goals)),
         )
         st.rerun()
@@ -273,7 +305,7 @@ def import_form(ws) -> None:
 def reuse_form(ws) -> None:
     others = [w for w in services.list_workshops(db) if w.id != ws.id and w.vision_title]
     if not others:
-        st.caption(_("No past workshop has a vision yet."))
+        st.caption(common.say(N_("No past workshop has a vision yet."), N_("No past workshop has a theme yet.")))
         return
     src = st.selectbox(
         _("Past workshop"),
@@ -281,9 +313,8 @@ def reuse_form(ws) -> None:
         key="reuse_src",
         format_func={w.id: f"{common.isolate(w.title)} — {common.isolate(w.vision_title)}" for w in others}.get,
     )
-    if st.button(_("Use its vision"), key="reuse_go") and common.act(
-        fac, services.reuse_vision, ws.id, src, rerun=False
-    ):
+    use = common.say(N_("Use its vision"), N_("Use its theme and guiding questions"))
+    if st.button(use, key="reuse_go") and common.act(fac, services.reuse_vision, ws.id, src, rerun=False):
         common.flash(_("Saved."), "goals_top")
         st.rerun()
 
@@ -323,10 +354,20 @@ def rules_section(ws) -> None:
         c1, c2, c3 = st.columns(3)
         dots = c1.number_input(_("Dots per person"), 1, 100, rules.dots_per_person, key=f"{key}.dots", disabled=locked)
         cap = c2.number_input(
-            _("Maximum dots per measure"), 1, 100, rules.max_per_measure, key=f"{key}.cap", disabled=locked
+            common.say(N_("Maximum dots per measure"), N_("Maximum dots per recommendation")),
+            1,
+            100,
+            rules.max_per_measure,
+            key=f"{key}.cap",
+            disabled=locked,
         )
         budget = c3.number_input(
-            _("Dot budget per goal (0 = none)"), 0, 100, rules.goal_budget or 0, key=f"{key}.budget", disabled=locked
+            common.say(N_("Dot budget per goal (0 = none)"), N_("Dot budget per guiding question (0 = none)")),
+            0,
+            100,
+            rules.goal_budget or 0,
+            key=f"{key}.budget",
+            disabled=locked,
         )
         c4, c5 = st.columns(2)
         limit = c4.number_input(
@@ -389,7 +430,11 @@ def shortlist_tools(ws, locked: bool) -> None:
     rules = ws.rules
     if not (rules.method == Method.RANKING or rules.shortlist):
         return
-    st.caption(_("Shortlist for the ranking: {n} measures.").format(n=len(rules.shortlist) or _("all")))
+    st.caption(
+        common.say(
+            N_("Shortlist for the ranking: {n} measures."), N_("Shortlist for the ranking: {n} recommendations.")
+        ).format(n=len(rules.shortlist) or _("all"))
+    )
     sources = [m for m in ("dots", "approval", "rating") if services.count_ballots(db, ws.id, m)]
     if sources and not locked:
         src = st.selectbox(
@@ -439,9 +484,15 @@ def privacy_section(ws) -> None:
 def delete_section(ws) -> None:
     with st.expander(_("Delete this workshop")):
         st.write(
-            _(
-                "Deletes the workshop with its vision, proposals, ballots, voting cards, device links and log. "
-                "Nothing of it stays in the database file. Download what you need first."
+            common.say(
+                N_(
+                    "Deletes the workshop with its vision, proposals, ballots, voting cards, device links and log. "
+                    "Nothing of it stays in the database file. Download what you need first."
+                ),
+                N_(
+                    "Deletes the workshop with its theme, proposals, ballots, voting cards, device links and log. "
+                    "Nothing of it stays in the database file. Download what you need first."
+                ),
             )
         )
         typed = st.text_input(

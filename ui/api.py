@@ -43,8 +43,17 @@ def _status(exc: DomainError) -> int:
     return 409  # a wrong phase and the like: the request was fine, the moment was not
 
 
-def _refusal(exc: DomainError, lang: str | None) -> tuple[int, dict]:
-    return _status(exc), {"error": exc.message(i18n.gettext_for(lang))}
+def _refusal(exc: DomainError, lang: str | None, kind: str | None = None) -> tuple[int, dict]:
+    return _status(exc), {"error": exc.message(i18n.gettext_for(lang), kind)}
+
+
+def _kind(db, body: object) -> str | None:
+    """The kind of the workshop a posted ballot's token belongs to (its words for a refusal)."""
+    try:
+        participant = services.resume(db, body.get("t")) if isinstance(body, dict) else None
+        return services.get_workshop(db, participant.workshop_id).kind if participant else None
+    except DomainError:
+        return None
 
 
 def store_ballot(db, body: object, lang: str | None) -> tuple[int, dict]:
@@ -56,7 +65,7 @@ def store_ballot(db, body: object, lang: str | None) -> tuple[int, dict]:
         # The token is looked up in the write itself (one query for a whole burst).
         receipt = services.submit_ballot_by_token(db, body.get("t"), ballot, body.get("submission"))
     except DomainError as exc:
-        return _refusal(exc, lang)
+        return _refusal(exc, lang, _kind(db, body))
     return 200, {"saved": receipt.submitted_at.strftime("%H:%M"), "replaced": receipt.replaced}
 
 
@@ -90,7 +99,7 @@ async def post_ballot(request: Request) -> JSONResponse:
     raw = await _read_capped(request, participation.MAX_PAYLOAD_BYTES)
     if raw is None:
         _ = i18n.gettext_for(lang)
-        return JSONResponse({"error": _("This ballot has more entries than there are measures to vote on.")}, 413)
+        return JSONResponse({"error": _("This ballot has more entries than there are proposals to vote on.")}, 413)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):

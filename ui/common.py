@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from workshop import auth, config, demo, hall, i18n, services, views
+from workshop import auth, config, demo, hall, i18n, services, views, vocabulary
 from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
@@ -177,12 +177,26 @@ def literal_list(items: list[str]) -> None:
     st.html(f'<ul class="pw-literal" style="margin:0; padding-inline-start:1.2rem">{rows}</ul>')
 
 
+def speak_for(kind: str | None) -> None:
+    """The kind of workshop whose words this run speaks (``say``, ``show_error``): each page that
+    shows a workshop calls it once it knows which; app.py forgets it at the start of every run."""
+    st.session_state["_kind"] = kind
+
+
+def say(vision_msgid: str, conference_msgid: str) -> str:
+    """A sentence in the words of this run's workshop kind (``speak_for``), translated."""
+    kind = st.session_state.get("_kind") or vocabulary.WorkshopKind.VISION
+    return gettext()(vocabulary.pick(kind, vision_msgid, conference_msgid))
+
+
 def show_error(exc: DomainError) -> None:
+    """A refusal, translated, in the words of this run's workshop kind."""
     _ = gettext()
+    text = exc.message(_, st.session_state.get("_kind"))
     if isinstance(exc, ImportErrors):
-        st.error(exc.message(_) + "\n\n" + "\n".join(f"- {md_escape(line)}" for line in exc.lines(_)))
+        st.error(text + "\n\n" + "\n".join(f"- {md_escape(line)}" for line in exc.lines(_)))
     else:
-        st.error(md_escape(exc.message(_)))
+        st.error(md_escape(text))
 
 
 def join_base() -> str:
@@ -304,6 +318,7 @@ def workshop_picker(fac: auth.Facilitator) -> Workshop:
     ids = [w.id for w in workshops]
     names = {w.id: f"{isolate(w.title)} · {format_date(w.date)} · {w.join_code}" for w in workshops}
     st.session_state["ws_pick"] = current.id
+    speak_for(current.kind)
     st.selectbox(_("Workshop"), ids, format_func=names.get, key="ws_pick", on_change=_pick_workshop, args=(fac,))
     return current
 

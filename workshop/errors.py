@@ -14,16 +14,24 @@ class DomainError(Exception):
     """A refusal the user should see: bad input, a wrong phase, a missing permission.
 
     The message is an English msgid; ``message(_)`` translates it for the session's language.
+    A sentence that names the Planungswerkstatt's words (goal, measure) has a second msgid in an
+    Integrationskonferenz's words (guiding question, recommendation), ``conference=``;
+    ``message(_, kind)`` says the one of the workshop's kind (workshop.vocabulary).
     """
 
-    def __init__(self, msgid: str, **params: object) -> None:
+    def __init__(self, msgid: str, *, conference: str | None = None, **params: object) -> None:
         super().__init__(msgid.format(**params) if params else msgid)
         self.msgid = msgid
+        self.conference = conference
         self.params = params
 
-    def message(self, gettext: Callable[[str], str] | None = None) -> str:
-        return _render(self.msgid, self.params, gettext)
+    def message(self, gettext: Callable[[str], str] | None = None, kind: str | None = None) -> str:
+        msgid = self.conference if self.conference and kind == CONFERENCE else self.msgid
+        return _render(msgid, self.params, gettext)
 
+
+# The value of WorkshopKind.CONFERENCE (workshop.model imports this module, not the reverse).
+CONFERENCE = "conference"
 
 # Parameters that are themselves msgids (a field's label, a phase's name) are translated too.
 _TRANSLATED_PARAMS = frozenset({"field", "phase"})

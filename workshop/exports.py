@@ -231,10 +231,10 @@ def ranking_xlsx(
     raw = pd.DataFrame(
         {
             _(N_("Ballot")): anon["ballot"],
-            _(N_("Measure")): anon["measure_id"].map(titles).fillna(""),
+            _(vocabulary.term(workshop.kind, "measure")): anon["measure_id"].map(titles).fillna(""),
             _(N_("Criterion")): anon["criterion"].map(lambda k: labels.get(k, k)),
             _(_VALUE_LABELS[method.ballot_method]): anon["value"],
-            _(N_("Measure ID")): anon["measure_id"],
+            _(vocabulary.term(workshop.kind, "measure_id")): anon["measure_id"],
         }
     )
     _write_table(wb.create_sheet(sheet_title(_(N_("Ballots (anonymised)")), taken)), raw)
@@ -245,10 +245,10 @@ def ranking_xlsx(
             (_(N_("Date")), workshop.date.isoformat() if workshop.date else ""),
             (_(N_("Venue")), workshop.place),
             (_(N_("Scoring method")), _(method.label)),
-            (_(N_("How the score is computed")), _(method.explanation)),
-            (_(N_("Tie-break rule")), _(scoring.TIE_BREAK.description)),
+            (_(N_("How the score is computed")), _(method.explain(workshop.kind))),
+            (_(N_("Tie-break rule")), _(scoring.TIE_BREAK.describe(workshop.kind))),
             (_(N_("Ballots")), int(anon["ballot"].nunique())),
-            (_(N_("Measures ranked")), len(ranked)),
+            (_(vocabulary.term(workshop.kind, "measures_ranked")), len(ranked)),
         ],
         columns=[_(N_("Item")), _(N_("Value"))],
     )

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -112,8 +113,12 @@ def format_date_entry(value: date, lang: str | None) -> str:
 
 def parse_date(text: str, lang: str | None) -> date:
     """A typed day: in the language's order of day, month and year (``date_pattern``), or ISO
-    (2026-11-21); any script's digits; a two-digit year is this century. ValueError otherwise."""
+    (2026-11-21), or with the month's name in the language or in English ("14. März 2026",
+    "March 14, 2026"); any script's digits; a two-digit year is this century. ValueError otherwise."""
     digits = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in str(text))
+    words = re.findall(r"[^\W\d_]+", digits)
+    if words:
+        return _date_with_month_name(digits, words, lang)
     groups = re.findall(r"\d+", digits)
     if len(groups) != 3 or re.search(r"[^\d\s./\-‎‏؜]", digits):
         raise ValueError(text)
@@ -124,11 +129,46 @@ def parse_date(text: str, lang: str | None) -> date:
         order = sorted("yMd", key=lambda c: pattern.find(c) if c in pattern else 99)
         parts = dict(zip(order, groups, strict=True))
         year, month, day = parts["y"], parts["M"], parts["d"]
+    return _day(year, month, day, text)
+
+
+def _date_with_month_name(digits: str, words: list[str], lang: str | None) -> date:
+    """ "14. März 2026": one word, a month's name; the four-digit (else the second) number is the year."""
+    names = month_names(lang)
+    groups = re.findall(r"\d+", digits)
+    if len(words) != 1 or words[0].casefold() not in names or len(groups) != 2:
+        raise ValueError(digits)
+    if re.search(r"[^\w\s.,/\-‎‏؜]", digits):
+        raise ValueError(digits)
+    day, year = reversed(groups) if len(groups[0]) == 4 else groups
+    return _day(year, str(names[words[0].casefold()]), day, digits)
+
+
+@lru_cache(maxsize=16)
+def month_names(lang: str | None) -> dict[str, int]:
+    """Every name of each month a reader may type (wide and short, in a sentence and alone), in the
+    language and in English, case-folded, without the short forms' dots."""
+    names: dict[str, int] = {}
+    for locale in (locale_of(normalize(lang)), "en"):
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                for number, name in babel_dates.get_month_names(width, context, locale).items():
+                    names.setdefault(name.casefold().rstrip("."), number)
+    return names
+
+
+def _day(year: str, month: str, day: str, text: str) -> date:
     if len(year) == 2:
         year = "20" + year
     if len(year) != 4:
         raise ValueError(text)
     return date(int(year), int(month), int(day))
+
+
+def format_percent(value: float, lang: str | None) -> str:
+    """A share in the reader's language, whole percent: "40 %" in German, "%40" in Turkish, "40%" in
+    English (Babel's pattern of each language)."""
+    return babel_numbers.format_percent(value, locale=locale_of(normalize(lang)))
 
 
 def format_datetime(value: datetime | None, lang: str | None, *, style: str = "medium") -> str:

@@ -296,7 +296,10 @@ class VotingRules:
         _int_in(self.dots_per_person, 1, 100, N_("Dots per person"))
         _int_in(self.max_per_measure, 1, 100, N_("Maximum dots per measure"))
         if self.max_per_measure > self.dots_per_person:
-            raise ValidationError(N_("The maximum per measure cannot exceed the dots per person."))
+            raise ValidationError(
+                N_("The maximum per measure cannot exceed the dots per person."),
+                conference=N_("The maximum per recommendation cannot exceed the dots per person."),
+            )
         if self.goal_budget is not None:
             _int_in(self.goal_budget, 1, 100, N_("Dot budget per goal"))
         if self.approval_limit is not None:
@@ -372,7 +375,10 @@ VoteRow = tuple[str, str, float]
 
 def _known(measure_id: object, measures: dict[str, str]) -> str:
     if not isinstance(measure_id, str) or measure_id not in measures:
-        raise ValidationError(N_("The ballot names a measure that is not open for voting."))
+        raise ValidationError(
+            N_("The ballot names a measure that is not open for voting."),
+            conference=N_("The ballot names a recommendation that is not open for voting."),
+        )
     return measure_id
 
 
@@ -389,7 +395,11 @@ class DotBallot:
             if isinstance(n, bool) or not isinstance(n, int) or n < 0:
                 raise ValidationError(N_("Dots must be whole numbers of zero or more."))
             if n > rules.max_per_measure:
-                raise ValidationError(N_("At most {max} dots per measure."), max=rules.max_per_measure)
+                raise ValidationError(
+                    N_("At most {max} dots per measure."),
+                    conference=N_("At most {max} dots per recommendation."),
+                    max=rules.max_per_measure,
+                )
             if n:
                 clean[mid] = n
                 per_goal[measures[mid]] = per_goal.get(measures[mid], 0) + n
@@ -399,7 +409,11 @@ class DotBallot:
                 N_("You placed {used} dots but have only {total}."), used=total, total=rules.dots_per_person
             )
         if rules.goal_budget is not None and any(v > rules.goal_budget for v in per_goal.values()):
-            raise ValidationError(N_("At most {max} dots per goal."), max=rules.goal_budget)
+            raise ValidationError(
+                N_("At most {max} dots per goal."),
+                conference=N_("At most {max} dots per guiding question."),
+                max=rules.goal_budget,
+            )
         if not clean:
             raise ValidationError(N_("Place at least one dot before submitting."))
         return DotBallot(clean)
@@ -420,9 +434,16 @@ class ApprovalBallot:
     def validate(self, rules: VotingRules, measures: dict[str, str]) -> ApprovalBallot:
         ids = frozenset(_known(m, measures) for m in self.approved)
         if rules.approval_limit is not None and len(ids) > rules.approval_limit:
-            raise ValidationError(N_("You can support at most {max} measures."), max=rules.approval_limit)
+            raise ValidationError(
+                N_("You can support at most {max} measures."),
+                conference=N_("You can support at most {max} recommendations."),
+                max=rules.approval_limit,
+            )
         if not ids:
-            raise ValidationError(N_("Support at least one measure before submitting."))
+            raise ValidationError(
+                N_("Support at least one measure before submitting."),
+                conference=N_("Support at least one recommendation before submitting."),
+            )
         return ApprovalBallot(ids)
 
     def rows(self) -> list[VoteRow]:
@@ -456,7 +477,10 @@ class RatingBallot:
                     raise ValidationError(N_("Ratings go from {min} to {max}."), min=RATING_MIN, max=RATING_MAX)
                 clean.setdefault(mid, {})[key] = value
         if not clean:
-            raise ValidationError(N_("Rate at least one measure before submitting."))
+            raise ValidationError(
+                N_("Rate at least one measure before submitting."),
+                conference=N_("Rate at least one recommendation before submitting."),
+            )
         return RatingBallot(clean)
 
     def rows(self) -> list[VoteRow]:
@@ -480,9 +504,15 @@ class RankingBallot:
     def validate(self, rules: VotingRules, measures: dict[str, str]) -> RankingBallot:
         order = tuple(_known(m, measures) for m in self.order)
         if len(set(order)) != len(order):
-            raise ValidationError(N_("Each measure can have only one place in your ranking."))
+            raise ValidationError(
+                N_("Each measure can have only one place in your ranking."),
+                conference=N_("Each recommendation can have only one place in your ranking."),
+            )
         if not order:
-            raise ValidationError(N_("Put at least one measure in order before submitting."))
+            raise ValidationError(
+                N_("Put at least one measure in order before submitting."),
+                conference=N_("Put at least one recommendation in order before submitting."),
+            )
         return RankingBallot(order)
 
     def rows(self) -> list[VoteRow]:

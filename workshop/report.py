@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from . import analysis, scoring, vocabulary
+from . import analysis, i18n, scoring, vocabulary
 from .charts import PALETTE
 from .errors import N_
 from .model import MEASURE_STATUS_LABELS, Goal, Method, Workshop
@@ -139,7 +139,8 @@ class _Report:
     def __init__(self, workshop: Workshop, _: Gettext, lang: str, method_key: str, cjk: bool = False) -> None:
         self.ws = workshop
         self._ = _
-        self.lang = lang
+        # Babel's and the PDF's locale ("ls", Leichte Sprache, is German to both).
+        self.lang = i18n.locale_of(i18n.normalize(lang))
         self.method = scoring.METHODS[method_key]
         # The kind's words: goal/measure in a Planungswerkstatt, guiding question/recommendation
         # in an Integrationskonferenz (workshop.vocabulary).
@@ -153,7 +154,7 @@ class _Report:
         pdf.set_title(workshop.title)
         pdf.set_subject(self.pick(N_("Results of the planning workshop"), N_("Results of the integration conference")))
         pdf.set_creator("Planungswerkstatt")
-        pdf.set_lang(lang)
+        pdf.set_lang(self.lang)
         self.f = pdf.family
 
     # text helpers -----------------------------------------------------------------------------
@@ -174,7 +175,7 @@ class _Report:
     def percent(self, value: float) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
-        return format_percent(value, format="#,##0 %", locale=self.lang)
+        return i18n.format_percent(value, self.lang)
 
     def heading(self, text: str, size: float = 15, space_after: float = 2, keep: float = 30) -> None:
         """A bold heading, moved to the next page unless ``keep`` mm of what follows fit below it."""
@@ -270,8 +271,8 @@ class _Report:
             pdf.ln(2)
         self.heading(_(N_("How the ranking was computed")), size=13)
         self.fact(_(N_("Scoring method")), _(self.method.label))
-        self.fact(_(N_("How the score is computed")), _(self.method.explanation))
-        self.fact(_(N_("Tie-break rule")), _(scoring.TIE_BREAK.description))
+        self.fact(_(N_("How the score is computed")), _(self.method.explain(self.ws.kind)))
+        self.fact(_(N_("Tie-break rule")), _(scoring.TIE_BREAK.describe(self.ws.kind)))
         self.fact(_(N_("Ballots")), self.number(ballots) if ballots is not None else "–")
         self.fact(self.pick(N_("Measures ranked"), N_("Recommendations ranked")), self.number(measures))
 
@@ -369,12 +370,7 @@ class _Report:
         self.bars(ranked.nsmallest(top, "rank_overall"), "rank_overall", "place_overall", colours, max_score)
         for goal in goals:
             part = ranked[ranked["goal_id"] == goal.id]
-            self.heading(
-                self.pick(N_("Goal {n}: {title}"), N_("Guiding question {n}: {title}")).format(
-                    n=goal.position, title=goal.title
-                ),
-                size=13,
-            )
+            self.heading(self.goal_heading(goal), size=13)
             if goal.description:
                 self.para(goal.description, size=9, colour=70)
             if part.empty:
@@ -444,13 +440,19 @@ class _Report:
         shown = boot.nsmallest(top, "rank_overall")
         self.heading(_(N_("How certain is the order?")), size=13, keep=40 + 9 * len(shown))
         self.para(
-            _(
+            self.pick(
                 N_(
                     "The ballots were drawn again at random many times (bootstrap), as if other people from the "
                     "same room had voted. The likely range holds {share} of the recomputed scores, the rank range "
                     "{share} of the recomputed ranks; the last column says how often the measure came among the "
                     "top {k}."
-                )
+                ),
+                N_(
+                    "The ballots were drawn again at random many times (bootstrap), as if other people from the "
+                    "same room had voted. The likely range holds {share} of the recomputed scores, the rank range "
+                    "{share} of the recomputed ranks; the last column says how often the recommendation came among "
+                    "the top {k}."
+                ),
             ).format(k=k, share=self.percent(analysis.INTERVAL)),
             size=9,
             colour=60,
@@ -477,14 +479,27 @@ class _Report:
         )
         self.table(header, rows, (12, 52, 18, 34, 26, 28), ("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
 
+    def goal_heading(self, goal: Goal) -> str:
+        return self.pick(N_("Goal {n}: {title}"), N_("Guiding question {n}: {title}")).format(
+            n=goal.position, title=goal.title
+        )
+
     def appendix(self, ranked: pd.DataFrame, goals: Sequence[Goal]) -> None:
+        """Every measure with its text and facts, under the heading of its goal, in the goal's order."""
         _, pdf = self._, self.pdf
         pdf.add_page()
         self.heading(self.pick(N_("Appendix: all measures"), N_("Appendix: all recommendations")))
+        by_id = {g.id: g for g in goals}
         position = {g.id: g.position for g in goals}
         frame = ranked.assign(_pos=ranked["goal_id"].map(position).fillna(1e9))
+        current = None
         for row in frame.sort_values(["_pos", "rank_goal"], kind="mergesort").itertuples(index=False):
-            if pdf.will_page_break(24):
+            if row.goal_id != current:
+                current = row.goal_id
+                goal = by_id.get(row.goal_id)
+                # The heading stays with its first measure (keep): never alone at a page's foot.
+                self.heading(self.goal_heading(goal) if goal else self.w["goal"], size=12, keep=40)
+            elif pdf.will_page_break(24):
                 pdf.add_page()
             self.para(f"{row.place_overall}. {row.title}", size=10, style="B", after=0.5)
             description = getattr(row, "description", "") or ""
@@ -492,7 +507,6 @@ class _Report:
                 self.para(description, size=9, after=0.8)
             status = getattr(row, "status", "") or ""
             facts = [
-                (self.w["goal"], getattr(row, "goal_title", "") or ""),
                 (_(N_("Working group")), getattr(row, "group_name", "") or "–"),
                 (_(N_("Score")), self.score(row.score)),
                 (self.pick(N_("Rank in goal"), N_("Rank in guiding question")), str(row.place_goal)),

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import vocabulary
 from .errors import N_
-from .model import Criterion, Method
+from .model import Criterion, Method, WorkshopKind
 
 RESULT_COLUMNS = [
     "measure_id",
@@ -42,6 +43,11 @@ class TieBreak:
     name: str
     description: str
     keys: tuple[tuple[str, bool], ...]
+    conference_description: str = ""  # the same in an Integrationskonferenz's words
+
+    def describe(self, kind: WorkshopKind | str) -> str:
+        """The msgid of the rule in the words of the workshop's kind."""
+        return vocabulary.pick(kind, self.description, self.conference_description or self.description)
 
     def order(self, frame: pd.DataFrame) -> pd.DataFrame:
         cols = [k for k, _ in self.keys]
@@ -55,6 +61,10 @@ TIE_BREAK = TieBreak(
         "Higher score first; on equal scores, more supporters first; if still equal, the measure "
         "proposed earlier comes first."
     ),
+    conference_description=N_(
+        "Higher score first; on equal scores, more supporters first; if still equal, the recommendation "
+        "proposed earlier comes first."
+    ),
     keys=(("score", False), ("supporters", False), ("seq", True)),
 )
 
@@ -66,6 +76,11 @@ class ScoringMethod:
     explanation: str
     ballot_method: Method
     score: Callable[[pd.DataFrame, pd.DataFrame, tuple[Criterion, ...]], pd.DataFrame]  # (cells, voters, criteria)
+    conference_explanation: str = ""  # the explanation in an Integrationskonferenz's words, where it differs
+
+    def explain(self, kind: WorkshopKind | str) -> str:
+        """The msgid of the explanation in the words of the workshop's kind."""
+        return vocabulary.pick(kind, self.explanation, self.conference_explanation or self.explanation)
 
 
 # --- aggregates ------------------------------------------------------------------------------
@@ -146,13 +161,21 @@ def _borda(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
 METHODS: dict[str, ScoringMethod] = {
     m.key: m
     for m in (
-        ScoringMethod("dots", N_("Dot total"), N_("Sum of all dots a measure received."), Method.DOTS, _dot_total),
+        ScoringMethod(
+            "dots",
+            N_("Dot total"),
+            N_("Sum of all dots a measure received."),
+            Method.DOTS,
+            _dot_total,
+            N_("Sum of all dots a recommendation received."),
+        ),
         ScoringMethod(
             "approval",
             N_("Approval count"),
             N_("Number of participants who support a measure."),
             Method.APPROVAL,
             _approval_count,
+            N_("Number of participants who support a recommendation."),
         ),
         ScoringMethod(
             "rating",
@@ -167,6 +190,7 @@ METHODS: dict[str, ScoringMethod] = {
             N_("With n measures on the list, place 1 earns n − 1 points, place 2 earns n − 2, …"),
             Method.RANKING,
             _borda,
+            N_("With n recommendations on the list, place 1 earns n − 1 points, place 2 earns n − 2, …"),
         ),
     )
 }

@@ -53,6 +53,17 @@ CODE_LENGTH = 6
 PROPOSALS_PER_MINUTE = 10  # per device: a group tablet typing fast stays far below it
 TOKEN_BYTES = 24  # 192 random bits per ballot token
 
+# Refusals raised in several places, in both kinds' words (errors.DomainError).
+NO_SUCH_GOAL = {"msgid": N_("This goal does not exist."), "conference": N_("This guiding question does not exist.")}
+NO_SUCH_MEASURE = {
+    "msgid": N_("This measure does not exist."),
+    "conference": N_("This recommendation does not exist."),
+}
+CHOOSE_GOAL = {
+    "msgid": N_("Please choose a goal of this workshop."),
+    "conference": N_("Please choose a guiding question of this workshop."),
+}
+
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -611,7 +622,7 @@ def _goal_row(cur, goal_id: object) -> tuple[str, int, str, str]:
         "SELECT workshop_id, position, title, description FROM goals WHERE id = ?", [_key(goal_id)]
     ).fetchone()
     if not row:
-        raise NotFound(N_("This goal does not exist."))
+        raise NotFound(**NO_SUCH_GOAL)
     return row
 
 
@@ -635,7 +646,9 @@ def edit_goal(
         if cur.execute(
             "SELECT 1 FROM goals WHERE workshop_id = ? AND id <> ? AND title = ?", [wid, goal_id, title]
         ).fetchone():
-            raise ValidationError(N_("Two goals have the same title."))
+            raise ValidationError(
+                N_("Two goals have the same title."), conference=N_("Two guiding questions have the same title.")
+            )
         cur.execute("UPDATE goals SET title = ?, description = ? WHERE id = ?", [title, description, goal_id])
         _audit(cur, wid, "edit_goal", goal_id, {"title": old_title, "description": old_desc}, {"title": title})
 
@@ -646,7 +659,7 @@ def edit_goal(
 def _get_goal(db: Database, goal_id: str) -> Goal:
     row = db.fetchone("SELECT id, workshop_id, position, title, description FROM goals WHERE id = ?", [_key(goal_id)])
     if not row:
-        raise NotFound(N_("This goal does not exist."))
+        raise NotFound(**NO_SUCH_GOAL)
     return Goal(*row)
 
 
@@ -661,7 +674,10 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
         n = cur.execute("SELECT count(*) FROM measures WHERE goal_id = ?", [goal_id]).fetchone()[0]
         if n and move_to is None:
             raise ValidationError(
-                N_("“{goal}” has {count} measures. Choose where they go, then remove it."), goal=title, count=n
+                N_("“{goal}” has {count} measures. Choose where they go, then remove it."),
+                conference=N_("“{goal}” has {count} recommendations. Choose where they go, then remove it."),
+                goal=title,
+                count=n,
             )
         if n:
             if (
@@ -670,7 +686,7 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
                     "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(move_to), wid]
                 ).fetchone()
             ):
-                raise ValidationError(N_("Please choose a goal of this workshop."))
+                raise ValidationError(**CHOOSE_GOAL)
             cur.execute("UPDATE measures SET goal_id = ? WHERE goal_id = ?", [move_to, goal_id])
         cur.execute("DELETE FROM goals WHERE id = ?", [goal_id])
         _renumber_goals(cur, wid)
@@ -742,7 +758,9 @@ def replace_vision(
         raise ValidationError(MALFORMED)
     clean_goals = [_clean_goal(t, d) for t, d in pairs]
     if not clean_goals:
-        raise ValidationError(N_("A vision needs at least one goal."))
+        raise ValidationError(
+            N_("A vision needs at least one goal."), conference=N_("A theme needs at least one guiding question.")
+        )
     clean_groups = None if groups is None else _clean_group_names(groups)
     clean_rules = None if rules is None else _rules(rules)
     if kind is not None:
@@ -760,7 +778,10 @@ def replace_vision(
             if cur.execute("SELECT count(*) FROM ballots WHERE workshop_id = ?", [workshop_id]).fetchone()[0]:
                 raise ValidationError(N_("This workshop already has ballots; change its rules under “Voting rules”."))
         if cur.execute("SELECT count(*) FROM measures WHERE workshop_id = ?", [workshop_id]).fetchone()[0]:
-            raise ValidationError(N_("This workshop already has measures; its goals can only be added to."))
+            raise ValidationError(
+                N_("This workshop already has measures; its goals can only be added to."),
+                conference=N_("This workshop already has recommendations; its guiding questions can only be added to."),
+            )
         cur.execute("DELETE FROM goals WHERE workshop_id = ?", [workshop_id])
         goal_ids = [new_id() for _ in clean_goals]
         for pos, (gid, (gt, gd)) in enumerate(zip(goal_ids, clean_goals, strict=True), start=1):
@@ -979,7 +1000,7 @@ def _measure(row: tuple) -> Measure:
 def get_measure(db: Database, measure_id: str) -> Measure:
     row = db.fetchone(f"SELECT {_MEASURE_COLS} FROM measures WHERE id = ?", [_key(measure_id)])
     if not row:
-        raise NotFound(N_("This measure does not exist."))
+        raise NotFound(**NO_SUCH_MEASURE)
     return _measure(row)
 
 
@@ -1021,7 +1042,7 @@ def propose_measure(
     else:
         goal = db.fetchone("SELECT workshop_id FROM goals WHERE id = ?", [_key(goal_id)])
         if not goal:
-            raise ValidationError(N_("Please choose a goal of this workshop."))
+            raise ValidationError(**CHOOSE_GOAL)
         workshop_id, device_id = goal[0], None
 
     def tx(cur):
@@ -1040,7 +1061,7 @@ def propose_measure(
         if not cur.execute(
             "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), workshop_id]
         ).fetchone():
-            raise ValidationError(N_("Please choose a goal of this workshop."))
+            raise ValidationError(**CHOOSE_GOAL)
         if (
             group_id is not None
             and not cur.execute(
@@ -1099,7 +1120,7 @@ def edit_own_measure(
         if not cur.execute(
             "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), participant.workshop_id]
         ).fetchone():
-            raise ValidationError(N_("Please choose a goal of this workshop."))
+            raise ValidationError(**CHOOSE_GOAL)
         cur.execute(
             "UPDATE measures SET goal_id = ?, title = ?, description = ?, responsible = ?, target_group = ?, "
             "timeframe = ?, cost = ? WHERE id = ?",
@@ -1300,7 +1321,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             open_measures = measures[b.workshop_id]
             if ballot_size(b.ballot) > len(open_measures) * max(1, len(rules.criteria)):
                 # More entries than there can be: refuse before looking at them one by one.
-                raise ValidationError(N_("This ballot has more entries than there are measures to vote on."))
+                raise ValidationError(N_("This ballot has more entries than there are proposals to vote on."))
             rows = b.ballot.validate(rules, open_measures).rows()
             if (b.device_id, b.workshop_id) not in joined:
                 raise PermissionDenied(N_("Please join the workshop first."))
@@ -1437,7 +1458,7 @@ def _measure_workshop(cur, measure_id: object) -> tuple[str, str]:
         "SELECT workshop_id, title FROM measures WHERE id = ? AND merged_into IS NULL", [_key(measure_id)]
     ).fetchone()
     if not row:
-        raise NotFound(N_("This measure does not exist."))
+        raise NotFound(**NO_SUCH_MEASURE)
     return row[0], row[1]
 
 
@@ -1499,7 +1520,7 @@ def move_measure(db: Database, fac: auth.Facilitator, measure_id: str, goal_id: 
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
         if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), wid]).fetchone():
-            raise ValidationError(N_("Please choose a goal of this workshop."))
+            raise ValidationError(**CHOOSE_GOAL)
         before = cur.execute("SELECT goal_id FROM measures WHERE id = ?", [measure_id]).fetchone()[0]
         cur.execute("UPDATE measures SET goal_id = ? WHERE id = ?", [goal_id, measure_id])
         _audit(cur, wid, "move", measure_id, before, goal_id)
@@ -1539,14 +1560,20 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
     auth.check(db, fac)
     sources = [s for s in dict.fromkeys(map(_key, _sequence(source_ids))) if s != target_id]
     if not sources:
-        raise ValidationError(N_("Choose at least one other measure to merge."))
+        raise ValidationError(
+            N_("Choose at least one other measure to merge."),
+            conference=N_("Choose at least one other recommendation to merge."),
+        )
 
     def tx(cur):
         wid, title = _measure_workshop(cur, target_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
         for sid in sources:
             if _measure_workshop(cur, sid)[0] != wid:
-                raise ValidationError(N_("Only measures of the same workshop can be merged."))
+                raise ValidationError(
+                    N_("Only measures of the same workshop can be merged."),
+                    conference=N_("Only recommendations of the same workshop can be merged."),
+                )
         ids = [target_id, *sources]
         marks = ", ".join("?" for _ in ids)
         before = _votes_on(cur, ids)
@@ -1641,10 +1668,17 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
             [wid, position],
         ).fetchall()
         if any(t in ids or set(json.loads(s)) & set(ids) for t, s in later):
-            raise ValidationError(N_("A later merge includes these measures: undo that one first."))
+            raise ValidationError(
+                N_("A later merge includes these measures: undo that one first."),
+                conference=N_("A later merge includes these recommendations: undo that one first."),
+            )
         if _votes_on(cur, ids) != json.loads(after_json):
             raise ValidationError(
-                N_("Ballots have changed since this merge, so it cannot be undone. Move or hide measures instead.")
+                N_("Ballots have changed since this merge, so it cannot be undone. Move or hide measures instead."),
+                conference=N_(
+                    "Ballots have changed since this merge, so it cannot be undone. Move or hide recommendations "
+                    "instead."
+                ),
             )
         marks = ", ".join("?" for _ in ids)
         cur.execute(f"DELETE FROM votes WHERE measure_id IN ({marks})", ids)
@@ -1718,7 +1752,10 @@ def set_shortlist(db: Database, fac: auth.Facilitator, workshop_id: str, measure
     visible = {m.id for m in list_measures(db, workshop_id)}
     chosen = tuple(dict.fromkeys(map(_key, _sequence(measure_ids))))
     if not chosen or any(m not in visible for m in chosen):
-        raise ValidationError(N_("The shortlist must name visible measures of this workshop."))
+        raise ValidationError(
+            N_("The shortlist must name visible measures of this workshop."),
+            conference=N_("The shortlist must name visible recommendations of this workshop."),
+        )
     return set_rules(
         db,
         fac,

@@ -22,6 +22,10 @@ TERMS: dict[str, tuple[str, str]] = {
     "measure": (N_("Measure"), N_("Recommendation")),
     "measures": (N_("Measures"), N_("Recommendations")),
     "measure_title": (N_("Title of the measure"), N_("Title of the recommendation")),
+    "measure_id": (N_("Measure ID"), N_("Recommendation ID")),
+    "measures_ranked": (N_("Measures ranked"), N_("Recommendations ranked")),
+    "vision_title": (N_("Title of the vision"), N_("Title of the theme")),
+    "save_vision": (N_("Save this vision"), N_("Save this theme")),
     "propose": (N_("Propose a measure"), N_("Propose a recommendation")),
     "move_to_goal": (N_("Move to goal"), N_("Move to guiding question")),
     "merge_into": (

@@ -40,6 +40,10 @@ def button(at, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+def keys(at) -> list[str]:
+    return [w.key for w in at.text_input if w.key]
+
+
 def setup_page(app, facilitator):
     at = app({"lang": "en"}, facilitator=facilitator).run()
     at.switch_page("app_pages/setup.py").run()
@@ -268,7 +272,11 @@ def test_an_import_stores_rules_and_kind_confirms_and_is_not_offered_again(app, 
         assert not at.exception and not at.error
         captions = " ".join(c.value for c in at.caption)
         assert "Integration conference" in captions and "Approval" in captions, "the preview says what comes along"
-        button(at, "Save this vision").click().run()
+        # The preview speaks the words of the kind the file brings (issue 16.9).
+        assert (
+            at.text_input(key=next(k for k in keys(at) if k.startswith("import_title_"))).label == "Title of the theme"
+        )
+        button(at, "Save this theme").click().run()
         assert not at.exception and not at.error
         saved = services.get_workshop(app_db, ws.id)
         assert saved.kind == WorkshopKind.CONFERENCE
@@ -278,8 +286,8 @@ def test_an_import_stores_rules_and_kind_confirms_and_is_not_offered_again(app, 
             "Wie erreichen wir Nichtwähler?",
             "Was brauchen Vereine?",
         ]
-        assert any("Imported “Demokratie – Wohin?” with 2 goals" in s.value for s in at.success)
-        assert not [b for b in at.button if b.label == "Save this vision"], "the same import is not offered again"
+        assert any("Imported “Demokratie – Wohin?” with 2 guiding questions" in s.value for s in at.success)
+        assert not [b for b in at.button if b.label == "Save this theme"], "the same import is not offered again"
         assert picker_key(at) != first_picker, "a fresh picker, without the imported file"
         assert not at.file_uploader, "no Streamlit uploader (its texts cannot be translated)"
     services.delete_workshop(app_db, facilitator, ws.id)

@@ -115,6 +115,7 @@ def test_an_integrationskonferenz_from_set_up_to_downloads(own_server, browser):
         _field(page, "Theme or guiding vision (optional, can be set later)").fill("Demokratie – Wohin?")
         page.get_by_role("button", name="Create", exact=True).click()
         _flash(page, "it is now the current workshop")
+        expect(_field(page, "Title")).to_be_hidden()  # the form is done: its expander closed
         expect(_picker(page)).to_have_value(re.compile("^\u2068?16\\. Integrationskonferenz"))  # the picker shows it
         assert page.get_by_role("heading", name="Theme and guiding questions").is_visible()
         _shot(page, "setup_created")
@@ -132,7 +133,7 @@ def test_an_integrationskonferenz_from_set_up_to_downloads(own_server, browser):
         page.get_by_role("button", name="Save working groups").click()
         _flash(page, "Working groups saved.")
         _field(page, "Dots per person").fill("5")
-        _field(page, "Maximum dots per measure").fill("2")
+        _field(page, "Maximum dots per recommendation").fill("2")
         page.get_by_role("button", name="Save rules").click()
         _flash(page, "Rules saved.")
         assert _field(page, "Dots per person").input_value() == "5"
@@ -152,7 +153,7 @@ def test_an_integrationskonferenz_from_set_up_to_downloads(own_server, browser):
             "() => [...document.querySelectorAll('textarea')].some(t => t.value.startsWith('AG 1 Wahlen'))"
         )
         assert _field(page, "Dots per person").input_value() == "5"
-        assert _field(page, "Maximum dots per measure").input_value() == "2"
+        assert _field(page, "Maximum dots per recommendation").input_value() == "2"
         _shot(page, "setup_switched_back")
 
         hall(own_server, browser, page)

@@ -194,3 +194,34 @@ def test_a_held_database_file_gives_a_translated_503(hall, monkeypatch):
     monkeypatch.setattr(common, "open_db", locked)
     status, answer = call(_body(token, DotBallot({_first(db, ws): 1})))
     assert status == 503 and "/x.duckdb" in answer["error"]
+
+
+def test_a_refusal_speaks_the_words_of_the_workshops_kind(hall):
+    """Issue 16.9: a phone at an Integrationskonferenz is told about recommendations and guiding
+    questions, not measures and goals."""
+    from workshop.model import MeasureInput, VotingRules, WorkshopKind
+
+    db, _ws = hall
+    fac = auth.system_session(db)
+    ws = services.create_workshop(
+        db,
+        fac,
+        title="Integrationskonferenz",
+        kind=WorkshopKind.CONFERENCE,
+        rules=VotingRules(dots_per_person=5, max_per_measure=5, goal_budget=2),
+    )
+    services.replace_vision(db, fac, ws.id, title="Teilhabe", description="", goals=[("Wer spricht?", "")])
+    goal = services.list_goals(db, ws.id)[0]
+    services.set_phase(db, fac, ws.id, Phase.COLLECT)
+    mid = services.propose_measure(db, fac, goal.id, MeasureInput(title="Sprachcafé")).id
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    _participant, token = services.join(db, ws.join_code)
+    status, answer = call(_body(token, DotBallot({mid: 3})))
+    assert (status, answer["error"]) == (422, "At most 2 dots per guiding question.")
+    status, answer = call(_body(token, DotBallot({"not-a-measure": 1})))
+    assert (status, answer["error"]) == (422, "The ballot names a recommendation that is not open for voting.")
+    # The same refusal at a Planungswerkstatt keeps its words.
+    _participant, vision_token = services.join(db, _ws.join_code)
+    services.set_phase(db, fac, _ws.id, Phase.VOTE)
+    status, answer = call(_body(vision_token, DotBallot({"not-a-measure": 1})))
+    assert answer["error"] == "The ballot names a measure that is not open for voting."

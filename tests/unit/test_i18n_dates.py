@@ -30,13 +30,41 @@ def test_what_the_form_shows_reads_back(lang):
         ("2027/5/21", "fa"),
         ("۲۰۲۷/۵/۲۱", "fa"),  # Persian digits
         ("٢١/٥/٢٠٢٧", "ar"),  # Arabic-Indic digits
+        # With the month's name, in the language or in English (the walk typed "14. März 2026").
+        ("21. Mai 2027", "de"),
+        ("21. Mai 2027", "ls"),
+        ("21 mai 27", "de"),
+        ("21 May 2027", "de"),
+        ("May 21, 2027", "en"),
+        ("21 Mayıs 2027", "tr"),
+        ("21 мая 2027", "ru"),
+        ("21 травня 2027", "uk"),
+        ("٢١ مايو ٢٠٢٧", "ar"),
+        ("۲۱ مه ۲۰۲۷", "fa"),
     ],
 )
 def test_typed_dates_in_every_order_and_script(text, lang):
     assert i18n.parse_date(text, lang) == DAY
 
 
-@pytest.mark.parametrize("text", ["", "morgen", "21.05", "31.02.2027", "21.13.2027", "1.2.3.4", "21.05.20277", "=1+1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "morgen",
+        "21.05",
+        "31.02.2027",
+        "21.13.2027",
+        "1.2.3.4",
+        "21.05.20277",
+        "=1+1",
+        "21. Maiglöckchen 2027",
+        "21. Mai",
+        "Mai Juni 2027",
+        "21. Mai 2027 10",
+        "31. Februar 2027",
+    ],
+)
 def test_anything_else_is_refused(text):
     with pytest.raises(ValueError):
         i18n.parse_date(text, "de")

@@ -251,3 +251,22 @@ def test_equal_scores_share_a_rank_in_the_report():
     text = text_of(report.report_pdf(WS, tied, None, None, GOALS, _, method_key="dots", lang="en"))
     overall = text[text.index("Rank Measure") : text.index("Goal 1:")]
     assert re.findall(r"(\d)\. ", overall)[:4] == ["1", "1", "1", "4"], overall
+
+
+@pytest.mark.parametrize("lang", sorted(i18n.available_languages()))
+def test_the_report_is_made_in_every_language_with_its_numbers(lang):
+    """Leichte Sprache ("ls") is German to Babel: its report failed with an unknown locale."""
+    text = text_of(build(i18n.gettext_for(lang), lang=lang))
+    share = i18n.format_percent(40 / 44, lang)  # Babel's pattern: "91 %", "91%", "%91"
+    assert " ".join(share.split()) in text
+    assert i18n.format_percent(0.91, "tr") == "%91"
+
+
+def test_the_appendix_lists_the_measures_under_their_goals_headings(pdf):
+    text = text_of(pdf)
+    appendix = text.index("Anhang: alle Maßnahmen")
+    goal1 = text.index("Ziel 1: Zusammenleben in Harburg", appendix)
+    goal2 = text.index("Ziel 2: Deutsch als Sprache", appendix)
+    assert goal1 < text.index(TITLES[0], goal1) < text.index(TITLES[2], goal1) < goal2
+    assert goal2 < text.index(TITLES[1], goal2) < text.index(TITLES[3], goal2)
+    assert "Ziel: Zusammenleben" not in text[appendix:], "the goal is the heading, not repeated per measure"

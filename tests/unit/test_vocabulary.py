@@ -1,0 +1,56 @@
+"""The kind's words (workshop.vocabulary): refusals and explanations say "recommendation" and
+"guiding question" at an Integrationskonferenz."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from workshop import errors, scoring
+from workshop.config import ROOT
+from workshop.errors import N_, ValidationError
+from workshop.model import WorkshopKind
+
+VISION_WORDS = re.compile(r"\b(measures?|goals?|vision)\b", re.IGNORECASE)
+ERRORS = {"DomainError", "ValidationError", "PermissionDenied", "NotFound"}
+# A vision file's problems name the keys of the file's format (``goals:``, ``measures:``).
+FILE_FORMAT = {"vision.py"}
+
+
+def _refusals_without_conference_words() -> list[str]:
+    found = []
+    for path in sorted((ROOT / "workshop").rglob("*.py")):
+        if path.name in FILE_FORMAT:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ERRORS and node.args):
+                continue
+            first = node.args[0]
+            msgid = first.args[0].value if isinstance(first, ast.Call) and first.args else None
+            keywords = {k.arg for k in node.keywords}
+            if isinstance(msgid, str) and VISION_WORDS.search(msgid) and "conference" not in keywords:
+                found.append(f"{path.name}:{node.lineno}: {msgid}")
+    return found
+
+
+def test_every_refusal_naming_goals_or_measures_has_a_conference_wording():
+    assert not _refusals_without_conference_words()
+
+
+def test_a_refusal_says_the_words_of_the_kind():
+    exc = ValidationError(
+        N_("At most {max} dots per goal."), conference=N_("At most {max} dots per guiding question."), max=2
+    )
+    assert exc.message() == "At most 2 dots per goal."
+    assert exc.message(None, WorkshopKind.VISION) == "At most 2 dots per goal."
+    assert exc.message(None, WorkshopKind.CONFERENCE) == "At most 2 dots per guiding question."
+    assert errors.CONFERENCE == WorkshopKind.CONFERENCE
+    plain = ValidationError(N_("Unknown working group."))
+    assert plain.message(None, WorkshopKind.CONFERENCE) == "Unknown working group."
+
+
+def test_every_scoring_explanation_and_the_tie_break_speak_both_kinds():
+    for method in scoring.METHODS.values():
+        assert not VISION_WORDS.search(method.explain(WorkshopKind.CONFERENCE)), method.key
+    assert "measure" in scoring.TIE_BREAK.describe(WorkshopKind.VISION)
+    assert "recommendation" in scoring.TIE_BREAK.describe(WorkshopKind.CONFERENCE)
