@@ -132,7 +132,7 @@ method_key = st.selectbox(
 method = scoring.METHODS[method_key]
 st.caption(
     _("{explanation} Tie-break: {rule}").format(
-        explanation=_(method.explain(ws.kind)), rule=_(scoring.TIE_BREAK.describe(ws.kind))
+        explanation=_(method.explain(ws.kind)), rule=_(method.tie_break(ws.kind))
     )
 )
 
@@ -193,7 +193,7 @@ with tab_rank:
                 config=CHART_CONFIG,
                 key=f"chart_goal_{goal.id}",
             )
-        table = exports.ranking_table(shown, _, ws.rules.criteria, ws.kind)
+        table = exports.ranking_table(shown, _, ws.rules.criteria, ws.kind, method_key=method_key)
         # On screen the rank and the title first (the export keeps its documented column order).
         first = [table.columns[0], table.columns[4]]
         st.dataframe(
@@ -266,52 +266,64 @@ with tab_robust:
         )
 
     st.subheader(_("Close calls"))
-    st.caption(
-        say(
-            N_(
-                "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} of the "
-                "recomputed scores. A close call is a measure whose range overlaps that of its neighbour in the "
-                "ranking of its goal; “overtaken” says how often the next measure came out ahead."
-            ),
-            N_(
-                "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} of the "
-                "recomputed scores. A close call is a recommendation whose range overlaps that of its neighbour in "
-                "the ranking of its guiding question; “overtaken” says how often the next recommendation came out "
-                "ahead."
-            ),
-        ).format(n=RESAMPLES, share=percent(analysis.INTERVAL))
-    )
-    boot = data["bootstrap"]
-    boot = boot[boot["measure_id"].isin(shown["measure_id"])]
-    if st.toggle(_("Only close calls"), value=True, key="results_close_only"):
-        boot = boot[boot["close_call_goal"]]
-    goal_titles = {g.id: g.title for g in goals}
-    decimals = 2 if method.ballot_method == Method.RATING else 0
-    boot = boot.sort_values("rank_overall")
-    boot = boot.assign(
-        goal=boot["goal_id"].map(goal_titles),
-        score_range=[f"{lo:.{decimals}f} – {hi:.{decimals}f}" for lo, hi in zip(boot.low, boot.high, strict=True)],
-        rank_range=[
-            f"{best}–{worst}" if best != worst else str(best)
-            for best, worst in zip(boot["rank_best"], boot["rank_worst"], strict=True)
-        ],
-    )
-    st.dataframe(
-        boot,
-        hide_index=True,
-        width="stretch",
-        column_order=["rank_overall", "title", "goal", "score", "score_range", "rank_range", "top_share", "swap_next"],
-        column_config={
-            "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
-            "title": st.column_config.TextColumn(words["measure"]),
-            "goal": st.column_config.TextColumn(words["goal"]),
-            "score": st.column_config.NumberColumn(_("Score"), format=f"%.{decimals}f"),
-            "score_range": st.column_config.TextColumn(_("Likely range")),
-            "rank_range": st.column_config.TextColumn(_("Rank range")),
-            "top_share": st.column_config.NumberColumn(_("In the top {k}").format(k=TOP_K), format="percent"),
-            "swap_next": st.column_config.NumberColumn(_("Overtaken"), format="percent"),
-        },
-    )
+    if available[method_key] < analysis.MIN_BOOTSTRAP_BALLOTS:
+        st.info(analysis.too_few_ballots(available[method_key], ngettext))
+    else:
+        st.caption(
+            say(
+                N_(
+                    "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} "
+                    "of the recomputed scores. A close call is a measure whose range overlaps that of its neighbour "
+                    "in the ranking of its goal; “overtaken” says how often the next measure came out ahead."
+                ),
+                N_(
+                    "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} "
+                    "of the recomputed scores. A close call is a recommendation whose range overlaps that of its "
+                    "neighbour in the ranking of its guiding question; “overtaken” says how often the next "
+                    "recommendation came out ahead."
+                ),
+            ).format(n=RESAMPLES, share=percent(analysis.INTERVAL))
+        )
+        boot = data["bootstrap"]
+        boot = boot[boot["measure_id"].isin(shown["measure_id"])]
+        if st.toggle(_("Only close calls"), value=True, key="results_close_only"):
+            boot = boot[boot["close_call_goal"]]
+        goal_titles = {g.id: g.title for g in goals}
+        decimals = 2 if method.ballot_method == Method.RATING else 0
+        boot = boot.sort_values("rank_overall")
+        boot = boot.assign(
+            goal=boot["goal_id"].map(goal_titles),
+            score_range=[f"{lo:.{decimals}f} – {hi:.{decimals}f}" for lo, hi in zip(boot.low, boot.high, strict=True)],
+            rank_range=[
+                f"{best}–{worst}" if best != worst else str(best)
+                for best, worst in zip(boot["rank_best"], boot["rank_worst"], strict=True)
+            ],
+        )
+        st.dataframe(
+            boot,
+            hide_index=True,
+            width="stretch",
+            column_order=[
+                "rank_overall",
+                "title",
+                "goal",
+                "score",
+                "score_range",
+                "rank_range",
+                "top_share",
+                "swap_next",
+            ],
+            column_config={
+                "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
+                "title": st.column_config.TextColumn(words["measure"]),
+                "goal": st.column_config.TextColumn(words["goal"]),
+                "score": st.column_config.NumberColumn(_("Score"), format=f"%.{decimals}f"),
+                "score_range": st.column_config.TextColumn(_("Likely range")),
+                "rank_range": st.column_config.TextColumn(_("Rank range")),
+                "top_share": st.column_config.NumberColumn(_("In the top {k}").format(k=TOP_K), format="percent"),
+                "swap_next": st.column_config.NumberColumn(_("Overtaken"), format="percent"),
+            },
+        )
 
     st.subheader(_("Consensus"))
     if method.ballot_method == Method.RATING:
@@ -453,7 +465,7 @@ with tab_downloads:
     d1, d2 = st.columns(2)
     d1.download_button(
         _("Ranking (CSV, comma)"),
-        data=exports.ranking_csv(ranked, sep=",", _=_, criteria=ws.rules.criteria, kind=ws.kind),
+        data=exports.ranking_csv(ranked, sep=",", _=_, criteria=ws.rules.criteria, kind=ws.kind, method_key=method_key),
         file_name=f"{stem}-{method_key}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -463,7 +475,7 @@ with tab_downloads:
     )
     d2.download_button(
         _("Ranking (CSV, semicolon, for German Excel)"),
-        data=exports.ranking_csv(ranked, sep=";", _=_, criteria=ws.rules.criteria, kind=ws.kind),
+        data=exports.ranking_csv(ranked, sep=";", _=_, criteria=ws.rules.criteria, kind=ws.kind, method_key=method_key),
         file_name=f"{stem}-{method_key}-excel-de.csv",
         mime="text/csv",
         on_click="ignore",

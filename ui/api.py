@@ -66,7 +66,7 @@ def store_ballot(db, body: object, lang: str | None) -> tuple[int, dict]:
         receipt = services.submit_ballot_by_token(db, body.get("t"), ballot, body.get("submission"))
     except DomainError as exc:
         return _refusal(exc, lang, _kind(db, body))
-    return 200, {"saved": receipt.submitted_at.strftime("%H:%M"), "replaced": receipt.replaced}
+    return 200, {"saved": i18n.format_time(receipt.submitted_at, lang), "replaced": receipt.replaced}
 
 
 def _store(body: object, lang: str | None) -> tuple[int, dict]:

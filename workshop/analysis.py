@@ -93,6 +93,21 @@ BOOTSTRAP_COLUMNS = [
     "swap_next",
 ]
 INTERVAL = 0.90
+# Below this many ballots the resampled ranges say nothing a reader can use (every range spans the
+# list, every measure is "in the top 5"): the pages and the report say so in words instead.
+MIN_BOOTSTRAP_BALLOTS = 15
+
+
+def too_few_ballots(n: int, ngettext) -> str:
+    """What the pages and the report say instead of the resampled ranges below
+    ``MIN_BOOTSTRAP_BALLOTS`` ballots, translated with the reader's ``ngettext``."""
+    return ngettext(
+        "With {n} ballot, drawing the ballots again at random cannot show how certain the order is: that "
+        "needs at least {min} ballots. Treat close scores as equally strong.",
+        "With {n} ballots, drawing the ballots again at random cannot show how certain the order is: that "
+        "needs at least {min} ballots. Treat close scores as equally strong.",
+        n,
+    ).format(n=n, min=MIN_BOOTSTRAP_BALLOTS)
 
 
 def _matrix(votes: pd.DataFrame, ballots: pd.Index, measures: pd.Index, values: pd.Series) -> np.ndarray:
@@ -239,7 +254,11 @@ def bootstrap_scores(
     ranks = _ranks(score, supporters, seq)
     goal_ranks = _goal_ranks(ranks, goal_codes)
     position = columns.get_indexer(ids)  # from the point ranking's order to the matrix columns
-    low, high = np.percentile(score, [alpha, 100 - alpha], axis=0)
+    if scoring.METHODS[method_key].ballot_method == Method.RATING:
+        low, high = np.percentile(score, [alpha, 100 - alpha], axis=0)
+    else:  # whole-number scores (dots, approvals, Borda points): a range of whole numbers, not 1,9 – 8
+        low = np.percentile(score, alpha, axis=0, method="lower")
+        high = np.percentile(score, 100 - alpha, axis=0, method="higher")
     out["low"] = low[position]
     out["high"] = high[position]
     out["rank_best"] = np.percentile(ranks, alpha, axis=0, method="lower")[position].astype(int)

@@ -42,6 +42,11 @@ _RANKING_COLUMNS = (
     ("group_name", N_("Working group")),
     ("score", N_("Score")),
     ("supporters", N_("Supporters")),
+    ("responsible", N_("Responsible")),
+    ("target_group", N_("Target group")),
+    ("timeframe", N_("Timeframe")),
+    ("cost", N_("Rough cost")),
+    ("merged", N_("Merged into it")),
 )
 _VALUE_LABELS = {
     Method.DOTS: N_("Dots"),
@@ -58,14 +63,18 @@ def ranking_table(
     _: Gettext = identity,
     criteria: Sequence[Criterion] = (),
     kind: WorkshopKind = WorkshopKind.VISION,
+    *,
+    method_key: str,
 ) -> pd.DataFrame:
     """The export columns of a ranking, best first, with translated headers and status labels
-    (in the words of the workshop's kind: goal or guiding question)."""
+    (in the words of the workshop's kind: goal or guiding question; and of the method: supporters,
+    raters or voters)."""
     ranked = ranked.sort_values("rank_overall", kind="mergesort").reset_index(drop=True)
     labels = {c.key: c.label for c in criteria}
     headers = {
         "place_goal": vocabulary.pick(kind, N_("Rank in goal"), N_("Rank in guiding question")),
         "goal_title": vocabulary.term(kind, "goal"),
+        "supporters": scoring.METHODS[method_key].supporters_label,
     }
     out: dict[str, object] = {}
     for column, msgid in _RANKING_COLUMNS:
@@ -92,11 +101,12 @@ def ranking_csv(
     _: Gettext = identity,
     criteria: Sequence[Criterion] = (),
     kind: WorkshopKind = WorkshopKind.VISION,
+    method_key: str,
 ) -> bytes:
     """The ranking as CSV in UTF-8 with BOM; ``sep=";"`` is the German-Excel variant with decimal commas."""
     if sep not in (",", ";"):
         raise ValueError("sep must be ',' or ';'")
-    table = ranking_table(ranked, _, criteria, kind)
+    table = ranking_table(ranked, _, criteria, kind, method_key=method_key)
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):
             table[column] = table[column].map(_defuse)
@@ -204,7 +214,7 @@ def ranking_xlsx(
     method = scoring.METHODS[method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]]
     criteria = workshop.rules.criteria
     ranked = ranked.sort_values("rank_overall", kind="mergesort").reset_index(drop=True)
-    table = ranking_table(ranked, _, criteria, workshop.kind)
+    table = ranking_table(ranked, _, criteria, workshop.kind, method_key=method.key)
     taken: set[str] = set()
     wb = Workbook()
     summary = wb.active
@@ -246,7 +256,7 @@ def ranking_xlsx(
             (_(N_("Venue")), workshop.place),
             (_(N_("Scoring method")), _(method.label)),
             (_(N_("How the score is computed")), _(method.explain(workshop.kind))),
-            (_(N_("Tie-break rule")), _(scoring.TIE_BREAK.describe(workshop.kind))),
+            (_(N_("Tie-break rule")), _(method.tie_break(workshop.kind))),
             (_(N_("Ballots")), int(anon["ballot"].nunique())),
             (_(vocabulary.term(workshop.kind, "measures_ranked")), len(ranked)),
         ],

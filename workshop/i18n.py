@@ -15,6 +15,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
@@ -169,6 +170,20 @@ def format_percent(value: float, lang: str | None) -> str:
     """A share in the reader's language, whole percent: "40 %" in German, "%40" in Turkish, "40%" in
     English (Babel's pattern of each language)."""
     return babel_numbers.format_percent(value, locale=locale_of(normalize(lang)))
+
+
+def format_time(value: datetime, lang: str | None) -> str:
+    """A time of day in the reader's language ("14:05", "2:05 PM")."""
+    return babel_dates.format_time(value, format="short", locale=locale_of(normalize(lang)))
+
+
+def format_moment(value: datetime, lang: str | None) -> str:
+    """A day written out with its time of day, without seconds: "21. November 2026, 15:30",
+    "November 21, 2026, 3:30 PM" (the language's long date, short time and their joining pattern)."""
+    locale = Locale.parse(locale_of(normalize(lang)))
+    day = babel_dates.format_date(value, format="long", locale=locale)
+    time = babel_dates.format_time(value, format="short", locale=locale)
+    return str(locale.datetime_formats["long"]).replace("{1}", day).replace("{0}", time)
 
 
 def format_datetime(value: datetime | None, lang: str | None, *, style: str = "medium") -> str:

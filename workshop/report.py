@@ -11,7 +11,7 @@ import logging
 import math
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +24,7 @@ from fpdf.fonts import FontFace
 from . import analysis, i18n, scoring, vocabulary
 from .charts import PALETTE
 from .errors import N_
-from .model import MEASURE_STATUS_LABELS, Goal, Method, Workshop
+from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, Goal, Method, Phase, Workshop
 
 log = logging.getLogger(__name__)
 Gettext = Callable[[str], str]
@@ -70,6 +70,7 @@ class _PDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.footer_left = footer_left
         self.page_label = page_label  # "Page {page} of {pages}"
+        self.mark = ""  # "Provisional …" at the top of every page of a count not yet final
         self.family = self._load_fonts(cjk)
 
     def _load_fonts(self, cjk: bool) -> str:
@@ -94,6 +95,16 @@ class _PDF(FPDF):
         if not self.is_ttf_font:  # Helvetica fallback: replace what Windows-1252 cannot show
             text = text.encode("windows-1252", "replace").decode("windows-1252")
         return super().normalize_text(text)
+
+    def header(self) -> None:
+        if not self.mark:
+            return
+        self.set_y(8)
+        self.set_font(self.family, "B", 9)
+        self.set_text_color(170, 30, 30)
+        self.cell(0, 5, _shorten(self, self.mark, self.epw), align="C")
+        self.set_text_color(0)
+        self.set_y(self.t_margin)
 
     def footer(self) -> None:
         self.set_y(-13)
@@ -141,6 +152,7 @@ class _Report:
         self._ = _
         # Babel's and the PDF's locale ("ls", Leichte Sprache, is German to both).
         self.lang = i18n.locale_of(i18n.normalize(lang))
+        self.ngettext = i18n.ngettext_for(lang)
         self.method = scoring.METHODS[method_key]
         # The kind's words: goal/measure in a Planungswerkstatt, guiding question/recommendation
         # in an Integrationskonferenz (workshop.vocabulary).
@@ -272,7 +284,7 @@ class _Report:
         self.heading(_(N_("How the ranking was computed")), size=13)
         self.fact(_(N_("Scoring method")), _(self.method.label))
         self.fact(_(N_("How the score is computed")), _(self.method.explain(self.ws.kind)))
-        self.fact(_(N_("Tie-break rule")), _(scoring.TIE_BREAK.describe(self.ws.kind)))
+        self.fact(_(N_("Tie-break rule")), _(self.method.tie_break(self.ws.kind)))
         self.fact(_(N_("Ballots")), self.number(ballots) if ballots is not None else "–")
         self.fact(self.pick(N_("Measures ranked"), N_("Recommendations ranked")), self.number(measures))
 
@@ -314,7 +326,7 @@ class _Report:
             pdf.cell(w_rank, 5, _(N_("Rank")))
             pdf.cell(w_title + 2, 5, self.w["measure"])
             pdf.cell(w_bar, 5, _shorten(pdf, _(self.method.label), w_bar - 2))
-            pdf.cell(w_sup, 5, _(N_("Supporters")), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(w_sup, 5, _(self.method.supporters_label), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_text_color(0)
             pdf.set_draw_color(150)
             pdf.line(x0, pdf.get_y(), x0 + pdf.epw, pdf.get_y())
@@ -404,12 +416,18 @@ class _Report:
         self.heading(_(N_("How stable is the ranking across methods?")), size=13, keep=40 + 9 * len(stability))
         k = int(stability["k"].max())
         self.para(
-            _(
+            self.pick(
                 N_(
                     "Where participants also voted with other methods, each pair of rankings is compared. "
                     "Kendall's tau is 1 for the same order, 0 for no relation and −1 for the reverse order. "
                     "The top-{k} overlap is the share of the top {k} measures that both rankings have in common."
-                )
+                ),
+                N_(
+                    "Where participants also voted with other methods, each pair of rankings is compared. "
+                    "Kendall's tau is 1 for the same order, 0 for no relation and −1 for the reverse order. "
+                    "The top-{k} overlap is the share of the top {k} recommendations that both rankings have in "
+                    "common."
+                ),
             ).format(k=k),
             size=9,
             colour=60,
@@ -433,9 +451,13 @@ class _Report:
         )
         self.table(header, rows, (46, 46, 24, 22, 32), ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
 
-    def uncertainty(self, boot: pd.DataFrame, top: int = 10, k: int = 5) -> None:
+    def uncertainty(self, boot: pd.DataFrame, top: int = 10, k: int = 5, ballots: int | None = None) -> None:
         _ = self._
         if boot is None or boot.empty or boot["top_share"].isna().all():
+            return
+        if ballots is not None and ballots < analysis.MIN_BOOTSTRAP_BALLOTS:
+            self.heading(_(N_("How certain is the order?")), size=13)
+            self.para(analysis.too_few_ballots(ballots, self.ngettext), size=9, colour=60)
             return
         shown = boot.nsmallest(top, "rank_overall")
         self.heading(_(N_("How certain is the order?")), size=13, keep=40 + 9 * len(shown))
@@ -505,6 +527,19 @@ class _Report:
             description = getattr(row, "description", "") or ""
             if isinstance(description, str) and description.strip():
                 self.para(description, size=9, after=0.8)
+            details = [
+                (_(label), str(getattr(row, field, "") or "").strip())
+                for field, label in (
+                    ("responsible", N_("Responsible")),
+                    ("target_group", N_("Target group")),
+                    ("timeframe", N_("Timeframe")),
+                    ("cost", N_("Rough cost")),
+                    ("merged", N_("Merged into it")),
+                )
+            ]
+            for label, value in details:
+                if value:
+                    self.para(f"{label}: {value}", size=8.5, after=0.3)
             status = getattr(row, "status", "") or ""
             facts = [
                 (_(N_("Working group")), getattr(row, "group_name", "") or "–"),
@@ -517,6 +552,20 @@ class _Report:
             pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.l_margin + pdf.epw, pdf.get_y() + 1)
             pdf.set_draw_color(0)
             pdf.ln(3)
+
+
+def provisional_mark(workshop: Workshop, _: Gettext, lang: str, as_of: datetime) -> str:
+    """The line on every page of a report whose count is not final ("" once the results are out):
+    during the vote, and in any phase before the results (ballots may exist from a vote that was
+    closed and reopened, or measures may still be hidden or merged in review)."""
+    if workshop.phase == Phase.RESULTS:
+        return ""
+    when = i18n.format_moment(as_of, lang)
+    if workshop.phase == Phase.VOTE:
+        return _(N_("Provisional: voting is still open (as of {when})")).format(when=when)
+    return _(N_("Provisional: the results are not final yet (phase “{phase}”, as of {when})")).format(
+        phase=_(PHASE_LABELS[workshop.phase]), when=when
+    )
 
 
 def report_pdf(
@@ -533,6 +582,7 @@ def report_pdf(
     ballots: int | None = None,
     generated: date | None = None,
     top_k: int = 5,
+    as_of: datetime | None = None,
 ) -> bytes:
     """The A4 report: facts and method, turnout, ranking overall and per goal, stability, appendix.
 
@@ -548,12 +598,13 @@ def report_pdf(
     texts += [str(v) for c in ("title", "description", "group_name", "goal_title") if c in ranked for v in ranked[c]]
     cjk = any(ord(ch) >= CJK_START for text in texts for ch in str(text))
     report = _Report(workshop, _, lang, key, cjk)
+    report.pdf.mark = provisional_mark(workshop, _, lang, as_of or datetime.now())
     if ballots is None and turnout is not None and len(turnout) and turnout["is_total"].any():
         ballots = int(turnout.loc[turnout["is_total"], "ballots"].iloc[0])
     report.title_page(goals, ballots, len(ranked), generated or date.today())
     report.turnout(turnout)
     report.rankings(ranked, goals)
     report.stability(stability)
-    report.uncertainty(uncertainty, k=top_k)
+    report.uncertainty(uncertainty, k=top_k, ballots=ballots)
     report.appendix(ranked, goals)
     return bytes(report.pdf.output())

@@ -41,13 +41,7 @@ class TieBreak:
     """An ordered list of (column, ascending) keys applied after the score."""
 
     name: str
-    description: str
     keys: tuple[tuple[str, bool], ...]
-    conference_description: str = ""  # the same in an Integrationskonferenz's words
-
-    def describe(self, kind: WorkshopKind | str) -> str:
-        """The msgid of the rule in the words of the workshop's kind."""
-        return vocabulary.pick(kind, self.description, self.conference_description or self.description)
 
     def order(self, frame: pd.DataFrame) -> pd.DataFrame:
         cols = [k for k, _ in self.keys]
@@ -55,18 +49,44 @@ class TieBreak:
         return frame.sort_values(cols, ascending=asc, kind="mergesort")
 
 
-TIE_BREAK = TieBreak(
-    name="score-supporters-earliest",
-    description=N_(
-        "Higher score first; on equal scores, more supporters first; if still equal, the measure "
-        "proposed earlier comes first."
+TIE_BREAK = TieBreak(name="score-supporters-earliest", keys=(("score", False), ("supporters", False), ("seq", True)))
+
+# The "supporters" column counts, per method: ballots with dots on it or approving it (supporters),
+# ballots that rated it, whatever the rating (raters), ballots that placed it (voters). The
+# tie-break says which of them it compares, in each kind's words.
+SUPPORTER_LABELS = {"supporters": N_("Supporters"), "raters": N_("Raters"), "voters": N_("Voters")}
+TIE_BREAK_TEXTS: dict[str, tuple[str, str]] = {
+    "supporters": (
+        N_(
+            "Higher score first; on equal scores, more supporters first; if still equal, the measure "
+            "proposed earlier comes first."
+        ),
+        N_(
+            "Higher score first; on equal scores, more supporters first; if still equal, the recommendation "
+            "proposed earlier comes first."
+        ),
     ),
-    conference_description=N_(
-        "Higher score first; on equal scores, more supporters first; if still equal, the recommendation "
-        "proposed earlier comes first."
+    "raters": (
+        N_(
+            "Higher score first; on equal scores, the one rated by more people (whatever their rating) first; "
+            "if still equal, the measure proposed earlier comes first."
+        ),
+        N_(
+            "Higher score first; on equal scores, the one rated by more people (whatever their rating) first; "
+            "if still equal, the recommendation proposed earlier comes first."
+        ),
     ),
-    keys=(("score", False), ("supporters", False), ("seq", True)),
-)
+    "voters": (
+        N_(
+            "Higher score first; on equal scores, the one placed on more ballots first; if still equal, the "
+            "measure proposed earlier comes first."
+        ),
+        N_(
+            "Higher score first; on equal scores, the one placed on more ballots first; if still equal, the "
+            "recommendation proposed earlier comes first."
+        ),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -77,10 +97,20 @@ class ScoringMethod:
     ballot_method: Method
     score: Callable[[pd.DataFrame, pd.DataFrame, tuple[Criterion, ...]], pd.DataFrame]  # (cells, voters, criteria)
     conference_explanation: str = ""  # the explanation in an Integrationskonferenz's words, where it differs
+    counts: str = "supporters"  # what its "supporters" column counts: supporters, raters or voters
 
     def explain(self, kind: WorkshopKind | str) -> str:
         """The msgid of the explanation in the words of the workshop's kind."""
         return vocabulary.pick(kind, self.explanation, self.conference_explanation or self.explanation)
+
+    @property
+    def supporters_label(self) -> str:
+        """The msgid naming what the "supporters" column counts for this method."""
+        return SUPPORTER_LABELS[self.counts]
+
+    def tie_break(self, kind: WorkshopKind | str) -> str:
+        """The msgid of the tie-break rule, in this method's and the kind's words."""
+        return vocabulary.pick(kind, *TIE_BREAK_TEXTS[self.counts])
 
 
 # --- aggregates ------------------------------------------------------------------------------
@@ -89,6 +119,10 @@ class ScoringMethod:
 # compute the same from a votes frame (the bootstrap, the tests). Both give:
 #   cells:   measure_id, criterion, n (votes), total (sum of values), points (Borda: n_list - place,
 #            at least 0), positive (votes with a value above 0)
+# Only votes on the measures in the count are aggregated (a measure hidden or taken off the
+# shortlist after the ballot was cast is not in it; its dots, approvals and ratings count for
+# nothing, and nothing is moved to other measures). A ranking's places are closed up over what
+# is left: X > A > B with X out of the count is A first, B second.
 #   voters:  index measure_id; supporters (ballots with a value > 0), voters (ballots naming it)
 CELL_COLUMNS = ["measure_id", "criterion", "n", "total", "points", "positive"]
 
@@ -97,7 +131,8 @@ def aggregate(votes: pd.DataFrame, n_list: int) -> tuple[pd.DataFrame, pd.DataFr
     """The aggregates of a votes frame (ballot_id, measure_id, criterion, value)."""
     if votes.empty:
         return pd.DataFrame(columns=CELL_COLUMNS), pd.DataFrame(columns=["supporters", "voters"])
-    v = votes.assign(points=(n_list - votes["value"]).clip(lower=0), positive=(votes["value"] > 0).astype(int))
+    place = votes.groupby(["ballot_id", "criterion"])["value"].rank(method="first")
+    v = votes.assign(points=(n_list - place).clip(lower=0), positive=(votes["value"] > 0).astype(int))
     cells = (
         v.groupby(["measure_id", "criterion"])
         .agg(n=("value", "size"), total=("value", "sum"), points=("points", "sum"), positive=("positive", "sum"))
@@ -183,6 +218,7 @@ METHODS: dict[str, ScoringMethod] = {
             N_("Mean rating per criterion (1–5, “no opinion” left out), combined with the criteria weights."),
             Method.RATING,
             _weighted_mean,
+            counts="raters",
         ),
         ScoringMethod(
             "borda",
@@ -191,6 +227,7 @@ METHODS: dict[str, ScoringMethod] = {
             Method.RANKING,
             _borda,
             N_("With n recommendations on the list, place 1 earns n − 1 points, place 2 earns n − 2, …"),
+            counts="voters",
         ),
     )
 }

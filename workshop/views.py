@@ -38,12 +38,28 @@ def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.Data
 # measure are its leading rows instead (one per ballot and measure, store.MARK_LEADS).
 _CELLS_SQL = """
     SELECT measure_id, criterion, count(*) AS n, sum(value) AS total,
-           sum(greatest($n_list - value, 0)) AS points, count(*) FILTER (WHERE value > 0) AS positive,
+           sum(greatest($n_list - place, 0)) AS points, count(*) FILTER (WHERE value > 0) AS positive,
            count(*) FILTER (WHERE leads) AS leads
-    FROM votes v JOIN ballots b ON b.id = v.ballot_id
-    WHERE b.workshop_id = $workshop AND b.method = $method AND v.measure_id IN (SELECT unnest($measures))
+    FROM ({votes})
     GROUP BY measure_id, criterion
 """
+_COUNTED = """
+    SELECT v.measure_id, v.criterion, v.value, v.leads, {place} AS place
+    FROM votes v JOIN ballots b ON b.id = v.ballot_id
+    WHERE b.workshop_id = $workshop AND b.method = $method AND v.measure_id IN (SELECT unnest($measures))
+"""
+# A ranking's places closed up over the measures in the count (see scoring.aggregate); the other
+# methods need no place (and no window over a million votes).
+_CELLS_SQL_BY_METHOD = {
+    method: _CELLS_SQL.format(
+        votes=_COUNTED.format(
+            place="row_number() OVER (PARTITION BY v.ballot_id, v.criterion ORDER BY v.value, v.measure_id)"
+            if method == Method.RANKING
+            else "v.value"
+        )
+    )
+    for method in Method
+}
 
 
 def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> pd.DataFrame:
@@ -55,12 +71,28 @@ def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> 
         measures = measures[measures["id"].isin(workshop.rules.shortlist)]
     # The database aggregates (a million votes → a few hundred rows); pandas scores and orders.
     params = {"workshop": workshop.id, "method": str(method), "measures": list(measures["id"])}
-    cells = db.df(_CELLS_SQL, {**params, "n_list": len(measures)})
+    cells = db.df(_CELLS_SQL_BY_METHOD[method], {**params, "n_list": len(measures)})
     voters = scoring.voters_from_cells(cells, rated=method == Method.RATING)
     cells = cells.astype({"n": int, "total": float, "points": float})
     ranked = scoring.rank_aggregated(key, cells, voters, measures, workshop.rules.criteria)
-    info = measures[["id", "goal_title", "goal_position", "group_name", "description", "status"]]
+    info = measures[["id", "goal_title", "goal_position", "group_name", *DETAILS, "status"]]
+    info = info.assign(merged=info["id"].map(merged_titles(db, workshop.id)).fillna(""))
     return ranked.merge(info, left_on="measure_id", right_on="id", how="left").drop(columns="id")
+
+
+# What a district assembly needs next to each measure (the proposal form's fields).
+DETAILS = ("description", "responsible", "target_group", "timeframe", "cost")
+MERGED_SEPARATOR = " · "
+
+
+def merged_titles(db: Database, workshop_id: str) -> dict[str, str]:
+    """Per measure, the titles of the proposals merged into it (in the order they were proposed)."""
+    rows = db.fetchall(
+        "SELECT merged_into, string_agg(title, ? ORDER BY seq) FROM measures "
+        "WHERE workshop_id = ? AND merged_into IS NOT NULL GROUP BY merged_into",
+        [MERGED_SEPARATOR, workshop_id],
+    )
+    return dict(rows)
 
 
 def proposals_per_goal(db: Database, workshop_id: str) -> pd.DataFrame:

@@ -318,7 +318,7 @@ def test_submit_stores_one_ballot_a_resend_too_and_a_change_replaces_it(app, wor
     assert data["saved"] is None, "nothing stored yet: the button reads 'Submit my vote'"
     assert (data["texts"]["submit"], data["texts"]["change"]) == ("Submit my vote", "Change my vote")
     status, answer = _submit(at)
-    assert status == 200 and re.fullmatch(r"\d\d:\d\d", answer["saved"]) and not answer["replaced"]
+    assert status == 200 and re.fullmatch(r"\d{1,2}:\d\d(\s[AP]M)?", answer["saved"]) and not answer["replaced"]
 
     rows = _ballot_rows(app_db, participant)
     assert len(rows) == 1 and rows[0][1] == "dots"

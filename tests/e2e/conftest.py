@@ -119,3 +119,25 @@ def page(browser):
     pg.set_default_timeout(20_000)
     yield pg
     context.close()
+
+
+# --- steps the browser tests share -------------------------------------------------------------
+
+
+def set_phase(page, label: str, *, from_menu: bool = False) -> None:
+    """The facilitator moves the workshop to the phase ``label`` on the console and confirms;
+    ``from_menu``: open the console from the menu first."""
+    if from_menu:
+        page.get_by_role("link", name="Console").click()
+    page.locator("[data-testid=stButtonGroup]").first.get_by_text(label, exact=True).click()
+    page.get_by_role("button", name="Yes, change the phase").click()
+    page.get_by_role("button", name="Yes, change the phase").wait_for(state="detached")
+
+
+def settled(page, pause_ms: int = 0) -> None:
+    """The page's script run is over (nothing stale, no running indicator), then ``pause_ms``."""
+    page.wait_for_function(
+        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
+    )
+    if pause_ms:
+        page.wait_for_timeout(pause_ms)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PASSPHRASE, ROOT, TABLET, Server
+from tests.e2e.conftest import PASSPHRASE, ROOT, TABLET, Server, set_phase, settled
 
 AXE = ROOT / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 LANGS = ["de", "ar", "ls"]
@@ -55,22 +55,9 @@ def _code(console) -> str:
     return re.search(r"[?&]code=([A-Z0-9]{6})", text)[1]
 
 
-def _set_phase(console, label: str) -> None:
-    console.locator("[data-testid=stButtonGroup]").first.get_by_text(label, exact=True).click()
-    console.get_by_role("button", name="Yes, change the phase").click()
-    console.get_by_role("button", name="Yes, change the phase").wait_for(state="detached")
-
-
-def _settled(page) -> None:
-    page.wait_for_function(
-        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
-    )
-    page.wait_for_timeout(300)
-
-
 def _axe(page, name: str) -> list[str]:
     """Run axe-core on the page; return the serious and critical violations, one line each."""
-    _settled(page)
+    settled(page, 300)
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => ({
@@ -144,7 +131,7 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
         context.close()
 
     # Collect: the join screen, the proposal form, the privacy notice.
-    _set_phase(console, "Collect proposals")
+    set_phase(console, "Collect proposals")
     for lang in LANGS:
         _ = i18n.gettext_for(lang)
         context, page = _tablet(browser)
@@ -159,7 +146,7 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
         context.close()
 
     # Vote: the dot ballot.
-    _set_phase(console, "Vote")
+    set_phase(console, "Vote")
     for lang in LANGS:
         _ = i18n.gettext_for(lang)
         context, page = _tablet(browser)
@@ -170,7 +157,7 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
         context.close()
 
     # Results, once the facilitator shows them to everyone.
-    _set_phase(console, "Results")
+    set_phase(console, "Results")
     console.get_by_text("Show the results to everyone", exact=False).click()
     for lang in LANGS:
         _ = i18n.gettext_for(lang)
@@ -194,7 +181,7 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
     _shot(projector, "projector-results")
 
     # ... and while the vote runs, with the join instruction in the three languages.
-    _set_phase(console, "Vote")
+    set_phase(console, "Vote")
     projector.locator(".pj-join").wait_for()
     seen = set()
     for _i in range(30):  # the instruction rotates every 6 s through the chosen languages
@@ -234,15 +221,15 @@ def test_a_participant_can_join_and_vote_with_the_keyboard_only(browser, srv, co
     context, page = _tablet(browser)
     page.goto(f"{srv.url}/?code={code}&lang=de")
     page.get_by_role("button", name="Start", exact=True).wait_for()
-    _settled(page)
+    settled(page, 300)
     _tab_to(page, "el.type === 'radio' && el.closest('[data-testid=stRadio]')")
     page.keyboard.press("Space")
-    _settled(page)
+    settled(page, 300)
     _tab_to(page, "el.tagName === 'BUTTON' && el.innerText.trim() === 'Start'")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"[?&]t="))
     page.get_by_role("button", name="Meine Stimme abgeben").wait_for()
-    _settled(page)
+    settled(page, 300)
     counter = page.locator(".pw-counter").inner_text()
     # The first measure's dot control takes one Tab stop (its selected "0"); the arrow key moves to
     # "1 ●" and Enter chooses it. Then on to the submit button.
@@ -250,7 +237,7 @@ def test_a_participant_can_join_and_vote_with_the_keyboard_only(browser, srv, co
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => document.querySelector('.pw-counter').innerText !== {counter!r}")
-    _settled(page)
+    settled(page, 300)
     _tab_to(page, "el.tagName === 'BUTTON' && el.innerText.trim() === 'Meine Stimme abgeben'", limit=200)
     page.keyboard.press("Enter")
     page.get_by_text("Ihre Stimme ist gespeichert", exact=False).first.wait_for()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.conftest import PASSPHRASE, PHONE
+from tests.e2e.conftest import PASSPHRASE, PHONE, set_phase
 
 PROJECTOR = {"width": 1920, "height": 1080}
 
@@ -18,12 +18,6 @@ def _login(page, url):
     page.get_by_role("link", name="Console").wait_for()
     page.get_by_role("link", name="Console").click()
     page.get_by_text("Join link for the QR code").wait_for()
-
-
-def _set_phase(page, label):
-    page.locator("[data-testid=stButtonGroup]").first.get_by_text(label, exact=True).click()
-    page.get_by_role("button", name="Yes, change the phase").click()
-    page.get_by_role("button", name="Yes, change the phase").wait_for(state="detached")
 
 
 def _ballots_on_projector(projector) -> int:
@@ -39,8 +33,8 @@ def test_facilitator_opens_voting_participant_votes_projector_updates(server, br
     code = re.search(r"code=([A-Z0-9]{6})", link).group(1)
 
     # Close and reopen voting, as a facilitator does after the review.
-    _set_phase(fac, "Review")
-    _set_phase(fac, "Vote")
+    set_phase(fac, "Review")
+    set_phase(fac, "Vote")
 
     projector_href = fac.get_by_role("link", name="Open the projector view").first.get_attribute("href")
     pj_ctx = browser.new_context(viewport=PROJECTOR)

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from tests.e2e.conftest import PASSPHRASE, Server
+from tests.e2e.conftest import PASSPHRASE, Server, set_phase, settled
 from workshop import auth, services
 from workshop.model import Phase, VotingRules
 from workshop.store import Database
@@ -49,16 +49,9 @@ def srv(tmp_path_factory):
     server.stop()
 
 
-def _settled(page) -> None:
-    page.wait_for_function(
-        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
-    )
-    page.wait_for_timeout(500)
-
-
 def _nothing_interpreted(page, where: str) -> None:
     """No element that Markdown or HTML in user text would have made, and no script effect."""
-    _settled(page)
+    settled(page, 500)
     main = page.locator('[data-testid="stMain"], [data-testid="stSidebar"]')
     links = main.locator('a[href*="example.org"]')
     assert links.count() == 0, f"{where}: a link was made: " + links.first.evaluate("a => a.parentElement.outerHTML")
@@ -80,12 +73,6 @@ def _login(page, url):
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="Console").click()
     page.get_by_text("Join link for the QR code").wait_for()
-
-
-def _set_phase(page, label):
-    page.locator("[data-testid=stButtonGroup]").first.get_by_text(label, exact=True).click()
-    page.get_by_role("button", name="Yes, change the phase").click()
-    page.get_by_role("button", name="Yes, change the phase").wait_for(state="detached")
 
 
 def test_hostile_text_is_shown_as_typed_everywhere(browser, srv, tmp_path):
@@ -119,16 +106,16 @@ def test_hostile_text_is_shown_as_typed_everywhere(browser, srv, tmp_path):
 
     fac.get_by_role("link", name="Console").click()
     fac.get_by_text("Join link for the QR code").wait_for()
-    _set_phase(fac, "Vote")
+    set_phase(fac, "Vote")
     phone.get_by_role("button", name="Submit my vote").wait_for(timeout=30_000)
     _nothing_interpreted(phone, "vote")
     _shows_literally(phone, PROPOSAL, "vote")
     phone.locator('[data-testid="stMain"] [data-testid="stButtonGroup"]').first.get_by_role("radio", name="1").click()
-    _settled(phone)
+    settled(phone, 500)
     phone.get_by_role("button", name="Submit my vote").click()
     phone.get_by_text("Your vote is saved", exact=False).first.wait_for()
 
-    _set_phase(fac, "Results")
+    set_phase(fac, "Results")
     fac.get_by_text("Show the results to everyone", exact=False).click()
     key_link = fac.get_by_role("link", name="Open the projector view").get_attribute("href")
     projector = fac_ctx.new_page()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET
+from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET, settled
 
 SHOTS = Path("/tmp/shots")
 DESKTOP = {"width": 1280, "height": 900}
@@ -77,13 +77,6 @@ def join_code(browser, server) -> str:
 
 def _wait_for_counter(page, text: str) -> None:
     page.locator(".pw-counter").filter(has_text=text).wait_for()
-
-
-def _settled(page) -> None:
-    """Wait until Streamlit has finished the current run: no stale elements, no running icon."""
-    page.wait_for_function(
-        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
-    )
 
 
 _DOT_STATE_JS = """
@@ -206,7 +199,7 @@ def test_phone_join_vote_reload(browser, server, join_code):
         _wait_for_counter(page, "8 of 10 dots left")
         _place(page, 1, "3 ●")
         _wait_for_counter(page, "5 of 10 dots left")
-        _settled(page)
+        settled(page)
         before = _dot_state(page)
         assert sorted(before.values()).count("") == 0, before
         assert sorted(v for v in before.values() if v != "0") == ["2 ●", "3 ●"], before
@@ -223,7 +216,7 @@ def test_phone_join_vote_reload(browser, server, join_code):
         page.reload()
         page.get_by_text("Your vote is saved").first.wait_for()
         _wait_for_counter(page, "5 of 10 dots left")
-        _settled(page)
+        settled(page)
         assert page.url == url
         # Streamlit draws the ballot element by element: wait for every control before reading.
         expect(page.locator(DOT_CONTROL)).to_have_count(len(before))
@@ -295,7 +288,7 @@ def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server
     """A tap reruns the ballot; the submit button is drawn again with it a moment later. A press
     within that moment waits for the new drawing and sends the ballot that includes the tap."""
     with _fresh_ballot(browser, server, join_code, "phone-tap-press-failure") as page:
-        _settled(page)
+        settled(page)
         posts: list[dict] = []
         page.on("request", lambda r: posts.append(json.loads(r.post_data)) if "/api/ballot" in r.url else None)
         tap_and_press = """([taps, button]) => {
@@ -312,7 +305,7 @@ def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server
         assert len(posts) == 1, posts
         assert sorted(posts[0]["ballot"]["dots"].values()) == [2], posts[0]
         _wait_for_counter(page, "8 of 10 dots left")
-        _settled(page)
+        settled(page)
         # The same on a saved ballot, with two taps: the button still reads "saved" when pressed,
         # and the first tap's redraw (which the press must not take for the second's) comes
         # after both.
@@ -332,7 +325,7 @@ def test_pressing_again_while_the_server_answers_sends_one_request(browser, serv
     with _fresh_ballot(browser, server, join_code, "phone-double-press-failure") as page:
         _place(page, 3, "1 ●")
         _wait_for_counter(page, "9 of 10 dots left")
-        _settled(page)
+        settled(page)
         held = []
         page.route("**/api/ballot*", lambda route: held.append(route))  # answered only when the test lets it through
         button = page.get_by_role("button", name="Submit my vote")
@@ -396,7 +389,7 @@ def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
         expect(page.get_by_text("Your vote is saved")).to_have_count(0)
         expect(page.locator(f"{DOT_CONTROL} {ACTIVE}").filter(has_text="●")).to_have_count(0)
         expect(page.get_by_role("button", name="Submit my vote")).to_be_enabled()
-        _settled(page)
+        settled(page)
         state = _dot_state(page)
         assert state and set(state.values()) <= {"0", ""}, state
         _shot(page, "tablet-2-person2-fresh")
@@ -422,7 +415,7 @@ def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, 
         first_token = re.search(r"[?&]t=([^&]+)", page.url)[1]
         _place(page, 0, "3 ●")
         _wait_for_counter(page, "7 of 10 dots left")
-        _settled(page)
+        settled(page)
         voted = {title: label for title, label in _dot_state(page).items() if label == "3 ●"}
         page.get_by_role("button", name="Submit my vote").click()
         page.get_by_role("button", name="Next person").click()
@@ -433,7 +426,7 @@ def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, 
         page.go_back()
         page.reload()
         page.locator('.pw-counter, .pw-thanks, [data-testid="stRadio"]').first.wait_for()
-        _settled(page)
+        settled(page)
         _shot(page, "tablet-4-kiosk-back")
         reopened = first_token in page.url and page.get_by_text("This link is no longer valid").count() == 0
         assert not reopened, "the previous person's token still opens a ballot"

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET, Server
+from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET, Server, set_phase, settled
 from workshop import i18n
 
 SHOTS = Path("/tmp/shots")
@@ -77,9 +77,7 @@ def _choose(page, box, text: str) -> None:
     in invisible direction isolates). A rerun that lands while the list is open closes it: try again."""
     option = page.get_by_role("option", name=re.compile(re.escape(text)))
     for _attempt in range(4):
-        page.wait_for_function(
-            '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
-        )
+        settled(page)
         box.scroll_into_view_if_needed()
         box.click()
         try:
@@ -176,19 +174,6 @@ PROPOSALS = {
 DOT = '[data-testid="stMain"] [data-testid="stButtonGroup"]'
 
 
-def _set_phase(console, label: str) -> None:
-    console.get_by_role("link", name="Console").click()
-    console.locator("[data-testid=stButtonGroup]").first.get_by_text(label, exact=True).click()
-    console.get_by_role("button", name="Yes, change the phase").click()
-    console.get_by_role("button", name="Yes, change the phase").wait_for(state="detached")
-
-
-def _settled(page) -> None:
-    page.wait_for_function(
-        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"]\')'
-    )
-
-
 @contextmanager
 def _device(browser, name: str, viewport=PHONE):
     context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=viewport == PHONE)
@@ -217,14 +202,14 @@ def _vote(page, lang: str, dots: dict[int, str]) -> None:
     page.get_by_role("button", name=_("Submit my vote")).wait_for()
     for index, label in dots.items():
         page.locator(DOT).nth(index).get_by_role("radio", name=label, exact=True).click()
-        _settled(page)
+        settled(page)
     page.get_by_role("button", name=_("Submit my vote")).click()
 
 
 def hall(server, browser, console) -> None:
     console.get_by_role("link", name="Console").click()
     code = re.search(r"code=([A-Z0-9]{6})", console.locator("[data-testid=stCode]").first.inner_text())[1]
-    _set_phase(console, "Collect proposals")
+    set_phase(console, "Collect proposals", from_menu=True)
 
     # The wall: the QR code, the code and the theme.
     href = console.get_by_role("link", name="Open the projector view").first.get_attribute("href")
@@ -252,7 +237,7 @@ def hall(server, browser, console) -> None:
                 phone.get_by_label(_("Description"), exact=True).first.fill(f"{title} – {lang}")
                 phone.get_by_label(_("Description"), exact=True).first.blur()
                 if lang == "de":
-                    _settled(phone)
+                    settled(phone)
                     phone.wait_for_timeout(500)
                     phone.reload()
                     expect(new_title).to_have_value(title)
@@ -266,7 +251,7 @@ def hall(server, browser, console) -> None:
         _shot(wall, "hall_wall_proposals")
 
         # Moderation: the Turkish proposal merged into the German one (asked first), then undone.
-        _set_phase(console, "Review")
+        set_phase(console, "Review", from_menu=True)
         console.get_by_role("link", name="Moderation").click()
         # The innermost block that holds the measure and its tools: its card.
         card = (
@@ -275,7 +260,7 @@ def hall(server, browser, console) -> None:
             .filter(has=console.get_by_text("Edit, move, merge"))
             .last
         )
-        _settled(console)
+        settled(console)
         card.get_by_text("Edit, move, merge").click()
         _choose(console, card.get_by_role("combobox", name=re.compile("Merge these duplicates")), PROPOSALS["tr"])
         console.keyboard.press("Escape")
@@ -290,7 +275,7 @@ def hall(server, browser, console) -> None:
         expect(console.locator(".pw-measure", has_text=PROPOSALS["tr"])).to_have_count(1)
 
         # The vote: three phones and two people at a kiosk tablet.
-        _set_phase(console, "Vote")
+        set_phase(console, "Vote", from_menu=True)
         wall.locator(".pj-big").filter(has_text="0").wait_for()
         for lang, dots in (("de", {0: "2 ●", 1: "2 ●"}), ("tr", {1: "2 ●", 2: "1 ●"}), ("ar", {2: "2 ●"})):
             _ = i18n.gettext_for(lang)
@@ -313,16 +298,16 @@ def hall(server, browser, console) -> None:
         wall.locator(".pj-big").filter(has_text="5").wait_for()
 
         # The results on the wall, as the console chooses; the QR code small in a corner.
-        _set_phase(console, "Results")
+        set_phase(console, "Results", from_menu=True)
         console.get_by_text("Show the results to everyone (projector and participants)").click()
         wall.locator(".pj-qr-small").wait_for()
         expect(wall.locator(".pj-qr")).to_have_count(0)
-        _settled(wall)
+        settled(wall)
         _shot(wall, "hall_wall_results_overall")
         console.get_by_role("radio", name=re.compile(re.escape(QUESTIONS[1]))).click(force=True)
         wall.locator(".pj-corner").wait_for()
         wall.get_by_text(f"2. {QUESTIONS[1]}").first.wait_for()
-        _settled(wall)
+        settled(wall)
         _shot(wall, "hall_wall_results_question")
 
         # Every download opens and speaks the conference's words.

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from tests.integration import asyncrun
 from ui import api, common
-from workshop import auth, demo, participation, services
+from workshop import auth, demo, i18n, participation, services
 from workshop.errors import StoreLocked
 from workshop.model import DotBallot, Phase
 from workshop.store import Database
@@ -83,7 +83,9 @@ def test_a_posted_ballot_is_stored_a_resend_stores_nothing_new_a_change_replaces
     first = _first(db, ws)
     body = _body(token, DotBallot({first: 2}))
     status, answer = call(body)
-    assert status == 200 and not answer["replaced"] and len(answer["saved"]) == 5
+    assert status == 200 and not answer["replaced"]
+    stored_at = db.scalar("SELECT submitted_at FROM ballots WHERE device_id = ?", [participant.device_id])
+    assert answer["saved"] == i18n.format_time(stored_at, "en"), "the time in the reader's language: 2:05 PM"
     assert services.get_ballot(db, participant) == DotBallot({first: 2})
     assert call(body) == (status, answer), "a resend (same submission) gets the same answer"
     assert services.count_ballots(db, ws.id) == 1 + demo_ballots(db, ws, participant)

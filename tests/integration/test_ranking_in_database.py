@@ -63,6 +63,39 @@ def test_shortlist_and_hidden_measures(scale):
         services.set_hidden(db, fac, hidden, False)
 
 
+def test_borda_after_hiding_or_a_shorter_shortlist_counts_the_measures_left(tmp_path):
+    """Issue 17.1, through the services: the stored places X=1, A=2, B=3 are closed up over the
+    measures in the count when it is made (the app gave B 1, A 0)."""
+    from workshop import demo
+    from workshop.model import RankingBallot
+
+    db = Database(tmp_path / "borda.duckdb")
+    demo.build(db)
+    fac = auth.system_session(db)
+    ws = services.create_workshop(db, fac, title="Borda", rules=VotingRules(method=Method.RANKING))
+    services.replace_vision(db, fac, ws.id, title="V", description="", goals=[("Ziel", "")])
+    goal = services.list_goals(db, ws.id)[0]
+    services.set_phase(db, fac, ws.id, Phase.COLLECT)
+    a, b, x = (services.propose_measure(db, fac, goal.id, MeasureInput(title=t)).id for t in ("Aaa", "Bbb", "Xxx"))
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    for order in ((x, a, b), (b, a, x)):
+        participant, _token = services.join(db, ws.join_code)
+        services.submit_ballot(db, participant, RankingBallot(order), uuid.uuid4().hex)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    services.set_hidden(db, fac, x, True)
+    ranked = views.ranking(db, services.get_workshop(db, ws.id), "borda")
+    assert list(zip(ranked["measure_id"], ranked["score"], ranked["place_overall"], strict=True)) == [
+        (a, 1.0, 1),
+        (b, 1.0, 1),
+    ]
+    services.set_hidden(db, fac, x, False)
+    shortlist = replace(services.get_workshop(db, ws.id).rules, shortlist=(a, b))
+    services.set_rules(db, fac, ws.id, shortlist, confirm_affected=2)
+    ranked = views.ranking(db, services.get_workshop(db, ws.id), "borda")
+    assert list(ranked["score"]) == [1.0, 1.0] and list(ranked["measure_id"]) == [a, b]
+    db.close()
+
+
 # --- rated measures: one leading row per ballot and measure -------------------------------------
 
 
@@ -125,3 +158,54 @@ def test_rated_ballots_keep_one_leading_row_through_submit_merge_and_restore(tmp
     finally:
         other.close()
         db.close()
+
+
+def test_the_exports_carry_each_measures_details_and_what_was_merged_into_it(tmp_path):
+    """Issue 17.6 and 17.7: responsible body, target group, time frame and cost were in no export,
+    and a proposal merged into another disappeared from all of them."""
+    import io
+
+    from pypdf import PdfReader
+
+    from workshop import demo, exports, i18n, report
+
+    db = Database(tmp_path / "details.duckdb")
+    demo.build(db)
+    fac = auth.system_session(db)
+    ws = services.create_workshop(db, fac, title="Details")
+    services.replace_vision(db, fac, ws.id, title="V", description="", goals=[("Ziel", "")])
+    goal = services.list_goals(db, ws.id)[0]
+    services.set_phase(db, fac, ws.id, Phase.COLLECT)
+    kept = services.propose_measure(
+        db,
+        fac,
+        goal.id,
+        MeasureInput(
+            title="Beirat der Vereine",
+            responsible="Bezirksamt, Fachamt Sozialraum",
+            target_group="Migrantenvereine",
+            timeframe="ab Herbst 2027",
+            cost="ca. 5 000 € im Jahr",
+        ),
+    )
+    dupe = services.propose_measure(db, fac, goal.id, MeasureInput(title="Harburg için yabancılar meclisi"))
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    services.merge_measures(db, fac, kept.id, [dupe.id])
+    ws = services.get_workshop(db, ws.id)
+    ranked = views.ranking(db, ws, "dots")
+    row = ranked.set_index("measure_id").loc[kept.id]
+    assert (row["responsible"], row["cost"], row["merged"]) == (
+        "Bezirksamt, Fachamt Sozialraum",
+        "ca. 5 000 € im Jahr",
+        "Harburg için yabancılar meclisi",
+    )
+    csv = exports.ranking_csv(ranked, method_key="dots").decode("utf-8-sig")
+    header, first = csv.splitlines()[:2]
+    for column in ("Responsible", "Target group", "Timeframe", "Rough cost", "Merged into it"):
+        assert column in header
+    assert "Migrantenvereine" in first and "Harburg için yabancılar meclisi" in first
+    pdf = report.report_pdf(ws, ranked, None, None, [goal], i18n.gettext_for("en"), method_key="dots", lang="en")
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Responsible: Bezirksamt, Fachamt Sozialraum" in text
+    assert "Merged into it: Harburg için yabancılar meclisi" in text
+    db.close()

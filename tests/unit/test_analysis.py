@@ -305,3 +305,23 @@ def test_turnout_shares_and_total():
 def test_turnout_without_ballots():
     out = analysis.turnout(pd.DataFrame({"group_name": ["AG 1"], "position": [1], "devices": [3], "ballots": [0]}))
     assert out["turnout"].iloc[0] == 0 and out["share_of_ballots"].isna().all()
+
+
+@pytest.mark.parametrize("method", ["dots", "approval", "borda"])
+def test_whole_number_scores_get_whole_number_ranges(method):
+    """Issue 17.8: the likely range of a dot total read "1,9 – 8"."""
+    rng = np.random.default_rng(3)
+    measures = measures_frame(6, goals=2)
+    value = {"dots": lambda: int(rng.integers(1, 4)), "approval": lambda: 1}.get(method)
+    rows = []
+    for b in range(40):
+        chosen = rng.choice(6, 3, replace=False)
+        for place, m in enumerate(chosen, start=1):
+            rows.append((f"b{b}", f"m{m + 1}", "", value() if value else place))
+    out = analysis.bootstrap_scores(method, votes(rows), measures, n=200, seed=1)
+    assert (out["low"] % 1 == 0).all() and (out["high"] % 1 == 0).all(), out[["low", "high"]]
+
+
+def test_too_few_ballots_are_said_in_words():
+    text = analysis.too_few_ballots(3, lambda one, many, n: one if n == 1 else many)
+    assert "With 3 ballots" in text and str(analysis.MIN_BOOTSTRAP_BALLOTS) in text

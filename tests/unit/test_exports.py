@@ -65,16 +65,18 @@ def check_golden(name: str, data: bytes) -> None:
 
 
 def test_csv_matches_golden_file():
-    check_golden("ranking.csv", exports.ranking_csv(ranked_frame(), criteria=CRITERIA))
+    check_golden("ranking.csv", exports.ranking_csv(ranked_frame(), criteria=CRITERIA, method_key="rating"))
 
 
 def test_semicolon_csv_matches_golden_file():
-    check_golden("ranking_semicolon.csv", exports.ranking_csv(ranked_frame(), sep=";", criteria=CRITERIA))
+    check_golden(
+        "ranking_semicolon.csv", exports.ranking_csv(ranked_frame(), sep=";", criteria=CRITERIA, method_key="rating")
+    )
 
 
 @pytest.mark.parametrize("sep", [",", ";"])
 def test_csv_starts_with_bom_and_round_trips_umlauts(sep):
-    data = exports.ranking_csv(ranked_frame(), sep=sep, criteria=CRITERIA)
+    data = exports.ranking_csv(ranked_frame(), sep=sep, criteria=CRITERIA, method_key="rating")
     assert data.startswith(BOM)
     assert not data[len(BOM) :].startswith(BOM)
     frame = pd.read_csv(io.BytesIO(data), sep=sep, decimal="," if sep == ";" else ".", encoding="utf-8-sig")
@@ -84,7 +86,7 @@ def test_csv_starts_with_bom_and_round_trips_umlauts(sep):
 
 
 def test_semicolon_variant_parses_with_decimal_comma():
-    data = exports.ranking_csv(ranked_frame(), sep=";", criteria=CRITERIA)
+    data = exports.ranking_csv(ranked_frame(), sep=";", criteria=CRITERIA, method_key="rating")
     assert b"4,25" in data and b"4.25" not in data
     frame = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
     # The tie (2.0 and 2.0) is one shared rank; the tie-break's order is a column of its own.
@@ -93,7 +95,7 @@ def test_semicolon_variant_parses_with_decimal_comma():
     assert list(frame["Order after tie-break"]) == [1, 2, 3, 4]
     assert list(frame["Score"]) == [4.25, 3.5, 2.0, 2.0]
     assert frame["Score"].dtype == float
-    assert list(frame["Supporters"]) == [6, 4, 3, 2]
+    assert list(frame["Raters"]) == [6, 4, 3, 2], "a rating's supporters are everyone who rated"
     assert list(frame["Mean Impact"])[:3] == [4.5, 3.0, 2.0]
     assert pd.isna(frame["Mean Impact"].iloc[3])  # no rating: an empty cell, not 0
     assert list(frame["Mean Machbarkeit"]) == [4.0, 4.0, 2.0, 2.0]
@@ -110,7 +112,12 @@ def test_csv_columns_in_order_and_headers_translated():
         "Description": "Beschreibung",
         "Working group": "Arbeitsgruppe",
         "Score": "Punktzahl",
-        "Supporters": "Unterstützende",
+        "Raters": "Bewertende",
+        "Responsible": "Zuständig",
+        "Target group": "Zielgruppe",
+        "Timeframe": "Zeitraum",
+        "Rough cost": "Grobe Kosten",
+        "Merged into it": "Zusammengeführt",
         "Mean {criterion}": "Mittelwert {criterion}",
         "Impact": "Wirkung",
         "Status": "Status",
@@ -118,7 +125,9 @@ def test_csv_columns_in_order_and_headers_translated():
         "open": "offen",
         "in progress": "in Arbeit",
     }
-    data = exports.ranking_csv(ranked_frame(), sep=";", _=lambda s: german.get(s, s), criteria=CRITERIA)
+    data = exports.ranking_csv(
+        ranked_frame(), sep=";", _=lambda s: german.get(s, s), criteria=CRITERIA, method_key="rating"
+    )
     frame = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False)
     assert list(frame.columns) == [
         "Rang gesamt",
@@ -129,7 +138,12 @@ def test_csv_columns_in_order_and_headers_translated():
         "Beschreibung",
         "Arbeitsgruppe",
         "Punktzahl",
-        "Unterstützende",
+        "Bewertende",
+        "Zuständig",
+        "Zielgruppe",
+        "Zeitraum",
+        "Grobe Kosten",
+        "Zusammengeführt",
         "Mittelwert Wirkung",
         "Mittelwert Machbarkeit",
         "Status",
@@ -139,20 +153,21 @@ def test_csv_columns_in_order_and_headers_translated():
 
 def test_csv_without_rating_columns_has_no_mean_columns():
     ranked = ranked_frame().drop(columns=["mean_impact", "mean_feasibility"])
-    header = exports.ranking_csv(ranked).decode("utf-8-sig").splitlines()[0]
+    header = exports.ranking_csv(ranked, method_key="rating").decode("utf-8-sig").splitlines()[0]
     assert header == (
-        "Rank overall,Rank in goal,Order after tie-break,Goal,Title,Description,Working group,Score,Supporters,Status"
+        "Rank overall,Rank in goal,Order after tie-break,Goal,Title,Description,Working group,Score,Raters,"
+        "Responsible,Target group,Timeframe,Rough cost,Merged into it,Status"
     )
 
 
 def test_csv_defuses_formulas_typed_by_participants():
-    frame = pd.read_csv(io.BytesIO(exports.ranking_csv(ranked_frame())), encoding="utf-8-sig")
+    frame = pd.read_csv(io.BytesIO(exports.ranking_csv(ranked_frame(), method_key="rating")), encoding="utf-8-sig")
     assert frame.loc[frame["Order after tie-break"] == 3, "Title"].item() == '\'=HYPERLINK("x")'
 
 
 def test_csv_refuses_other_separators():
     with pytest.raises(ValueError):
-        exports.ranking_csv(ranked_frame(), sep="\t")
+        exports.ranking_csv(ranked_frame(), sep="\t", method_key="rating")
 
 
 # --- raw ballots ------------------------------------------------------------------------------
@@ -299,7 +314,8 @@ def test_xlsx_states_method_and_tie_break(book):
     facts = {r[0]: r[1] for r in rows(book["Method"])[1:]}
     assert facts["Scoring method"] == scoring.METHODS["rating"].label
     assert facts["How the score is computed"] == scoring.METHODS["rating"].explanation
-    assert facts["Tie-break rule"] == scoring.TIE_BREAK.description
+    assert facts["Tie-break rule"] == scoring.METHODS["rating"].tie_break("vision")
+    assert "rated by more people" in facts["Tie-break rule"]
     assert facts["Ballots"] == 3
     assert facts["Measures ranked"] == 4
     assert facts["Date"] == "2026-11-21"
@@ -320,3 +336,13 @@ def test_xlsx_sheet_names_are_translated_and_valid():
     names = load_workbook(io.BytesIO(data)).sheetnames
     assert names[0] == "Übersicht alle Ziele"
     assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+
+
+@pytest.mark.parametrize(
+    ("key", "header"), [("dots", "Supporters"), ("approval", "Supporters"), ("rating", "Raters"), ("borda", "Voters")]
+)
+def test_the_supporters_column_is_named_for_what_it_counts(key, header):
+    """Issue 17.3: for a rating it counts everyone who rated (also a 1 of 5), for Borda who placed it."""
+    table = exports.ranking_table(ranked_frame(), criteria=CRITERIA, method_key=key)
+    assert header in table.columns
+    assert {"Supporters", "Raters", "Voters"} - {header} <= {"Supporters", "Raters", "Voters"} - set(table.columns)

@@ -129,6 +129,24 @@ def test_borda_with_truncated_ballots():
     assert order(out) == ["b", "c", "d", "a"]
 
 
+def test_borda_closes_up_the_places_of_a_measure_no_longer_in_the_count():
+    """Issue 17.1: X > A > B and B > A > X, X hidden after the vote. Without X the ballots are
+    A > B and B > A: 1 point each, a tie the tie-break gives to A (proposed earlier)."""
+    two = measures(("a", "g1", 1), ("b", "g1", 2))  # x is hidden: not among the measures counted
+    v = votes(
+        ("p1", "x", "", 1), ("p1", "a", "", 2), ("p1", "b", "", 3),
+        ("p2", "b", "", 1), ("p2", "a", "", 2), ("p2", "x", "", 3),
+    )  # fmt: skip
+    out = scoring.rank("borda", v, two)
+    assert scores(out) == {"a": 1.0, "b": 1.0}
+    assert order(out) == ["a", "b"]
+    assert list(out["place_overall"]) == [1, 1], "a shared first place"
+    # The same from the aggregates (the database's path) of the votes on the counted measures.
+    counted = v[v["measure_id"].isin(two["id"])]
+    cells, voters = scoring.aggregate(counted, len(two))
+    assert dict(zip(cells["measure_id"], cells["points"], strict=True)) == {"a": 1, "b": 1}
+
+
 def test_votes_for_unknown_measures_are_ignored():
     v = votes(("p1", "a", "", 1), ("p1", "zz", "", 3))
     out = scoring.rank("dots", v, THREE)
@@ -141,7 +159,9 @@ def test_votes_for_unknown_measures_are_ignored():
 
 def test_tie_break_is_named_and_ordered():
     assert scoring.TIE_BREAK.keys == (("score", False), ("supporters", False), ("seq", True))
-    assert scoring.TIE_BREAK.name and scoring.TIE_BREAK.description
+    assert scoring.TIE_BREAK.name
+    for method in scoring.METHODS.values():
+        assert method.tie_break("vision") and method.supporters_label in scoring.SUPPORTER_LABELS.values()
 
 
 def test_tie_break_score_then_supporters_then_earliest():

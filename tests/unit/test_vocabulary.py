@@ -52,5 +52,6 @@ def test_a_refusal_says_the_words_of_the_kind():
 def test_every_scoring_explanation_and_the_tie_break_speak_both_kinds():
     for method in scoring.METHODS.values():
         assert not VISION_WORDS.search(method.explain(WorkshopKind.CONFERENCE)), method.key
-    assert "measure" in scoring.TIE_BREAK.describe(WorkshopKind.VISION)
-    assert "recommendation" in scoring.TIE_BREAK.describe(WorkshopKind.CONFERENCE)
+    for method in scoring.METHODS.values():
+        assert "measure" in method.tie_break(WorkshopKind.VISION)
+        assert "recommendation" in method.tie_break(WorkshopKind.CONFERENCE)
