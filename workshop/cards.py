@@ -13,7 +13,7 @@ from fpdf import FPDF
 
 from . import hall
 from .errors import N_
-from .report import find_font
+from .report import find_font, needs_shaping
 
 COLS, ROWS = 2, 4
 PAGE_W, PAGE_H = 210.0, 297.0
@@ -38,6 +38,8 @@ def cards_pdf(
     if font:
         pdf.add_font("card", "", str(font))
         pdf.add_font("card", "B", str(bold))
+        if needs_shaping(title + _(N_("Voting card"))):  # Arabic or Persian joined, right to left (as the report)
+            pdf.set_text_shaping(True)
         family = "card"
     else:
         family = "helvetica"

@@ -115,3 +115,14 @@ def test_card_pdf_qr_codes_decode_to_join_links(tmp_path):
     assert decoded == {cards.card_url(link, c) for _n, c in codes}
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "CARD 0001" in text and "Voting card 10" in text
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler")
+def test_an_arabic_workshop_title_on_the_cards_reads_right_to_left(tmp_path):
+    """Issue 17.5's sibling: the voting cards print the workshop's title with the same shaping."""
+    import re
+
+    pdf = tmp_path / "cards.pdf"
+    pdf.write_bytes(cards.cards_pdf("مؤتمر هاربورغ", "http://127.0.0.1:8501/?code=ABCDEF", [(1, "ABCD2345")]))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "مؤتمر هاربورغ" in " ".join(re.sub("[\u202a-\u202e]", "", text).split())

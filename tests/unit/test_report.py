@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -327,3 +328,34 @@ def test_with_few_ballots_the_report_says_so_instead_of_a_table():
     text = text_of(build(_, uncertainty=boot, ballots=2, lang="en"))
     assert "With 2 ballots, drawing the ballots again at random cannot show" in text
     assert "Likely range" not in text
+
+
+def _pdftotext(pdf: bytes, tmp_path) -> str:
+    """The text poppler reads from the PDF, bidi marks removed (CI installs poppler-utils)."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext (poppler-utils) is missing: scripts/test.sh installs it")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True)
+    return " ".join(re.sub("[\u202a-\u202e\u2066-\u2069]", "", out.stdout).split())
+
+
+@pytest.mark.parametrize("lang", ["de", "ar"])
+def test_arabic_and_persian_titles_are_shaped_right_to_left_beside_german(lang, tmp_path):
+    """Issue 17.5: without text shaping the letters stood unjoined, left to right (poppler read
+    "يرهشلا ةيطارقميدلا ىهقم"); shaped, it reads the titles back in their logical order."""
+    arabic, persian = "مقهى الديمقراطية الشهري في الحي", "کافه دموکراسی ماهانه در محله"
+    ranked = ranked_frame()
+    ranked.loc[0, "title"], ranked.loc[1, "title"] = arabic, persian
+    text = _pdftotext(
+        report.report_pdf(
+            WS, ranked, turnout_frame(), None, GOALS, i18n.gettext_for(lang), method_key="dots", lang=lang
+        ),
+        tmp_path,
+    )
+    assert arabic in text and persian in text
+    assert "Zusammenleben in Harburg" in text, "German beside it, left to right"
+    if lang == "ar":
+        assert "الصفحة 3من 3" in text or "الصفحة 3 من 3" in text, "the Arabic footer shaped, with the page total"
