@@ -92,7 +92,7 @@ def cmd_restore(args) -> int:
     from . import backup
 
     db = _open(args)
-    wid = backup.restore(db, Path(args.file).read_bytes())
+    wid = backup.restore(db, Path(args.file).read_bytes(), accept_altered=args.accept_altered)
     ws = services.get_workshop(db, wid)
     print(f"Restored “{ws.title}” (code {ws.join_code}).")
     return 0
@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restore", help="restore a workshop from a JSON backup")
     p.add_argument("file", help="JSON file written by backup")
+    p.add_argument(
+        "--accept-altered",
+        action="store_true",
+        help="restore a file changed since its export (or from format 1, without a checksum); the audit log records it",
+    )
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("passphrase", help="set a new facilitator passphrase")

@@ -1,15 +1,26 @@
 """Backup and restore of one whole workshop as a JSON document (the storage adapter for backups).
 
 A backup holds everything needed to recompute every ranking: the workshop row, goals, groups,
-measures, devices, ballots, votes and the audit log. It never holds ballot tokens nor their
-hashes: a restored device gets a fresh random hash, so nobody can resume it.
+measures, devices, ballots, votes, voting cards (their codes only as the stored hashes) and the
+audit log. It never holds ballot tokens nor their hashes: a restored device gets a fresh random
+hash, so nobody can resume it.
+
+Format 2 carries a ``checksum``: the SHA-256 of the document without it (``dumps`` of the rest).
+A file changed after export no longer matches and is refused as altered, unless the restore is
+asked for deliberately (``accept_altered``; the audit log records it). The checksum catches an
+edited or damaged file, not a forger who recomputes it: that is what the second check is for.
+Every record is held to the rules the services enforce when they write (field lengths, one ballot
+per device and method, votes on measures that exist, the workshop's caps and budgets), and the
+first record that breaks one is named in the refusal.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,12 +28,23 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .errors import N_, NotFound, ValidationError
-from .model import MeasureStatus, Method, Phase, VotingRules, WorkshopKind
+from .errors import N_, DomainError, NotFound, ValidationError
+from .model import (
+    BALLOT_TYPES,
+    TITLE_MAX,
+    MeasureInput,
+    MeasureStatus,
+    Method,
+    Phase,
+    VotingRules,
+    WorkshopKind,
+    clean_text,
+)
 from .store import MARK_LEADS, SCHEMA_VERSION, Database
 
 FORMAT = "planungswerkstatt-workshop-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # format 1: no voting cards, no checksum (restored only as "altered")
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,7 @@ TABLES: dict[str, tuple[Col, ...]] = {
     "devices": _cols("id, workshop_id, group_id:str?, kiosk:bool, created_at:timestamp"),
     "ballots": _cols("id, workshop_id, device_id, method, submission_id, submitted_at:timestamp"),
     "votes": _cols("ballot_id, measure_id, criterion, value:float"),
+    "cards": _cols("id, workshop_id, number:int, code_hash, device_id:str?, revoked:bool, created_at:timestamp"),
     "audit_log": _cols("id:int, workshop_id, logged_at:timestamp, action, subject, value_before, value_after"),
 }
 _EXPORT_SQL = {
@@ -67,6 +90,7 @@ _EXPORT_SQL = {
     "ballots": "SELECT {cols} FROM ballots WHERE workshop_id = ? ORDER BY submitted_at, id",
     "votes": "SELECT {cols} FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ? "
     "ORDER BY v.ballot_id, v.measure_id, v.criterion, v.value",
+    "cards": "SELECT {cols} FROM cards WHERE workshop_id = ? ORDER BY number, id",
     "audit_log": "SELECT {cols} FROM audit_log WHERE workshop_id = ? ORDER BY id",
 }
 _ENUMS = {
@@ -105,7 +129,14 @@ def export_workshop(db: Database, workshop_id: str) -> dict:
         data[table] = [
             {c.name: _plain(v) for c, v in zip(cols, r, strict=True)} for r in db.fetchall(sql, [workshop_id])
         ]
+    data["checksum"] = checksum(data)
     return data
+
+
+def checksum(data: dict) -> str:
+    """SHA-256 of the document without its ``checksum`` key, as ``dumps`` writes it."""
+    rest = {k: v for k, v in data.items() if k != "checksum"}
+    return "sha256:" + hashlib.sha256(dumps(rest).encode("utf-8")).hexdigest()
 
 
 def _json_default(value: Any) -> Any:
@@ -136,8 +167,8 @@ def _decode(value: Any, col: Col, where: str) -> Any:
         return value
     if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
         return value
-    if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+    if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)  # not NaN or infinity (JSON from Python may carry them)
     if kind == "bool" and isinstance(value, bool):
         return value
     if kind == "json" and isinstance(value, dict):
@@ -178,7 +209,7 @@ def _parse(data: dict | str | bytes) -> dict:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValidationError(N_("This file is not a workshop backup; nothing was restored."))
     version = data.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ValidationError(
             N_("This backup has format version {found}; this app reads version {expected}. Nothing was restored."),
             found=version,
@@ -192,7 +223,7 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
     ws = _decode_row(data.get("workshop"), WORKSHOP, "workshop")
     tables: dict[str, list[dict[str, Any]]] = {}
     for table, cols in TABLES.items():
-        rows = data.get(table)
+        rows = data.get(table, [] if table == "cards" and data.get("format_version") == 1 else None)
         if not isinstance(rows, list):
             raise _Damaged(table)
         tables[table] = [_decode_row(r, cols, f"{table}[{i}]") for i, r in enumerate(rows)]
@@ -212,19 +243,103 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
             ids = [r["id"] for r in rows]
             if len(set(ids)) != len(ids):
                 raise _Damaged(f"{table}.id (duplicate)")
-    known = {t: {r["id"] for r in tables[t]} for t in ("goals", "groups", "devices", "ballots")}
+    known = {t: {r["id"] for r in tables[t]} for t in ("goals", "groups", "devices", "ballots", "measures")}
     refs = (
         ("measures", "goal_id", "goals"),
         ("measures", "group_id", "groups"),
+        ("measures", "merged_into", "measures"),
+        ("measures", "author_device_id", "devices"),
         ("devices", "group_id", "groups"),
         ("ballots", "device_id", "devices"),
         ("votes", "ballot_id", "ballots"),
+        ("votes", "measure_id", "measures"),
+        ("cards", "device_id", "devices"),
     )
     for table, column, target in refs:
         for i, row in enumerate(tables[table]):
             if row[column] is not None and row[column] not in known[target]:
                 raise _Damaged(f"{table}[{i}].{column}")
     return ws, tables
+
+
+class _Breaks(Exception):
+    """Internal: a record that breaks a rule of the services (where, and the refusal)."""
+
+    def __init__(self, where: str, problem: DomainError) -> None:
+        super().__init__(where)
+        self.where, self.problem = where, problem
+
+
+def _hold_to_the_rules(ws: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -> None:
+    """What the services would have refused to write; raises ``_Breaks`` at the first record."""
+
+    def field(where: str, value: str, label: str, *, min_len: int = 0, max_len: int, multiline=False) -> None:
+        try:
+            clean_text(value, field_label=label, min_len=min_len, max_len=max_len, multiline=multiline)
+        except DomainError as exc:
+            raise _Breaks(where, exc) from None
+
+    field("workshop.title", ws["title"], N_("Title"), min_len=3, max_len=120)
+    field("workshop.place", ws["place"], N_("Venue"), max_len=200)
+    field("workshop.vision_title", ws["vision_title"], N_("Guiding vision"), max_len=200)
+    field("workshop.vision_description", ws["vision_description"], N_("Description"), max_len=2000, multiline=True)
+    for i, goal in enumerate(tables["goals"]):
+        field(f"goals[{i}].title", goal["title"], N_("Goal"), min_len=3, max_len=TITLE_MAX)
+        field(f"goals[{i}].description", goal["description"], N_("Short description"), max_len=1000, multiline=True)
+    for i, group in enumerate(tables["groups"]):
+        field(f"groups[{i}].name", group["name"], N_("Working group"), min_len=1, max_len=80)
+    for i, m in enumerate(tables["measures"]):
+        details = {k: m[k] for k in ("description", "responsible", "target_group", "timeframe", "cost")}
+        try:
+            MeasureInput(title=m["title"], **details).validated()
+        except DomainError as exc:
+            raise _Breaks(f"measures[{i}]", exc) from None
+    rules = VotingRules.from_dict(ws["rules"]).validated()
+    seen = Counter((b["device_id"], b["method"]) for b in tables["ballots"])
+    for i, b in enumerate(tables["ballots"]):
+        if seen[(b["device_id"], b["method"])] > 1:
+            raise _Breaks(f"ballots[{i}]", ValidationError(N_("A second ballot of one device for one method.")))
+    goal_of = {m["id"]: m["goal_id"] for m in tables["measures"]}
+    merged_into = Counter(m["merged_into"] for m in tables["measures"] if m["merged_into"])
+    method_of = {b["id"]: b["method"] for b in tables["ballots"]}
+    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for i, v in enumerate(tables["votes"]):
+        rows.setdefault(v["ballot_id"], []).append((i, v))
+    for ballot_id, votes in rows.items():
+        method = Method(method_of[ballot_id])
+        keys = Counter((v["measure_id"], v["criterion"]) for _i, v in votes)
+        for i, v in votes:
+            where = f"votes[{i}]"
+            if keys[(v["measure_id"], v["criterion"])] > 1:
+                raise _Breaks(where, ValidationError(N_("The same vote twice in one ballot.")))
+            # A merge averages a ballot's ratings of the merged measures (3.5): only ratings may be fractions.
+            if method != Method.RATING and not float(v["value"]).is_integer():
+                raise _Breaks(where, ValidationError(N_("A vote must be a whole number.")))
+            # A merge adds its duplicates' dots to the measure kept: its cap grows with them.
+            cap = rules.max_per_measure * (1 + merged_into[v["measure_id"]])
+            if method == Method.DOTS and v["value"] > cap:
+                raise _Breaks(where, ValidationError(N_("At most {max} dots per measure."), max=cap))
+        # The ballot as the services check it; caps and budgets as above where merges moved dots.
+        relaxed = rules if not merged_into else _without_caps(rules)
+        try:
+            ballot = BALLOT_TYPES[method].from_rows(
+                [(v["measure_id"], v["criterion"], round(v["value"])) for _i, v in votes]
+            )
+            ballot.validate(_with_method(relaxed, method), goal_of)
+        except DomainError as exc:
+            raise _Breaks(f"votes[{votes[0][0]}]", exc) from None
+
+
+def _with_method(rules: VotingRules, method: Method) -> VotingRules:
+    from dataclasses import replace
+
+    return replace(rules, method=method)
+
+
+def _without_caps(rules: VotingRules) -> VotingRules:
+    from dataclasses import replace
+
+    return replace(rules, max_per_measure=rules.dots_per_person, goal_budget=None)
 
 
 def _frame(rows: list[dict[str, Any]], cols: tuple[Col, ...]) -> pd.DataFrame:
@@ -240,8 +355,11 @@ def _insert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     cur.register("restore_rows", frame)
     try:
         cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM restore_rows")
-    finally:
-        cur.unregister("restore_rows")
+    except duckdb.Error:
+        # The transaction is aborted: unregistering now would raise a TransactionException of its
+        # own (read as a write conflict and retried) in place of the error that counts.
+        raise
+    cur.unregister("restore_rows")
 
 
 def _advance_sequence(cur: duckdb.DuckDBPyConnection, name: str, at_least: int) -> None:
@@ -260,11 +378,13 @@ def _advance_sequence(cur: duckdb.DuckDBPyConnection, name: str, at_least: int) 
         cur.execute(f"SELECT max(nextval('{name}')) FROM range(?)", [missing])
 
 
-def restore(db: Database, data: dict | str | bytes) -> str:
+def restore(db: Database, data: dict | str | bytes, *, accept_altered: bool = False) -> str:
     """Insert a backup as a new workshop in one transaction; returns its id.
 
     Refused, with nothing written: a file that is not a backup or is damaged, another format
-    version, or a workshop (id or join code) or records that already exist in the database.
+    version, a file changed since its export (its checksum; ``accept_altered`` restores it anyway
+    and the audit log says so), a record that breaks the rules the services enforce, or a workshop
+    (id or join code) or records that already exist in the database.
     """
     parsed = _parse(data)
     try:
@@ -272,6 +392,23 @@ def restore(db: Database, data: dict | str | bytes) -> str:
     except _Damaged as exc:
         raise ValidationError(
             N_("The backup is damaged or incomplete ({detail}); nothing was restored."), detail=str(exc)
+        ) from None
+    altered = parsed.get("checksum") != checksum(parsed)
+    if altered and not accept_altered:
+        raise ValidationError(
+            N_(
+                "This backup was changed after it was exported (its checksum does not match), or it is from an "
+                "older version without one; nothing was restored. Restore it deliberately only if you trust "
+                "the file."
+            )
+        )
+    try:
+        _hold_to_the_rules(ws, tables)
+    except _Breaks as exc:
+        raise ValidationError(
+            N_("The backup breaks a rule of the workshop at {where}: {problem} Nothing was restored."),
+            where=exc.where,
+            problem=exc.problem.message(),
         ) from None
 
     def tx(cur: duckdb.DuckDBPyConnection) -> str:
@@ -287,7 +424,7 @@ def restore(db: Database, data: dict | str | bytes) -> str:
                 N_("Another workshop in the database has the join code {code}; nothing was restored."),
                 code=ws["join_code"],
             )
-        for table in ("goals", "groups", "measures", "devices", "ballots"):
+        for table in ("goals", "groups", "measures", "devices", "ballots", "cards"):
             ids = [r["id"] for r in tables[table]]
             if ids and cur.execute(f"SELECT count(*) FROM {table} WHERE list_contains(?, id)", [ids]).fetchone()[0]:
                 raise ValidationError(N_("Parts of this backup already exist in the database; nothing was restored."))
@@ -318,6 +455,12 @@ def restore(db: Database, data: dict | str | bytes) -> str:
             raise ValidationError(
                 N_("The backup is damaged or incomplete ({detail}); nothing was restored."), detail=type(exc).__name__
             ) from exc
+        if altered:
+            cur.execute(
+                "INSERT INTO audit_log (workshop_id, action, subject, value_before, value_after) "
+                "VALUES (?, 'restore_altered', ?, '', ?)",
+                [ws["id"], ws["id"], str(parsed.get("checksum") or "")],
+            )
         # `leads` is derived, not in the file: marked again for the restored ballots.
         cur.execute(MARK_LEADS.format(where="ballot_id IN (SELECT id FROM ballots WHERE workshop_id = ?)"), [ws["id"]])
         # Explicit seq values keep the tie-break; new measures must still come after all of them.

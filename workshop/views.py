@@ -76,7 +76,8 @@ def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> 
     cells = cells.astype({"n": int, "total": float, "points": float})
     ranked = scoring.rank_aggregated(key, cells, voters, measures, workshop.rules.criteria)
     info = measures[["id", "goal_title", "goal_position", "group_name", *DETAILS, "status"]]
-    info = info.assign(merged=info["id"].map(merged_titles(db, workshop.id)).fillna(""))
+    merged = merged_titles(db, workshop.id)
+    info = info.assign(merged=[merged.get(i, "") for i in info["id"]])
     return ranked.merge(info, left_on="measure_id", right_on="id", how="left").drop(columns="id")
 
 

@@ -111,6 +111,7 @@ def test_restore_reproduces_the_backup_exactly(text, restored):
     original = json.loads(text)
     for data in (again, original):
         data.pop("exported_at")
+        data.pop("checksum")  # over exported_at too
         for entry in data["audit_log"]:
             entry.pop("id")  # audit ids are drawn fresh; their order is kept
     assert again == original  # includes every measure's seq, though the file's sequence was ahead
@@ -151,9 +152,10 @@ def test_restoring_twice_is_refused_and_changes_nothing(restored, text):
 def _as_other_workshop(text: str, wid: str = "another-id") -> dict:
     data = json.loads(text)
     data["workshop"]["id"] = wid
-    for table in ("goals", "groups", "measures", "devices", "ballots", "audit_log"):
+    for table in ("goals", "groups", "measures", "devices", "ballots", "cards", "audit_log"):
         for row in data[table]:
             row["workshop_id"] = wid
+    data["checksum"] = backup.checksum(data)  # exported so: not an altered file
     return data
 
 
@@ -171,6 +173,7 @@ def test_restore_refuses_records_that_already_exist(restored, text):
     db2, _ws2 = restored
     data = _as_other_workshop(text)
     data["workshop"]["join_code"] = "ZZZZZZ"
+    data["checksum"] = backup.checksum(data)
     before = snapshot(db2)
     with pytest.raises(ValidationError, match="already exist"):
         backup.restore(db2, data)
@@ -243,3 +246,101 @@ def test_a_failure_midway_rolls_back_the_whole_restore(empty, text, monkeypatch)
     monkeypatch.undo()
     wid = backup.restore(empty, text)  # and the same file restores cleanly afterwards
     assert services.get_workshop(empty, wid).id == json.loads(text)["workshop"]["id"]
+
+
+# --- issue 17: cards, a checksum, and the services' rules ------------------------------------
+
+
+def test_voting_cards_are_in_the_backup_as_their_hashes(tmp_path):
+    """Issue 17.10: 10 cards, some used and one revoked, before; none after a restore."""
+    from workshop import auth
+
+    db = Database(tmp_path / "cards.duckdb")
+    ws = demo.build(db)
+    fac = auth.system_session(db)
+    codes = services.generate_cards(db, fac, ws.id, 10)
+    device = db.scalar("SELECT id FROM devices WHERE workshop_id = ? ORDER BY id LIMIT 1", [ws.id])
+    db.write(lambda cur: cur.execute("UPDATE cards SET device_id = ? WHERE number <= 3", [device]))
+    db.write(lambda cur: cur.execute("UPDATE cards SET revoked = TRUE WHERE number = 10"))
+    columns = "number, code_hash, device_id, revoked"
+    before = db.fetchall(f"SELECT {columns} FROM cards WHERE workshop_id = ? ORDER BY number", [ws.id])
+    data = backup.export_workshop(db, ws.id)
+    assert len(data["cards"]) == 10 and all(codes[0][1] not in json.dumps(c) for c in data["cards"]), "hashes only"
+    fresh = Database(tmp_path / "fresh.duckdb")
+    wid = backup.restore(fresh, backup.dumps(data))
+    assert fresh.fetchall(f"SELECT {columns} FROM cards WHERE workshop_id = ? ORDER BY number", [wid]) == before
+    db.close()
+    fresh.close()
+
+
+def _retyped(text: str, change) -> dict:
+    """A backup changed by hand after its export (well-typed: only the rules can tell)."""
+    return _edit(text, change)
+
+
+def _first_dots_vote(data: dict) -> dict:
+    dots = {b["id"] for b in data["ballots"] if b["method"] == "dots"}
+    return next(v for v in data["votes"] if v["ballot_id"] in dots)
+
+
+def _second_ballot(data: dict) -> None:
+    first = next(b for b in data["ballots"] if b["method"] == "dots")
+    data["ballots"].append({**first, "id": "twin", "submission_id": "twin-submission"})
+    data["votes"].append({**_first_dots_vote(data), "ballot_id": "twin"})
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        pytest.param(lambda d: _first_dots_vote(d).update(value=1000), "votes[", id="1000-dots-past-the-cap"),
+        pytest.param(lambda d: _first_dots_vote(d).update(value=-50), "votes[", id="minus-50-dots"),
+        pytest.param(_second_ballot, "ballots[", id="second-dots-ballot-of-a-device"),
+        pytest.param(lambda d: d["votes"].append(dict(_first_dots_vote(d))), "votes[", id="duplicated-vote-row"),
+        pytest.param(lambda d: d["measures"][0].update(title="x" * 5000), "measures[0]", id="5000-character-title"),
+        pytest.param(lambda d: _first_dots_vote(d).update(value=1.5), "votes[", id="half-a-dot"),
+    ],
+)
+def test_a_tampered_backup_breaks_the_rules_and_is_refused(empty, text, change, where):
+    """Issue 17.12: even restored deliberately (accept_altered), a record the services would have
+    refused is named and nothing is written."""
+    data = _retyped(text, change)
+    with pytest.raises(ValidationError, match="changed after it was exported"):
+        backup.restore(empty, data)
+    with pytest.raises(ValidationError, match="breaks a rule") as info:
+        backup.restore(empty, data, accept_altered=True)
+    assert info.value.params["where"].startswith(where), info.value.params
+    assert all(not rows for rows in snapshot(empty).values())
+
+
+def test_a_vote_for_an_unknown_measure_or_a_nan_value_is_damage(empty, text):
+    """Issue 17.11: NaN gave a raw TransactionException after eight retries."""
+    unknown = _edit(text, lambda d: _first_dots_vote(d).update(measure_id="no-such-measure"))
+    with pytest.raises(ValidationError, match="damaged"):
+        backup.restore(empty, unknown, accept_altered=True)
+    nan = text.replace('"value": 1.0', '"value": NaN', 1)
+    assert nan != text
+    with pytest.raises(ValidationError, match="damaged") as info:
+        backup.restore(empty, nan, accept_altered=True)
+    assert info.value.params["detail"].endswith(".value")
+    assert all(not rows for rows in snapshot(empty).values())
+
+
+def test_an_altered_backup_restored_deliberately_is_in_the_audit_log(empty, text, tmp_path):
+    data = _edit(text, lambda d: d["workshop"].update(place="Rathaus Harburg"))
+    wid = backup.restore(empty, data, accept_altered=True)
+    actions = [a for (a,) in empty.fetchall("SELECT action FROM audit_log WHERE workshop_id = ?", [wid])]
+    assert "restore_altered" in actions
+    clean = Database(tmp_path / "clean.duckdb")
+    wid = backup.restore(clean, text)
+    assert "restore_altered" not in [
+        a for (a,) in clean.fetchall("SELECT action FROM audit_log WHERE workshop_id = ?", [wid])
+    ]
+    clean.close()
+
+
+def test_a_format_1_backup_has_no_checksum_and_is_restored_only_deliberately(empty, text):
+    old = _edit(text, lambda d: [d.pop("checksum"), d.pop("cards"), d.update(format_version=1)])
+    with pytest.raises(ValidationError, match="older version without one"):
+        backup.restore(empty, old)
+    wid = backup.restore(empty, old, accept_altered=True)
+    assert services.get_workshop(empty, wid).title == json.loads(text)["workshop"]["title"]
