@@ -31,7 +31,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workshop import auth, scoring, services, views  # noqa: E402
+from workshop import analysis, auth, scoring, services, views  # noqa: E402
 from workshop.model import Method, Phase, VotingRules  # noqa: E402
 from workshop.store import MARK_LEADS, Database  # noqa: E402
 
@@ -186,6 +186,10 @@ def main(argv=None) -> int:
             else:
                 same = None
             rows.append((key, len(votes), t_rank, t_fetch, t_view, t_sql, t_group, same))
+        # The results page's close calls: 500 resamples of one hall's ballots (300 of them).
+        hall = views.votes_frame(db, wid, Method.RATING)
+        hall = hall[hall["ballot_id"].isin(hall["ballot_id"].drop_duplicates().head(300))]
+        t_boot, _ = timed(lambda: analysis.bootstrap_scores("rating", hall, measures, ws.rules.criteria, n=500), 1)
         db.close()
     head = ("method", "votes", "rank ms", "fetch ms", "views.ranking ms", "sql ms", "groupby ms", "sql = rank")
     print("  ".join(f"{h:>16}" for h in head))
@@ -193,6 +197,7 @@ def main(argv=None) -> int:
         cells = [key, f"{n:,}", f"{a:.0f}", f"{f:.0f}", f"{b:.0f}", "—" if c is None else f"{c:.0f}", f"{d:.0f}"]
         cells.append("—" if same is None else str(same))
         print("  ".join(f"{x:>16}" for x in cells))
+    print(f"bootstrap (rating, 300 ballots, {args.measures} measures, 500 resamples): {t_boot:.0f} ms")
     return 0
 
 

@@ -96,10 +96,16 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
 
 async def post_ballot(request: Request) -> JSONResponse:
     lang = request.query_params.get("lang")
+    # JSON only: a form on another site can post text/plain or form data without asking the
+    # browser first, but not application/json (that needs a CORS preflight this server refuses).
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        _ = i18n.gettext_for(lang)
+        return JSONResponse({"error": _("This ballot is malformed; please reload the page.")}, 415)
     raw = await _read_capped(request, participation.MAX_PAYLOAD_BYTES)
     if raw is None:
         _ = i18n.gettext_for(lang)
-        return JSONResponse({"error": _("This ballot has more entries than there are proposals to vote on.")}, 413)
+        too_large = _("This ballot is larger than {max} kB, which no ballot is. Please reload the page and vote again.")
+        return JSONResponse({"error": too_large.format(max=participation.MAX_PAYLOAD_BYTES // 1000)}, 413)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):

@@ -22,7 +22,8 @@ def _label(text: str, width: int = 42, lines: int = 4) -> str:
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
         wrapped[-1] = wrapped[-1][: max(1, width - 1)].rstrip() + "…"
-    return "<br>".join(html.escape(line) for line in wrapped) or " "
+    # Only &, < and > are escaped: plotly decodes &amp; &lt; &gt; but shows &quot; as typed.
+    return "<br>".join(html.escape(line, quote=False) for line in wrapped) or " "
 
 
 def _lines(label: str) -> int:
@@ -97,7 +98,7 @@ def ranking_bars(
         text=[f"{s:g}" for _p, _t, s, _g in rows],
         textposition="outside",
         cliponaxis=False,  # the value next to the longest bar stays whole
-        hovertext=[html.escape(str(g)) for *_rest, g in rows],
+        hovertext=[html.escape(str(g), quote=False) for *_rest, g in rows],
         showlegend=False,
     )
     traces = [bars]

@@ -109,6 +109,20 @@ def _has_control(text: str, allow_newlines: bool) -> bool:
     return False
 
 
+# Letters that show nothing: the Hangul fillers and the blank braille pattern.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def visible_length(text: str) -> int:
+    """Characters that show something: not spaces, format characters (U+200B, U+202E, U+2060),
+    combining marks on their own, or blank letters (U+3164). A minimum length counts these."""
+    return sum(
+        1
+        for ch in text
+        if unicodedata.category(ch) not in ("Zs", "Cf", "Mn", "Me", "Cc", "Zl", "Zp") and ch not in _BLANK_LETTERS
+    )
+
+
 def clean_text(
     value: object,
     *,
@@ -140,7 +154,7 @@ def clean_text(
         )
     if _has_control(text, allow_newlines=multiline):
         raise ValidationError(N_("“{field}” contains control characters."), field=field_label)
-    if len(text) < min_len:
+    if min_len and visible_length(text) < min_len:
         if min_len <= 1:
             raise ValidationError(N_("“{field}” must not be empty."), field=field_label)
         raise ValidationError(N_("“{field}” needs at least {min} characters."), field=field_label, min=min_len)

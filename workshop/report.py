@@ -107,10 +107,11 @@ class _PDF(FPDF):
     def header(self) -> None:
         if not self.mark:
             return
-        self.set_y(8)
-        self.set_font(self.family, "B", 9)
+        self.set_y(6)
+        self.set_font(self.family, "B", 8.5)
         self.set_text_color(170, 30, 30)
-        self.cell(0, 5, _shorten(self, self.mark, self.epw), align="C")
+        # Up to two lines above the top margin (18 mm), whole: it is the point of the page.
+        self.multi_cell(0, 4, self.mark, align="C", new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0)
         self.set_y(self.t_margin)
 

@@ -1332,8 +1332,17 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             continue
         method = str(rules.method)
         ballot_id, stored_submission, stored_at = stored.get((b.device_id, method), (None, None, None))
-        if ballot_id is not None and stored_submission == b.submission_id:  # a resend: stored already
-            outcomes.append(Receipt(ballot_id, b.submission_id, stored_at, replaced=False))
+        if ballot_id is not None and stored_submission == b.submission_id:
+            # The same submission again: a resend (stored already) if it carries the same votes;
+            # other votes under a used id are refused, so that "saved" always means saved.
+            if _stored_rows(cur, ballot_id) == sorted((m, c, float(v)) for m, c, v in rows):
+                outcomes.append(Receipt(ballot_id, b.submission_id, stored_at, replaced=False))
+            else:
+                outcomes.append(
+                    DomainError(
+                        N_("This vote was sent before with other choices. Please reload the page and vote again.")
+                    )
+                )
             continue
         if ballot_id is not None:
             replaced[ballot_id] = b.submission_id
@@ -1373,6 +1382,11 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             {"b": ballot_ids, "m": measure_ids, "c": criteria, "v": values, "l": leads},
         )
     return outcomes
+
+
+def _stored_rows(cur, ballot_id: str) -> list[tuple[str, str, float]]:
+    rows = cur.execute("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = ?", [ballot_id]).fetchall()
+    return sorted((m, c, float(v)) for m, c, v in rows)
 
 
 def _vote_rows(ballot_id: str, rows: list[VoteRow]):

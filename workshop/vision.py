@@ -15,10 +15,27 @@ from .errors import N_, DomainError, ImportErrors
 from .model import METHOD_LABELS, MeasureInput, MeasureStatus, VotingRules, WorkshopKind, clean_text
 
 MAX_FILE_BYTES = 1_000_000
+# What is wrong and what to do: Excel saves "CSV" in Windows-1252 or UTF-16 unless told otherwise.
+NOT_UTF8 = N_(
+    "The file is not UTF-8 text. Save it again as UTF-8 (in Excel: “CSV UTF-8”; in a text editor: "
+    "encoding UTF-8) and choose it once more."
+)
+
+
+class _AliasFound(yaml.MarkedYAMLError):
+    """A YAML alias (``*name``): refused before it is expanded."""
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records the line of every mapping under the key ``__line__``."""
+    """A safe loader that records the line of every mapping under the key ``__line__``, and refuses
+    aliases: nested aliases expand a 443-byte file into gigabytes ("billion laughs"), and a vision
+    file has no use for them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasFound(problem=str(event.anchor), problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
@@ -60,16 +77,26 @@ class VisionFile:
 def parse(text: str | bytes) -> VisionFile:
     """Parse and validate a vision file; raises ImportErrors listing every problem with its line."""
     if not isinstance(text, str | bytes):
-        raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})])
+        raise ImportErrors([(None, NOT_UTF8, {})])
     if len(text) > MAX_FILE_BYTES:  # also as text: PyYAML reads a megabyte in seconds
         raise ImportErrors([(None, N_("The file is larger than {max} kB."), {"max": MAX_FILE_BYTES // 1000})])
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})]) from None
+            raise ImportErrors([(None, NOT_UTF8, {})]) from None
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except _AliasFound as exc:
+        raise ImportErrors(
+            [
+                (
+                    exc.problem_mark.line + 1,
+                    N_("The file uses a YAML alias (*{name}); write the text out in full instead."),
+                    {"name": exc.problem},
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and exc.problem_mark and exc.problem_mark.index >= len(text.rstrip()):
@@ -262,13 +289,13 @@ def parse_csv(data: bytes, *, title: str = "") -> VisionFile:
     import io
 
     if not isinstance(data, bytes):
-        raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})])
+        raise ImportErrors([(None, NOT_UTF8, {})])
     if len(data) > MAX_FILE_BYTES:
         raise ImportErrors([(None, N_("The file is larger than {max} kB."), {"max": MAX_FILE_BYTES // 1000})])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportErrors([(None, N_("The file is not UTF-8 text."), {})]) from None
+        raise ImportErrors([(None, NOT_UTF8, {})]) from None
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)

@@ -29,7 +29,14 @@ def hall(tmp_path, monkeypatch):
     db.close()
 
 
-def call(body: bytes | object, *, method: str = "POST", lang: str = "en", chunked: bool = False) -> tuple[int, dict]:
+def call(
+    body: bytes | object,
+    *,
+    method: str = "POST",
+    lang: str = "en",
+    chunked: bool = False,
+    content_type: bytes | None = b"application/json",
+) -> tuple[int, dict]:
     """One request through the route as the server makes it; the status and the JSON answer.
     ``chunked``: the body comes in pieces without a declared length."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -37,7 +44,7 @@ def call(body: bytes | object, *, method: str = "POST", lang: str = "en", chunke
     sent: list[dict] = []
     pieces = [raw[i : i + 8192] for i in range(0, len(raw), 8192)] if chunked else [raw]
     chunks = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
-    headers = [(b"content-type", b"application/json")]
+    headers = [(b"content-type", content_type)] if content_type else []
     if not chunked:
         headers.append((b"content-length", str(len(raw)).encode()))
 
@@ -227,3 +234,30 @@ def test_a_refusal_speaks_the_words_of_the_workshops_kind(hall):
     services.set_phase(db, fac, _ws.id, Phase.VOTE)
     status, answer = call(_body(vision_token, DotBallot({"not-a-measure": 1})))
     assert answer["error"] == "The ballot names a measure that is not open for voting."
+
+
+def test_a_used_submission_id_with_other_votes_is_refused_not_acknowledged(hall):
+    """Issue 18.1: the same submission id with a different ballot answered 200 "saved" while the
+    first ballot stayed stored. Same id, same votes: a resend; same id, other votes: 409."""
+    db, ws = hall
+    participant, token = services.join(db, ws.join_code)
+    first = _first(db, ws)
+    body = _body(token, DotBallot({first: 2}), submission="reused-submission-0001")
+    assert call(body)[0] == 200
+    assert call(body)[0] == 200, "a resend"
+    status, answer = call(_body(token, DotBallot({first: 1}), submission="reused-submission-0001"), lang="de")
+    assert status == 409 and "mit anderen" in answer["error"], answer
+    assert services.get_ballot(db, participant) == DotBallot({first: 2}), "the stored ballot is what was saved"
+
+
+@pytest.mark.parametrize(
+    "content_type", [b"text/plain", b"application/x-www-form-urlencoded", b"multipart/form-data", None]
+)
+def test_only_json_is_accepted(hall, content_type):
+    """Issue 18.12: a cross-site form (text/plain, form data, no type) could post a ballot."""
+    db, ws = hall
+    participant, token = services.join(db, ws.join_code)
+    raw = json.dumps(_body(token, DotBallot({_first(db, ws): 1}))).encode()
+    status, answer = call(raw, content_type=content_type, lang="de")
+    assert status == 415 and answer["error"].startswith("Dieser Stimmzettel")
+    assert services.get_ballot(db, participant) is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -218,8 +217,8 @@ def test_bootstrap_ignores_votes_for_measures_not_ranked():
     assert set(out["measure_id"]) == set(measures["id"])
 
 
-def test_bootstrap_is_fast_for_a_full_hall():
-    """300 ballots over 200 measures, 500 resamples: well under a second (the demo takes ~30 ms)."""
+def test_bootstrap_handles_a_full_hall():
+    """300 ballots over 200 measures, 500 resamples (its time is measured by bench.scoring)."""
     rng = np.random.default_rng(1)
     measures = measures_frame(200, goals=5)
     rows = [
@@ -229,9 +228,8 @@ def test_bootstrap_is_fast_for_a_full_hall():
         for c in ("impact", "feasibility")
     ]
     v = votes(rows)
-    start = time.perf_counter()
-    analysis.bootstrap_scores("rating", v, measures, CRITERIA, n=500)
-    assert time.perf_counter() - start < 1.5
+    out = analysis.bootstrap_scores("rating", v, measures, CRITERIA, n=500)
+    assert len(out) == 200 and out["top_share"].between(0, 1).all()
 
 
 # --- consensus -------------------------------------------------------------------------------------

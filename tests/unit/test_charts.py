@@ -124,3 +124,10 @@ def test_goal_colours_are_the_same_on_every_chart_and_the_legend_names_them():
     legend = {t["name"]: t["marker"]["color"] for t in fig["data"][1:]}
     assert legend == {"Ziel 1": colours["Ziel 1"], "Ziel 2": colours["Ziel 2"]}
     assert fig["layout"]["showlegend"] is True and fig["data"][0]["showlegend"] is False
+
+
+def test_a_double_quote_in_a_title_is_shown_as_typed():
+    """Issue 18.10: `&quot;` appeared literally in chart labels (plotly decodes &amp; &lt; &gt; only)."""
+    label = charts._label('Café "Miteinander" & <b>Nachbarn</b>')
+    assert '"Miteinander"' in label and "&quot;" not in label and "&#x27;" not in label
+    assert "&lt;b&gt;" in label and "&amp;" in label, "markup stays text"

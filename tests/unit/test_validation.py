@@ -498,3 +498,26 @@ def test_property_junk_ballots_are_validation_errors(mapping, items):
             ballot.validate(rules, MEASURES)
         except ValidationError:
             pass
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "\u200b\u200b\u200b\u200b",
+        "\u202e\u202e\u202eab",
+        "\u2060\u2060\u2060",
+        "\u3164\u3164\u3164",
+        "a\u0301\u0301\u0301\u0301",
+        "\u0301\u0301\u0301",
+        "ab\u00a0\u200b",
+    ],
+)
+def test_a_title_of_invisible_characters_is_too_short(title):
+    """Issue 18.9: invisible characters passed the 3-character minimum."""
+    with pytest.raises(ValidationError, match="at least 3"):
+        MeasureInput(title=title).validated()
+
+
+@pytest.mark.parametrize("title", ["Café", "مقهى", "भाषा", "Kita", "a\u0301bc"])
+def test_short_real_titles_in_any_script_pass(title):
+    assert MeasureInput(title=title).validated().title == title

@@ -7,6 +7,7 @@ from textwrap import dedent
 
 import pytest
 
+from workshop import vision as vision_module
 from workshop.config import DEMO_FILE
 from workshop.errors import ImportErrors
 from workshop.model import Method
@@ -255,7 +256,8 @@ def test_demo_that_is_not_a_mapping_is_a_problem_not_a_crash():
 
 @pytest.mark.parametrize("raw", [b"\xff\xfe v\x00i\x00", "vision:\n  title: Stra\xdfe\n".encode("latin-1")])
 def test_non_utf8_bytes_are_refused(raw):
-    assert problems(raw) == [(None, "The file is not UTF-8 text.", {})]
+    assert problems(raw) == [(None, vision_module.NOT_UTF8, {})]
+    assert "CSV UTF-8" in vision_module.NOT_UTF8, "what to do, not only what is wrong"
 
 
 def test_a_file_over_one_megabyte_is_refused():
@@ -268,3 +270,38 @@ def test_a_file_of_exactly_the_limit_is_read():
     padded = raw + b"#" + b"x" * (MAX_FILE_BYTES - len(raw) - 2) + b"\n"
     assert len(padded) == MAX_FILE_BYTES
     assert parse(padded).title == "Zusammenleben"
+
+
+BILLION_LAUGHS = """
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+vision:
+  title: *h
+  goals: [{title: *h}]
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BILLION_LAUGHS,
+        "vision:\n  title: x\n  goals:\n    - title: &g Wohnen im Viertel\n    - title: *g\n",
+        "groups: &gr [AG 1]\nother: *gr\nvision: {title: x, goals: [{title: Ziel eins}]}\n",
+    ],
+    ids=["billion-laughs", "through-goal", "through-group"],
+)
+def test_yaml_aliases_are_refused_before_they_expand(text):
+    """Issue 18.2: a 443-byte file froze the server for 112 s and took 5.5 GB."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ImportErrors) as info:
+        parse(text.encode())
+    assert time.perf_counter() - start < 5, "refused at the first alias, not after expanding it"
+    assert "alias" in info.value.lines()[0]
