@@ -452,7 +452,8 @@ def ballot_screen() -> None:
                         for c in rules.criteria:
                             key = f"rate_{mid}_{c.key}"
                             st.segmented_control(
-                                _(c.label),
+                                # A label a file or the service API set: shown as text, not Markdown.
+                                common.md_escape(_(c.label)),
                                 list(range(RATING_MIN, RATING_MAX + 1)),
                                 key=key,
                             )

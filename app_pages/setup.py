@@ -380,7 +380,13 @@ def rules_section(ws) -> None:
         weights = {}
         for col, c in zip(st.columns(max(1, len(rules.criteria))), rules.criteria, strict=False):
             weights[c.key] = col.number_input(
-                _(c.label), 0.1, 100.0, float(c.weight), step=0.5, key=f"{key}.w_{c.key}", disabled=locked
+                common.md_escape(_(c.label)),
+                0.1,
+                100.0,
+                float(c.weight),
+                step=0.5,
+                key=f"{key}.w_{c.key}",
+                disabled=locked,
             )
         cards_required = st.checkbox(
             _("Voting cards required (single-use codes, printed in the console)"),

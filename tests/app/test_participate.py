@@ -641,3 +641,15 @@ def test_no_next_person_button_without_kiosk(app, workshop, app_db):
     at.button_group(key=_dot_controls(at)[0].key).set_value(1).run()
     assert _submit(at)[0] == 200
     assert not [b for b in at.button if b.key == "kiosk_next"]
+
+
+def test_a_criterion_label_set_by_a_file_is_shown_as_text(app, workshop, app_db, phase):
+    """Issue 18.4: `**x**` and a link in a criterion's label became <strong> and <a> on the ballot."""
+    from workshop.model import Criterion
+
+    hostile = Criterion("impact", "**Wirkung** [mehr](http://example.org)", 1.0)
+    phase(Phase.VOTE, replace(workshop.rules, method=Method.RATING, criteria=(hostile, workshop.rules.criteria[1])))
+    at = _join(app, app_db, workshop)
+    _no_exception(at)
+    label = next(b.label for b in at.button_group if b.key and b.key.endswith("_impact"))
+    assert label.startswith("\\*\\*Wirkung\\*\\* \\[mehr\\]"), label
