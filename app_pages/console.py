@@ -69,6 +69,16 @@ NO_GOALS = (N_("No goals yet."), N_("No guiding questions yet."))
 
 @st.fragment(run_every=3)
 def live_counters() -> None:
+    if db.write_trouble is not None:  # until a write succeeds again
+        since, reason = db.write_trouble
+        st.error(
+            _(
+                "The database cannot be written since {time} ({reason}): ballots and proposals are not saved. "
+                "Phones keep their ballots and say to try again. Free disk space or make the file writable; "
+                "the next write that succeeds ends this alarm."
+            ).format(time=i18n.format_time(since, common.lang()), reason=_(reason)),
+            icon=":material/error:",
+        )
     live = services.get_workshop(db, ws.id)
     counts = views.counts(db, live)
     c1, c2, c3 = st.columns(3)

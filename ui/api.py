@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from workshop import i18n, participation, services
-from workshop.errors import N_, DomainError, NotFound, PermissionDenied, StoreLocked, ValidationError
+from workshop.errors import N_, DomainError, NotFound, PermissionDenied, StoreLocked, StoreUnwritable, ValidationError
 
 log = logging.getLogger("planungswerkstatt")
 
@@ -32,7 +32,7 @@ PATH = "/api/ballot"
 
 
 def _status(exc: DomainError) -> int:
-    if isinstance(exc, StoreLocked):
+    if isinstance(exc, StoreLocked | StoreUnwritable):
         return 503
     if isinstance(exc, PermissionDenied):
         return 403

@@ -34,7 +34,7 @@ class DomainError(Exception):
 CONFERENCE = "conference"
 
 # Parameters that are themselves msgids (a field's label, a phase's name) are translated too.
-_TRANSLATED_PARAMS = frozenset({"field", "phase"})
+_TRANSLATED_PARAMS = frozenset({"field", "phase", "reason"})
 
 
 def _render(msgid: str, params: dict, gettext: Callable[[str], str] | None) -> str:
@@ -59,6 +59,11 @@ class NotFound(DomainError):
 
 class StoreLocked(DomainError):
     """The database file is held by another process."""
+
+
+class StoreUnwritable(DomainError):
+    """The database cannot be written (disk full, a read-only file or file system): nothing of the
+    write was stored; the same write may succeed once the cause is gone."""
 
 
 class ImportErrors(ValidationError):

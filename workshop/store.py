@@ -12,13 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
 
-from .errors import N_, StoreLocked
+from .errors import N_, StoreLocked, StoreUnwritable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -179,6 +180,16 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
+def _write_failure(exc: BaseException) -> str:
+    """The cause of a failed write, as a msgid a facilitator understands."""
+    text = str(exc).lower()
+    if "no space" in text or "disk full" in text or "not enough space" in text:
+        return N_("the disk is full")
+    if "read-only" in text or "read only" in text or "permission denied" in text:
+        return N_("the file or its folder is read-only")
+    return N_("the disk reported an error")
+
+
 class Database:
     """One DuckDB file, opened once per process, safe to use from many threads."""
 
@@ -200,6 +211,8 @@ class Database:
                 ) from exc
             raise
         self._write_lock = threading.Lock()
+        # The last failed write's moment and cause, until a write succeeds again (the console's alarm).
+        self.write_trouble: tuple[datetime, str] | None = None
         self._batches: dict[Callable, _Batcher] = {}
         self._batches_lock = threading.Lock()
         # Readers pass a gate that purge() closes while it swaps the file under the connection.
@@ -263,12 +276,28 @@ class Database:
                 try:
                     result = fn(cur)
                     cur.execute("COMMIT")
+                    self.write_trouble = None
                     return result
                 except duckdb.TransactionException as exc:
                     cur.execute("ROLLBACK")
                     if attempt == _RETRIES - 1:
                         raise
                     log.warning("write conflict, retrying: %s", exc)
+                except (duckdb.IOException, duckdb.PermissionException, OSError) as exc:
+                    try:
+                        cur.execute("ROLLBACK")
+                    except duckdb.Error:
+                        pass
+                    reason = _write_failure(exc)
+                    self.write_trouble = (datetime.now(), reason)
+                    log.error("the database %s cannot be written (%s): %s", self.path, reason, exc)
+                    raise StoreUnwritable(
+                        N_(
+                            "The database cannot be written ({reason}). Nothing of this was saved; please try "
+                            "again in a moment."
+                        ),
+                        reason=reason,
+                    ) from exc
                 except BaseException:
                     try:
                         cur.execute("ROLLBACK")

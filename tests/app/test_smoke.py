@@ -131,3 +131,18 @@ def test_conference_workshop_speaks_of_recommendations(app, app_db, facilitator)
     finally:
         services.set_current_workshop(app_db, facilitator, previous.id)
         services.delete_workshop(app_db, facilitator, ws.id)
+
+
+def test_the_console_raises_the_alarm_while_the_database_cannot_be_written(app, app_db, facilitator):
+    """Issue 18.5: the facilitator learns that nothing is being saved, until a write succeeds."""
+    from datetime import datetime
+
+    app_db.write_trouble = (datetime(2026, 11, 21, 15, 30), "the disk is full")
+    try:
+        at = app({"lang": "en"}, facilitator=facilitator).run()
+        at.switch_page("app_pages/console.py").run()
+        assert any("cannot be written since" in e.value and "the disk is full" in e.value for e in at.error)
+    finally:
+        app_db.write_trouble = None
+    at.switch_page("app_pages/console.py").run()
+    assert not any("cannot be written" in e.value for e in at.error)

@@ -261,3 +261,26 @@ def test_only_json_is_accepted(hall, content_type):
     status, answer = call(raw, content_type=content_type, lang="de")
     assert status == 415 and answer["error"].startswith("Dieser Stimmzettel")
     assert services.get_ballot(db, participant) is None
+
+
+def test_a_write_failure_answers_503_in_json_and_raises_the_alarm(hall, monkeypatch):
+    """Issue 18.5: a read-only file or a full disk answered a bare 500 "Internal Server Error"."""
+    import duckdb
+
+    from workshop import services as services_module
+
+    db, ws = hall
+    participant, token = services.join(db, ws.join_code)
+    real = services_module._write_ballots
+
+    def disk_full(cur, ballots):
+        raise duckdb.IOException("Could not write file: No space left on device")
+
+    monkeypatch.setattr(services_module, "_write_ballots", disk_full)
+    status, answer = call(_body(token, DotBallot({_first(db, ws): 1})), lang="de")
+    assert status == 503 and "Festplatte ist voll" in answer["error"], answer
+    assert db.write_trouble is not None and db.write_trouble[1] == "the disk is full"
+    assert services.get_ballot(db, participant) is None
+    monkeypatch.setattr(services_module, "_write_ballots", real)
+    assert call(_body(token, DotBallot({_first(db, ws): 1})))[0] == 200, "saved once the disk has room"
+    assert db.write_trouble is None, "the alarm ends with the next write that succeeds"
