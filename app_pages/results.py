@@ -304,7 +304,7 @@ with tab_robust:
             hide_index=True,
             width="stretch",
             column_order=[
-                "rank_overall",
+                "place_overall",
                 "title",
                 "goal",
                 "score",
@@ -314,7 +314,8 @@ with tab_robust:
                 "swap_next",
             ],
             column_config={
-                "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
+                # Shared by equal scores, as in the ranking (the rows stay in the tie-break's order).
+                "place_overall": st.column_config.NumberColumn(_("Rank overall")),
                 "title": st.column_config.TextColumn(words["measure"]),
                 "goal": st.column_config.TextColumn(words["goal"]),
                 "score": st.column_config.NumberColumn(_("Score"), format=f"%.{decimals}f"),
@@ -346,7 +347,7 @@ with tab_robust:
                 "is split, marked controversial."
             ).format(low=percent(analysis.SPLIT_SHARE[0]), high=percent(analysis.SPLIT_SHARE[1]))
         )
-    cons = data["consensus"].merge(ranked[["measure_id", "title", "rank_overall"]], on="measure_id")
+    cons = data["consensus"].merge(ranked[["measure_id", "title", "rank_overall", "place_overall"]], on="measure_id")
     cons = cons[cons["measure_id"].isin(shown["measure_id"])].sort_values("rank_overall")
     cons = cons.assign(label=cons["label"].map(lambda v: _(analysis.CONSENSUS_LABELS[v]) if v else ""))
     rating_like = method.ballot_method in (Method.RATING, Method.RANKING)
@@ -354,10 +355,10 @@ with tab_robust:
         cons,
         hide_index=True,
         width="stretch",
-        column_order=["rank_overall", "title", "support_share", "label"]
+        column_order=["place_overall", "title", "support_share", "label"]
         + (["ratings", "mean", "std", "iqr"] if rating_like else []),
         column_config={
-            "rank_overall": st.column_config.NumberColumn(_("Rank overall")),
+            "place_overall": st.column_config.NumberColumn(_("Rank overall")),
             "title": st.column_config.TextColumn(words["measure"]),
             "support_share": st.column_config.NumberColumn(_("Support"), format="percent"),
             "label": st.column_config.TextColumn(_("Assessment")),

@@ -190,7 +190,12 @@ def goals_section(ws, words: dict) -> None:
     editable = allowed(ws.phase, Role.FACILITATOR, Action.EDIT_VISION)
     st.markdown(f"**{common.md_escape(words['goals'])}**")
     if not goals:
-        st.caption(_("None yet: add one below, import a file or reuse a past vision."))
+        st.caption(
+            common.say(
+                N_("None yet: add one below, import a file or reuse a past vision."),
+                N_("None yet: add one below, import a file or reuse a past theme."),
+            )
+        )
     common.show_flash("goals_top")
     counts = services.measures_per_goal(db, ws.id)
     for goal in goals:

@@ -318,7 +318,14 @@ def _hold_to_the_rules(ws: dict[str, Any], tables: dict[str, list[dict[str, Any]
             # A merge adds its duplicates' dots to the measure kept: its cap grows with them.
             cap = rules.max_per_measure * (1 + merged_into[v["measure_id"]])
             if method == Method.DOTS and v["value"] > cap:
-                raise _Breaks(where, ValidationError(N_("At most {max} dots per measure."), max=cap))
+                raise _Breaks(
+                    where,
+                    ValidationError(
+                        N_("At most {max} dots per measure."),
+                        conference=N_("At most {max} dots per recommendation."),
+                        max=cap,
+                    ),
+                )
         # The ballot as the services check it; caps and budgets as above where merges moved dots.
         relaxed = rules if not merged_into else _without_caps(rules)
         try:

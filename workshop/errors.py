@@ -26,12 +26,19 @@ class DomainError(Exception):
         self.params = params
 
     def message(self, gettext: Callable[[str], str] | None = None, kind: str | None = None) -> str:
-        msgid = self.conference if self.conference and kind == CONFERENCE else self.msgid
-        return _render(msgid, self.params, gettext)
+        conference = kind == CONFERENCE
+        msgid = self.conference if self.conference and conference else self.msgid
+        params = self.params
+        if conference and params.get("field") in CONFERENCE_FIELDS:  # "“Goal” needs at least 3 characters"
+            params = {**params, "field": CONFERENCE_FIELDS[params["field"]]}
+        return _render(msgid, params, gettext)
 
 
 # The value of WorkshopKind.CONFERENCE (workshop.model imports this module, not the reverse).
 CONFERENCE = "conference"
+
+# A field named in a refusal, in an Integrationskonferenz's words (workshop.vocabulary's terms).
+CONFERENCE_FIELDS = {N_("Goal"): N_("Guiding question"), N_("Guiding vision"): N_("Theme")}
 
 # Parameters that are themselves msgids (a field's label, a phase's name) are translated too.
 _TRANSLATED_PARAMS = frozenset({"field", "phase", "reason"})

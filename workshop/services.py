@@ -555,6 +555,17 @@ def _clean_goal(title: object, description: object) -> tuple[str, str]:
     )
 
 
+def _refuse_a_second(cur, workshop_id: str, title: str, goal_id: str = "") -> None:
+    """A goal (guiding question) with the title of another one of the workshop (case aside)."""
+    if cur.execute(
+        "SELECT 1 FROM goals WHERE workshop_id = ? AND id <> ? AND lower(title) = lower(?)",
+        [workshop_id, goal_id, title],
+    ).fetchone():
+        raise ValidationError(
+            N_("Two goals have the same title."), conference=N_("Two guiding questions have the same title.")
+        )
+
+
 def add_goal(db: Database, fac: auth.Facilitator, workshop_id: str, title: object, description: object = "") -> Goal:
     auth.check(db, fac)
     title, description = _clean_goal(title, description)
@@ -562,6 +573,7 @@ def add_goal(db: Database, fac: auth.Facilitator, workshop_id: str, title: objec
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
+        _refuse_a_second(cur, workshop_id, title)
         pos = cur.execute(
             "SELECT coalesce(max(position), 0) + 1 FROM goals WHERE workshop_id = ?", [workshop_id]
         ).fetchone()[0]
@@ -643,12 +655,7 @@ def edit_goal(
         wid, _pos, old_title, old_desc = _goal_row(cur, goal_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
         _check_expected(None if expected is None else tuple(expected), (old_title, old_desc))
-        if cur.execute(
-            "SELECT 1 FROM goals WHERE workshop_id = ? AND id <> ? AND title = ?", [wid, goal_id, title]
-        ).fetchone():
-            raise ValidationError(
-                N_("Two goals have the same title."), conference=N_("Two guiding questions have the same title.")
-            )
+        _refuse_a_second(cur, wid, title, goal_id)
         cur.execute("UPDATE goals SET title = ?, description = ? WHERE id = ?", [title, description, goal_id])
         _audit(cur, wid, "edit_goal", goal_id, {"title": old_title, "description": old_desc}, {"title": title})
 

@@ -55,3 +55,34 @@ def test_every_scoring_explanation_and_the_tie_break_speak_both_kinds():
     for method in scoring.METHODS.values():
         assert "measure" in method.tie_break(WorkshopKind.VISION)
         assert "recommendation" in method.tie_break(WorkshopKind.CONFERENCE)
+
+
+def test_a_field_named_in_a_refusal_is_the_kinds_word():
+    """The walk: adding a too short guiding question said "“Goal” needs at least 3 characters"."""
+    from workshop.model import clean_text
+
+    try:
+        clean_text("ab", field_label=N_("Goal"), min_len=3)
+    except ValidationError as exc:
+        assert exc.message(None, WorkshopKind.CONFERENCE) == "“Guiding question” needs at least 3 characters."
+        assert exc.message(None, WorkshopKind.VISION) == "“Goal” needs at least 3 characters."
+    else:
+        raise AssertionError("refused")
+
+
+def test_a_second_guiding_question_with_the_same_title_is_refused(tmp_path):
+    from workshop import auth, services
+    from workshop.store import Database
+
+    db = Database(tmp_path / "g.duckdb")
+    fac = auth.system_session(db)
+    ws = services.create_workshop(db, fac, title="Konferenz", kind=WorkshopKind.CONFERENCE)
+    services.add_goal(db, fac, ws.id, "Wer spricht für wen?")
+    try:
+        services.add_goal(db, fac, ws.id, "wer spricht für wen?")
+    except ValidationError as exc:
+        assert exc.message(None, WorkshopKind.CONFERENCE) == "Two guiding questions have the same title."
+    else:
+        raise AssertionError("the walk added the same question twice")
+    assert len(services.list_goals(db, ws.id)) == 1
+    db.close()
