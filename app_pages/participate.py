@@ -54,15 +54,20 @@ def join_screen() -> None:
     privacy_link()
     groups = common.cached_groups(workshop.id)
     group_id = None
-    if groups:
-        group_id = st.radio(
-            _("Your working group"),
-            [g.id for g in groups],
-            index=None,
-            format_func={g.id: common.isolate(common.md_escape(g.name)) for g in groups}.get,
-            key="group_choice",
-        )
-    if st.button(_("Start"), type="primary", width="stretch", key="join_start"):
+    # One form: the group and "Start" reach the server together, in one message. As two widgets,
+    # the choice was a script run of its own, and a tap on "Start" while it was still under way
+    # (a just started server, a hall joining at once) could arrive without it.
+    with st.form("join", border=False, enter_to_submit=False):
+        if groups:
+            group_id = st.radio(
+                _("Your working group"),
+                [g.id for g in groups],
+                index=None,
+                format_func={g.id: common.isolate(common.md_escape(g.name)) for g in groups}.get,
+                key="group_choice",
+            )
+        start = st.form_submit_button(_("Start"), type="primary", width="stretch", key="join_start")
+    if start:
         if groups and group_id is None:
             st.error(_("Please choose your working group."))
             st.stop()
