@@ -76,8 +76,8 @@ def _store(body: object, lang: str | None) -> tuple[int, dict]:
     try:
         db = common.open_db()
     except StoreLocked as exc:
-        log.error("%s", exc)
-        return _refusal(exc, lang)
+        log.error("%s", exc)  # the path is in the server's log, not in the phone's answer
+        return 503, {"error": i18n.gettext_for(lang)(StoreLocked.PUBLIC)}
     return store_ballot(db, body, lang)
 
 

@@ -30,7 +30,11 @@ def get_db() -> Database:
         return _open_db()
     except StoreLocked as exc:
         log.error("%s", exc)
-        show_error(exc)
+        # The file's path is for the console's log and the facilitation team, not for the hall.
+        if st.session_state.get("facilitator") is not None:
+            show_error(exc)
+        else:
+            st.error(gettext()(StoreLocked.PUBLIC))
         st.stop()
 
 

@@ -65,7 +65,10 @@ class NotFound(DomainError):
 
 
 class StoreLocked(DomainError):
-    """The database file is held by another process."""
+    """The database file is held by another process. Its message names the file (for the
+    console and the command line); ``PUBLIC`` is what a participant's screen says instead."""
+
+    PUBLIC = N_("The app cannot reach its database right now. Please tell the facilitation team.")
 
 
 class StoreUnwritable(DomainError):

@@ -201,8 +201,9 @@ def test_a_held_database_file_gives_a_translated_503(hall, monkeypatch):
 
     N_LOCKED = "The database file {path} is in use by another process (probably the running app). "
     monkeypatch.setattr(common, "open_db", locked)
-    status, answer = call(_body(token, DotBallot({_first(db, ws): 1})))
-    assert status == 503 and "/x.duckdb" in answer["error"]
+    status, answer = call(_body(token, DotBallot({_first(db, ws): 1})), lang="de")
+    # Issue 18.6: the phone learns to tell the team, never the file's path.
+    assert status == 503 and "/x.duckdb" not in answer["error"] and "Moderationsteam" in answer["error"], answer
 
 
 def test_a_refusal_speaks_the_words_of_the_workshops_kind(hall):

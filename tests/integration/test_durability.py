@@ -495,9 +495,11 @@ def test_second_process_is_refused_with_the_message_and_changes_nothing(template
         second = start_server(prep, tmp_path, "second", PW_PASSPHRASE="the-second-apps-passphrase")
         en = asyncrun.run(refused_page(second.port, "lang=en"))
         de = asyncrun.run(refused_page(second.port, f"code={prep.code}&lang=de"))
-        assert en == [locked.message(i18n.gettext_for("en"))], en
-        german = locked.message(i18n.gettext_for("de"))
-        assert german != locked.message() and de == [german], de
+        # Issue 18.6: the hall is told to tell the team; the file's path stays in the server's log.
+        assert en == [StoreLocked.PUBLIC], en
+        german = i18n.gettext_for("de")(StoreLocked.PUBLIC)
+        assert german != StoreLocked.PUBLIC and de == [german], de
+        assert not any(prep.db_path in text for text in en + de)
         assert second.stop() in (0, -signal.SIGTERM)
         second_log = (tmp_path / "second.log").read_text(errors="replace")
         assert "Traceback" not in second_log, second_log[-3000:]
