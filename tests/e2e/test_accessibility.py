@@ -100,7 +100,14 @@ def _join(page, srv, code: str, lang: str, name: str, problems: list[str]) -> No
     _ = i18n.gettext_for(lang)
     page.goto(f"{srv.url}/join?code={code}&lang={lang}")
     page.get_by_role("button", name=_("Start"), exact=True).wait_for()
-    assert _document_language(page) == (i18n.locale_of(lang), "rtl" if i18n.is_rtl(lang) else "ltr")
+    # The page's script sets lang and dir once it has run; the form's button can be drawn a moment before.
+    expected = (i18n.locale_of(lang), "rtl" if i18n.is_rtl(lang) else "ltr")
+    page.wait_for_function(
+        "([lang, dir]) => document.documentElement.lang === lang"
+        " && document.querySelector('[data-testid=stMain]').dir === dir",
+        arg=list(expected),
+    )
+    assert _document_language(page) == expected
     if name == "join":  # the same screen in every phase: checked and photographed once
         problems += _axe(page, f"{name} {lang}")
         _shot(page, f"{lang}-{name}")
