@@ -557,10 +557,8 @@ def _clean_goal(title: object, description: object) -> tuple[str, str]:
 
 def _refuse_a_second(cur, workshop_id: str, title: str, goal_id: str = "") -> None:
     """A goal (guiding question) with the title of another one of the workshop (case aside)."""
-    if cur.execute(
-        "SELECT 1 FROM goals WHERE workshop_id = ? AND id <> ? AND lower(title) = lower(?)",
-        [workshop_id, goal_id, title],
-    ).fetchone():
+    others = cur.execute("SELECT title FROM goals WHERE workshop_id = ? AND id <> ?", [workshop_id, goal_id]).fetchall()
+    if title.casefold() in {t.casefold() for (t,) in others}:
         raise ValidationError(
             N_("Two goals have the same title."), conference=N_("Two guiding questions have the same title.")
         )

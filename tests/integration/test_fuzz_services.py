@@ -876,9 +876,13 @@ def test_add_goal(world, kind, ws, start, title, description):
     world.at(world.home, start)
     wid = resolve(ws, home=world.home.ws_id, foreign=world.foreign.ws_id)
     phase = start if wid == world.home.ws_id else Phase.COLLECT
+    before = attempt(db, lambda: services.list_goals(db, wid), read_only=True)
+    taken = {g.title.casefold() for g in before.value} if before.ok else set()
     out = attempt(db, lambda: services.add_goal(db, world.facilitator(kind), wid, title, description))
     want = (cleaned(title, **TITLE), cleaned(description, **GOAL_DESC))
-    ok = kind == "valid" and wid in (world.home.ws_id, world.foreign.ws_id) and None not in want
+    # A second goal with a goal's title (case aside) is refused.
+    unique = want[0] is not None and want[0].casefold() not in taken
+    ok = kind == "valid" and wid in (world.home.ws_id, world.foreign.ws_id) and None not in want and unique
     expect(out, may(ok, phase, Role.FACILITATOR, Action.EDIT_VISION))
     goals = attempt(db, lambda: services.list_goals(db, wid), read_only=True)
     assert goals.ok
