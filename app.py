@@ -102,4 +102,4 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
-    app = st.App("app.py", routes=api.routes(str(st.get_option("server.baseUrlPath") or "")))
+    app = st.App("app.py", routes=api.routes(str(st.get_option("server.baseUrlPath") or "")), lifespan=common.start_up)

@@ -75,7 +75,7 @@ def _store(body: object, lang: str | None) -> tuple[int, dict]:
 
     try:
         db = common.open_db()
-    except StoreLocked as exc:
+    except DomainError as exc:  # held, read-only or damaged: the server's start normally stops first
         log.error("%s", exc)  # the path is in the server's log, not in the phone's answer
         return 503, {"error": i18n.gettext_for(lang)(StoreLocked.PUBLIC)}
     return store_ballot(db, body, lang)

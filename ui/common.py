@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import html
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -23,12 +26,13 @@ STICKY_PARAMS = ("lang", "code", "t", "kiosk")
 
 
 def get_db() -> Database:
-    """The process's one database connection. A file held by another process (a second app, a
-    command) stops the page with the translated message instead of a generic error; the next run
-    tries again (a failed open is not cached)."""
+    """The process's one database connection. A file that cannot be opened (held by another process,
+    read-only, damaged) stops the page with the translated message instead of a generic error; the
+    next run tries again (a failed open is not cached). The server's start (``start_up``) opens it
+    first, so this is the rare case of a file that went away later."""
     try:
         return _open_db()
-    except StoreLocked as exc:
+    except DomainError as exc:  # held by another process, read-only, damaged
         log.error("%s", exc)
         # The file's path is for the console's log and the facilitation team, not for the hall.
         if st.session_state.get("facilitator") is not None:
@@ -399,3 +403,20 @@ def act(fac: auth.Facilitator, fn, *args, rerun: bool = True, **kwargs) -> bool:
     if rerun:
         st.rerun()
     return True
+
+
+@contextlib.asynccontextmanager
+async def start_up(_app):
+    """Open the database before the server takes its first request (st.App's lifespan).
+
+    A file that cannot be opened (held by another app, read-only, damaged) stops the server here
+    with the message on its console and a non-zero exit, instead of a healthy-looking server that
+    refuses every screen and ballot.
+    """
+    try:
+        await asyncio.to_thread(_open_db)
+    except DomainError as exc:
+        # The console is where whoever starts the server looks; a traceback would bury the message.
+        print(f"\nPlanungswerkstatt cannot start: {exc.message()}\n", file=sys.stderr, flush=True)
+        os._exit(3)
+    yield

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
-from .errors import N_, StoreLocked, StoreUnwritable
+from .errors import N_, StoreDamaged, StoreLocked, StoreUnwritable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -190,14 +190,85 @@ def _write_failure(exc: BaseException) -> str:
     return N_("the disk reported an error")
 
 
+def _is_io_failure(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "could not write" in text or "no space" in text or "read-only" in text or "permission denied" in text
+
+
+def _rollback(cur) -> None:
+    """Roll back what is left of a failed transaction (a failed COMMIT leaves none to roll back)."""
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+def _is_unwritable(exc: BaseException) -> bool:
+    return _write_failure(exc) != N_("the disk reported an error")
+
+
+def _unopenable(path: str, exc: BaseException) -> StoreUnwritable:
+    """A file that cannot be opened for writing at all (a read-only file system, a full disk)."""
+    return StoreUnwritable(
+        N_(
+            "The database file {path} cannot be opened for writing ({reason}). Give the app a folder it "
+            "can write to (PW_DB_PATH), or free space on the disk, then start it again."
+        ),
+        path=path,
+        reason=_write_failure(exc),
+    )
+
+
+def _damage(exc: BaseException) -> str | None:
+    """What a failed open found damaged: ``"wal"`` (the write-ahead log), ``"file"``, or None."""
+    text = str(exc).lower()
+    if "wal file" in text and ("replaying" in text or "corrupt" in text):
+        return "wal"
+    if any(s in text for s in ("corrupt database file", "not a valid duckdb database", "could not read enough bytes")):
+        return "file"
+    return None
+
+
+def _damaged(path: str, what: str) -> StoreDamaged:
+    """The damage, and the commands that get the app going again (the safety copies' restore)."""
+    from . import config, safety  # safety copies are backups, and backup imports this module
+
+    folder = config.safety_dir(path)
+    if what == "wal":
+        return StoreDamaged(
+            N_(
+                "The database's write-ahead log {wal} is damaged (a crash or a failing disk while it was "
+                "written), so the app cannot open the database; nothing was changed. Move the damaged log "
+                "aside and start the app again:\n\n{commands}\n\nThe database then holds what was saved up "
+                "to its last checkpoint, so the ballots and proposals of the last minutes may be missing: "
+                "the facilitator's console compares each workshop with its newest safety copy (in {folder}) "
+                "and says how to restore it."
+            ),
+            wal=path + ".wal",
+            commands=safety.set_aside_commands(path, wal_only=True),
+            folder=folder,
+        )
+    return StoreDamaged(
+        N_(
+            "The database file {path} is damaged (a crash or a failing disk) and cannot be opened; nothing "
+            "was changed. Move it aside, restore the newest safety copy of each workshop into a fresh file "
+            "and start the app again:\n\n{commands}\n\nA workshop without a safety copy (in {folder}) "
+            "comes back only from a backup you downloaded, with the same restore command."
+        ),
+        path=path,
+        commands=safety.set_aside_commands(path) + "\n" + safety.restore_commands(path, folder),
+        folder=folder,
+    )
+
+
 class Database:
     """One DuckDB file, opened once per process, safe to use from many threads."""
 
     def __init__(self, path: str | Path, *, read_only: bool = False, migrate: bool = True) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._conn = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
             if _is_lock_error(exc):
@@ -209,6 +280,16 @@ class Database:
                     ),
                     path=self.path,
                 ) from exc
+            if what := _damage(exc):
+                raise _damaged(self.path, what) from exc
+            if not _is_unwritable(exc):
+                raise
+            raise _unopenable(self.path, exc) from exc
+        except (duckdb.PermissionException, OSError) as exc:
+            raise _unopenable(self.path, exc) from exc
+        except duckdb.Error as exc:  # a damaged WAL or file raises the plain error type
+            if what := _damage(exc):
+                raise _damaged(self.path, what) from exc
             raise
         self._write_lock = threading.Lock()
         # The last failed write's moment and cause, until a write succeeds again (the console's alarm).
@@ -222,8 +303,10 @@ class Database:
         if migrate and not read_only:
             try:
                 self.migrate()
-            except BaseException:
+            except BaseException as exc:
                 self._conn.close()
+                if what := _damage(exc):  # a damaged block that the first reads come upon
+                    raise _damaged(self.path, what) from exc
                 raise
 
     # -- reading -----------------------------------------------------------------------------
@@ -245,6 +328,17 @@ class Database:
                 self._readers -= 1
                 if not self._readers:
                     self._gate.notify_all()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor whose reads all see one moment (a transaction that writes nothing): a backup
+        taken while ballots arrive holds no vote without its ballot. Takes no write lock."""
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            finally:
+                _rollback(cur)
 
     def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         with self.cursor() as cur:
@@ -279,33 +373,31 @@ class Database:
                     self.write_trouble = None
                     return result
                 except duckdb.TransactionException as exc:
-                    cur.execute("ROLLBACK")
+                    _rollback(cur)
+                    # A full disk fails the COMMIT itself ("Failed to commit: Could not write file …"):
+                    # that is no conflict to retry but a store that cannot be written.
+                    if _is_io_failure(exc):
+                        raise self._unwritable(exc) from exc
                     if attempt == _RETRIES - 1:
                         raise
                     log.warning("write conflict, retrying: %s", exc)
                 except (duckdb.IOException, duckdb.PermissionException, OSError) as exc:
-                    try:
-                        cur.execute("ROLLBACK")
-                    except duckdb.Error:
-                        pass
-                    reason = _write_failure(exc)
-                    self.write_trouble = (datetime.now(), reason)
-                    log.error("the database %s cannot be written (%s): %s", self.path, reason, exc)
-                    raise StoreUnwritable(
-                        N_(
-                            "The database cannot be written ({reason}). Nothing of this was saved; please try "
-                            "again in a moment."
-                        ),
-                        reason=reason,
-                    ) from exc
+                    _rollback(cur)
+                    raise self._unwritable(exc) from exc
                 except BaseException:
-                    try:
-                        cur.execute("ROLLBACK")
-                    except duckdb.Error:
-                        pass
+                    _rollback(cur)
                     raise
             time.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def _unwritable(self, exc: BaseException) -> StoreUnwritable:
+        reason = _write_failure(exc)
+        self.write_trouble = (datetime.now(), reason)
+        log.error("the database %s cannot be written (%s): %s", self.path, reason, exc)
+        return StoreUnwritable(
+            N_("The database cannot be written ({reason}). Nothing of this was saved; please try again in a moment."),
+            reason=reason,
+        )
 
     def write_batched(
         self,
