@@ -18,9 +18,7 @@ with st.form("login"):
             st.session_state["facilitator"] = auth.login(
                 db,
                 passphrase,
-                # The connection's address, not a header the browser chooses (X-Forwarded-For counts
-                # only from a proxy on this machine, see uvicorn's FORWARDED_ALLOW_IPS).
-                client=st.context.ip_address or "local",
+                client=common.client_address() or "local",
                 hours=common.get_settings().session_hours,
             )
         except DomainError as exc:

@@ -46,13 +46,16 @@ server {{
         access_log off;
     }}
 
-    # The websocket every screen lives on.
+    # The websocket every screen lives on. X-Forwarded-For is the real peer's address, never the
+    # client's own header: the app trusts it from this proxy (the login slow-down counts per address).
     location /_stcore/stream {{
         proxy_pass http://{app};
         proxy_http_version 1.1;
         proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection $pw_connection;
         proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
         proxy_read_timeout 1h;
         proxy_send_timeout 1h;
         proxy_buffering off;
@@ -64,6 +67,7 @@ server {{
         proxy_http_version 1.1;
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
         gzip on;
         gzip_types application/json text/css application/javascript;
     }}

@@ -42,6 +42,12 @@ def get_db() -> Database:
         st.stop()
 
 
+def client_address() -> str | None:
+    """The address of this browser's connection (behind the shipped nginx, the address nginx saw);
+    None for this machine itself. What the login slow-down and the join and card limits count by."""
+    return st.context.ip_address
+
+
 def open_db() -> Database:
     """The same connection for code outside a page run (the ballot endpoint, ui/api.py); a held
     file raises StoreLocked."""

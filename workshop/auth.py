@@ -25,9 +25,11 @@ from .store import Database
 log = logging.getLogger(__name__)
 _HASH_KEY = "facilitator_passphrase_hash"
 _hasher = PasswordHasher()
-_failures: dict[str, tuple[int, float]] = {}
+# Per client address: wrong attempts so far, the moment the last one was checked, and whether a
+# check is under way right now.
+_failures: dict[str, list] = {}
 _failures_lock = threading.Lock()
-_in_line: dict[str, threading.Lock] = {}  # one attempt at a time per client
+_FORGET_AFTER_S = 3600.0
 MAX_DELAY_S = 8.0
 
 
@@ -60,38 +62,65 @@ def ensure_passphrase(db: Database, configured: str | None) -> str | None:
     return generated
 
 
-def _delay_for(client: str) -> float:
-    with _failures_lock:
-        count, last = _failures.get(client, (0, 0.0))
+def _wait_for(count: int, last: float, now: float) -> float:
     if not count:
         return 0.0
-    wait = min(MAX_DELAY_S, 0.5 * 2 ** (count - 1)) - (time.monotonic() - last)
-    return max(0.0, wait)
+    return max(0.0, min(MAX_DELAY_S, 0.5 * 2 ** (count - 1)) - (now - last))
+
+
+def _claim(client: str) -> None:
+    """Let one check of this client's passphrase begin, or refuse at once (nothing waits in line)."""
+    now = time.monotonic()
+    with _failures_lock:
+        if len(_failures) > 10_000:  # a flood of addresses: forget the long quiet ones
+            for key in [k for k, (_c, last, busy) in _failures.items() if not busy and now - last > _FORGET_AFTER_S]:
+                del _failures[key]
+        entry = _failures.setdefault(client, [0, 0.0, False])
+        count, last, busy = entry
+        if busy or _wait_for(count, last, now) > 0:
+            raise PermissionDenied(N_("Too many wrong attempts from this device. Please wait a few seconds."))
+        entry[2] = True
+
+
+def _settle(client: str, ok: bool | None) -> None:
+    """End this client's check: a right passphrase forgets its failures, a wrong one counts."""
+    with _failures_lock:
+        entry = _failures.setdefault(client, [0, 0.0, False])
+        entry[2] = False
+        if ok:
+            _failures.pop(client, None)
+        elif ok is False:
+            entry[0] += 1
+            entry[1] = time.monotonic()
+
+
+def _verify(db: Database, passphrase: object) -> bool:
+    stored = db.get_meta(_HASH_KEY)
+    if not (stored and isinstance(passphrase, str) and passphrase):
+        return False
+    try:
+        return _hasher.verify(stored, passphrase)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def login(db: Database, passphrase: object, *, client: str = "default", hours: int = 12) -> Facilitator:
-    """Check the passphrase (slow hash, slowed further after failures) and open a session.
+    """Check the passphrase (a slow hash) and open a session.
 
-    ``client`` must be something the browser cannot choose (the connection's address). Attempts of
-    one client wait in line, so tries sent in parallel cannot share one waiting time.
+    ``client`` must be something the browser cannot choose (the connection's address, behind a
+    proxy the address it sets). After a wrong passphrase, that address may try again after 0.5 s,
+    1 s, 2 s … up to 8 s; a try before then, or while another try of the same address is being
+    checked, is refused at once without checking it. Nothing waits in line, so guessers cannot make
+    the facilitator's right passphrase wait behind theirs, and from another address they do not
+    slow it down at all.
     """
-    with _failures_lock:
-        in_line = _in_line.setdefault(client, threading.Lock())
-    with in_line:
-        time.sleep(_delay_for(client))
-        stored = db.get_meta(_HASH_KEY)
-        ok = False
-        if stored and isinstance(passphrase, str) and passphrase:
-            try:
-                ok = _hasher.verify(stored, passphrase)
-            except (VerificationError, InvalidHashError):
-                ok = False
-        with _failures_lock:
-            if ok:
-                _failures.pop(client, None)
-            else:
-                count, _ = _failures.get(client, (0, 0.0))
-                _failures[client] = (count + 1, time.monotonic())
+    _claim(client)
+    try:
+        ok = _verify(db, passphrase)
+    except BaseException:  # the store failed, not the passphrase: release the claim, count nothing
+        _settle(client, None)
+        raise
+    _settle(client, ok)
     if not ok:
         raise PermissionDenied(N_("Wrong passphrase."))
     return system_session(db, minutes=hours * 60)
