@@ -72,7 +72,9 @@ def join_screen() -> None:
             st.error(_("Please choose your working group."))
             st.stop()
         try:
-            _participant, token = services.join(db, workshop.join_code, group_id=group_id, kiosk=kiosk)
+            _participant, token = services.join(
+                db, workshop.join_code, group_id=group_id, kiosk=kiosk, client=common.client_address()
+            )
         except DomainError as exc:
             common.show_error(exc)
         else:
@@ -512,7 +514,9 @@ def next_person(*, thanks: bool) -> None:
     the next person's tap."""
     services.retire_token(db, participant)
     common.draft(participant.device_id).clear()
-    _p, token = services.join(db, ws.join_code, group_id=participant.group_id, kiosk=True)
+    _p, token = services.join(
+        db, ws.join_code, group_id=participant.group_id, kiosk=True, client=common.client_address()
+    )
     for key in list(st.session_state.keys()):
         if key != "_sticky" and not str(key).startswith("lang"):
             del st.session_state[key]
@@ -542,7 +546,7 @@ def card_screen() -> None:
     if from_link and not st.session_state.get("card_tried"):
         st.session_state["card_tried"] = True
         try:
-            services.redeem_card(db, participant, from_link)
+            services.redeem_card(db, participant, from_link, client=common.client_address())
         except DomainError as exc:
             common.show_error(exc)
         else:
@@ -553,7 +557,7 @@ def card_screen() -> None:
         code = st.text_input(_("Card code"), max_chars=12, key="card_code")
         if st.form_submit_button(_("Use this card"), type="primary", width="stretch"):
             try:
-                services.redeem_card(db, participant, code)
+                services.redeem_card(db, participant, code, client=common.client_address())
             except DomainError as exc:
                 common.show_error(exc)
             else:

@@ -18,6 +18,9 @@ class Settings:
     public_url: str | None
     demo_on_empty: bool
     session_hours: int
+    # Per client address and minute (workshop.limits): new devices joining, wrong voting-card codes.
+    joins_per_address_minute: int = 30
+    card_tries_per_address_minute: int = 30
 
 
 def load(env: dict[str, str] | None = None, secrets: dict | None = None) -> Settings:
@@ -31,4 +34,6 @@ def load(env: dict[str, str] | None = None, secrets: dict | None = None) -> Sett
         public_url=env.get("PW_PUBLIC_URL") or secrets.get("public_url") or None,
         demo_on_empty=env.get("PW_DEMO", "1") not in ("0", "false", "no"),
         session_hours=int(env.get("PW_FACILITATOR_SESSION_HOURS", "12")),
+        joins_per_address_minute=int(env.get("PW_JOINS_PER_ADDRESS_MINUTE", "30")),
+        card_tries_per_address_minute=int(env.get("PW_CARD_TRIES_PER_ADDRESS_MINUTE", "30")),
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from . import auth, store
+from . import auth, config, limits, store
 from .errors import N_, DomainError, NotFound, PermissionDenied, ValidationError
 from .model import (
     BALLOT_TYPES,
@@ -52,6 +52,8 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 PROPOSALS_PER_MINUTE = 10  # per device: a group tablet typing fast stays far below it
 TOKEN_BYTES = 24  # 192 random bits per ballot token
+_settings = config.load()
+_joins = limits.Window(_settings.joins_per_address_minute)  # new devices per client address
 
 # Refusals raised in several places, in both kinds' words (errors.DomainError).
 NO_SUCH_GOAL = {"msgid": N_("This goal does not exist."), "conference": N_("This guiding question does not exist.")}
@@ -921,9 +923,20 @@ def set_groups(
 
 
 def join(
-    db: Database, code: object, *, token: str | None = None, group_id: str | None = None, kiosk: bool = False
+    db: Database,
+    code: object,
+    *,
+    token: str | None = None,
+    group_id: str | None = None,
+    kiosk: bool = False,
+    client: str | None = None,
 ) -> tuple[Participant, str]:
-    """Join by code: resume the device of ``token`` if it belongs here, else a new anonymous one."""
+    """Join by code: resume the device of ``token`` if it belongs here, else a new anonymous one.
+
+    ``client`` is the connection's address (None for this machine): new devices per address and
+    minute are limited, so that fresh devices cannot multiply voting-card guesses or inflate the
+    count of devices joined.
+    """
     kiosk = clean_flag(kiosk)
     workshop = find_by_code(db, code)
     require(workshop.phase, Role.PARTICIPANT, Action.JOIN)
@@ -933,6 +946,10 @@ def join(
             return existing, token
     if group_id is not None and _key(group_id) not in {g.id for g in list_groups(db, workshop.id)}:
         raise ValidationError(N_("Unknown working group."))
+    if client is not None and _joins.full(client):
+        raise PermissionDenied(
+            N_("Too many new devices joined from this network in the last minute. Please wait a minute and try again.")
+        )
     token = secrets.token_urlsafe(TOKEN_BYTES)
     device_id = new_id()
     db.write(
@@ -941,6 +958,8 @@ def join(
             [device_id, workshop.id, token_hash(token), group_id, kiosk],
         )
     )
+    if client is not None:
+        _joins.add(client)
     return Participant(workshop.id, device_id, group_id, kiosk), token
 
 
@@ -1786,9 +1805,12 @@ def set_shortlist(db: Database, fac: auth.Facilitator, workshop_id: str, measure
 
 # --- voting cards: single-use codes for a ballot, printed on paper -----------------------------
 
-CARD_LENGTH = 8  # 31^8 ≈ 8.5e11 codes; guessing is rate-limited per device (see redeem_card)
-_card_attempts: dict[str, list[float]] = {}
-CARD_ATTEMPTS_PER_MINUTE = 5
+CARD_LENGTH = 8  # 31^8 ≈ 8.5e11 codes; guessing is rate-limited (see redeem_card)
+CARD_ATTEMPTS_PER_MINUTE = 5  # wrong codes per device
+CARD_ATTEMPTS_PER_WORKSHOP_MINUTE = 200  # wrong codes per workshop, from every address together
+_card_attempts = limits.Window(CARD_ATTEMPTS_PER_MINUTE)
+_card_attempts_by_address = limits.Window(_settings.card_tries_per_address_minute)
+_card_attempts_by_workshop = limits.Window(CARD_ATTEMPTS_PER_WORKSHOP_MINUTE)
 
 
 def _new_card_code() -> str:
@@ -1857,14 +1879,20 @@ def has_card(db: Database, participant: Participant) -> bool:
     return bool(db.scalar("SELECT count(*) FROM cards WHERE device_id = ? AND NOT revoked", [participant.device_id]))
 
 
-def redeem_card(db: Database, participant: Participant, code: object) -> None:
-    """Bind a voting card to this device; each card works once. Wrong tries are rate-limited."""
-    import time
+def redeem_card(db: Database, participant: Participant, code: object, *, client: str | None = None) -> None:
+    """Bind a voting card to this device; each card works once.
 
+    Wrong codes are limited per device, per workshop and address (``client``, None for this machine),
+    and per workshop: fresh devices or many phones cannot add up to a guessing machine.
+    """
     participant = _joined(participant)
-    now = time.monotonic()
-    recent = [t for t in _card_attempts.get(participant.device_id, []) if now - t < 60]
-    if len(recent) >= CARD_ATTEMPTS_PER_MINUTE:
+    keys = [
+        (_card_attempts, participant.device_id),
+        (_card_attempts_by_workshop, participant.workshop_id),
+    ]
+    if client is not None:
+        keys.append((_card_attempts_by_address, (participant.workshop_id, client)))
+    if any(window.full(key) for window, key in keys):
         raise PermissionDenied(N_("Too many tries. Please wait a minute and ask the facilitation team."))
     norm = normalize_code(code)
 
@@ -1882,5 +1910,6 @@ def redeem_card(db: Database, participant: Participant, code: object) -> None:
     try:
         db.write(tx)
     except ValidationError:
-        _card_attempts[participant.device_id] = [*recent, now]
+        for window, key in keys:
+            window.add(key)
         raise

@@ -126,3 +126,55 @@ def test_an_arabic_workshop_title_on_the_cards_reads_right_to_left(tmp_path):
     pdf.write_bytes(cards.cards_pdf("مؤتمر هاربورغ", "http://127.0.0.1:8501/?code=ABCDEF", [(1, "ABCD2345")]))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "مؤتمر هاربورغ" in " ".join(re.sub("[\u202a-\u202e]", "", text).split())
+
+
+def test_fresh_devices_from_one_address_cannot_add_up_their_card_guesses(setup):
+    """Issue 18.8: 71 fresh joins gave 426 guesses a minute (5 per device); now the address and the
+    workshop have limits of their own."""
+    db, ws, fac = setup
+    ((_number, code),) = services.generate_cards(db, fac, ws.id, 1)
+    address = f"198.51.100.{uuid.uuid4().int % 250}"
+    per_address = services._settings.card_tries_per_address_minute
+    wrong = 0
+    for _ in range(per_address // services.CARD_ATTEMPTS_PER_MINUTE + 2):
+        device, _t = services.join(db, ws.join_code)  # this machine: joins are not limited
+        for _ in range(services.CARD_ATTEMPTS_PER_MINUTE):
+            try:
+                services.redeem_card(db, device, "ZZZZZZZZ", client=address)
+            except ValidationError:
+                wrong += 1
+            except PermissionDenied:
+                pass
+    assert wrong == per_address, "fresh devices from one address guessed past the address's limit"
+    fresh, _t = services.join(db, ws.join_code)
+    with pytest.raises(PermissionDenied, match="Too many tries"):
+        services.redeem_card(db, fresh, code, client=address)  # unchecked, even the right one
+    services.redeem_card(db, fresh, code, client="192.0.2.77")  # another phone in the hall
+
+
+def test_the_workshop_has_a_limit_of_its_own_for_wrong_card_codes(setup, monkeypatch):
+    db, ws, _fac = setup
+    monkeypatch.setattr(services, "_card_attempts_by_workshop", services.limits.Window(12))
+    refused = 0
+    for i in range(20):
+        device, _t = services.join(db, ws.join_code)
+        try:
+            services.redeem_card(db, device, "ZZZZZZZZ", client=f"192.0.2.{i}")
+        except PermissionDenied:
+            refused += 1
+        except ValidationError:
+            pass
+    assert refused == 8
+
+
+def test_new_devices_per_address_and_minute_are_limited(setup):
+    db, ws, _fac = setup
+    address = f"203.0.113.{uuid.uuid4().int % 250}"
+    limit = services._settings.joins_per_address_minute
+    tokens = [services.join(db, ws.join_code, client=address)[1] for _ in range(limit)]
+    with pytest.raises(PermissionDenied, match="Too many new devices"):
+        services.join(db, ws.join_code, client=address)
+    # A device that joined comes back (a reload, another tab) without counting again.
+    assert services.join(db, ws.join_code, token=tokens[0], client=address)[1] == tokens[0]
+    services.join(db, ws.join_code, client="203.0.113.254")  # another address
+    services.join(db, ws.join_code)  # this machine itself
