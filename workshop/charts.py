@@ -188,7 +188,8 @@ def count_bars(
 def matrix(
     ranked: pd.DataFrame, x_col: str, y_col: str, title: str, x_label: str, y_label: str, *, large: bool = False
 ) -> go.Figure:
-    """Impact × feasibility: one dot per rated measure, quadrants at the scale's midpoint."""
+    """Impact × feasibility: one dot per rated measure, quadrants at the scale's midpoint. The axis
+    titles name rating criteria, whose labels a facilitator or a file sets: escaped like any user text."""
     data = ranked.dropna(subset=[x_col, y_col])
     dots = go.Scatter(
         x=data[x_col],
@@ -210,8 +211,8 @@ def matrix(
         title,
         560 if large else 440,
         large,
-        xaxis={"title": x_label, **scale},
-        yaxis={"title": y_label, **scale},
+        xaxis={"title": _label(x_label, 60, 2), **scale},
+        yaxis={"title": _label(y_label, 60, 2), **scale},
         shapes=quadrants,
     )
 

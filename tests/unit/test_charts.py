@@ -66,6 +66,15 @@ def test_axis_titles_and_the_matrix_quadrants():
     assert [t["name"] for t in ratings["data"]] == ["1", "2", "3", "4", "5"]
 
 
+def test_the_matrix_axes_show_criterion_labels_as_text():
+    """A criterion's label is set by a facilitator or a file; plotly would make <b> and <a href> of it."""
+    label = "<b>Wirkung</b> <a href=http://evil.example>mehr</a> & Co"
+    layout = charts.matrix(RANKED, "mean_impact", "mean_feasibility", "Matrix", label, label).to_plotly_json()["layout"]
+    escaped = "&lt;b&gt;Wirkung&lt;/b&gt; &lt;a href=http://evil.example&gt;mehr&lt;/a&gt; &amp; Co"
+    assert layout["xaxis"]["title"]["text"].replace("<br>", " ") == escaped
+    assert layout["yaxis"]["title"]["text"].replace("<br>", " ") == escaped
+
+
 @pytest.mark.parametrize("name", BUILDS)
 def test_no_property_paths_parsed_the_slow_way(name, monkeypatch):
     calls = []
