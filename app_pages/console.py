@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import cards, hall, i18n, services, views, vocabulary
+from workshop import cards, hall, i18n, safety, services, views, vocabulary
 from workshop.errors import N_, DomainError
 from workshop.model import PHASE_ORDER, Method, Phase
 
@@ -79,6 +79,8 @@ def live_counters() -> None:
             ).format(time=i18n.format_time(since, common.lang()), reason=_(reason)),
             icon=":material/error:",
         )
+    for problem in safety.problems(db):  # writes lost before this start, a failing safety copy
+        common.show_error(problem)
     live = services.get_workshop(db, ws.id)
     counts = views.counts(db, live)
     c1, c2, c3 = st.columns(3)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from workshop import auth, config, demo, hall, i18n, services, views, vocabulary
+from workshop import auth, config, demo, hall, i18n, safety, services, views, vocabulary
 from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
@@ -77,6 +77,7 @@ def _open_db() -> Database:
         built = demo.ensure_demo(db)
         if built:
             log.info("demo workshop %s created (code %s)", built.title, built.join_code)
+    safety.start(db, settings)  # copies of the open workshops; reports writes lost before this start
     return db
 
 

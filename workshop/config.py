@@ -18,9 +18,19 @@ class Settings:
     public_url: str | None
     demo_on_empty: bool
     session_hours: int
+    # Safety copies (workshop.safety): the folder, minutes between two rounds (0: off), copies kept.
+    safety_dir: str = ""
+    safety_minutes: float = 5
+    safety_keep: int = 12
     # Per client address and minute (workshop.limits): new devices joining, wrong voting-card codes.
     joins_per_address_minute: int = 30
     card_tries_per_address_minute: int = 30
+
+
+def safety_dir(db_path: str, env: dict[str, str] | None = None) -> str:
+    """Where the safety copies of a database go: PW_SAFETY_DIR, else a ``safety`` folder beside the file."""
+    env = os.environ if env is None else env
+    return env.get("PW_SAFETY_DIR") or str(Path(db_path).resolve().parent / "safety")
 
 
 def load(env: dict[str, str] | None = None, secrets: dict | None = None) -> Settings:
@@ -28,12 +38,16 @@ def load(env: dict[str, str] | None = None, secrets: dict | None = None) -> Sett
     env = dict(os.environ if env is None else env)
     secrets = secrets or {}
     passphrase = env.get("PW_PASSPHRASE") or secrets.get("facilitator_passphrase") or None
+    db_path = env.get("PW_DB_PATH") or str(DATA_DIR / "workshop.duckdb")
     return Settings(
-        db_path=env.get("PW_DB_PATH") or str(DATA_DIR / "workshop.duckdb"),
+        db_path=db_path,
         passphrase=passphrase,
         public_url=env.get("PW_PUBLIC_URL") or secrets.get("public_url") or None,
         demo_on_empty=env.get("PW_DEMO", "1") not in ("0", "false", "no"),
         session_hours=int(env.get("PW_FACILITATOR_SESSION_HOURS", "12")),
+        safety_dir=safety_dir(db_path, env),
+        safety_minutes=float(env.get("PW_SAFETY_MINUTES", "5")),
+        safety_keep=max(1, int(env.get("PW_SAFETY_KEEP", "12"))),
         joins_per_address_minute=int(env.get("PW_JOINS_PER_ADDRESS_MINUTE", "30")),
         card_tries_per_address_minute=int(env.get("PW_CARD_TRIES_PER_ADDRESS_MINUTE", "30")),
     )

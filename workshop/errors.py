@@ -71,6 +71,11 @@ class StoreLocked(DomainError):
     PUBLIC = N_("The app cannot reach its database right now. Please tell the facilitation team.")
 
 
+class StoreDamaged(DomainError):
+    """The database file or its write-ahead log is damaged (a crash, a failing disk) and cannot be
+    opened. Its message names the file and what to do; participants see ``StoreLocked.PUBLIC``."""
+
+
 class StoreUnwritable(DomainError):
     """The database cannot be written (disk full, a read-only file or file system): nothing of the
     write was stored; the same write may succeed once the cause is gone."""
