@@ -7,7 +7,7 @@ import unicodedata
 import streamlit as st
 
 from ui import common
-from workshop import analysis, backup, charts, exports, i18n, report, scoring, services, views, vocabulary
+from workshop import analysis, backup, charts, exports, i18n, methods, report, scoring, services, views, vocabulary
 from workshop.errors import N_
 from workshop.model import Method, Workshop
 
@@ -32,7 +32,7 @@ def ballots_by_method(workshop_id: str) -> dict[str, int]:
 def _rankable(workshop: Workshop, method_key: str):
     """The measures a method ranks (a Borda shortlist ranks only the shortlisted ones), as views.ranking."""
     measures = views.measures_frame(common.get_db(), workshop.id)
-    if scoring.METHODS[method_key].ballot_method == Method.RANKING and workshop.rules.shortlist:
+    if methods.of(scoring.METHODS[method_key].ballot_method).uses_shortlist and workshop.rules.shortlist:
         measures = measures[measures["id"].isin(workshop.rules.shortlist)]
     return measures
 
@@ -130,6 +130,7 @@ method_key = st.selectbox(
     key="results_method",
 )
 method = scoring.METHODS[method_key]
+voting = methods.of(method.ballot_method)
 st.caption(
     _("{explanation} Tie-break: {rule}").format(
         explanation=_(method.explain(ws.kind)), rule=_(method.tie_break(ws.kind))
@@ -289,7 +290,7 @@ with tab_robust:
         if st.toggle(_("Only close calls"), value=True, key="results_close_only"):
             boot = boot[boot["close_call_goal"]]
         goal_titles = {g.id: g.title for g in goals}
-        decimals = 2 if method.ballot_method == Method.RATING else 0
+        decimals = 0 if voting.whole_numbers else 2
         boot = boot.sort_values("rank_overall")
         boot = boot.assign(
             goal=boot["goal_id"].map(goal_titles),
@@ -327,7 +328,7 @@ with tab_robust:
         )
 
     st.subheader(_("Consensus"))
-    if method.ballot_method == Method.RATING:
+    if voting.per_criterion:
         st.caption(
             say(
                 N_(
@@ -350,7 +351,7 @@ with tab_robust:
     cons = data["consensus"].merge(ranked[["measure_id", "title", "rank_overall", "place_overall"]], on="measure_id")
     cons = cons[cons["measure_id"].isin(shown["measure_id"])].sort_values("rank_overall")
     cons = cons.assign(label=cons["label"].map(lambda v: _(analysis.CONSENSUS_LABELS[v]) if v else ""))
-    rating_like = method.ballot_method in (Method.RATING, Method.RANKING)
+    rating_like = voting.spread is not None
     st.dataframe(
         cons,
         hide_index=True,
@@ -362,12 +363,8 @@ with tab_robust:
             "title": st.column_config.TextColumn(words["measure"]),
             "support_share": st.column_config.NumberColumn(_("Support"), format="percent"),
             "label": st.column_config.TextColumn(_("Assessment")),
-            "ratings": st.column_config.NumberColumn(
-                _("Ratings") if method.ballot_method == Method.RATING else _("Ranked by")
-            ),
-            "mean": st.column_config.NumberColumn(
-                _("Mean rating") if method.ballot_method == Method.RATING else _("Mean place"), format="%.2f"
-            ),
+            "ratings": st.column_config.NumberColumn(_(voting.spread_labels[0]) if rating_like else ""),
+            "mean": st.column_config.NumberColumn(_(voting.spread_labels[1]) if rating_like else "", format="%.2f"),
             "std": st.column_config.NumberColumn(_("Standard deviation"), format="%.2f"),
             "iqr": st.column_config.NumberColumn(_("Interquartile range"), format="%.2f"),
         },

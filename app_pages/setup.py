@@ -10,9 +10,9 @@ import datetime as dt
 import streamlit as st
 
 from ui import common, files
-from workshop import i18n, services, views, vision, vocabulary
+from workshop import i18n, methods, services, views, vision, vocabulary
 from workshop.errors import N_, DomainError, ValidationError
-from workshop.model import METHOD_LABELS, Action, Criterion, Method, Phase, Role, VotingRules, WorkshopKind, allowed
+from workshop.model import Action, Criterion, Method, Phase, Role, VotingRules, WorkshopKind, allowed
 
 _ = common.gettext()
 ngettext = common.ngettext()
@@ -352,7 +352,7 @@ def rules_section(ws) -> None:
             list(Method),
             index=list(Method).index(rules.method),
             horizontal=True,
-            format_func=lambda m: _(METHOD_LABELS[m]),
+            format_func=lambda m: _(methods.of(m).label),
             key=f"{key}.method",
             disabled=locked,
         )
@@ -439,7 +439,7 @@ def rules_section(ws) -> None:
 
 def shortlist_tools(ws, locked: bool) -> None:
     rules = ws.rules
-    if not (rules.method == Method.RANKING or rules.shortlist):
+    if not (methods.of(rules.method).uses_shortlist or rules.shortlist):
         return
     st.caption(
         common.say(

@@ -134,7 +134,7 @@ def prepare_db(tmp: Path, method: str, root: Path = ROOT, *, waiting: bool = Fal
 
 def stored_ballots(prep: Prepared, tokens: list[str]) -> tuple[int, dict[str, object]]:
     """(ballots of the method in the workshop, {token: stored ballot}) read after the server stopped."""
-    from workshop.model import BALLOT_TYPES, Method
+    from workshop import methods
     from workshop.store import Database
 
     db = Database(prep.db_path, read_only=True)
@@ -152,7 +152,7 @@ def stored_ballots(prep: Prepared, tokens: list[str]) -> tuple[int, dict[str, ob
             )
             if row:
                 rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = ?", [row[0]])
-                out[tok] = BALLOT_TYPES[Method(prep.method)].from_rows(rows)
+                out[tok] = methods.of(prep.method).ballot.from_rows(rows)
         return total, out
     finally:
         db.close()

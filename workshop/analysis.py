@@ -12,7 +12,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from . import scoring
+from . import methods, scoring
 from .errors import N_
 from .model import Criterion, Method
 
@@ -131,12 +131,13 @@ class _Contributions:
         self.any_vote = _matrix(votes, self.ballots, ids, pd.Series(1.0, index=votes.index)) > 0
         self.support = _matrix(votes, self.ballots, ids, (votes["value"] > 0).astype(float)) > 0
         self.parts: list[tuple[float, np.ndarray, np.ndarray]] = []
-        if self.method == Method.DOTS:
-            self.points = _matrix(votes, self.ballots, ids, votes["value"])
-        elif self.method == Method.APPROVAL:
-            self.points = self.support.astype(float)
-        elif self.method == Method.RANKING:
-            self.points = _matrix(votes, self.ballots, ids, (len(measures) - votes["value"]).clip(lower=0))
+        voting = methods.of(self.method)
+        self.per_criterion = voting.per_criterion
+        # What makes a measure's "supporters": any vote for the methods that count voters (a place
+        # on a ranking), a positive one otherwise.
+        self.counts_any = scoring.METHODS[method_key].counts == "voters"
+        if voting.points is not None:
+            self.points = _matrix(votes, self.ballots, ids, voting.points(votes["value"], len(measures)))
         else:
             for c in criteria:
                 part = votes[votes["criterion"] == c.key]
@@ -147,7 +148,7 @@ class _Contributions:
 
     def scores(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(scores, supporters), each resamples × measures."""
-        if self.method == Method.RATING:
+        if self.per_criterion:
             supporters = weights @ self.any_vote
             numerator = np.zeros_like(supporters, dtype=float)
             denominator = np.zeros_like(numerator)
@@ -160,7 +161,7 @@ class _Contributions:
             with np.errstate(invalid="ignore", divide="ignore"):
                 score = np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), 0.0)
             return score, supporters
-        supporters = weights @ (self.any_vote if self.method == Method.RANKING else self.support)
+        supporters = weights @ (self.any_vote if self.counts_any else self.support)
         return weights @ self.points, supporters
 
 
@@ -254,7 +255,7 @@ def bootstrap_scores(
     ranks = _ranks(score, supporters, seq)
     goal_ranks = _goal_ranks(ranks, goal_codes)
     position = columns.get_indexer(ids)  # from the point ranking's order to the matrix columns
-    if scoring.METHODS[method_key].ballot_method == Method.RATING:
+    if not methods.of(scoring.METHODS[method_key].ballot_method).whole_numbers:
         low, high = np.percentile(score, [alpha, 100 - alpha], axis=0)
     else:  # whole-number scores (dots, approvals, Borda points): a range of whole numbers, not 1,9 – 8
         low = np.percentile(score, alpha, axis=0, method="lower")
@@ -308,10 +309,9 @@ def consensus(votes: pd.DataFrame, method: Method | str, measures: pd.DataFrame 
     kind = _ballot_method(method)
     n_ballots = votes["ballot_id"].nunique()
     supporters = votes.loc[votes["value"] > 0].groupby("measure_id")["ballot_id"].nunique()
-    if kind == Method.RATING:
-        per_ballot = votes.groupby(["measure_id", "ballot_id"])["value"].mean()
-    elif kind == Method.RANKING:
-        per_ballot = votes.groupby(["measure_id", "ballot_id"])["value"].min()
+    statistic = methods.of(kind).spread
+    if statistic is not None:  # the per-ballot mean rating, or the place given
+        per_ballot = votes.groupby(["measure_id", "ballot_id"])["value"].agg(statistic)
     else:
         per_ballot = pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["measure_id", "b"]))
     grouped = per_ballot.groupby(level="measure_id")
@@ -337,7 +337,7 @@ def consensus(votes: pd.DataFrame, method: Method | str, measures: pd.DataFrame 
 
 
 def _label(kind: Method, row) -> str:
-    if kind == Method.RATING:
+    if methods.of(kind).per_criterion:
         if row.ratings < MIN_RATINGS:
             return ""
         if row.iqr <= CONSENSUS_IQR:

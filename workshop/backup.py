@@ -28,9 +28,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from . import methods
 from .errors import N_, DomainError, NotFound, ValidationError
 from .model import (
-    BALLOT_TYPES,
     TITLE_MAX,
     MeasureInput,
     MeasureStatus,
@@ -109,26 +109,30 @@ def _plain(value: Any) -> Any:
 
 
 def export_workshop(db: Database, workshop_id: str) -> dict:
-    """One workshop with everything that belongs to it, as a JSON-serialisable dict."""
+    """One workshop with everything that belongs to it, as a JSON-serialisable dict.
+
+    All of it is read at one moment (``Database.snapshot``): a ballot stored meanwhile is in the
+    backup with its votes, or not at all, so a backup taken during the vote restores.
+    """
     names = ", ".join(c.name for c in WORKSHOP)
-    row = db.fetchone(f"SELECT {names} FROM workshops WHERE id = ?", [workshop_id])
-    if not row:
-        raise NotFound(N_("This workshop does not exist."))
-    workshop = {c.name: _plain(v) for c, v in zip(WORKSHOP, row, strict=True)}
-    workshop["rules"] = json.loads(workshop["rules"])
-    data: dict[str, Any] = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "schema_version": SCHEMA_VERSION,
-        "exported_at": datetime.now().replace(microsecond=0).isoformat(),
-        "workshop": workshop,
-    }
-    for table, cols in TABLES.items():
-        prefix = "v." if table == "votes" else ""
-        sql = _EXPORT_SQL[table].format(cols=", ".join(prefix + c.name for c in cols))
-        data[table] = [
-            {c.name: _plain(v) for c, v in zip(cols, r, strict=True)} for r in db.fetchall(sql, [workshop_id])
-        ]
+    with db.snapshot() as cur:
+        row = cur.execute(f"SELECT {names} FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+        if not row:
+            raise NotFound(N_("This workshop does not exist."))
+        workshop = {c.name: _plain(v) for c, v in zip(WORKSHOP, row, strict=True)}
+        workshop["rules"] = json.loads(workshop["rules"])
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "schema_version": SCHEMA_VERSION,
+            "exported_at": datetime.now().replace(microsecond=0).isoformat(),
+            "workshop": workshop,
+        }
+        for table, cols in TABLES.items():
+            prefix = "v." if table == "votes" else ""
+            sql = _EXPORT_SQL[table].format(cols=", ".join(prefix + c.name for c in cols))
+            rows = cur.execute(sql, [workshop_id]).fetchall()
+            data[table] = [{c.name: _plain(v) for c, v in zip(cols, r, strict=True)} for r in rows]
     data["checksum"] = checksum(data)
     return data
 
@@ -307,17 +311,18 @@ def _hold_to_the_rules(ws: dict[str, Any], tables: dict[str, list[dict[str, Any]
         rows.setdefault(v["ballot_id"], []).append((i, v))
     for ballot_id, votes in rows.items():
         method = Method(method_of[ballot_id])
+        voting = methods.of(method)
         keys = Counter((v["measure_id"], v["criterion"]) for _i, v in votes)
         for i, v in votes:
             where = f"votes[{i}]"
             if keys[(v["measure_id"], v["criterion"])] > 1:
                 raise _Breaks(where, ValidationError(N_("The same vote twice in one ballot.")))
             # A merge averages a ballot's ratings of the merged measures (3.5): only ratings may be fractions.
-            if method != Method.RATING and not float(v["value"]).is_integer():
+            if voting.whole_numbers and not float(v["value"]).is_integer():
                 raise _Breaks(where, ValidationError(N_("A vote must be a whole number.")))
             # A merge adds its duplicates' dots to the measure kept: its cap grows with them.
-            cap = rules.max_per_measure * (1 + merged_into[v["measure_id"]])
-            if method == Method.DOTS and v["value"] > cap:
+            cap = voting.value_cap(rules) * (1 + merged_into[v["measure_id"]]) if voting.value_cap else None
+            if cap is not None and v["value"] > cap:
                 raise _Breaks(
                     where,
                     ValidationError(
@@ -329,9 +334,7 @@ def _hold_to_the_rules(ws: dict[str, Any], tables: dict[str, list[dict[str, Any]
         # The ballot as the services check it; caps and budgets as above where merges moved dots.
         relaxed = rules if not merged_into else _without_caps(rules)
         try:
-            ballot = BALLOT_TYPES[method].from_rows(
-                [(v["measure_id"], v["criterion"], round(v["value"])) for _i, v in votes]
-            )
+            ballot = voting.ballot.from_rows([(v["measure_id"], v["criterion"], round(v["value"])) for _i, v in votes])
             ballot.validate(_with_method(relaxed, method), goal_of)
         except DomainError as exc:
             raise _Breaks(f"votes[{votes[0][0]}]", exc) from None

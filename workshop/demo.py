@@ -6,15 +6,11 @@ import random
 import uuid
 from dataclasses import replace
 
-from . import auth, services
+from . import auth, methods, services
 from .config import DEMO_FILE
 from .model import (
-    ApprovalBallot,
-    DotBallot,
     Method,
     Phase,
-    RankingBallot,
-    RatingBallot,
     VotingRules,
     Workshop,
     WorkshopKind,
@@ -74,7 +70,7 @@ def _demo_ballots(db: Database, fac, ws: Workshop, devices, rng: random.Random) 
     """
     measures = services.list_measures(db, ws.id)
     appeal = {m.id: rng.uniform(0.3, 3.0) for m in measures}
-    ids = [m.id for m in measures]
+    goal_of = {m.id: m.goal_id for m in measures}
     rules = original = ws.rules
     for method in (Method.RATING, Method.APPROVAL, Method.RANKING, original.method):
         # Rules are locked while voting runs: close the vote, change the method, reopen.
@@ -88,33 +84,7 @@ def _demo_ballots(db: Database, fac, ws: Workshop, devices, rng: random.Random) 
         )
         services.set_phase(db, fac, ws.id, Phase.VOTE)
         for dev in devices[: int(len(devices) * (0.9 if method == original.method else 0.6))]:
-            noisy = sorted(ids, key=lambda m: -appeal[m] * rng.uniform(0.4, 1.6))
-            if method == Method.DOTS:
-                dots: dict[str, int] = {}
-                left = rules.dots_per_person
-                for m in noisy:
-                    if left <= 0:
-                        break
-                    n = min(left, rng.randint(1, rules.max_per_measure))
-                    dots[m] = n
-                    left -= n
-                ballot = DotBallot(dots)
-            elif method == Method.APPROVAL:
-                ballot = ApprovalBallot(frozenset(noisy[: rng.randint(3, 7)]))
-            elif method == Method.RATING:
-                ballot = RatingBallot(
-                    {
-                        m: {
-                            c.key: (
-                                None if rng.random() < 0.1 else max(1, min(5, round(appeal[m] + rng.gauss(1.5, 1))))
-                            )
-                            for c in rules.criteria
-                        }
-                        for m in rng.sample(ids, 8)
-                    }
-                )
-            else:
-                ballot = RankingBallot(tuple(noisy[: rules.shortlist_size]))
+            ballot = methods.of(method).example(rng, goal_of, rules, appeal)
             services.submit_ballot(db, dev, ballot, uuid.uuid4().hex)
 
 

@@ -19,9 +19,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import scoring, vocabulary
+from . import methods, scoring, vocabulary
 from .errors import N_
-from .model import MEASURE_STATUS_LABELS, Criterion, Method, Workshop, WorkshopKind
+from .model import MEASURE_STATUS_LABELS, Criterion, Workshop, WorkshopKind
 
 Gettext = Callable[[str], str]
 
@@ -48,12 +48,6 @@ _RANKING_COLUMNS = (
     ("cost", N_("Rough cost")),
     ("merged", N_("Merged into it")),
 )
-_VALUE_LABELS = {
-    Method.DOTS: N_("Dots"),
-    Method.APPROVAL: N_("Support"),
-    Method.RATING: N_("Rating"),
-    Method.RANKING: N_("Place in ranking"),
-}
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -243,7 +237,7 @@ def ranking_xlsx(
             _(N_("Ballot")): anon["ballot"],
             _(vocabulary.term(workshop.kind, "measure")): anon["measure_id"].map(titles).fillna(""),
             _(N_("Criterion")): anon["criterion"].map(lambda k: labels.get(k, k)),
-            _(_VALUE_LABELS[method.ballot_method]): anon["value"],
+            _(methods.of(method.ballot_method).value_label): anon["value"],
             _(vocabulary.term(workshop.kind, "measure_id")): anon["measure_id"],
         }
     )

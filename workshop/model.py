@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from .errors import N_, PermissionDenied, ValidationError
@@ -267,13 +267,6 @@ class Method(enum.StrEnum):
     RANKING = "ranking"
 
 
-METHOD_LABELS = {
-    Method.DOTS: N_("Dot voting"),
-    Method.APPROVAL: N_("Approval (support)"),
-    Method.RATING: N_("Rating on criteria"),
-    Method.RANKING: N_("Ranking of a shortlist"),
-}
-
 RATING_MIN, RATING_MAX = 1, 5
 
 
@@ -397,157 +390,6 @@ def _known(measure_id: object, measures: dict[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class DotBallot:
-    dots: dict[str, int] = field(default_factory=dict)
-    method = Method.DOTS
-
-    def validate(self, rules: VotingRules, measures: dict[str, str]) -> DotBallot:
-        clean: dict[str, int] = {}
-        per_goal: dict[str, int] = {}
-        for mid, n in self.dots.items():
-            _known(mid, measures)
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise ValidationError(N_("Dots must be whole numbers of zero or more."))
-            if n > rules.max_per_measure:
-                raise ValidationError(
-                    N_("At most {max} dots per measure."),
-                    conference=N_("At most {max} dots per recommendation."),
-                    max=rules.max_per_measure,
-                )
-            if n:
-                clean[mid] = n
-                per_goal[measures[mid]] = per_goal.get(measures[mid], 0) + n
-        total = sum(clean.values())
-        if total > rules.dots_per_person:
-            raise ValidationError(
-                N_("You placed {used} dots but have only {total}."), used=total, total=rules.dots_per_person
-            )
-        if rules.goal_budget is not None and any(v > rules.goal_budget for v in per_goal.values()):
-            raise ValidationError(
-                N_("At most {max} dots per goal."),
-                conference=N_("At most {max} dots per guiding question."),
-                max=rules.goal_budget,
-            )
-        if not clean:
-            raise ValidationError(N_("Place at least one dot before submitting."))
-        return DotBallot(clean)
-
-    def rows(self) -> list[VoteRow]:
-        return [(mid, "", float(n)) for mid, n in sorted(self.dots.items())]
-
-    @classmethod
-    def from_rows(cls, rows: list[VoteRow]) -> DotBallot:
-        return cls({m: int(v) for m, _c, v in rows})
-
-
-@dataclass(frozen=True)
-class ApprovalBallot:
-    approved: frozenset[str] = frozenset()
-    method = Method.APPROVAL
-
-    def validate(self, rules: VotingRules, measures: dict[str, str]) -> ApprovalBallot:
-        ids = frozenset(_known(m, measures) for m in self.approved)
-        if rules.approval_limit is not None and len(ids) > rules.approval_limit:
-            raise ValidationError(
-                N_("You can support at most {max} measures."),
-                conference=N_("You can support at most {max} recommendations."),
-                max=rules.approval_limit,
-            )
-        if not ids:
-            raise ValidationError(
-                N_("Support at least one measure before submitting."),
-                conference=N_("Support at least one recommendation before submitting."),
-            )
-        return ApprovalBallot(ids)
-
-    def rows(self) -> list[VoteRow]:
-        return [(mid, "", 1.0) for mid in sorted(self.approved)]
-
-    @classmethod
-    def from_rows(cls, rows: list[VoteRow]) -> ApprovalBallot:
-        return cls(frozenset(m for m, _c, _v in rows))
-
-
-@dataclass(frozen=True)
-class RatingBallot:
-    """Ratings per measure and criterion from 1 to 5; a missing entry or None is "no opinion"."""
-
-    ratings: dict[str, dict[str, int | None]] = field(default_factory=dict)
-    method = Method.RATING
-
-    def validate(self, rules: VotingRules, measures: dict[str, str]) -> RatingBallot:
-        keys = {c.key for c in rules.criteria}
-        clean: dict[str, dict[str, int]] = {}
-        for mid, per in self.ratings.items():
-            _known(mid, measures)
-            if not isinstance(per, dict):
-                raise ValidationError(N_("A rating must give a value per criterion."))
-            for key, value in per.items():
-                if key not in keys:
-                    raise ValidationError(N_("Unknown rating criterion."))
-                if value is None:
-                    continue
-                if isinstance(value, bool) or not isinstance(value, int) or not RATING_MIN <= value <= RATING_MAX:
-                    raise ValidationError(N_("Ratings go from {min} to {max}."), min=RATING_MIN, max=RATING_MAX)
-                clean.setdefault(mid, {})[key] = value
-        if not clean:
-            raise ValidationError(
-                N_("Rate at least one measure before submitting."),
-                conference=N_("Rate at least one recommendation before submitting."),
-            )
-        return RatingBallot(clean)
-
-    def rows(self) -> list[VoteRow]:
-        return [(mid, k, float(v)) for mid, per in sorted(self.ratings.items()) for k, v in sorted(per.items())]
-
-    @classmethod
-    def from_rows(cls, rows: list[VoteRow]) -> RatingBallot:
-        out: dict[str, dict[str, int | None]] = {}
-        for m, c, v in rows:
-            out.setdefault(m, {})[c] = int(v)
-        return cls(out)
-
-
-@dataclass(frozen=True)
-class RankingBallot:
-    """An order of shortlisted measures, best first; it may stop before the end of the list."""
-
-    order: tuple[str, ...] = ()
-    method = Method.RANKING
-
-    def validate(self, rules: VotingRules, measures: dict[str, str]) -> RankingBallot:
-        order = tuple(_known(m, measures) for m in self.order)
-        if len(set(order)) != len(order):
-            raise ValidationError(
-                N_("Each measure can have only one place in your ranking."),
-                conference=N_("Each recommendation can have only one place in your ranking."),
-            )
-        if not order:
-            raise ValidationError(
-                N_("Put at least one measure in order before submitting."),
-                conference=N_("Put at least one recommendation in order before submitting."),
-            )
-        return RankingBallot(order)
-
-    def rows(self) -> list[VoteRow]:
-        # value = place (1 = best); Borda points are computed by the scoring.
-        return [(mid, "", float(i + 1)) for i, mid in enumerate(self.order)]
-
-    @classmethod
-    def from_rows(cls, rows: list[VoteRow]) -> RankingBallot:
-        return cls(tuple(m for m, _c, _v in sorted(rows, key=lambda r: r[2])))
-
-
-Ballot = DotBallot | ApprovalBallot | RatingBallot | RankingBallot
-BALLOT_TYPES: dict[Method, type] = {
-    Method.DOTS: DotBallot,
-    Method.APPROVAL: ApprovalBallot,
-    Method.RATING: RatingBallot,
-    Method.RANKING: RankingBallot,
-}
-
-
-@dataclass(frozen=True)
 class Workshop:
     id: str
     title: str
@@ -565,3 +407,25 @@ class Workshop:
     privacy_contact: str = ""
     retention_months: int = 6
     wall_view: str = ""  # what the projector shows once results are revealed (services.WALL_*)
+
+
+# The ballot types live with their voting methods (workshop/methods/), which build on the types
+# above; they are found here too, on first use (PEP 562), for code that knows them as model types.
+_MOVED = {
+    "DotBallot": "workshop.methods.dots",
+    "ApprovalBallot": "workshop.methods.approval",
+    "RatingBallot": "workshop.methods.rating",
+    "RankingBallot": "workshop.methods.ranking",
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    if name == "Ballot":
+        from workshop import methods
+
+        return methods.Ballot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

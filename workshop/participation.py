@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 
-from .errors import N_, ValidationError
-from .model import ApprovalBallot, DotBallot, Method, Phase, RankingBallot, RatingBallot, VotingRules
+from . import methods
+from .errors import ValidationError
+from .methods import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
+from .methods.base import MALFORMED
+from .model import Phase, VotingRules
 
 # How often a participant's screen asks whether the phase changed (seconds). Where people wait
 # for the next step the screen should follow at once; where they are busy (typing, voting) a
@@ -110,16 +113,7 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 def ballot_payload(ballot) -> dict:
     """A ballot as JSON-ready data: ``{"method": ..., <the ballot's field>: ...}``; lists sorted so
     that the same ballot always gives the same payload (the browser compares them)."""
-    if isinstance(ballot, DotBallot):
-        return {"method": str(ballot.method), "dots": dict(sorted(ballot.dots.items()))}
-    if isinstance(ballot, ApprovalBallot):
-        return {"method": str(ballot.method), "approved": sorted(ballot.approved)}
-    if isinstance(ballot, RatingBallot):
-        ratings = {m: dict(sorted(per.items())) for m, per in sorted(ballot.ratings.items())}
-        return {"method": str(ballot.method), "ratings": ratings}
-    if isinstance(ballot, RankingBallot):
-        return {"method": str(ballot.method), "order": list(ballot.order)}
-    raise TypeError(f"not a ballot: {ballot!r}")
+    return methods.for_ballot(ballot).payload(ballot)
 
 
 def ballot_from_payload(payload: object):
@@ -127,35 +121,10 @@ def ballot_from_payload(payload: object):
 
     Only the shape is checked here (the right containers of strings and whole numbers); what the
     ballot may contain (rules, measures, phase) is checked where it is stored."""
-    malformed = ValidationError(N_("This ballot is malformed; please reload the page."))
     if not isinstance(payload, dict):
-        raise malformed
-    method = payload.get("method")
-
-    def whole(n: object) -> bool:
-        return isinstance(n, int) and not isinstance(n, bool)
-
-    if method == Method.DOTS:
-        dots = payload.get("dots")
-        if not isinstance(dots, dict) or not all(whole(n) for n in dots.values()):
-            raise malformed
-        return DotBallot(dict(dots))
-    if method == Method.APPROVAL:
-        approved = payload.get("approved")
-        if not isinstance(approved, list) or not all(isinstance(m, str) for m in approved):
-            raise malformed
-        return ApprovalBallot(frozenset(approved))
-    if method == Method.RATING:
-        ratings = payload.get("ratings")
-        if not isinstance(ratings, dict) or not all(
-            isinstance(per, dict) and all(isinstance(c, str) and (v is None or whole(v)) for c, v in per.items())
-            for per in ratings.values()
-        ):
-            raise malformed
-        return RatingBallot({m: dict(per) for m, per in ratings.items()})
-    if method == Method.RANKING:
-        order = payload.get("order")
-        if not isinstance(order, list) or not all(isinstance(m, str) for m in order):
-            raise malformed
-        return RankingBallot(tuple(order))
-    raise malformed
+        raise ValidationError(MALFORMED)
+    try:
+        method = methods.of(payload.get("method"))
+    except (KeyError, ValueError, TypeError):
+        raise ValidationError(MALFORMED) from None
+    return method.from_payload(payload)

@@ -22,10 +22,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from . import analysis, i18n, scoring, vocabulary
+from . import analysis, i18n, methods, scoring, vocabulary
 from .charts import PALETTE
 from .errors import N_
-from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, Goal, Method, Phase, Workshop
+from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, Goal, Phase, Workshop
 
 log = logging.getLogger(__name__)
 Gettext = Callable[[str], str]
@@ -197,7 +197,7 @@ class _Report:
         """A score as the method counts it: mean ratings with two decimals, counts whole (or .5)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
-        pattern = "#,##0.00" if self.method.ballot_method == Method.RATING else "#,##0.#"
+        pattern = "#,##0.#" if methods.of(self.method.ballot_method).whole_numbers else "#,##0.00"
         return format_decimal(value, format=pattern, locale=self.lang)
 
     def percent(self, value: float) -> str:

@@ -13,7 +13,7 @@ rank_goal, rank_overall`` (the strict order ``TIE_BREAK`` gives) and ``place_goa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,76 +162,45 @@ def voters_from_cells(cells: pd.DataFrame, *, rated: bool = False) -> pd.DataFra
     return per.rename(columns={"positive": "supporters", "n": "voters"}).astype(int)
 
 
-def _dot_total(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
-    return pd.DataFrame({"score": cells.groupby("measure_id")["total"].sum(), "supporters": voters["supporters"]})
+class _Registered(Mapping):
+    """The scoring methods of every registered voting method (workshop.methods), by key; read
+    when asked, because the voting methods' modules build on this one."""
+
+    def _all(self) -> dict[str, ScoringMethod]:
+        from workshop import methods
+
+        return {s.key: s for m in methods.all_methods() for s in m.scoring}
+
+    def __getitem__(self, key: str) -> ScoringMethod:
+        return self._all()[key]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
-def _approval_count(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
-    s = voters["supporters"]
-    return pd.DataFrame({"score": s.astype(float), "supporters": s})
+class _DefaultScoring(Mapping):
+    """Ballot method -> the key of its default scoring method."""
+
+    def _all(self) -> dict[Method, str]:
+        from workshop import methods
+
+        return {m.method: m.default_scoring.key for m in methods.all_methods()}
+
+    def __getitem__(self, method: Method | str) -> str:
+        return self._all()[Method(method)]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
-def _weighted_mean(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
-    """Mean per criterion ("no opinion" is not stored, so it is left out), then weighted by the rules."""
-    if cells.empty:
-        return pd.DataFrame({"score": [], "supporters": []})
-    weights = {c.key: float(c.weight) for c in criteria}
-    means = cells.set_index(["measure_id", "criterion"])["total"] / cells.set_index(["measure_id", "criterion"])["n"]
-    means = means.unstack("criterion")
-    means = means[[c for c in weights if c in means.columns]]
-    w = pd.Series({c: weights[c] for c in means.columns})
-    present = means.notna()
-    score = (means.fillna(0) * w).sum(axis=1) / (present * w).sum(axis=1).replace(0, np.nan)
-    out = pd.DataFrame({"score": score, "supporters": voters["voters"]})
-    for c in means.columns:
-        out[f"mean_{c}"] = means[c]
-    return out
-
-
-def _borda(cells: pd.DataFrame, voters: pd.DataFrame, criteria) -> pd.DataFrame:
-    """Borda count: with n measures on the list, place p earns n - p points; unranked earn 0."""
-    return pd.DataFrame({"score": cells.groupby("measure_id")["points"].sum(), "supporters": voters["voters"]})
-
-
-METHODS: dict[str, ScoringMethod] = {
-    m.key: m
-    for m in (
-        ScoringMethod(
-            "dots",
-            N_("Dot total"),
-            N_("Sum of all dots a measure received."),
-            Method.DOTS,
-            _dot_total,
-            N_("Sum of all dots a recommendation received."),
-        ),
-        ScoringMethod(
-            "approval",
-            N_("Approval count"),
-            N_("Number of participants who support a measure."),
-            Method.APPROVAL,
-            _approval_count,
-            N_("Number of participants who support a recommendation."),
-        ),
-        ScoringMethod(
-            "rating",
-            N_("Weighted mean rating"),
-            N_("Mean rating per criterion (1–5, “no opinion” left out), combined with the criteria weights."),
-            Method.RATING,
-            _weighted_mean,
-            counts="raters",
-        ),
-        ScoringMethod(
-            "borda",
-            N_("Borda count"),
-            N_("With n measures on the list, place 1 earns n − 1 points, place 2 earns n − 2, …"),
-            Method.RANKING,
-            _borda,
-            N_("With n recommendations on the list, place 1 earns n − 1 points, place 2 earns n − 2, …"),
-            counts="voters",
-        ),
-    )
-}
-METHOD_FOR_BALLOTS = {m.ballot_method: m.key for m in METHODS.values()}
+METHODS: Mapping[str, ScoringMethod] = _Registered()
+METHOD_FOR_BALLOTS: Mapping[Method, str] = _DefaultScoring()
 
 
 def shared_places(ranked: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -17,16 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from . import auth, config, limits, store
+from . import auth, config, limits, methods, safety, store
 from .errors import N_, DomainError, NotFound, PermissionDenied, ValidationError
 from .model import (
-    BALLOT_TYPES,
     MALFORMED,
     PHASE_LABELS,
     Action,
-    ApprovalBallot,
-    Ballot,
-    DotBallot,
     Goal,
     Group,
     Measure,
@@ -34,8 +30,6 @@ from .model import (
     MeasureStatus,
     Method,
     Phase,
-    RankingBallot,
-    RatingBallot,
     Role,
     VoteRow,
     VotingRules,
@@ -397,14 +391,16 @@ def set_phase(db: Database, fac: auth.Facilitator, workshop_id: str, phase: Phas
         before = _phase_of(cur, workshop_id)
         require(before, Role.FACILITATOR, Action.CHANGE_PHASE)
         if before == phase:
-            return
+            return False
         reveal = "" if phase == Phase.RESULTS else ", results_revealed = FALSE"
         cur.execute(
             f"UPDATE workshops SET phase = ?, phase_ends_at = NULL{reveal} WHERE id = ?", [str(phase), workshop_id]
         )
         _audit(cur, workshop_id, "phase", "", str(before), str(phase))
+        return True
 
-    db.write(tx)
+    if db.write(tx):
+        safety.phase_changed(db, workshop_id)  # a safety copy, written by its thread
     return get_workshop(db, workshop_id)
 
 
@@ -1194,7 +1190,7 @@ def _voting_measures(cur, workshop: Workshop) -> dict[str, str]:
         [workshop.id],
     ).fetchall()
     visible = dict(rows)
-    if workshop.rules.method == Method.RANKING and workshop.rules.shortlist:
+    if methods.of(workshop.rules.method).uses_shortlist and workshop.rules.shortlist:
         return {m: visible[m] for m in workshop.rules.shortlist if m in visible}
     return visible
 
@@ -1209,7 +1205,7 @@ class Receipt:
     replaced: bool = field(default=False, compare=False)
 
 
-def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submission_id: str) -> Receipt:
+def submit_ballot(db: Database, participant: Participant, ballot: methods.Ballot, submission_id: str) -> Receipt:
     """Store a device's ballot; the last one submitted counts.
 
     ``submission_id`` is chosen by the page for one press of the submit button: a resend of the
@@ -1227,7 +1223,7 @@ def submit_ballot(db: Database, participant: Participant, ballot: Ballot, submis
 _LINK_INVALID = N_("This link is no longer valid. Please join again.")
 
 
-def submit_ballot_by_token(db: Database, token: object, ballot: Ballot, submission_id: str) -> Receipt:
+def submit_ballot_by_token(db: Database, token: object, ballot: methods.Ballot, submission_id: str) -> Receipt:
     """``submit_ballot`` for the device of a ballot token (the ballot endpoint, ui/api.py): the
     device is looked up in the write, one query for every ballot of a burst instead of a read
     per request (700 ballots at once: 0.13–0.16 s instead of 0.64–0.80 s, bench/endpoint.py)."""
@@ -1241,7 +1237,7 @@ def submit_ballot_by_token(db: Database, token: object, ballot: Ballot, submissi
 def _check_ballot(ballot: object, submission_id: object) -> None:
     if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
         raise ValidationError(N_("This submission is malformed; please reload the page."))
-    if not isinstance(ballot, tuple(BALLOT_TYPES.values())):
+    if not isinstance(ballot, _ballot_types()):
         raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
 
 
@@ -1250,7 +1246,7 @@ class _PendingBallot:
     workshop_id: str | None  # None until the token is looked up
     device_id: str | None
     submission_id: str
-    ballot: Ballot  # as sent: validated in the transaction against the rules stored then
+    ballot: methods.Ballot  # as sent: validated in the transaction against the rules stored then
     token_hash: str | None = None
 
     def key(self) -> str:
@@ -1338,7 +1334,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
                 raise NotFound(N_("This workshop does not exist."))
             require(workshop.phase, Role.PARTICIPANT, Action.SUBMIT_BALLOT)
             rules = workshop.rules
-            if not isinstance(b.ballot, BALLOT_TYPES[rules.method]):
+            if not isinstance(b.ballot, methods.of(rules.method).ballot):
                 raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
             if b.workshop_id not in measures:
                 measures[b.workshop_id] = _voting_measures(cur, workshop)
@@ -1385,7 +1381,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             {"ids": ids, "subs": list(replaced.values()), "now": now},
         )
     if new:
-        ids, workshop_ids, device_ids, methods, subs = (list(col) for col in zip(*new, strict=True))
+        ids, workshop_ids, device_ids, method_keys, subs = (list(col) for col in zip(*new, strict=True))
         cur.execute(
             "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id, submitted_at) "
             "SELECT unnest($ids), unnest($workshops), unnest($devices), unnest($methods), unnest($subs), $now",
@@ -1393,7 +1389,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
                 "ids": ids,
                 "workshops": workshop_ids,
                 "devices": device_ids,
-                "methods": methods,
+                "methods": method_keys,
                 "subs": subs,
                 "now": now,
             },
@@ -1421,21 +1417,20 @@ def _vote_rows(ballot_id: str, rows: list[VoteRow]):
         named.add(measure_id)
 
 
-def ballot_size(ballot: Ballot) -> int:
+def _ballot_types() -> tuple[type, ...]:
+    return tuple(m.ballot for m in methods.all_methods())
+
+
+def ballot_size(ballot: methods.Ballot) -> int:
     """The number of entries a ballot carries, as sent (before validation); a ballot whose
     entries are not the container its type holds (a list of dots, a number) is refused."""
-    if isinstance(ballot, DotBallot) and isinstance(ballot.dots, dict):
-        return len(ballot.dots)
-    if isinstance(ballot, ApprovalBallot) and isinstance(ballot.approved, set | frozenset | list | tuple):
-        return len(ballot.approved)
-    if isinstance(ballot, RankingBallot) and isinstance(ballot.order, list | tuple):
-        return len(ballot.order)
-    if isinstance(ballot, RatingBallot) and isinstance(ballot.ratings, dict):
-        return sum(len(per) if isinstance(per, dict) else 1 for per in ballot.ratings.values())
-    raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
+    size = ballot.size() if isinstance(ballot, _ballot_types()) else None
+    if size is None:
+        raise ValidationError(N_("This ballot does not fit the voting method of the workshop."))
+    return size
 
 
-def get_ballot(db: Database, participant: Participant, method: Method | str | None = None) -> Ballot | None:
+def get_ballot(db: Database, participant: Participant, method: Method | str | None = None) -> methods.Ballot | None:
     """The device's last submitted ballot for the workshop's (or the given) method."""
     participant = _joined(participant)
     if method is None:
@@ -1448,7 +1443,7 @@ def get_ballot(db: Database, participant: Participant, method: Method | str | No
     if not row:
         return None
     rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = ?", [row[0]])
-    return BALLOT_TYPES[method].from_rows(rows)
+    return methods.of(method).ballot.from_rows(rows)
 
 
 def audit_log(db: Database, fac: auth.Facilitator, workshop_id: str):
@@ -1472,6 +1467,7 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.DELETE_WORKSHOP)
+        code = cur.execute("SELECT join_code FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0]
         cur.execute(
             "DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE workshop_id = ?)", [workshop_id]
         )
@@ -1483,9 +1479,11 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
             "DELETE FROM meta WHERE value = ? AND (key = 'current_workshop' OR key LIKE 'projector:%')", [workshop_id]
         )
         cur.execute("UPDATE workshops SET previous_id = NULL WHERE previous_id = ?", [workshop_id])
+        return code
 
-    db.write(tx)
+    code = db.write(tx)
     db.purge()  # DuckDB leaves deleted rows in free blocks; a fresh file keeps nothing of them
+    safety.forget(db, code, workshop_id)  # nor do its safety copies
 
 
 # --- moderation (facilitator, collect and review) ---------------------------------------------
@@ -1589,7 +1587,6 @@ def set_status(db: Database, fac: auth.Facilitator, measure_id: str, status: Mea
 # How one ballot's votes on several merged measures become one vote on the merged measure:
 # dots add up (dots are conserved), support counts once, ratings are averaged, the best place
 # of a ranking is kept. Either way a ballot counts once per measure.
-_MERGE_VOTES = {"dots": "sum(value)", "approval": "max(value)", "rating": "avg(value)", "ranking": "min(value)"}
 
 
 def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_ids: list[str]) -> Measure:
@@ -1615,7 +1612,7 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
         ids = [target_id, *sources]
         marks = ", ".join("?" for _ in ids)
         before = _votes_on(cur, ids)
-        for method, agg in _MERGE_VOTES.items():
+        for method, agg in ((str(m.method), m.merge_sql) for m in methods.all_methods()):
             cur.execute(
                 "CREATE OR REPLACE TEMP TABLE merged_votes AS "
                 f"SELECT v.ballot_id, v.criterion, {agg} AS value FROM votes v JOIN ballots b ON b.id = v.ballot_id "

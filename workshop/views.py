@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import scoring
+from . import methods, scoring
 from .model import Method, Workshop
 from .store import Database
 
@@ -54,7 +54,7 @@ _CELLS_SQL_BY_METHOD = {
     method: _CELLS_SQL.format(
         votes=_COUNTED.format(
             place="row_number() OVER (PARTITION BY v.ballot_id, v.criterion ORDER BY v.value, v.measure_id)"
-            if method == Method.RANKING
+            if methods.of(method).places
             else "v.value"
         )
     )
@@ -66,13 +66,14 @@ def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> 
     """The ranking of a workshop's measures by a scoring method (default: the workshop's own)."""
     key = method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
     method = scoring.METHODS[key].ballot_method
+    voting = methods.of(method)
     measures = measures_frame(db, workshop.id)
-    if method == Method.RANKING and workshop.rules.shortlist:
+    if voting.uses_shortlist and workshop.rules.shortlist:
         measures = measures[measures["id"].isin(workshop.rules.shortlist)]
     # The database aggregates (a million votes → a few hundred rows); pandas scores and orders.
     params = {"workshop": workshop.id, "method": str(method), "measures": list(measures["id"])}
     cells = db.df(_CELLS_SQL_BY_METHOD[method], {**params, "n_list": len(measures)})
-    voters = scoring.voters_from_cells(cells, rated=method == Method.RATING)
+    voters = scoring.voters_from_cells(cells, rated=voting.per_criterion)
     cells = cells.astype({"n": int, "total": float, "points": float})
     ranked = scoring.rank_aggregated(key, cells, voters, measures, workshop.rules.criteria)
     info = measures[["id", "goal_title", "goal_position", "group_name", *DETAILS, "status"]]

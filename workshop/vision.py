@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
+from . import methods
 from .errors import N_, DomainError, ImportErrors
-from .model import METHOD_LABELS, MeasureInput, MeasureStatus, VotingRules, WorkshopKind, clean_text
+from .model import MeasureInput, MeasureStatus, VotingRules, WorkshopKind, clean_text
 
 MAX_FILE_BYTES = 1_000_000
 # What is wrong and what to do: Excel saves "CSV" in Windows-1252 or UTF-16 unless told otherwise.
@@ -271,7 +272,7 @@ def summary(spec: VisionFile, gettext, ngettext) -> list[str]:
     if spec.groups:
         lines.append(_("Working groups: {names}").format(names=", ".join(spec.groups)))
     if spec.rules is not None:
-        lines.append(_("Voting rules: {method}").format(method=_(METHOD_LABELS[spec.rules.method])))
+        lines.append(_("Voting rules: {method}").format(method=_(methods.of(spec.rules.method).label)))
     if spec.measures:
         n = len(spec.measures)
         lines.append(ngettext("{n} measure (proposal)", "{n} measures (proposals)", n).format(n=n))

@@ -25,10 +25,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from workshop import auth, services, vision
+from workshop import auth, methods, services, vision
 from workshop.errors import DomainError, ImportErrors, NotFound, PermissionDenied, ValidationError
 from workshop.model import (
-    BALLOT_TYPES,
     Action,
     ApprovalBallot,
     Criterion,
@@ -1427,7 +1426,7 @@ def ballot_ids(world: World, scene: Scene) -> dict[str, str]:
 
 def expected_ballot(db: Database, ws: Workshop, ballot: object):
     """The ballot the store must hold after a successful submit, or None if it must be refused."""
-    if not isinstance(ballot, BALLOT_TYPES[ws.rules.method]):
+    if not isinstance(ballot, methods.of(ws.rules.method).ballot):
         return None
     measures = services.voting_measures(db, ws)
     try:
