@@ -8,7 +8,7 @@ import html
 
 import streamlit as st
 
-from ui import common, submit
+from ui import common, submit, watch
 from workshop import charts, participation, services, views
 from workshop.errors import N_, DomainError
 from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
@@ -97,22 +97,8 @@ with top_r:
     common.language_picker("lang_top", compact=True)
 
 
-poll = participation.poll_seconds(ws.phase, ws.results_revealed, common.cached_counts(ws.id)["devices"])
-
-
-@st.fragment(run_every=poll)
-def follow_phase(shown: tuple) -> None:
-    """Poll the (cached) phase; a change reruns the whole screen, and so does a hall that has
-    grown enough for a longer poll interval. Drafts survive in the server."""
-    now = common.cached_workshop(participant.workshop_id)
-    devices = common.cached_counts(participant.workshop_id)["devices"]
-    if (now.phase, now.results_revealed, now.rules) != shown or participation.poll_outdated(
-        poll, now.phase, now.results_revealed, devices
-    ):
-        st.rerun(scope="app")
-
-
-follow_phase((ws.phase, ws.results_revealed, ws.rules))
+# The screen follows the facilitator (phase, reveal, rules) by a cheap HTTP watch, not by reruns.
+watch.follow(ws, common.cached_counts(ws.id)["devices"])
 goals = common.cached_goals(ws.id)
 goal_title = {g.id: g.title for g in goals}
 # Goal titles as widget options (selectboxes show options as plain text, not Markdown).

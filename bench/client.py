@@ -127,6 +127,8 @@ class Client:
         self.bytes_in = 0
         self.messages_in = 0
         self.listeners: list[Callable[[Shown], None]] = []
+        self.runs = 0  # script runs the server finished for this tab (full and fragment)
+        self.watch_log: list[float] = []  # seconds each answer of the phase watch took
         self._lock = asyncio.Lock()  # one request at a time per tab (timers wait for a tap to finish)
 
     # -- connection ---------------------------------------------------------------------------
@@ -233,6 +235,55 @@ class Client:
         self._predicate = None
         return result
 
+    # -- the phase watch (ui/watch.py): an HTTP question, a rerun only when the answer changed --
+    def watch(self) -> dict | None:
+        """The data the page's phase watch was drawn with (url, version, every), or None."""
+        for s in self.shown.values():
+            if s.kind == "bidi_component" and s.element.bidi_component.component_name.endswith("watch"):
+                return component_data(s.element)
+        return None
+
+    async def ask_watch(self, port: int) -> dict:
+        """GET the watch's URL as the browser's fetch does; the JSON answer ({} when there is none)."""
+        data = self.watch()
+        if data is None:
+            return {}
+        started = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(f"GET {data['url']} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+        self.watch_log.append(time.perf_counter() - started)
+        head, _sep, body = raw.partition(b"\r\n\r\n")
+        return json.loads(body) if b" 200 " in head.split(b"\r\n", 1)[0] and body else {}
+
+    async def follow_watch(self, port: int, stop: asyncio.Event, limit: float, log: list[float] | None = None):
+        """Follow the facilitator as the watch component does: ask every ``every`` seconds, rerun the
+        page when the answer's version differs from the one it was drawn with. ``log`` gets the
+        seconds each answer took."""
+        end = time.perf_counter() + limit
+        while not stop.is_set() and not self.closed and time.perf_counter() < end:
+            data = self.watch()
+            every = float(data["every"]) if data else 1.0
+            try:
+                await asyncio.wait_for(stop.wait(), every)
+                return
+            except TimeoutError:
+                pass
+            if data is None or self.closed:
+                continue
+            try:
+                answer = await self.ask_watch(port)
+            except OSError:
+                continue
+            if log is not None:
+                log.append(self.watch_log[-1])
+            if answer.get("v") and answer["v"] != data.get("version"):
+                await self.rerun(timeout=60)
+
     async def follow_timers(self, stop: asyncio.Event, limit: float, log: list[float] | None = None) -> None:
         """Answer ``auto_rerun`` timers as the browser does: one fragment rerun per interval."""
         end = time.perf_counter() + limit
@@ -309,6 +360,7 @@ class Client:
         elif kind == "stop_auto_rerun":
             self.auto_reruns.clear()
         elif kind == "script_finished":
+            self.runs += 1
             status = FINISHED.get(msg.script_finished, str(msg.script_finished))
             run = msg.metadata.run
             if status in ("ok", "fragment_ok"):

@@ -13,8 +13,9 @@ What one vote run does (see BENCHMARKS.md for the numbers):
 2. logs a projector in (passphrase form) and opens the projector page, which then refreshes the
    way a browser does: one fragment rerun per ``auto_rerun`` interval the server announced;
 3. N devices open ``/?code=CODE&lang=de`` (spread over a join window), pick a working group, press
-   Start, get their ballot page, tap their votes (one fragment rerun per tap, as a browser sends)
-   and submit. ``steady``: every device on its own clock with think times; ``burst``: every
+   Start, get their ballot page (and ask its phase watch every few seconds, as ui/watch.js does),
+   tap their votes (one fragment rerun per tap, as a browser sends) and submit. ``steady``: every
+   device on its own clock with think times; ``burst``: every
    device has its ballot ready and all submits fall within 2 s, for several rounds (in rounds 2+
    every device changes its ballot, so each round is a full write burst);
 4. measures submit-to-confirmation latency (submit rerun sent → the success alert arrives),
@@ -572,7 +573,7 @@ async def vote_run(args, port: int, prep: Prepared, server: Server) -> Result:
 
     async def open_join_follow(dev: Device) -> None:
         if await part.enter(dev) and args.poll:
-            poll_tasks.append(asyncio.create_task(dev.client.follow_timers(stop_polls, args.max_seconds, polls)))
+            poll_tasks.append(asyncio.create_task(dev.client.follow_watch(port, stop_polls, args.max_seconds, polls)))
 
     join_window = args.join_window if args.join_window is not None else max(2.0, args.n / 20)
     t0 = time.perf_counter()
@@ -678,10 +679,11 @@ async def vote_run(args, port: int, prep: Prepared, server: Server) -> Result:
 
 
 async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
-    """The vote opens: N devices wait on their joined screen (review phase), answering their phase
-    poll timers; the facilitator opens the vote on the console (segmented control, then the
-    confirmation, as a person clicks). Measured per device: the confirmation sent → the first
-    dot control of its ballot drawn (the poll notices the phase, the screen reruns in full)."""
+    """The vote opens: N devices wait on their joined screen (review phase), asking their phase
+    watch (ui/watch.py: an HTTP question every few seconds); the facilitator opens the vote on the
+    console (segmented control, then the confirmation, as a person clicks). Measured per device:
+    the confirmation sent → the first dot control of its ballot drawn (the watch notices the
+    phase, the screen reruns in full)."""
     rng = random.Random(args.seed)
     devices = [Device(i, random.Random(rng.random())) for i in range(args.n)]
     part = Participant(port, prep, args.timeout)
@@ -705,14 +707,14 @@ async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
     async def join_and_wait(dev: Device) -> None:
         if await part.enter(dev):
             dev.client.listeners.append(watcher(dev))
-            tasks.append(asyncio.create_task(dev.client.follow_timers(stop, args.max_seconds)))
+            tasks.append(asyncio.create_task(dev.client.follow_watch(port, stop, args.max_seconds)))
 
     join_window = args.join_window if args.join_window is not None else max(2.0, args.n / 20)
     t0 = time.perf_counter()
     await asyncio.gather(*(_at(t0 + rng.uniform(0, join_window), join_and_wait(d)) for d in devices))
     live = [d for d in devices if not d.error]
     # Let the waiting screens settle into their timers (a hall waits a while before the vote opens).
-    intervals = [i for d in live for i in d.client.auto_reruns.values()]
+    intervals = [float(w["every"]) for d in live if (w := d.client.watch())]
     waiting_poll = max(intervals, default=0.0)
     await asyncio.sleep(waiting_poll + 1.0)
 
@@ -1035,7 +1037,7 @@ def parse_args(argv=None):
     )
     p.add_argument("--projector-metric", default="Ballots", help="console: label of the ballots metric (lang=en)")
     p.add_argument("--projector-poll", type=float, default=2.0, help="full-rerun interval if the page has no timer")
-    p.add_argument("--no-poll", dest="poll", action="store_false", help="participants ignore their run_every timers")
+    p.add_argument("--no-poll", dest="poll", action="store_false", help="participants do not ask their phase watch")
     p.add_argument("--no-minimal", action="store_true", help="skip the minimal-app baseline")
     p.add_argument("--window", type=float, default=10.0, help="storm: devices open the link within (s)")
     p.add_argument("--static", choices=["none", "html", "full"], default="full", help="storm: HTTP like a browser")

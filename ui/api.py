@@ -116,12 +116,45 @@ async def post_ballot(request: Request) -> JSONResponse:
     return JSONResponse(answer, status, headers={"Cache-Control": "no-store"})
 
 
-def path_under(base_path: str) -> str:
-    """The endpoint's path under Streamlit's ``server.baseUrlPath`` ("" or "/" for none)."""
+# --- the phase watch: what a waiting or voting phone asks every few seconds ----------------------
+
+WATCH_PATH = "/api/watch"
+
+
+def watch_answer(code: object) -> tuple[int, dict]:
+    """(status, answer) for ``GET /api/watch?code=…``: the fingerprint of what the workshop's
+    participant screens show (``participation.screen_version``) and how often to ask again.
+
+    From the pages' own short-lived caches (one database read per workshop and second, whatever
+    the size of the hall), so that the version a phone compares with is the one its page drew."""
+    from ui import common
+
+    try:
+        workshop_id = common.cached_workshop_id(code)
+        workshop = common.cached_workshop(workshop_id)
+        devices = common.cached_counts(workshop_id)["devices"]
+    except DomainError:
+        return 404, {"v": None}
+    every = participation.watch_seconds(workshop.phase, workshop.results_revealed, devices)
+    return 200, {"v": participation.screen_version(workshop), "every": every}
+
+
+async def get_watch(request: Request) -> JSONResponse:
+    status, answer = await run_in_threadpool(watch_answer, request.query_params.get("code"))
+    # The same answer for every phone of a workshop: a proxy may keep it for a second.
+    return JSONResponse(answer, status, headers={"Cache-Control": "public, max-age=1"})
+
+
+def path_under(base_path: str, path: str = PATH) -> str:
+    """An endpoint's path under Streamlit's ``server.baseUrlPath`` ("" or "/" for none)."""
     base = base_path.strip("/")
-    return f"/{base}{PATH}" if base else PATH
+    return f"/{base}{path}" if base else path
 
 
 def routes(base_path: str = "") -> list[Route]:
-    """The route, under the base path too (st.App does not prefix the routes it is given)."""
-    return [Route(path, post_ballot, methods=["POST"]) for path in dict.fromkeys([PATH, path_under(base_path)])]
+    """The routes, under the base path too (st.App does not prefix the routes it is given)."""
+    ballot = [Route(p, post_ballot, methods=["POST"]) for p in dict.fromkeys([PATH, path_under(base_path)])]
+    watch = [
+        Route(p, get_watch, methods=["GET"]) for p in dict.fromkeys([WATCH_PATH, path_under(base_path, WATCH_PATH)])
+    ]
+    return ballot + watch

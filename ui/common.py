@@ -270,6 +270,12 @@ def cached_workshop(workshop_id: str) -> Workshop:
     return services.get_workshop(get_db(), workshop_id)
 
 
+@st.cache_resource(ttl=60, show_spinner=False, max_entries=1000)
+def cached_workshop_id(code: object) -> str:
+    """The workshop of a join code (codes do not change; a made-up one raises NotFound, not cached)."""
+    return services.find_by_code(get_db(), code).id
+
+
 @st.cache_resource(ttl=5, show_spinner=False)
 def cached_counts(workshop_id: str) -> dict:
     """Devices, proposals and ballots (views.counts). Read-only: callers must not change it."""

@@ -3,41 +3,41 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 
 from . import methods
 from .errors import ValidationError
 from .methods import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
 from .methods.base import MALFORMED
-from .model import Phase, VotingRules
+from .model import Phase, VotingRules, Workshop
 
-# How often a participant's screen asks whether the phase changed (seconds). Where people wait
-# for the next step the screen should follow at once; where they are busy (typing, voting) a
-# later update is harmless, and 300 phones polling every few seconds cost the server more than
-# their votes (bench/load.py, BENCHMARKS.md). A vote sent after closing is refused with a message.
-POLL_WAITING = 3.0
-POLL_BUSY = 10.0
-# Each poll is a server run (~5 ms of the one core Streamlit has), so the interval grows with the
-# hall: all devices together ask at most this often per second, up to a longest interval.
-HALL_POLLS_WAITING = 50.0
-HALL_POLLS_BUSY = 10.0
-POLL_WAITING_MAX = 15.0
-POLL_BUSY_MAX = 60.0
+# How often a participant's screen asks whether it must change (the phase, a reveal, the rules):
+# one small HTTP request (ui/api.py, /api/watch) answered from a cache, no script run. Where people
+# wait for the next step the screen follows within a couple of seconds; where they are busy
+# (typing, voting) a later update is harmless. The interval grows with the hall, so that all
+# devices together ask at most this often per second, up to a longest interval.
+WATCH_WAITING = 2.0
+WATCH_BUSY = 5.0
+HALL_WATCHES_WAITING = 300.0
+HALL_WATCHES_BUSY = 100.0
+WATCH_WAITING_MAX = 10.0
+WATCH_BUSY_MAX = 30.0
 
 
-def poll_seconds(phase: Phase, results_revealed: bool, devices: int = 1) -> float:
-    """The phase poll interval of a participant screen in this phase, in a hall of ``devices``."""
+def watch_seconds(phase: Phase, results_revealed: bool, devices: int = 1) -> float:
+    """The interval at which a participant screen in this phase, in a hall of ``devices``, asks."""
     busy = phase in (Phase.COLLECT, Phase.VOTE) or (phase == Phase.RESULTS and results_revealed)
     if busy:
-        return min(POLL_BUSY_MAX, max(POLL_BUSY, devices / HALL_POLLS_BUSY))
-    return min(POLL_WAITING_MAX, max(POLL_WAITING, devices / HALL_POLLS_WAITING))
+        return min(WATCH_BUSY_MAX, max(WATCH_BUSY, devices / HALL_WATCHES_BUSY))
+    return min(WATCH_WAITING_MAX, max(WATCH_WAITING, devices / HALL_WATCHES_WAITING))
 
 
-def poll_outdated(current: float, phase: Phase, results_revealed: bool, devices: int) -> bool:
-    """Whether a screen polling every ``current`` seconds should take a longer interval: the hall
-    has grown by half since the interval was set (a screen keeps its interval until it reruns in
-    full, and a waiting screen only does that when the phase changes)."""
-    return poll_seconds(phase, results_revealed, devices) >= 1.5 * current
+def screen_version(workshop: Workshop) -> str:
+    """What a participant's screen was drawn from, as a short fingerprint: the phase, the reveal and
+    the rules (method, limits, shortlist, cards). A different one means the screen must be redrawn."""
+    state = [str(workshop.phase), bool(workshop.results_revealed), workshop.rules.to_dict()]
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def ballot_order(device_id: str, measure_ids: Iterable[str]) -> list[str]:

@@ -1,0 +1,150 @@
+"""The phase watch (issue 19.3): a waiting or voting phone learns of a phase change, a reveal or
+changed rules from a small cached JSON answer, not from script runs.
+
+The endpoint is driven as the server drives it (an ASGI call); the browser side (ui/watch.js) by
+the participant browser tests, which follow phase changes without reloading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+
+import pytest
+from starlette.applications import Starlette
+
+from bench.client import Client
+from bench.server import Server
+from tests.integration import asyncrun
+from ui import api, common
+from workshop import auth, demo, participation, services
+from workshop.model import Phase
+from workshop.store import Database
+
+
+def _clear() -> None:
+    for cached in (common.cached_workshop, common.cached_workshop_id, common.cached_counts):
+        cached.clear()
+
+
+@pytest.fixture
+def hall(tmp_path, monkeypatch):
+    db = Database(tmp_path / "watch.duckdb")
+    ws = demo.build(db)
+    monkeypatch.setattr(common, "_open_db", lambda: db)
+    _clear()
+    yield db, ws
+    _clear()
+    db.close()
+
+
+def get(query: str) -> tuple[int, dict, dict]:
+    app = Starlette(routes=api.routes())
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": api.WATCH_PATH,
+        "raw_path": api.WATCH_PATH.encode(),
+        "query_string": query.encode(),
+        "headers": [],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8501),
+    }
+    asyncrun.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    return start["status"], json.loads(body), headers
+
+
+def test_the_watch_answers_the_screen_version_and_follows_a_phase_change(hall):
+    db, ws = hall
+    fac = auth.system_session(db)
+    status, answer, headers = get(f"code={ws.join_code}")
+    assert status == 200 and answer["v"] == participation.screen_version(services.get_workshop(db, ws.id))
+    assert answer["every"] == participation.watch_seconds(ws.phase, ws.results_revealed, 0) or answer["every"] > 0
+    assert headers["cache-control"] == "public, max-age=1"
+    before = answer["v"]
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    time.sleep(1.1)  # the pages' cache of the workshop lives a second (a facilitator's write clears it)
+    status, answer, _h = get(f"code={ws.join_code.lower()}")
+    assert status == 200 and answer["v"] != before
+    assert answer["v"] == participation.screen_version(services.get_workshop(db, ws.id))
+
+
+def test_the_rules_and_the_reveal_change_the_version_too(hall):
+    db, ws = hall
+    fac = auth.system_session(db)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    _clear()
+    first = get(f"code={ws.join_code}")[1]["v"]
+    services.set_rules(
+        db,
+        fac,
+        ws.id,
+        dataclasses.replace(ws.rules, dots_per_person=ws.rules.dots_per_person + 1),
+        confirm_affected=services.count_ballots(db, ws.id, ws.rules.method),
+    )
+    _clear()
+    second = get(f"code={ws.join_code}")[1]["v"]
+    services.set_phase(db, fac, ws.id, Phase.RESULTS)
+    _clear()
+    third = get(f"code={ws.join_code}")[1]["v"]
+    services.reveal_results(db, fac, ws.id)
+    _clear()
+    fourth = get(f"code={ws.join_code}")[1]["v"]
+    assert len({first, second, third, fourth}) == 4
+
+
+@pytest.mark.parametrize("query", ["", "code=", "code=ZZZZZZ", "code=%00%00", "code=" + "A" * 5000])
+def test_an_unknown_or_malformed_code_is_a_404_without_a_version(hall, query):
+    status, answer, _h = get(query)
+    assert (status, answer) == (404, {"v": None})
+
+
+def test_a_waiting_phone_runs_no_script_until_the_phase_changes(tmp_path):
+    """Before: a ``run_every`` fragment reran the screen every 3 s per waiting phone."""
+    path = tmp_path / "hall.duckdb"
+    db = Database(path)
+    ws = demo.build(db)
+    fac = auth.system_session(db)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    _participant, token = services.join(db, ws.join_code)
+    db.close()
+    server = Server("app.py", env={"PW_DB_PATH": str(path), "PW_PASSPHRASE": "watch-test-1"}, log=tmp_path / "s.log")
+    server.start(timeout=90)
+    try:
+
+        async def scenario() -> tuple[dict, dict]:
+            phone = Client(server.port, f"t={token}&lang=de")
+            await phone.connect()
+            try:
+                result = await phone.rerun()
+                assert result.status == "ok"
+                assert not phone.auto_reruns, "the participant screen still reruns on a timer"
+                watch = phone.watch()
+                assert watch is not None and watch["version"], "no phase watch on the participant screen"
+                runs_before = phone.runs
+                await asyncio.sleep(7)  # more than two intervals of a waiting screen
+                assert phone.runs == runs_before, "a script ran on a waiting phone"
+                return watch, await phone.ask_watch(server.port)
+            finally:
+                await phone.close()
+
+        watch, answer = asyncrun.run(scenario())
+        assert answer["v"] == watch["version"], "the watch says change although nothing changed"
+    finally:
+        server.stop()
