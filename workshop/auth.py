@@ -78,7 +78,7 @@ def _claim(client: str) -> None:
         entry = _failures.setdefault(client, [0, 0.0, False])
         count, last, busy = entry
         if busy or _wait_for(count, last, now) > 0:
-            raise PermissionDenied(N_("Too many wrong attempts from this device. Please wait a few seconds."))
+            raise PermissionDenied(N_("Too many wrong attempts. Please wait a few seconds."))
         entry[2] = True
 
 

@@ -376,7 +376,7 @@ class Keeper:
                 ),
                 time=datetime.now().strftime("%H:%M"),
                 reason=_reason(exc),
-                minutes=round(self.interval / 60, 1),
+                minutes=f"{self.interval / 60:g}",
                 folder=str(self.folder),
             )
             return

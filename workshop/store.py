@@ -211,8 +211,8 @@ def _unopenable(path: str, exc: BaseException) -> StoreUnwritable:
     """A file that cannot be opened for writing at all (a read-only file system, a full disk)."""
     return StoreUnwritable(
         N_(
-            "The database file {path} cannot be opened for writing ({reason}). Give the app a folder it "
-            "can write to (PW_DB_PATH), or free space on the disk, then start it again."
+            "The database file {path} cannot be opened for writing ({reason}). Set PW_DB_PATH to a file "
+            "in a folder the app can write to, or free space on the disk, then start it again."
         ),
         path=path,
         reason=_write_failure(exc),

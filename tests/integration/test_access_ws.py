@@ -539,7 +539,7 @@ async def scenario(port: int, prep: dict) -> dict:
     # Tries from that address before its waiting time is over are refused at once, unchecked:
     # nothing waits in line (a right passphrase would not wait behind them either).
     t_guess = time.monotonic()
-    too_many = "Too many wrong attempts from this device. Please wait a few seconds."
+    too_many = "Too many wrong attempts. Please wait a few seconds."
     await asyncio.gather(*(guess(tab, too_many) for tab in guessers))
     waited = time.monotonic() - t_guess
     assert waited < 5, f"two refusals took {waited:.2f} s: they waited in line"

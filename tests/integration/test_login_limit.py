@@ -29,7 +29,7 @@ from workshop.store import Database
 PASSPHRASE = "login-limit-Passphrase-7c1e"
 WRONG = "login-limit-Passphrase-7c1f"
 tr = i18n.gettext_for(i18n.DEFAULT_LANGUAGE)
-TOO_MANY = "Too many wrong attempts from this device. Please wait a few seconds."
+TOO_MANY = "Too many wrong attempts. Please wait a few seconds."
 
 
 @pytest.fixture
