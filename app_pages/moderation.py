@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import services, vocabulary
+from workshop import methods, services, vocabulary
 from workshop.errors import N_
 from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, WorkshopKind, allowed
 
@@ -79,6 +79,8 @@ def merge_confirmation(m, dupes: list[str]) -> None:
                 "You can undo the merge afterwards."
             )
         )
+        if services.count_ballots(db, ws.id, ws.rules.method):
+            st.caption(_(methods.of(ws.rules.method).merging(ws.kind)))
         yes, no = st.columns(2)
         if yes.button(_("Yes, merge"), key=f"mgyes_{m.id}", type="primary", width="stretch"):
             st.session_state.pop("merge_ask", None)

@@ -39,9 +39,10 @@ def test_every_part_is_there(voting: methods.VotingMethod):
     assert voting.merge_sql.split("(")[0] in {"sum", "max", "min", "avg"}, voting.merge_sql
     assert voting.scoring and all(isinstance(s, ScoringMethod) for s in voting.scoring)
     assert all(s.ballot_method == voting.method for s in voting.scoring)
-    for msgid in (voting.label, voting.merge_rule, voting.value_label, *voting.instructions):
+    for msgid in (voting.label, *voting.merge_rule, voting.value_label, *voting.instructions):
         assert isinstance(msgid, str) and msgid.strip(), f"{voting.method}: an empty label"
     assert voting.say(WorkshopKind.CONFERENCE) == voting.instructions[1]
+    assert voting.merging(WorkshopKind.CONFERENCE) == voting.merge_rule[1] != voting.merge_rule[0]
     assert voting.points is not None or voting.per_criterion, "no points and no criteria: nothing to score"
     assert (voting.spread is None) == (voting.spread_labels == ("", "")), "a spread needs its column labels"
 

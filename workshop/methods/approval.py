@@ -82,7 +82,10 @@ METHOD = register(
         payload=payload,
         from_payload=from_payload,
         merge_sql="max(value)",
-        merge_rule=N_("A ballot that supported any of the merged measures supports the one that stays, once."),
+        merge_rule=(
+            N_("A ballot that supported any of the merged measures supports the one that stays, once."),
+            N_("A ballot that supported any of the merged recommendations supports the one that stays, once."),
+        ),
         scoring=(
             ScoringMethod(
                 "approval",

@@ -37,7 +37,7 @@ class VotingMethod:
     payload: Callable[[Any], dict]  # the ballot as JSON-ready data, lists sorted (the browser compares)
     from_payload: Callable[[dict], Any]  # the ballot a browser posted; shape only, ValidationError else
     merge_sql: str  # SQL aggregate over ``value`` that combines one ballot's votes on merged measures
-    merge_rule: str  # msgid: what happens to votes when measures are merged
+    merge_rule: tuple[str, str]  # msgids: what happens to a ballot's votes when measures are merged
     scoring: tuple[ScoringMethod, ...]
     value_label: str  # msgid: the column of a vote's value in the exports
     instructions: tuple[str, str]  # msgids: how to fill in the ballot (Planungswerkstatt, Integrationskonferenz)
@@ -60,6 +60,10 @@ class VotingMethod:
     def say(self, kind: WorkshopKind | str) -> str:
         """The msgid of the ballot's instructions in the words of the workshop's kind."""
         return vocabulary.pick(kind, *self.instructions)
+
+    def merging(self, kind: WorkshopKind | str) -> str:
+        """The msgid of what a merge does to a ballot's votes, in the words of the workshop's kind."""
+        return vocabulary.pick(kind, *self.merge_rule)
 
     @property
     def default_scoring(self) -> ScoringMethod:

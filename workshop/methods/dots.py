@@ -104,7 +104,10 @@ METHOD = register(
         payload=payload,
         from_payload=from_payload,
         merge_sql="sum(value)",
-        merge_rule=N_("A ballot's dots on the merged measures are added up on the one that stays."),
+        merge_rule=(
+            N_("A ballot's dots on the merged measures are added up on the one that stays."),
+            N_("A ballot's dots on the merged recommendations are added up on the one that stays."),
+        ),
         scoring=(
             ScoringMethod(
                 "dots",

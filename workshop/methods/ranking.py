@@ -80,7 +80,10 @@ METHOD = register(
         payload=payload,
         from_payload=from_payload,
         merge_sql="min(value)",
-        merge_rule=N_("A ballot keeps the best place it gave any of the merged measures for the one that stays."),
+        merge_rule=(
+            N_("A ballot keeps the best place it gave any of the merged measures for the one that stays."),
+            N_("A ballot keeps the best place it gave any of the merged recommendations for the one that stays."),
+        ),
         scoring=(
             ScoringMethod(
                 "borda",

@@ -121,7 +121,10 @@ METHOD = register(
         payload=payload,
         from_payload=from_payload,
         merge_sql="avg(value)",
-        merge_rule=N_("A ballot's ratings of the merged measures are averaged, per criterion."),
+        merge_rule=(
+            N_("A ballot's ratings of the merged measures are averaged, per criterion."),
+            N_("A ballot's ratings of the merged recommendations are averaged, per criterion."),
+        ),
         scoring=(
             ScoringMethod(
                 "rating",
