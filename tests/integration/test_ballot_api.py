@@ -183,8 +183,13 @@ def test_an_oversized_body_is_refused(hall, chunked):
 
 
 def test_the_route_answers_under_a_base_path_too():
-    assert [r.path for r in api.routes("/hall/")] == [api.PATH, "/hall" + api.PATH]
-    assert [r.path for r in api.routes("")] == [api.PATH]
+    assert [r.path for r in api.routes("/hall/")] == [
+        api.PATH,
+        "/hall" + api.PATH,
+        api.WATCH_PATH,
+        "/hall" + api.WATCH_PATH,
+    ]
+    assert [r.path for r in api.routes("")] == [api.PATH, api.WATCH_PATH]
 
 
 def test_only_post_is_answered(hall):
