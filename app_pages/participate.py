@@ -8,7 +8,7 @@ import html
 
 import streamlit as st
 
-from ui import common, submit, watch
+from ui import ballot, common, submit, watch
 from workshop import charts, participation, services, views
 from workshop.errors import N_, DomainError
 from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
@@ -270,16 +270,6 @@ def _remember(keys: list[str]) -> None:
             saved[key] = st.session_state[key]
 
 
-def _clamp_dots(measure_id: str, goal_of: dict, rules) -> None:
-    key = f"dot_{measure_id}"
-    dots = {m: st.session_state.get(f"dot_{m}") or 0 for m in goal_of}
-    wanted = st.session_state.get(key) or 0
-    allowed = participation.dots_allowed(dots, measure_id, wanted, rules, goal_of)
-    if allowed < wanted:
-        st.session_state[key] = allowed
-        st.session_state["vote_notice"] = _("Not enough dots left for that. Take dots away elsewhere first.")
-
-
 def _clamp_approval(measure_id: str, limit: int | None) -> None:
     if limit is None or not st.session_state.get(f"appr_{measure_id}"):
         return
@@ -303,47 +293,48 @@ def _measure_header(m) -> None:
 
 @st.fragment
 def ballot_screen() -> None:
-    """The ballot, rerun alone on each tap (the rest of the screen stays as it is)."""
+    """The ballot: drawn in the browser where its method has a component (a tap is no script
+    run), else by widgets, rerun alone on each tap (the rest of the screen stays as it is)."""
     live = common.cached_workshop(ws.id)
     rules = live.rules
     goal_of = common.cached_voting_measures(ws.id)
     measures = {m.id: m for m in common.cached_measures(ws.id) if m.id in goal_of}
-    order = participation.ballot_order(participant.device_id, measures)
-    # The stored ballot is read once per session and method (the submit button keeps track of
-    # later saves in the browser); a kiosk tablet reads it on each run: its "Next person" button
-    # follows the stored ballot.
+    # The stored ballot is read once per session and method (the browser keeps track of later
+    # saves); a kiosk tablet reads it on each run: a save there asks for a run, and the tablet
+    # goes to the next person.
     stored_key = f"stored_ballot_{rules.method}"
     if stored_key not in st.session_state or participant.kiosk:
         st.session_state[stored_key] = services.get_ballot(db, participant, rules.method)
     submitted = st.session_state[stored_key]
     if participant.kiosk and submitted is not None:
         next_person(thanks=True)  # this person has voted: the tablet is for the next one
+    if ballot.has_component(rules.method):
+        ballot.show(
+            device_id=participant.device_id,
+            rules=rules,
+            goals=goals,
+            measures=measures,
+            goal_of=goal_of,
+            token=params.get("t"),
+            lang=common.lang(),
+            saved=submitted,
+            notify=participant.kiosk,
+            texts=submit_texts(),
+        )
+        return
+    widget_ballot(rules, goal_of, measures, submitted)
+
+
+def widget_ballot(rules, goal_of: dict, measures: dict, submitted) -> None:
+    """The ballot of a method without a browser component: widgets, a script run per tap."""
+    order = participation.ballot_order(participant.device_id, measures)
     keys: list[str] = []
 
     status_slot = st.container()
     if notice := st.session_state.pop("vote_notice", None):
         st.warning(notice)
 
-    if rules.method == Method.DOTS:
-        start = submitted.dots if submitted else {}
-        for m in measures:
-            _init(f"dot_{m}", start.get(m, 0))
-        dots = {m: st.session_state.get(f"dot_{m}") or 0 for m in measures}
-        left = participation.dots_left(dots, rules)
-        st.html(
-            f'<p class="pw-counter{" pw-empty" if left == 0 else ""}" role="status" aria-live="polite">'
-            + _("{left} of {total} dots left").format(left=left, total=rules.dots_per_person)
-            + "</p>"
-        )
-        hint = say(N_("At most {max} dots per measure."), N_("At most {max} dots per recommendation.")).format(
-            max=rules.max_per_measure
-        )
-        if rules.goal_budget is not None:
-            hint += " " + say(
-                N_("At most {max} dots per goal."), N_("At most {max} dots per guiding question.")
-            ).format(max=rules.goal_budget)
-        st.caption(hint)
-    elif rules.method == Method.APPROVAL:
+    if rules.method == Method.APPROVAL:
         start = submitted.approved if submitted else frozenset()
         for m in measures:
             _init(f"appr_{m}", m in start)
@@ -412,30 +403,11 @@ def ballot_screen() -> None:
             if not in_goal:
                 continue
             common.literal(goal.title, tag="h3")
-            if rules.method == Method.DOTS and rules.goal_budget is not None:
-                dots = {m: st.session_state.get(f"dot_{m}") or 0 for m in measures}
-                st.caption(
-                    say(N_("{left} dots left for this goal"), N_("{left} dots left for this guiding question")).format(
-                        left=participation.goal_dots_left(dots, rules, goal_of, goal.id)
-                    )
-                )
             for mid in in_goal:
                 m = measures[mid]
                 with st.container(border=True):
                     _measure_header(m)
-                    if rules.method == Method.DOTS:
-                        key = f"dot_{mid}"
-                        st.segmented_control(
-                            common.md_escape(m.title),
-                            list(range(rules.max_per_measure + 1)),
-                            key=key,
-                            format_func=lambda n: f"{n} ●" if n else "0",
-                            label_visibility="collapsed",
-                            on_change=_clamp_dots,
-                            args=(mid, goal_of, rules),
-                        )
-                        keys.append(key)
-                    elif rules.method == Method.APPROVAL:
+                    if rules.method == Method.APPROVAL:
                         key = f"appr_{mid}"
                         st.checkbox(
                             _("I support this"), key=key, on_change=_clamp_approval, args=(mid, rules.approval_limit)
@@ -453,22 +425,20 @@ def ballot_screen() -> None:
                             keys.append(key)
     _remember(keys)
 
-    if rules.method == Method.DOTS:
-        ballot = participation.dot_ballot({m: st.session_state.get(f"dot_{m}") or 0 for m in measures})
-    elif rules.method == Method.APPROVAL:
-        ballot = participation.approval_ballot({m: st.session_state.get(f"appr_{m}") for m in measures})
+    if rules.method == Method.APPROVAL:
+        drawn = participation.approval_ballot({m: st.session_state.get(f"appr_{m}") for m in measures})
     elif rules.method == Method.RATING:
-        ballot = participation.rating_ballot(
+        drawn = participation.rating_ballot(
             {(m, c.key): st.session_state.get(f"rate_{m}_{c.key}") for m in measures for c in rules.criteria}
         )
     else:
-        ballot = participation.ranking_ballot(st.session_state["rank_order"])
+        drawn = participation.ranking_ballot(st.session_state["rank_order"])
 
     texts = submit_texts()
-    saved = st.session_state.get(f"stored_ballot_{ballot.method}")
+    saved = st.session_state.get(f"stored_ballot_{drawn.method}")
     with status_slot:
-        submit.status_line(ballot, saved, token=params.get("t"), texts=texts)
-    submit_area(ballot, saved, texts)
+        submit.status_line(drawn, saved, token=params.get("t"), texts=texts)
+    submit_area(drawn, saved, texts)
 
 
 def submit_texts() -> dict:

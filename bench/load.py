@@ -14,7 +14,8 @@ What one vote run does (see BENCHMARKS.md for the numbers):
    way a browser does: one fragment rerun per ``auto_rerun`` interval the server announced;
 3. N devices open ``/?code=CODE&lang=de`` (spread over a join window), pick a working group, press
    Start, get their ballot page (and ask its phase watch every few seconds, as ui/watch.js does),
-   tap their votes (one fragment rerun per tap, as a browser sends) and submit. ``steady``: every
+   tap their votes (one fragment rerun per tap, as a browser sends; the dot ballot is tapped in
+   the browser's component and sends nothing) and submit. ``steady``: every
    device on its own clock with think times; ``burst``: every
    device has its ballot ready and all submits fall within 2 s, for several rounds (in rounds 2+
    every device changes its ballot, so each round is a full write burst);
@@ -248,6 +249,12 @@ class Participant:
             return False
         return True
 
+    @staticmethod
+    def browser_ballot(c: Client) -> dict | None:
+        """The data of the ballot drawn in the browser (ui/ballot.py), or None (a widget ballot)."""
+        shown = c.find("ballot", kind="bidi_component")
+        return component_data(shown.element) if shown is not None else None
+
     def _ballot_fragment(self, c: Client) -> str:
         """The fragment the ballot's controls live in (taps rerun it, and the submit button with it)."""
         if c.find("submit_ballot", kind="bidi_component") is None:
@@ -268,32 +275,26 @@ class Participant:
     async def fill(self, dev: Device, think: tuple[float, float], dots: dict[str, int] | None = None):
         """Tap a new, valid ballot in (changes only what differs from what is on screen).
 
-        ``dots`` (dot voting only): tap this ballot in instead of a random one."""
+        ``dots`` (dot voting only): tap this ballot in instead of a random one. A ballot drawn in
+        the browser (dots) is tapped there: nothing reaches the server until the submit."""
         c, rng, method = dev.client, dev.rng, self.prep.method
-        frag = self._ballot_fragment(c)
         from workshop.model import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
+
+        if method == "dots":
+            data = self.browser_ballot(c)
+            if data is None:
+                kinds = collections.Counter(s.kind for s in c.shown.values())
+                raise RuntimeError(f"no dot ballot on the page: {dict(kinds)}")
+            ids = [m["id"] for g in data["goals"] for m in g["measures"]]
+            if dots is None:
+                dots = _choose_dots(rng, ids, self.prep.rules, self.prep.goal_of)
+            return DotBallot(dict(dots))
+        frag = self._ballot_fragment(c)
 
         async def pause() -> None:
             if think[1] > 0:
                 await asyncio.sleep(rng.uniform(*think))
 
-        if method == "dots":
-            widgets = {user_key(element_id(s.element))[4:]: s.element.button_group for s in c.find_prefix("dot_")}
-            want = (
-                dict(dots) if dots is not None else _choose_dots(rng, list(widgets), self.prep.rules, self.prep.goal_of)
-            )
-            now = {}
-            for mid, bg in widgets.items():
-                v = c.values.get(bg.id)
-                label = v.string_array_value.data[0] if v and v.string_array_value.data else "0"
-                now[mid] = next((i for i, o in enumerate(bg.options) if o.content == label), 0)
-            changes = [(m, want.get(m, 0)) for m in widgets if want.get(m, 0) != now[m]]
-            changes.sort(key=lambda mc: mc[1] - now[mc[0]])  # take dots away first, then place new ones
-            for mid, n in changes:
-                bg = widgets[mid]
-                await pause()
-                await self._tap(dev, {bg.id: string_array(bg.id, [bg.options[n].content])}, frag)
-            return DotBallot(want)
         if method == "approval":
             boxes = {user_key(element_id(s.element))[5:]: s.element.checkbox for s in c.find_prefix("appr_")}
             limit = self.prep.rules.approval_limit or len(boxes)
@@ -342,10 +343,14 @@ class Participant:
 
         c = dev.client
         sb = c.find("submit_ballot", kind="bidi_component")
-        if sb is None:
+        in_browser = self.browser_ballot(c)
+        if in_browser is not None:  # the browser's own button sends what it shows (ui/ballot/core.js)
+            data = {**in_browser, "ballot": participation.ballot_payload(ballot)}
+        elif sb is None:
             dev.submits.append(Submit(rnd, time.perf_counter(), None, None, "no submit button"))
             return
-        data = component_data(sb.element)
+        else:
+            data = component_data(sb.element)
         if data["ballot"] != participation.ballot_payload(ballot):
             dev.submits.append(Submit(rnd, time.perf_counter(), None, None, f"button carries {data['ballot']}"))
             return
@@ -682,7 +687,7 @@ async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
     """The vote opens: N devices wait on their joined screen (review phase), asking their phase
     watch (ui/watch.py: an HTTP question every few seconds); the facilitator opens the vote on the
     console (segmented control, then the confirmation, as a person clicks). Measured per device:
-    the confirmation sent → the first dot control of its ballot drawn (the watch notices the
+    the confirmation sent → its dot ballot (a browser component) drawn (the watch notices the
     phase, the screen reruns in full)."""
     rng = random.Random(args.seed)
     devices = [Device(i, random.Random(rng.random())) for i in range(args.n)]
@@ -692,8 +697,8 @@ async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
 
     def watcher(dev: Device):
         def listen(s: Shown) -> None:
-            if s.received >= opened[0] and s.kind == "button_group" and dev.idx not in seen:
-                if any("●" in o.content for o in s.element.button_group.options):
+            if s.received >= opened[0] and s.kind == "bidi_component" and dev.idx not in seen:
+                if user_key(element_id(s.element)) == "ballot":  # the dot ballot, drawn in the browser
                     seen[dev.idx] = s.received
 
         return listen

@@ -49,7 +49,11 @@ def texts(at) -> list[str]:
 
     def walk(node):
         proto = getattr(node, "proto", None)
-        if proto is not None:
+        if type(proto).__name__ == "BidiComponent":  # a browser component: its code, and its data
+            data = json.loads(proto.mixed.json or proto.json or "null")
+            shown = data.get("texts", {}) if isinstance(data, dict) else {}  # the words it shows
+            found.extend(t for v in shown.values() for t in (v if isinstance(v, list) else [v]))
+        elif proto is not None:
             for line in str(proto).splitlines():
                 if line.strip().startswith("columns:"):  # a table's column_config: read below
                     continue

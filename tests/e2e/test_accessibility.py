@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import PASSPHRASE, ROOT, TABLET, Server, set_phase, settled
 
@@ -239,12 +240,10 @@ def test_a_participant_can_join_and_vote_with_the_keyboard_only(browser, srv, co
     settled(page, 300)
     counter = page.locator(".pw-counter").inner_text()
     # The first measure's dot control takes one Tab stop (its selected "0"); the arrow key moves to
-    # "1 ●" and Enter chooses it. Then on to the submit button.
-    _tab_to(page, "el.getAttribute('role') === 'radio' && el.closest('[data-testid=stButtonGroup]')")
+    # "1" and chooses it (a radio group). Then on to the submit button.
+    _tab_to(page, "el.getAttribute('role') === 'radio' && el.closest('[role=radiogroup].pw-dots')")
     page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")
-    page.wait_for_function(f"() => document.querySelector('.pw-counter').innerText !== {counter!r}")
-    settled(page, 300)
+    expect(page.locator(".pw-counter")).not_to_have_text(counter)
     _tab_to(page, "el.tagName === 'BUTTON' && el.innerText.trim() === 'Meine Stimme abgeben'", limit=200)
     page.keyboard.press("Enter")
     page.get_by_text("Ihre Stimme ist gespeichert", exact=False).first.wait_for()

@@ -52,7 +52,7 @@ def test_facilitator_opens_voting_participant_votes_projector_updates(server, br
     phone.get_by_text("AG 1 Nachbarschaft").click()
     phone.get_by_role("button", name="Start").click()
     phone.get_by_text("of 10 dots left").wait_for()
-    phone.locator("[data-testid=stButtonGroup]").first.locator("button").nth(2).click()
+    phone.locator('[role="radiogroup"].pw-dots').first.get_by_role("radio", name="2 dots").click()
     phone.get_by_text("8 of 10 dots left").wait_for()
     phone.get_by_role("button", name="Submit my vote").click()
     phone.get_by_text("Your vote is saved").first.wait_for()

@@ -137,8 +137,18 @@ def srv(tmp_path_factory):
 
 # --- checks ------------------------------------------------------------------------------------
 
-_INTERPRETED = """() => {
-  const all = s => Array.from(document.querySelectorAll(s));
+# The page and the shadow roots of its components (the dot ballot draws in one).
+_ROOTS = """const roots = [document];
+  for (let i = 0; i < roots.length; i++) {
+    for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+  }"""
+
+_INTERPRETED = (
+    """() => {
+  """
+    + _ROOTS
+    + """
+  const all = s => roots.flatMap(r => Array.from(r.querySelectorAll(s)));
   const text = el => (el.textContent || '').replace(/[\\u2060\\u2068\\u2069]/g, '').trim();
   const found = [];
   const say = (what, els) => { if (els.length) found.push(what + ': ' + els[0].outerHTML.slice(0, 300)); };
@@ -157,6 +167,7 @@ _INTERPRETED = """() => {
   if (window.__pwn !== undefined) found.push('a script ran');
   return found;
 }"""
+)
 
 
 def nothing_interpreted(page, where: str) -> None:
@@ -178,8 +189,8 @@ def shows(page, where: str, *texts: str) -> None:
     while missing:
         body = _flat(
             page.evaluate(
-                "document.body.textContent + ' ' + "
-                "Array.from(document.querySelectorAll('input[role=combobox]')).map(i => i.value).join(' ')"
+                "() => { " + _ROOTS + " return roots.map(r => (r.body || r).textContent).join(' ') + ' ' + "
+                "Array.from(document.querySelectorAll('input[role=combobox]')).map(i => i.value).join(' '); }"
             )
         )
         missing = [t for t in missing if _flat(t) not in body]
@@ -253,6 +264,8 @@ def participant_walk(phone, srv) -> None:
     for method in ("dots", "approval", "rating", "ranking"):
         visit(phone, f"{url}/?t={tokens[method]}&lang=en", f"{method} ballot", "text=Submit my vote")
         shows(phone, f"{method} ballot", f"{A} ~{method}", MEASURES[0], MEASURES[1], TEXT)
+        if method == "dots":  # drawn by the browser component: its text set as text, never as HTML
+            nothing_interpreted(phone, "dots ballot")
         if method != "ranking":  # a ranking is one list, without the goals
             shows(phone, f"{method} ballot", *GOALS)
         if method == "rating":

@@ -22,10 +22,10 @@ from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET, settled
 
 SHOTS = Path("/tmp/shots")
 DESKTOP = {"width": 1280, "height": 900}
-# Segmented controls render as a radiogroup of buttons (role="radio", aria-checked) in this
-# Streamlit version; older ones had data-testid="stBaseButton-segmented_control[Active]".
-ACTIVE = '[role="radio"][aria-checked="true"]'
-DOT_CONTROL = '[data-testid="stMain"] [data-testid="stButtonGroup"]'
+# The dot ballot is one browser component (ui/ballot.py): a radio group per measure, its options
+# carry their number of dots in data-value (Playwright's CSS selectors reach into its shadow root).
+DOT_CONTROL = '[role="radiogroup"].pw-dots'
+PLACED = '.pw-dot[aria-checked="true"]:not([data-value="0"])'
 
 
 def _shot(page, name: str, at=None) -> None:
@@ -80,39 +80,30 @@ def _wait_for_counter(page, text: str) -> None:
 
 
 _DOT_STATE_JS = """
-() => Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stButtonGroup"]')).map(group => {
-    let box = group.parentElement;
-    while (box && !box.querySelector('.pw-measure')) box = box.parentElement;
-    const active = group.querySelector('[role="radio"][aria-checked="true"]');
-    return [box ? box.querySelector('.pw-measure').innerText : '?', active ? active.innerText.trim() : ''];
-})
-"""
-
-
-_TITLES_DRAWN_JS = """
 () => {
-    const main = document.querySelector('[data-testid="stMain"]');
-    if (!main) return true;
-    // Dot controls only (their options read "1 ●"): the language picker is a button group too.
-    const dots = Array.from(main.querySelectorAll('[data-testid="stButtonGroup"]'))
-        .filter(g => g.innerText.includes('●')).length;
-    return main.querySelectorAll('.pw-measure').length >= dots;
+    const out = [];
+    const walk = (root) => {
+        for (const item of root.querySelectorAll('.pw-item')) {
+            const on = item.querySelector('[role="radio"][aria-checked="true"]');
+            out.push([item.querySelector('.pw-measure').textContent, on ? Number(on.dataset.value) : -1]);
+        }
+        for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+    };
+    walk(document);
+    return out;
 }
 """
 
 
-def _dot_state(page) -> dict[str, str]:
-    """Measure title -> the label of its selected dot button ("0", "1 ●", ...; "" for none).
-
-    Waits until every control shown has its title drawn (a screen without controls reads as {}):
-    Streamlit inserts st.html content after the widgets around it, and a control without its
-    title would be read under a neighbour's."""
-    page.wait_for_function(_TITLES_DRAWN_JS)
+def _dot_state(page) -> dict[str, int]:
+    """Measure title -> the dots chosen on it (-1: none chosen; a screen without a ballot: {})."""
     return dict(page.evaluate(_DOT_STATE_JS))
 
 
-def _place(page, index: int, label: str) -> None:
-    page.locator(DOT_CONTROL).nth(index).get_by_role("radio", name=label, exact=True).click()
+def _place(page, index: int, n: int) -> None:
+    option = page.locator(DOT_CONTROL).nth(index).locator(f'[role="radio"][data-value="{n}"]')
+    option.evaluate("el => el.scrollIntoView({block: 'center'})")  # not under the sticky counter
+    option.click()
 
 
 def _horizontal_overflow(page, width: int) -> int:
@@ -195,14 +186,14 @@ def test_phone_join_vote_reload(browser, server, join_code):
 
         # The ballot: dots with a live counter.
         _wait_for_counter(page, "10 of 10 dots left")
-        _place(page, 0, "2 ●")
+        _place(page, 0, 2)
         _wait_for_counter(page, "8 of 10 dots left")
-        _place(page, 1, "3 ●")
+        _place(page, 1, 3)
         _wait_for_counter(page, "5 of 10 dots left")
         settled(page)
         before = _dot_state(page)
-        assert sorted(before.values()).count("") == 0, before
-        assert sorted(v for v in before.values() if v != "0") == ["2 ●", "3 ●"], before
+        assert sorted(before.values()).count(-1) == 0, before
+        assert sorted(v for v in before.values() if v) == [2, 3], before
         _shot(page, "phone-2-ballot")
         assert _horizontal_overflow(page, PHONE["width"]) == 0
 
@@ -218,7 +209,6 @@ def test_phone_join_vote_reload(browser, server, join_code):
         _wait_for_counter(page, "5 of 10 dots left")
         settled(page)
         assert page.url == url
-        # Streamlit draws the ballot element by element: wait for every control before reading.
         expect(page.locator(DOT_CONTROL)).to_have_count(len(before))
         assert _dot_state(page) == before
         expect(page.get_by_role("button", name="Submit my vote")).to_be_disabled()
@@ -228,7 +218,7 @@ def test_phone_join_vote_reload(browser, server, join_code):
         top = page.get_by_text("Your vote is saved").first.bounding_box()
         assert top["y"] < page.locator(".pw-counter").bounding_box()["y"], "'saved' is said at the top"
         # A change after the save: the top says it is not saved yet, and a press saves it.
-        _place(page, 2, "1 ●")
+        _place(page, 2, 1)
         _wait_for_counter(page, "4 of 10 dots left")
         page.get_by_text("Your changes are not saved yet").wait_for()
         page.get_by_role("button", name="Change my vote").click()
@@ -242,10 +232,10 @@ def test_phone_join_vote_reload(browser, server, join_code):
 
 
 def test_submit_without_a_connection_says_so_and_pressing_again_saves(browser, server, join_code):
-    """The submit button posts the ballot (ui/submit.js): a lost request is reported in the
+    """The submit button posts the ballot (ui/ballot/core.js): a lost request is reported in the
     page's language, the dots stay, and the next press (same ballot) is saved once."""
     with _fresh_ballot(browser, server, join_code, "phone-offline-failure") as page:
-        _place(page, 1, "2 ●")
+        _place(page, 1, 2)
         _wait_for_counter(page, "8 of 10 dots left")
         posts: list[str] = []
         page.route("**/api/ballot*", lambda route: (posts.append(route.request.post_data), route.abort()))
@@ -285,31 +275,26 @@ _SUBMIT_BUTTON_JS = """
 
 
 def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server, join_code):
-    """A tap reruns the ballot; the submit button is drawn again with it a moment later. A press
-    within that moment waits for the new drawing and sends the ballot that includes the tap."""
+    """A tap and a press in the same moment: the press sends the ballot that includes the tap
+    (the ballot is the browser's, nothing waits for the server)."""
     with _fresh_ballot(browser, server, join_code, "phone-tap-press-failure") as page:
         settled(page)
         posts: list[dict] = []
         page.on("request", lambda r: posts.append(json.loads(r.post_data)) if "/api/ballot" in r.url else None)
         tap_and_press = """([taps, button]) => {
-            const dots = document.querySelectorAll('[data-testid="stMain"] [data-testid="stButtonGroup"]');
-            for (const [index, label] of taps) {
-                const options = Array.from(dots[index].querySelectorAll('[role="radio"]'));
-                options.find(b => b.innerText.trim() === label).click();
-            }
+            const dots = button.getRootNode().querySelectorAll('[role="radiogroup"].pw-dots');
+            for (const [index, n] of taps) dots[index].querySelector(`[data-value="${n}"]`).click();
             button.click();
         }"""
         # The tap and the press in one go: the server cannot have answered the tap in between.
-        page.evaluate(tap_and_press, [[[2, "2 ●"]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
+        page.evaluate(tap_and_press, [[[2, 2]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
         page.get_by_text("Your vote is saved").first.wait_for()
         assert len(posts) == 1, posts
         assert sorted(posts[0]["ballot"]["dots"].values()) == [2], posts[0]
         _wait_for_counter(page, "8 of 10 dots left")
         settled(page)
-        # The same on a saved ballot, with two taps: the button still reads "saved" when pressed,
-        # and the first tap's redraw (which the press must not take for the second's) comes
-        # after both.
-        page.evaluate(tap_and_press, [[[0, "1 ●"], [4, "3 ●"]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
+        # The same on a saved ballot, with two taps: the button read "saved" before them.
+        page.evaluate(tap_and_press, [[[0, 1], [4, 3]], page.evaluate_handle(_SUBMIT_BUTTON_JS)])
         _wait_for_counter(page, "4 of 10 dots left")
         page.get_by_text("Your vote is saved").first.wait_for()
         assert len(posts) == 2, posts
@@ -323,7 +308,7 @@ def test_a_press_right_after_a_tap_sends_the_ballot_with_the_tap(browser, server
 def test_pressing_again_while_the_server_answers_sends_one_request(browser, server, join_code):
     """An impatient second press (the hall's Wi-Fi is slow) does not send the ballot again."""
     with _fresh_ballot(browser, server, join_code, "phone-double-press-failure") as page:
-        _place(page, 3, "1 ●")
+        _place(page, 3, 1)
         _wait_for_counter(page, "9 of 10 dots left")
         settled(page)
         held = []
@@ -371,8 +356,8 @@ def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
 
         # Person 1.
         _wait_for_counter(page, "10 of 10 dots left")
-        _place(page, 0, "3 ●")
-        _place(page, 2, "1 ●")
+        _place(page, 0, 3)
+        _place(page, 2, 1)
         _wait_for_counter(page, "6 of 10 dots left")
         page.get_by_role("button", name="Submit my vote").click()
 
@@ -387,13 +372,13 @@ def test_kiosk_tablet_two_people_in_a_row(browser, server, join_code):
         # Person 2 gets a fresh, empty ballot under a new token.
         _wait_for_counter(page, "10 of 10 dots left")
         expect(page.get_by_text("Your vote is saved")).to_have_count(0)
-        expect(page.locator(f"{DOT_CONTROL} {ACTIVE}").filter(has_text="●")).to_have_count(0)
+        expect(page.locator(PLACED)).to_have_count(0)
         expect(page.get_by_role("button", name="Submit my vote")).to_be_enabled()
         settled(page)
         state = _dot_state(page)
-        assert state and set(state.values()) <= {"0", ""}, state
+        assert state and set(state.values()) == {0}, state
         _shot(page, "tablet-2-person2-fresh")
-        _place(page, 1, "2 ●")
+        _place(page, 1, 2)
         _wait_for_counter(page, "8 of 10 dots left")
         page.get_by_role("button", name="Submit my vote").click()
         page.get_by_text("Thank you! Your vote is saved.").wait_for()
@@ -413,10 +398,10 @@ def test_kiosk_back_button_does_not_reopen_the_previous_ballot(browser, server, 
         page.goto(f"{server.url}/?code={join_code}&kiosk=1&lang=en")
         _join_with_group(page)
         first_token = re.search(r"[?&]t=([^&]+)", page.url)[1]
-        _place(page, 0, "3 ●")
+        _place(page, 0, 3)
         _wait_for_counter(page, "7 of 10 dots left")
         settled(page)
-        voted = {title: label for title, label in _dot_state(page).items() if label == "3 ●"}
+        voted = {title: n for title, n in _dot_state(page).items() if n == 3}
         page.get_by_role("button", name="Submit my vote").click()
         page.get_by_role("button", name="Next person").click()
         page.wait_for_url(lambda url: first_token not in url)
@@ -450,7 +435,7 @@ def test_join_and_vote_through_the_nginx_setup(browser, server, join_code):
         page.goto(f"http://127.0.0.1:{proxy.port}/?code={join_code}&lang=en")
         _join_with_group(page)
         _wait_for_counter(page, "10 of 10 dots left")
-        _place(page, 2, "1 ●")
+        _place(page, 2, 1)
         _wait_for_counter(page, "9 of 10 dots left")
         page.get_by_role("button", name="Submit my vote").click()
         page.get_by_text("Your vote is saved").first.wait_for()

@@ -171,7 +171,7 @@ PROPOSALS = {
     "tr": "Harburg için yabancılar meclisi",
     "ar": "مقهى الديمقراطية الشهري في الحي",
 }
-DOT = '[data-testid="stMain"] [data-testid="stButtonGroup"]'
+DOT = '[role="radiogroup"].pw-dots'  # one per measure, in the ballot's browser component
 
 
 @contextmanager
@@ -196,13 +196,14 @@ def _join(page, url: str, code: str, lang: str, *, kiosk: bool = False) -> None:
     page.wait_for_url(re.compile(r"[?&]t="))
 
 
-def _vote(page, lang: str, dots: dict[int, str]) -> None:
-    """Place dots on the ballot (control index -> label "2 ●") and submit."""
+def _vote(page, lang: str, dots: dict[int, int]) -> None:
+    """Place dots on the ballot (control index -> dots) and submit."""
     _ = i18n.gettext_for(lang)
     page.get_by_role("button", name=_("Submit my vote")).wait_for()
-    for index, label in dots.items():
-        page.locator(DOT).nth(index).get_by_role("radio", name=label, exact=True).click()
-        settled(page)
+    for index, n in dots.items():
+        option = page.locator(DOT).nth(index).locator(f'[role="radio"][data-value="{n}"]')
+        option.evaluate("el => el.scrollIntoView({block: 'center'})")  # not under the sticky counter
+        option.click()
     page.get_by_role("button", name=_("Submit my vote")).click()
 
 
@@ -277,7 +278,7 @@ def hall(server, browser, console) -> None:
         # The vote: three phones and two people at a kiosk tablet.
         set_phase(console, "Vote", from_menu=True)
         wall.locator(".pj-big").filter(has_text="0").wait_for()
-        for lang, dots in (("de", {0: "2 ●", 1: "2 ●"}), ("tr", {1: "2 ●", 2: "1 ●"}), ("ar", {2: "2 ●"})):
+        for lang, dots in (("de", {0: 2, 1: 2}), ("tr", {1: 2, 2: 1}), ("ar", {2: 2})):
             _ = i18n.gettext_for(lang)
             with _device(browser, f"vote_{lang}") as phone:
                 _join(phone, server.url, code, lang)
@@ -288,7 +289,7 @@ def hall(server, browser, console) -> None:
         _ = i18n.gettext_for("de")
         with _device(browser, "kiosk", TABLET) as kiosk:
             _join(kiosk, server.url, code, "de", kiosk=True)
-            for person, dots in enumerate(({0: "1 ●"}, {2: "2 ●", 0: "2 ●"}), start=1):
+            for person, dots in enumerate(({0: 1}, {2: 2, 0: 2}), start=1):
                 _vote(kiosk, "de", dots)
                 kiosk.get_by_text(_("Thank you! Your vote is saved.")).wait_for()
                 expect(kiosk.locator(DOT)).to_have_count(0)

@@ -4,8 +4,9 @@
    device is in the file after a restart, exactly as confirmed, and nothing is duplicated.
 2. A second process on the file (the command line, a second app) is refused with the clear
    message, and neither it nor the refusal changes the file or disturbs the running app.
-3. A device whose connection drops and comes back with its link (token ``t``) gets its ballot
-   back: the unsent draft, and after a submit the stored ballot.
+3. A device whose connection drops and comes back with its link (token ``t``) gets its stored
+   ballot back; a submit needs no websocket. (The unsent draft lives in the browser:
+   tests/e2e/test_ballot_dots.py.)
 
 The devices speak the browser's websocket protocol (bench/client.py) and use the participant
 protocol of the load benchmark (bench/load.py). Every test works on its own copy of one demo
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.client import Client, Shown, component_data, element_id, user_key
+from bench.client import Client, Shown
 from bench.load import PASSPHRASE, Device, Participant, Prepared, _at, _choose_dots, prepare_db
 from bench.server import ROOT, Server
 from tests.integration import asyncrun
@@ -205,30 +206,22 @@ def exceptions(c: Client) -> list[Shown]:
 
 
 def dots_on_screen(c: Client) -> dict[str, int]:
-    """The dots the ballot page shows (measure id -> dots), read from its segmented controls."""
-    out = {}
-    widgets = c.find_prefix("dot_", kind="button_group")
-    assert widgets, f"no ballot on the page: {Counter(s.kind for s in c.shown.values())}"
-    for s in widgets:
-        bg = s.element.button_group
-        value = c.values.get(bg.id)
-        label = value.string_array_value.data[0] if value and value.string_array_value.data else None
-        if label is None:
-            continue
-        labels = [o.content for o in bg.options]
-        assert label in labels, f"{label!r} is not an option of {labels}"
-        if labels.index(label):
-            out[user_key(element_id(s.element))[4:]] = labels.index(label)
-    return out
+    """The stored dots the server gives the ballot page (measure id -> dots): the browser shows
+    them where it has no newer draft of its own (ui/ballot/core.js; drafts: tests/e2e)."""
+    data = Participant.browser_ballot(c)
+    assert data is not None, f"no ballot on the page: {Counter(s.kind for s in c.shown.values())}"
+    dots = dict((data["saved"] or {}).get("dots", {}))
+    shown = {m["id"] for g in data["goals"] for m in g["measures"]}
+    assert set(dots) <= shown, "a stored dot on a measure the ballot does not show"
+    return dots
 
 
 def shown_as_saved(c: Client) -> bool:
-    """Whether the submit button (ui/submit.js) shows the ballot on screen as the stored one:
-    disabled, with "Your vote is saved"; the button carries both ballots."""
-    sb = c.find("submit_ballot", kind="bidi_component")
-    assert sb is not None, "no submit button on the ballot page"
-    data = component_data(sb.element)
-    return data["saved"] is not None and data["saved"] == data["ballot"]
+    """Whether the ballot page has a stored ballot to show as saved ("Your vote is saved", the
+    button disabled until a change)."""
+    data = Participant.browser_ballot(c)
+    assert data is not None, "no ballot on the ballot page"
+    return data["saved"] is not None
 
 
 async def reopen(port: int, query: str) -> Client:
@@ -542,43 +535,46 @@ async def drop_and_resume(port: int, prep: Prepared, dev: Device, other: Device,
     await part.join(dev)
     link = dev.client.query_string
     assert f"t={dev.token}" in link
-    await part.fill(dev, (0.0, 0.0), dots=draft)  # placed, not submitted
-    assert dots_on_screen(dev.client) == draft
-    await dev.client.close()  # the Wi-Fi drops
+    # The dots are placed in the browser (a draft there, tests/e2e/test_ballot_dots.py): the
+    # server has nothing of them, and the Wi-Fi drops.
+    await part.fill(dev, (0.0, 0.0), dots=draft)
+    assert dots_on_screen(dev.client) == {} and not shown_as_saved(dev.client)
+    await dev.client.close()
 
-    # Back with the same link: a new session that only has the URL; the draft comes back.
+    # Back with the same link: a new session that only has the URL, the same device and ballot.
     c = dev.client = await reopen(port, link)
-    assert dots_on_screen(c) == draft, "the unsent dots are gone after the reconnect"
-    assert not shown_as_saved(c), "a draft shown as a stored vote"
     assert f"t={dev.token}" in c.query_string, "the reconnect handed out another token"
-
-    # Another device does not see this device's draft.
-    await part.open(other)
-    await part.join(other)
-    assert other.token != dev.token and dots_on_screen(other.client) == {}
-    await other.client.close()
+    assert dots_on_screen(c) == {} and not shown_as_saved(c), "an unsent ballot shown as a stored vote"
 
     # Submit from the resumed page, drop, come back: the stored ballot, shown as saved.
-    ballot = await part.fill(dev, (0.0, 0.0), dots=draft)  # nothing to tap: it is on the screen
+    ballot = await part.fill(dev, (0.0, 0.0), dots=draft)
     await part.submit(dev, 1, ballot)
     assert dev.confirmed == ballot, f"no confirmation: {dev.submits}"
     await c.close()
     c = dev.client = await reopen(port, link)
     assert dots_on_screen(c) == draft and shown_as_saved(c)
 
-    # A change placed after the submit but not sent: it comes back as a draft, not as the vote.
-    await part.fill(dev, (0.0, 0.0), dots=change)
+    # Another device does not see this device's ballot.
+    await part.open(other)
+    await part.join(other)
+    assert other.token != dev.token and dots_on_screen(other.client) == {}
+    await other.client.close()
+
+    # A change sent while the page's websocket is gone (the submit is plain HTTP): the next
+    # session shows the changed ballot as the stored one.
     await c.close()
+    changed = await part.fill(dev, (0.0, 0.0), dots=change)
+    await part.submit(dev, 2, changed)
+    assert dev.confirmed == changed, f"no confirmation without the websocket: {dev.submits}"
     c = dev.client = await reopen(port, link)
     try:
-        assert dots_on_screen(c) == change, "the changed, unsent dots are gone after the reconnect"
-        assert not shown_as_saved(c)
+        assert dots_on_screen(c) == change and shown_as_saved(c)
     finally:
         await c.close()
-    return ballot.dots
+    return changed.dots
 
 
-def test_dropped_connection_resumes_draft_and_stored_ballot(template: Prepared, tmp_path: Path) -> None:
+def test_dropped_connection_resumes_the_stored_ballot(template: Prepared, tmp_path: Path) -> None:
     prep = copy_of(template, tmp_path)
     before = dump(prep.db_path)
     rng = random.Random(3)
@@ -600,6 +596,6 @@ def test_dropped_connection_resumes_draft_and_stored_ballot(template: Prepared, 
     assert code in (0, -signal.SIGTERM), f"exit code {code}\n{log_tail(tmp_path)}"
 
     stored = check_file(before, prep.db_path, [dev.token, other.token])
-    assert submitted == draft
-    assert same_dots(stored.votes.get(stored.device_of[dev.token]), draft), "the stored ballot is not the submitted one"
+    assert submitted == change
+    assert same_dots(stored.votes.get(stored.device_of[dev.token]), change), "the stored ballot is not the last one"
     assert stored.device_of[other.token] not in stored.votes, "a device that never submitted has a ballot"

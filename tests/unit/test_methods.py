@@ -102,3 +102,16 @@ def test_the_points_add_up_to_the_registered_score(voting: methods.VotingMethod)
     points = votes.assign(p=voting.points(votes["value"], len(measures))).groupby("measure_id")["p"].sum()
     for m in MEASURES:
         assert ranked[m] == pytest.approx(points.get(m, 0.0)), m
+
+
+@pytest.mark.parametrize("voting", [m for m in REGISTERED if m.component], ids=lambda m: str(m.method))
+def test_a_method_drawn_in_the_browser_has_its_renderer_its_rules_and_its_words(voting: methods.VotingMethod):
+    """``component`` names ui/ballot/<component>.js and what ui/ballot.py gives it."""
+    from pathlib import Path
+
+    from ui import ballot
+
+    assert (Path(ballot.__file__).parent / "ballot" / f"{voting.component}.js").is_file()
+    assert voting.component in ballot._COMPONENTS
+    rules = ballot._RULES[voting.component](RULES)
+    assert json.loads(json.dumps(rules)) == rules, "the rules go to the browser as JSON"

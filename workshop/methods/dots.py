@@ -126,5 +126,6 @@ METHOD = register(
         example=example,
         points=lambda values, n_list: values,
         value_cap=lambda rules: rules.max_per_measure,
+        component="dots",
     )
 )

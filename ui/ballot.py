@@ -1,0 +1,128 @@
+"""The ballot drawn in the browser: one component per voting method that has one.
+
+The registry (``workshop.methods``) says which method has a component (``VotingMethod.component``);
+the page asks ``has_component`` and calls ``show``. The component draws the whole ballot (the
+measures grouped by goal in the device's order, the controls, the live counter, the submit button
+and its answer) and keeps the half-done ballot in the browser: a tap changes the screen at once and
+sends nothing to the server. The submit posts the ballot to ``POST /api/ballot`` (ui/api.py), as
+ui/submit.py does for the methods still drawn with widgets. JavaScript: ``ballot/core.js`` (shared)
+followed by ``ballot/<component>.js`` (the method's controls), one module per component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import streamlit as st
+
+from ui import common, submit
+from workshop import i18n, methods, participation
+from workshop.errors import N_
+from workshop.model import Goal, Measure, VotingRules
+
+_HERE = Path(__file__).parent / "ballot"
+_CSS = (_HERE / "ballot.css").read_text(encoding="utf-8")
+
+
+def _js(name: str) -> str:
+    return (_HERE / "core.js").read_text(encoding="utf-8") + "\n" + (_HERE / f"{name}.js").read_text(encoding="utf-8")
+
+
+_COMPONENTS = {
+    m.component: st.components.v2.component(f"planungswerkstatt.ballot.{m.component}", js=_js(m.component), css=_CSS)
+    for m in methods.all_methods()
+    if m.component
+}
+
+
+def has_component(method) -> bool:
+    """Whether this method's ballot is drawn in the browser (else by the page's widgets)."""
+    return methods.of(method).component is not None
+
+
+def _dots_rules(rules: VotingRules) -> dict:
+    return {"total": rules.dots_per_person, "perMeasure": rules.max_per_measure, "goalBudget": rules.goal_budget}
+
+
+def _dots_texts(rules: VotingRules) -> dict:
+    """The dot ballot's words in this session's language and the workshop kind's words."""
+    _, ngettext, say = common.gettext(), common.ngettext(), common.say
+    hint = say(N_("At most {max} dots per measure."), N_("At most {max} dots per recommendation.")).format(
+        max=rules.max_per_measure
+    )
+    if rules.goal_budget is not None:
+        hint += " " + say(N_("At most {max} dots per goal."), N_("At most {max} dots per guiding question.")).format(
+            max=rules.goal_budget
+        )
+    return {
+        "counter": _("{left} of {total} dots left"),
+        "hint": hint,
+        "goalLeft": say(N_("{left} dots left for this goal"), N_("{left} dots left for this guiding question")),
+        # The name of a measure's radio group and of each option ("0 dots", "1 dot", ...).
+        "groupName": _("Dots for {title}"),
+        "options": [ngettext("{n} dot", "{n} dots", n).format(n=n) for n in range(rules.max_per_measure + 1)],
+        "noneLeft": _("Not enough dots left for that. Take dots away elsewhere first."),
+        "noneLeftGoal": say(
+            N_("Not enough dots left for this goal. Take dots away from another measure of this goal first."),
+            N_(
+                "Not enough dots left for this guiding question. Take dots away from another recommendation "
+                "of this guiding question first."
+            ),
+        ),
+    }
+
+
+# Per component: the rules it enforces on screen, and its words (the server checks the same rules).
+_RULES: dict[str, Callable[[VotingRules], dict]] = {"dots": _dots_rules}
+_TEXTS: dict[str, Callable[[VotingRules], dict]] = {"dots": _dots_texts}
+
+
+def ballot_data(
+    *,
+    token: str,
+    lang: str,
+    rules: VotingRules,
+    goals: Sequence[Goal],
+    measures: Mapping[str, Measure],
+    goal_of: Mapping[str, str],
+    order: Sequence[str],
+    saved,
+    notify: bool,
+    texts: dict,
+) -> dict:
+    """What the component gets: the measures by goal in this device's order, titles and
+    descriptions as plain text, the rules, the stored ballot (or None), and every word translated."""
+    name = methods.of(rules.method).component
+    by_goal = [
+        {
+            "id": goal.id,
+            "title": goal.title,
+            "measures": [
+                {"id": mid, "title": measures[mid].title, "description": measures[mid].description or ""}
+                for mid in order
+                if goal_of.get(mid) == goal.id and mid in measures
+            ],
+        }
+        for goal in goals
+    ]
+    return {
+        "method": str(rules.method),
+        "url": submit.endpoint(lang),
+        "t": token,
+        "lang": i18n.locale_of(lang),  # a valid language tag (Leichte Sprache is German)
+        "dir": "rtl" if i18n.is_rtl(lang) else "ltr",
+        "notify": notify,
+        "saved": participation.ballot_payload(saved) if saved is not None else None,
+        "rules": _RULES[name](rules),
+        "goals": [g for g in by_goal if g["measures"]],
+        "texts": {**texts, **_TEXTS[name](rules)},
+    }
+
+
+def show(*, device_id: str, rules: VotingRules, goals, measures, goal_of, **kwargs) -> None:
+    """Draw the ballot of ``rules.method`` in its browser component. With ``notify`` a save reruns
+    the script (a kiosk tablet's "thank you" screen follows)."""
+    order = participation.ballot_order(device_id, measures)
+    data = ballot_data(rules=rules, goals=goals, measures=measures, goal_of=goal_of, order=order, **kwargs)
+    _COMPONENTS[methods.of(rules.method).component](key="ballot", data=data, on_saved_change=lambda: None)
