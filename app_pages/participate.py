@@ -270,17 +270,6 @@ def _remember(keys: list[str]) -> None:
             saved[key] = st.session_state[key]
 
 
-def _clamp_approval(measure_id: str, limit: int | None) -> None:
-    if limit is None or not st.session_state.get(f"appr_{measure_id}"):
-        return
-    chosen = [k for k, v in st.session_state.items() if isinstance(k, str) and k.startswith("appr_") and v]
-    if len(chosen) > limit:
-        st.session_state[f"appr_{measure_id}"] = False
-        st.session_state["vote_notice"] = say(
-            N_("You can support at most {max} measures."), N_("You can support at most {max} recommendations.")
-        ).format(max=limit)
-
-
 def _move(measure_id: str, step: int) -> None:
     st.session_state["rank_order"] = participation.move(st.session_state["rank_order"], measure_id, step)
     _remember(["rank_order"])
@@ -331,24 +320,8 @@ def widget_ballot(rules, goal_of: dict, measures: dict, submitted) -> None:
     keys: list[str] = []
 
     status_slot = st.container()
-    if notice := st.session_state.pop("vote_notice", None):
-        st.warning(notice)
 
-    if rules.method == Method.APPROVAL:
-        start = submitted.approved if submitted else frozenset()
-        for m in measures:
-            _init(f"appr_{m}", m in start)
-        chosen = sum(bool(st.session_state.get(f"appr_{m}")) for m in measures)
-        limit = rules.approval_limit
-        text = (
-            say(
-                N_("{n} of at most {max} measures supported"), N_("{n} of at most {max} recommendations supported")
-            ).format(n=chosen, max=limit)
-            if limit
-            else say(N_("{n} measures supported"), N_("{n} recommendations supported")).format(n=chosen)
-        )
-        st.html(f'<p class="pw-counter" role="status" aria-live="polite">{text}</p>')
-    elif rules.method == Method.RATING:
+    if rules.method == Method.RATING:
         start = submitted.ratings if submitted else {}
         for m in measures:
             for c in rules.criteria:
@@ -407,27 +380,18 @@ def widget_ballot(rules, goal_of: dict, measures: dict, submitted) -> None:
                 m = measures[mid]
                 with st.container(border=True):
                     _measure_header(m)
-                    if rules.method == Method.APPROVAL:
-                        key = f"appr_{mid}"
-                        st.checkbox(
-                            _("I support this"), key=key, on_change=_clamp_approval, args=(mid, rules.approval_limit)
+                    for c in rules.criteria:
+                        key = f"rate_{mid}_{c.key}"
+                        st.segmented_control(
+                            # A label a file or the service API set: shown as text, not Markdown.
+                            common.md_escape(_(c.label)),
+                            list(range(RATING_MIN, RATING_MAX + 1)),
+                            key=key,
                         )
                         keys.append(key)
-                    else:
-                        for c in rules.criteria:
-                            key = f"rate_{mid}_{c.key}"
-                            st.segmented_control(
-                                # A label a file or the service API set: shown as text, not Markdown.
-                                common.md_escape(_(c.label)),
-                                list(range(RATING_MIN, RATING_MAX + 1)),
-                                key=key,
-                            )
-                            keys.append(key)
     _remember(keys)
 
-    if rules.method == Method.APPROVAL:
-        drawn = participation.approval_ballot({m: st.session_state.get(f"appr_{m}") for m in measures})
-    elif rules.method == Method.RATING:
+    if rules.method == Method.RATING:
         drawn = participation.rating_ballot(
             {(m, c.key): st.session_state.get(f"rate_{m}_{c.key}") for m in measures for c in rules.criteria}
         )

@@ -52,7 +52,6 @@ from pathlib import Path
 from bench.client import (
     Client,
     Shown,
-    boolean,
     component_data,
     element_id,
     post_json,
@@ -260,7 +259,7 @@ class Participant:
         if c.find("submit_ballot", kind="bidi_component") is None:
             kinds = collections.Counter(s.kind for s in c.shown.values())
             raise RuntimeError(f"no submit button on the ballot page: {dict(kinds)}")
-        prefix = {"dots": "dot_", "approval": "appr_", "rating": "rate_", "ranking": "up_"}[self.prep.method]
+        prefix = {"rating": "rate_", "ranking": "up_"}[self.prep.method]
         controls = c.find_prefix(prefix)
         if not controls:
             raise RuntimeError(f"no {prefix}* controls on the ballot page")
@@ -276,16 +275,19 @@ class Participant:
         """Tap a new, valid ballot in (changes only what differs from what is on screen).
 
         ``dots`` (dot voting only): tap this ballot in instead of a random one. A ballot drawn in
-        the browser (dots) is tapped there: nothing reaches the server until the submit."""
+        the browser (dots, approval) is tapped there: nothing reaches the server until the submit."""
         c, rng, method = dev.client, dev.rng, self.prep.method
         from workshop.model import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
 
-        if method == "dots":
+        if method in ("dots", "approval"):
             data = self.browser_ballot(c)
             if data is None:
                 kinds = collections.Counter(s.kind for s in c.shown.values())
-                raise RuntimeError(f"no dot ballot on the page: {dict(kinds)}")
+                raise RuntimeError(f"no {method} ballot on the page: {dict(kinds)}")
             ids = [m["id"] for g in data["goals"] for m in g["measures"]]
+            if method == "approval":
+                limit = self.prep.rules.approval_limit or len(ids)
+                return ApprovalBallot(frozenset(rng.sample(ids, min(limit, rng.randint(3, 7), len(ids)))))
             if dots is None:
                 dots = _choose_dots(rng, ids, self.prep.rules, self.prep.goal_of)
             return DotBallot(dict(dots))
@@ -295,17 +297,6 @@ class Participant:
             if think[1] > 0:
                 await asyncio.sleep(rng.uniform(*think))
 
-        if method == "approval":
-            boxes = {user_key(element_id(s.element))[5:]: s.element.checkbox for s in c.find_prefix("appr_")}
-            limit = self.prep.rules.approval_limit or len(boxes)
-            want = set(rng.sample(list(boxes), min(limit, rng.randint(3, 7), len(boxes))))
-            for mid, cb in boxes.items():
-                v = c.values.get(cb.id)
-                on = bool(v and v.bool_value)
-                if on != (mid in want):
-                    await pause()
-                    await self._tap(dev, {cb.id: boolean(cb.id, mid in want)}, frag)
-            return ApprovalBallot(frozenset(want))
         if method == "rating":
             seg = {}
             for s in c.find_prefix("rate_"):

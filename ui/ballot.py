@@ -45,7 +45,7 @@ def _dots_rules(rules: VotingRules) -> dict:
     return {"total": rules.dots_per_person, "perMeasure": rules.max_per_measure, "goalBudget": rules.goal_budget}
 
 
-def _dots_texts(rules: VotingRules) -> dict:
+def _dots_texts(rules: VotingRules, shown: int) -> dict:
     """The dot ballot's words in this session's language and the workshop kind's words."""
     _, ngettext, say = common.gettext(), common.ngettext(), common.say
     hint = say(N_("At most {max} dots per measure."), N_("At most {max} dots per recommendation.")).format(
@@ -73,9 +73,50 @@ def _dots_texts(rules: VotingRules) -> dict:
     }
 
 
+def _approval_rules(rules: VotingRules) -> dict:
+    return {"limit": rules.approval_limit}
+
+
+def _approval_texts(rules: VotingRules, shown: int) -> dict:
+    """The approval ballot's words: the counter for each number of supports (plural-aware; up to
+    the limit, else up to the ``shown`` measures), the name of each measure's checkbox, the limit."""
+    _, ngettext, say, limit = common.gettext(), common.ngettext(), common.say, rules.approval_limit
+    if limit is not None:
+        # The noun goes with the limit ("1 of at most 3 measures supported").
+        counter = (
+            ngettext(
+                "{n} of at most {max} recommendation supported", "{n} of at most {max} recommendations supported", limit
+            )
+            if common.conference()
+            else ngettext("{n} of at most {max} measure supported", "{n} of at most {max} measures supported", limit)
+        )
+        counts = [counter.format(n=n, max=limit) for n in range(limit + 1)]
+    else:
+        counts = [
+            (
+                ngettext("{n} recommendation supported", "{n} recommendations supported", n)
+                if common.conference()
+                else ngettext("{n} measure supported", "{n} measures supported", n)
+            ).format(n=n)
+            for n in range(shown + 1)
+        ]
+    texts = {
+        "counts": counts,
+        "hint": say(*methods.of(rules.method).instructions),
+        "support": _("I support this"),
+        # The checkbox's name: the visible words and the measure they are about.
+        "supportName": _("I support this: {title}"),
+    }
+    if limit is not None:
+        texts["atLimit"] = say(
+            N_("You can support at most {max} measures."), N_("You can support at most {max} recommendations.")
+        ).format(max=limit)
+    return texts
+
+
 # Per component: the rules it enforces on screen, and its words (the server checks the same rules).
-_RULES: dict[str, Callable[[VotingRules], dict]] = {"dots": _dots_rules}
-_TEXTS: dict[str, Callable[[VotingRules], dict]] = {"dots": _dots_texts}
+_RULES: dict[str, Callable[[VotingRules], dict]] = {"dots": _dots_rules, "approval": _approval_rules}
+_TEXTS: dict[str, Callable[[VotingRules, int], dict]] = {"dots": _dots_texts, "approval": _approval_texts}
 
 
 def ballot_data(
@@ -106,6 +147,7 @@ def ballot_data(
         }
         for goal in goals
     ]
+    shown = [g for g in by_goal if g["measures"]]
     return {
         "method": str(rules.method),
         "url": submit.endpoint(lang),
@@ -115,8 +157,8 @@ def ballot_data(
         "notify": notify,
         "saved": participation.ballot_payload(saved) if saved is not None else None,
         "rules": _RULES[name](rules),
-        "goals": [g for g in by_goal if g["measures"]],
-        "texts": {**texts, **_TEXTS[name](rules)},
+        "goals": shown,
+        "texts": {**texts, **_TEXTS[name](rules, sum(len(g["measures"]) for g in shown))},
     }
 
 

@@ -204,6 +204,12 @@ def say(vision_msgid: str, conference_msgid: str) -> str:
     return gettext()(vocabulary.pick(kind, vision_msgid, conference_msgid))
 
 
+def conference() -> bool:
+    """Whether this run speaks an Integrationskonferenz's words (``speak_for``): for the sentences
+    ``say`` cannot pick, those with a plural (``ngettext``)."""
+    return st.session_state.get("_kind") == vocabulary.WorkshopKind.CONFERENCE
+
+
 def show_error(exc: DomainError) -> None:
     """A refusal, translated, in the words of this run's workshop kind."""
     _ = gettext()

@@ -14,7 +14,7 @@ function randomId() {
 
 // A tap on the ballot reruns it on the server, and the button is drawn again with the new
 // ballot; under load that takes seconds. A press in between must send the ballot with the tap.
-// Dots, approval and rating: the controls on the page show a tap at once, so a press waits until
+// Dots and rating: the controls on the page show a tap at once, so a press waits until
 // the ballot the button carries is the one the controls show. Ranking (its order changes only
 // when the server has run): the page notes when a ballot control was last used, and a press waits
 // until the button was drawn with new data after that, or its element was marked fresh again by
@@ -26,7 +26,7 @@ let lastSettled = 0; // container marked fresh: the component's new data follows
 const SETTLE_MS = 250;
 const IDLE_TRUST_MS = 5000;
 let current = null; // the latest component element (its parentElement, inside a shadow root)
-const CONTROL_KEYS = /(^| )st-key-(dot|appr|rate|up|down)_/;
+const CONTROL_KEYS = /(^| )st-key-(dot|rate|up|down)_/;
 
 function outermostHost(node) {
   let el = node;
@@ -74,19 +74,13 @@ function shownOnPage(method) {
     const active = box.querySelector('[role="radio"][aria-checked="true"]');
     return active ? parseInt(active.innerText, 10) || 0 : 0;
   };
-  const checked = (box) => {
-    const input = box.querySelector('input[type="checkbox"]');
-    return Boolean(input && input.checked);
-  };
   if (method === "dots") return read("dot", number);
-  if (method === "approval") return read("appr", checked);
   if (method === "rating") return read("rate", number);
   return null;
 }
 
 function carries(ballot, shown) {
   if (ballot.method === "dots") return sameEntries(ballot.dots, shown);
-  if (ballot.method === "approval") return sameEntries(Object.fromEntries(ballot.approved.map((m) => [m, true])), shown);
   const flat = {};
   for (const [m, per] of Object.entries(ballot.ratings)) {
     for (const [c, n] of Object.entries(per)) if (n) flat[`${m}_${c}`] = n;

@@ -2,7 +2,7 @@
 
 For the methods whose ballot is still Streamlit widgets (each tap reruns the ballot, and this
 with it, so the button always carries what is on screen); a method with a browser component
-(ui/ballot.py, dots) has its own button there. A press is one HTTP request, not a script run: when a
+(ui/ballot.py: dots, approval) has its own button there. A press is one HTTP request, not a script run: when a
 whole hall submits within seconds, that is the difference between waiting and not (BENCHMARKS.md).
 """
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from . import methods
 from .errors import ValidationError
-from .methods import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
+from .methods import DotBallot, RankingBallot, RatingBallot
 from .methods.base import MALFORMED
 from .model import Phase, VotingRules, Workshop
 
@@ -84,10 +84,6 @@ def move(order: list[str], measure_id: str, step: int) -> list[str]:
 
 def dot_ballot(values: Mapping[str, int]) -> DotBallot:
     return DotBallot({m: int(n) for m, n in values.items() if n})
-
-
-def approval_ballot(values: Mapping[str, bool]) -> ApprovalBallot:
-    return ApprovalBallot(frozenset(m for m, on in values.items() if on))
 
 
 def rating_ballot(values: Mapping[tuple[str, str], int | None]) -> RatingBallot:

@@ -179,7 +179,15 @@ def test_every_method_speaks_the_conferences_words(app, app_db, facilitator, con
         )
         services.set_phase(app_db, facilitator, ws.id, Phase.VOTE)
         fresh()
-        found[f"participate.py {method}"] = offenders(phone(app, ws))
+        at = phone(app, ws)
+        found[f"participate.py {method}"] = offenders(at)
+        if method == Method.APPROVAL:  # drawn in the browser: its words come from the page, the conference's
+            shown = texts(at)
+            assert "1 of at most 2 recommendations supported" in shown, shown
+            assert (
+                "You can support at most 2 recommendations." in shown
+                and "Tick every recommendation you support." in shown
+            )
         for k in range(2):
             participant, _token = services.join(app_db, ws.join_code)
             services.submit_ballot(app_db, participant, ballot(ids), f"m-{ws.id}-{n}-{k}")

@@ -573,25 +573,67 @@ def test_half_typed_proposal_survives_a_reload(app, workshop, app_db, phase):
 # --- the other voting methods ----------------------------------------------------------------
 
 
-def test_approval_ballot_with_limit(app, workshop, app_db, phase):
+def _post_approval(at, approved: list[str]) -> tuple[int, dict]:
+    """Press the approval ballot's button as the browser does (ui/ballot/core.js + approval.js)."""
+    data = _ballot_data(at)
+    assert data is not None and data["method"] == "approval", "no approval ballot"
+    return _post({**data, "ballot": {"method": "approval", "approved": sorted(approved)}})
+
+
+def test_the_approval_ballot_is_a_browser_component_with_its_limit(app, workshop, app_db, phase):
     phase(Phase.VOTE, replace(workshop.rules, method=Method.APPROVAL, approval_limit=2))
     at = _join(app, app_db, workshop)
     participant = _participant(app_db, at)
-    boxes = [c for c in at.checkbox if c.key and c.key.startswith("appr_")]
-    assert len(boxes) == len(services.voting_measures(app_db, services.get_workshop(app_db, workshop.id)))
-    keys = [c.key for c in boxes[:3]]
-    at.checkbox(key=keys[0]).check().run()
-    at.checkbox(key=keys[1]).check().run()
-    assert "2 of at most 2 measures supported" in _counter(at)
-    at.checkbox(key=keys[2]).check().run()
-    _no_exception(at)
-    assert at.checkbox(key=keys[2]).value is False, "a third support is taken back"
-    assert [w.value for w in at.warning] == ["You can support at most 2 measures."]
-    assert _submit(at)[0] == 200
-    assert services.get_ballot(app_db, participant, Method.APPROVAL) == ApprovalBallot(
-        frozenset({keys[0][5:], keys[1][5:]})
-    )
+    data = _ballot_data(at)
+    assert data is not None and not at.get("checkbox"), "no checkbox widgets: the browser draws the ballot"
+    assert _submit_data(at) is None, "the component has its own submit button"
+    goal_of = services.voting_measures(app_db, services.get_workshop(app_db, workshop.id))
+    order = participation.ballot_order(participant.device_id, goal_of)
+    for group in data["goals"]:
+        assert [m["id"] for m in group["measures"]] == [m for m in order if goal_of[m] == group["id"]]
+    assert sorted(_measure_ids(data)) == sorted(goal_of)
+    assert (data["method"], data["saved"], data["rules"]) == ("approval", None, {"limit": 2})
+    texts = data["texts"]
+    assert texts["counts"] == [
+        "0 of at most 2 measures supported",
+        "1 of at most 2 measures supported",
+        "2 of at most 2 measures supported",
+    ], "one counter per number of supports, up to the limit"
+    assert (texts["support"], texts["supportName"]) == ("I support this", "I support this: {title}")
+    assert texts["atLimit"] == "You can support at most 2 measures."
+    assert texts["hint"] == "Tick every measure you support."
+    assert (texts["submit"], texts["change"]) == ("Submit my vote", "Change my vote")
+
+    # What the screen does not let a person tick, the server refuses too.
+    ids = _measure_ids(data)
+    assert _post_approval(at, ids[:3]) == (422, {"error": "You can support at most 2 measures."})
+    assert _post_approval(at, []) == (422, {"error": "Support at least one measure before submitting."})
+    assert _ballot_rows(app_db, participant) == []
+    assert _post_approval(at, ids[:2])[0] == 200
+    assert services.get_ballot(app_db, participant, Method.APPROVAL) == ApprovalBallot(frozenset(ids[:2]))
     assert len(_ballot_rows(app_db, participant)) == 1
+    again = app({"t": at.query_params["t"], "lang": "en"}).run()
+    _no_exception(again)
+    assert _ballot_data(again)["saved"] == {"method": "approval", "approved": sorted(ids[:2])}
+
+
+def test_the_approval_ballot_without_a_limit_counts_in_the_pages_language(app, workshop, app_db, phase):
+    phase(Phase.VOTE, replace(workshop.rules, method=Method.APPROVAL, approval_limit=None))
+    data = _ballot_data(_join(app, app_db, workshop))
+    n = len(_measure_ids(data))
+    assert data["rules"] == {"limit": None} and "atLimit" not in data["texts"]
+    assert data["texts"]["counts"][:3] == ["0 measures supported", "1 measure supported", "2 measures supported"]
+    assert len(data["texts"]["counts"]) == n + 1, "a counter for every number of measures on the ballot"
+    for lang in ("ar", "ls"):
+        other = _ballot_data(_join(app, app_db, workshop, lang=lang))
+        ngettext, gettext = i18n.ngettext_for(lang), i18n.gettext_for(lang)
+        assert other["texts"]["counts"] == [
+            ngettext("{n} measure supported", "{n} measures supported", k).format(n=k) for k in range(n + 1)
+        ]
+        assert other["texts"]["support"] == gettext("I support this"), "the words come from the page"
+        assert other["texts"]["hint"] == gettext("Tick every measure you support.")
+        assert other["dir"] == ("rtl" if lang == "ar" else "ltr")
+    assert other["texts"]["support"] == "Ich stimme zu", "Leichte Sprache"
 
 
 def test_rating_ballot(app, workshop, app_db, phase):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,70 @@ def settled(page, pause_ms: int = 0) -> None:
     )
     if pause_ms:
         page.wait_for_timeout(pause_ms)
+
+
+# --- a phone with a ballot drawn in the browser (ui/ballot.py): what the ballot tests share ---
+
+SHOTS = Path("/tmp/shots")
+
+
+@contextmanager
+def ballot_phone(browser, server, join_code, *, lang="en", viewport=PHONE, kiosk=False, shot="ballot-failure"):
+    """A phone (or a kiosk tablet) that has joined the workshop ``join_code`` (its first working
+    group) and shows its ballot; on a failure a screenshot ``shot`` goes to SHOTS."""
+    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=viewport == PHONE)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{server.url}/?code={join_code}&lang={lang}" + ("&kiosk=1" if kiosk else ""))
+        page.locator('[data-testid="stRadio"] [role="radiogroup"] label').first.click()
+        page.locator('[data-testid="stFormSubmitButton"] button').click()
+        page.locator(".pw-submit-button").wait_for()
+        yield page
+    except BaseException:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{shot}.png"))
+        raise
+    finally:
+        context.close()
+
+
+def counter(page) -> str:
+    return page.locator(".pw-counter").inner_text()
+
+
+def posts_of(page) -> list[dict]:
+    """The bodies the page posts to the ballot endpoint, as they go out."""
+    posts: list[dict] = []
+    page.on("request", lambda r: posts.append(json.loads(r.post_data)) if "/api/ballot" in r.url else None)
+    return posts
+
+
+def frames_sent(page) -> list[str]:
+    """Every websocket frame the page sends to Streamlit (a script run starts with one)."""
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload)[:40])))
+    return sent
+
+
+def focused(page) -> dict:
+    """The focused element (inside the ballot's shadow root): its name, state, focus ring, whether
+    the sticky counter covers it and whether it is in view."""
+    return page.evaluate(
+        """() => {
+        let el = document.activeElement;
+        while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+        const g = el.closest('[role=radiogroup]');
+        const bar = el.getRootNode().querySelector('.pw-bar');
+        const r = el.getBoundingClientRect(), b = bar ? bar.getBoundingClientRect() : null;
+        const style = getComputedStyle(el);
+        return {
+            label: el.getAttribute('aria-label'), group: g ? g.getAttribute('aria-label') : null,
+            role: el.getAttribute('role'), checked: el.getAttribute('aria-checked'), cls: el.className,
+            disabled: el.getAttribute('aria-disabled'),
+            outline: style.outlineStyle + ' ' + style.outlineWidth + ' ' + style.outlineColor,
+            covered: Boolean(b && bar.classList.contains('pw-sticky') && r.top < b.bottom && r.bottom > b.top),
+            visible: r.top >= 0 && r.bottom <= innerHeight,
+        };
+    }"""
+    )

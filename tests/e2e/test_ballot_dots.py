@@ -10,45 +10,19 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PHONE, TABLET
+from tests.e2e.conftest import SHOTS, TABLET, counter, focused, frames_sent, posts_of
+from tests.e2e.conftest import ballot_phone as phone
 from tests.e2e.test_participant import _console_facts
 
-SHOTS = Path("/tmp/shots")
 GROUPS = '[role="radiogroup"].pw-dots'
 
 
 @pytest.fixture(scope="module")
 def join_code(browser, server) -> str:
     return _console_facts(browser, server)[0]
-
-
-@contextmanager
-def phone(browser, server, join_code, *, lang="en", viewport=PHONE, kiosk=False, shot="ballot-failure"):
-    """A phone (or a kiosk tablet) that has joined the demo and shows its dot ballot."""
-    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=viewport == PHONE)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    try:
-        page.goto(f"{server.url}/?code={join_code}&lang={lang}" + ("&kiosk=1" if kiosk else ""))
-        page.locator('[data-testid="stRadio"] [role="radiogroup"] label').first.click()
-        page.locator('[data-testid="stFormSubmitButton"] button').click()
-        page.locator(".pw-submit-button").wait_for()
-        yield page
-    except BaseException:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{shot}.png"))
-        raise
-    finally:
-        context.close()
-
-
-def counter(page) -> str:
-    return page.locator(".pw-counter").inner_text()
 
 
 def group(page, index: int):
@@ -79,20 +53,6 @@ def chosen(page) -> list[int]:
     }""",
         GROUPS,
     )
-
-
-def posts_of(page) -> list[dict]:
-    """The bodies the page posts to the ballot endpoint, as they go out."""
-    posts: list[dict] = []
-    page.on("request", lambda r: posts.append(json.loads(r.post_data)) if "/api/ballot" in r.url else None)
-    return posts
-
-
-def frames_sent(page) -> list[str]:
-    """Every websocket frame the page sends to Streamlit (a script run starts with one)."""
-    sent: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload)[:40])))
-    return sent
 
 
 def test_taps_change_the_screen_at_once_send_nothing_and_cannot_overspend(browser, server, join_code):
@@ -227,48 +187,28 @@ def test_a_refusal_is_shown_in_the_servers_words(browser, server, join_code):
         assert chosen(page)[0] == 1
 
 
-def _focused(page) -> dict:
-    return page.evaluate(
-        """() => {
-        let el = document.activeElement;
-        while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
-        const g = el.closest('[role=radiogroup]');
-        const bar = el.getRootNode().querySelector('.pw-bar');
-        const r = el.getBoundingClientRect(), b = bar ? bar.getBoundingClientRect() : null;
-        const style = getComputedStyle(el);
-        return {
-            label: el.getAttribute('aria-label'), group: g ? g.getAttribute('aria-label') : null,
-            checked: el.getAttribute('aria-checked'), cls: el.className,
-            outline: style.outlineStyle + ' ' + style.outlineWidth + ' ' + style.outlineColor,
-            covered: Boolean(b && bar.classList.contains('pw-sticky') && r.top < b.bottom && r.bottom > b.top),
-            visible: r.top >= 0 && r.bottom <= innerHeight,
-        };
-    }"""
-    )
-
-
 def test_keyboard_only_one_tab_stop_per_measure_arrows_inside(browser, server, join_code):
     with phone(browser, server, join_code, shot="ballot-keyboard") as page:
         posts = posts_of(page)
         for _i in range(10):  # from the top of the page: the language, the heading, the ballot
             page.keyboard.press("Tab")
-            if _focused(page)["group"]:
+            if focused(page)["group"]:
                 break
-        first = _focused(page)
+        first = focused(page)
         assert first["group"].startswith("Dots for ") and first["label"] == "0 dots", first
         assert first["outline"] == "solid 3px rgb(28, 28, 28)", "a visible focus of at least 3:1"
         page.keyboard.press("ArrowRight")
-        assert _focused(page)["label"] == "1 dot" and _focused(page)["checked"] == "true"
+        assert focused(page)["label"] == "1 dot" and focused(page)["checked"] == "true"
         assert counter(page) == "9 of 10 dots left"
         page.keyboard.press("End")
-        assert _focused(page)["label"] == "3 dots" and counter(page) == "7 of 10 dots left"
+        assert focused(page)["label"] == "3 dots" and counter(page) == "7 of 10 dots left"
         page.keyboard.press("ArrowRight")
-        assert _focused(page)["label"] == "3 dots", "the last option stays"
+        assert focused(page)["label"] == "3 dots", "the last option stays"
         page.keyboard.press("Tab")
-        second = _focused(page)
+        second = focused(page)
         assert second["group"] != first["group"] and second["label"] == "0 dots", "one Tab stop per measure"
         page.keyboard.press("Shift+Tab")
-        assert _focused(page)["group"] == first["group"] and _focused(page)["label"] == "3 dots"
+        assert focused(page)["group"] == first["group"] and focused(page)["label"] == "3 dots"
         page.keyboard.press("Home")
         assert counter(page) == "10 of 10 dots left"
         page.keyboard.press("ArrowRight")
@@ -278,16 +218,16 @@ def test_keyboard_only_one_tab_stop_per_measure_arrows_inside(browser, server, j
         page.wait_for_timeout(300)
         for _i in range(6):
             page.keyboard.press("Tab")
-            where = _focused(page)
+            where = focused(page)
             if where["group"] is None:
                 break
             assert not where["covered"] and where["visible"], where
         # On to the button, and Enter submits.
         for _i in range(60):
-            if "pw-submit-button" in _focused(page)["cls"]:
+            if "pw-submit-button" in focused(page)["cls"]:
                 break
             page.keyboard.press("Tab")
-        assert "pw-submit-button" in _focused(page)["cls"]
+        assert "pw-submit-button" in focused(page)["cls"]
         page.keyboard.press("Enter")
         page.locator(".pw-submit-status.pw-saved").wait_for()
         assert posts and list(posts[-1]["ballot"]["dots"].values()) == [1]

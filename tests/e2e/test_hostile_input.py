@@ -264,8 +264,8 @@ def participant_walk(phone, srv) -> None:
     for method in ("dots", "approval", "rating", "ranking"):
         visit(phone, f"{url}/?t={tokens[method]}&lang=en", f"{method} ballot", "text=Submit my vote")
         shows(phone, f"{method} ballot", f"{A} ~{method}", MEASURES[0], MEASURES[1], TEXT)
-        if method == "dots":  # drawn by the browser component: its text set as text, never as HTML
-            nothing_interpreted(phone, "dots ballot")
+        if method in ("dots", "approval"):  # drawn by a browser component: its text set as text, never as HTML
+            nothing_interpreted(phone, f"{method} ballot")
         if method != "ranking":  # a ranking is one list, without the goals
             shows(phone, f"{method} ballot", *GOALS)
         if method == "rating":

@@ -103,5 +103,6 @@ METHOD = register(
         ),
         example=example,
         points=lambda values, n_list: (values > 0).astype(float),
+        component="approval",
     )
 )
