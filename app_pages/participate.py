@@ -11,7 +11,7 @@ import streamlit as st
 from ui import ballot, common, submit, watch
 from workshop import charts, participation, services, views
 from workshop.errors import N_, DomainError
-from workshop.model import RATING_MAX, RATING_MIN, MeasureInput, Method, Phase, WorkshopKind
+from workshop.model import MeasureInput, Phase, WorkshopKind
 
 _ = common.gettext()
 db = common.get_db()
@@ -315,89 +315,41 @@ def ballot_screen() -> None:
 
 
 def widget_ballot(rules, goal_of: dict, measures: dict, submitted) -> None:
-    """The ballot of a method without a browser component: widgets, a script run per tap."""
+    """The ballot of a method without a browser component (ranking): widgets, a script run per tap."""
     order = participation.ballot_order(participant.device_id, measures)
-    keys: list[str] = []
-
     status_slot = st.container()
-
-    if rules.method == Method.RATING:
-        start = submitted.ratings if submitted else {}
-        for m in measures:
-            for c in rules.criteria:
-                _init(f"rate_{m}_{c.key}", start.get(m, {}).get(c.key))
-        st.caption(
-            say(
-                N_("Rate each measure from {min} (low) to {max} (high). Leave a row empty if you have no opinion."),
-                N_(
-                    "Rate each recommendation from {min} (low) to {max} (high). Leave a row empty if you have no "
-                    "opinion."
-                ),
-            ).format(min=RATING_MIN, max=RATING_MAX)
+    start_order = list(submitted.order) if submitted else []
+    rest = [m for m in order if m not in start_order]
+    _init("rank_order", start_order + rest)
+    st.session_state["rank_order"] = [m for m in st.session_state["rank_order"] if m in measures] + [
+        m for m in order if m not in st.session_state["rank_order"]
+    ]
+    st.caption(
+        say(
+            N_("Put the measures in order: the most important at the top. Use the arrows to move them."),
+            N_("Put the recommendations in order: the most important at the top. Use the arrows to move them."),
         )
-    else:
-        start_order = list(submitted.order) if submitted else []
-        rest = [m for m in order if m not in start_order]
-        _init("rank_order", start_order + rest)
-        st.session_state["rank_order"] = [m for m in st.session_state["rank_order"] if m in measures] + [
-            m for m in order if m not in st.session_state["rank_order"]
-        ]
-        st.caption(
-            say(
-                N_("Put the measures in order: the most important at the top. Use the arrows to move them."),
-                N_("Put the recommendations in order: the most important at the top. Use the arrows to move them."),
+    )
+    ranked = st.session_state["rank_order"]
+    for place, mid in enumerate(ranked, start=1):
+        m = measures[mid]
+        with st.container(border=True):
+            c_text, c_up, c_down = st.columns([6, 1, 1], vertical_alignment="center")
+            with c_text:
+                st.caption(_("Place {n}").format(n=place))
+                _measure_header(m)
+            c_up.button("↑", key=f"up_{mid}", disabled=place == 1, help=_("Move up"), on_click=_move, args=(mid, -1))
+            c_down.button(
+                "↓",
+                key=f"down_{mid}",
+                disabled=place == len(ranked),
+                help=_("Move down"),
+                on_click=_move,
+                args=(mid, +1),
             )
-        )
+    _remember(["rank_order"])
 
-    if rules.method == Method.RANKING:
-        ranked = st.session_state["rank_order"]
-        for place, mid in enumerate(ranked, start=1):
-            m = measures[mid]
-            with st.container(border=True):
-                c_text, c_up, c_down = st.columns([6, 1, 1], vertical_alignment="center")
-                with c_text:
-                    st.caption(_("Place {n}").format(n=place))
-                    _measure_header(m)
-                c_up.button(
-                    "↑", key=f"up_{mid}", disabled=place == 1, help=_("Move up"), on_click=_move, args=(mid, -1)
-                )
-                c_down.button(
-                    "↓",
-                    key=f"down_{mid}",
-                    disabled=place == len(ranked),
-                    help=_("Move down"),
-                    on_click=_move,
-                    args=(mid, +1),
-                )
-        keys.append("rank_order")
-    else:
-        for goal in goals:
-            in_goal = [m for m in order if goal_of[m] == goal.id]
-            if not in_goal:
-                continue
-            common.literal(goal.title, tag="h3")
-            for mid in in_goal:
-                m = measures[mid]
-                with st.container(border=True):
-                    _measure_header(m)
-                    for c in rules.criteria:
-                        key = f"rate_{mid}_{c.key}"
-                        st.segmented_control(
-                            # A label a file or the service API set: shown as text, not Markdown.
-                            common.md_escape(_(c.label)),
-                            list(range(RATING_MIN, RATING_MAX + 1)),
-                            key=key,
-                        )
-                        keys.append(key)
-    _remember(keys)
-
-    if rules.method == Method.RATING:
-        drawn = participation.rating_ballot(
-            {(m, c.key): st.session_state.get(f"rate_{m}_{c.key}") for m in measures for c in rules.criteria}
-        )
-    else:
-        drawn = participation.ranking_ballot(st.session_state["rank_order"])
-
+    drawn = participation.ranking_ballot(st.session_state["rank_order"])
     texts = submit_texts()
     saved = st.session_state.get(f"stored_ballot_{drawn.method}")
     with status_slot:

@@ -14,8 +14,8 @@ What one vote run does (see BENCHMARKS.md for the numbers):
    way a browser does: one fragment rerun per ``auto_rerun`` interval the server announced;
 3. N devices open ``/?code=CODE&lang=de`` (spread over a join window), pick a working group, press
    Start, get their ballot page (and ask its phase watch every few seconds, as ui/watch.js does),
-   tap their votes (one fragment rerun per tap, as a browser sends; the dot ballot is tapped in
-   the browser's component and sends nothing) and submit. ``steady``: every
+   tap their votes (one fragment rerun per tap, as a browser sends; the dot, approval and rating
+   ballots are tapped in the browser's component and send nothing) and submit. ``steady``: every
    device on its own clock with think times; ``burst``: every
    device has its ballot ready and all submits fall within 2 s, for several rounds (in rounds 2+
    every device changes its ballot, so each round is a full write burst);
@@ -259,10 +259,9 @@ class Participant:
         if c.find("submit_ballot", kind="bidi_component") is None:
             kinds = collections.Counter(s.kind for s in c.shown.values())
             raise RuntimeError(f"no submit button on the ballot page: {dict(kinds)}")
-        prefix = {"rating": "rate_", "ranking": "up_"}[self.prep.method]
-        controls = c.find_prefix(prefix)
+        controls = c.find_prefix("up_")
         if not controls:
-            raise RuntimeError(f"no {prefix}* controls on the ballot page")
+            raise RuntimeError("no up_* controls on the ballot page")
         return controls[0].fragment_id
 
     async def _tap(self, dev: Device, over: dict, frag: str) -> None:
@@ -275,11 +274,11 @@ class Participant:
         """Tap a new, valid ballot in (changes only what differs from what is on screen).
 
         ``dots`` (dot voting only): tap this ballot in instead of a random one. A ballot drawn in
-        the browser (dots, approval) is tapped there: nothing reaches the server until the submit."""
+        the browser (dots, approval, rating) is tapped there: nothing reaches the server until the submit."""
         c, rng, method = dev.client, dev.rng, self.prep.method
         from workshop.model import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
 
-        if method in ("dots", "approval"):
+        if method in ("dots", "approval", "rating"):
             data = self.browser_ballot(c)
             if data is None:
                 kinds = collections.Counter(s.kind for s in c.shown.values())
@@ -288,6 +287,14 @@ class Participant:
             if method == "approval":
                 limit = self.prep.rules.approval_limit or len(ids)
                 return ApprovalBallot(frozenset(rng.sample(ids, min(limit, rng.randint(3, 7), len(ids)))))
+            if method == "rating":  # six measures, each criterion rated or left at "no opinion"
+                low, high = data["rules"]["min"], data["rules"]["max"]
+                keys = [c["key"] for c in data["rules"]["criteria"]]
+                ratings = {
+                    mid: {k: rng.randint(low, high) for k in keys if rng.random() < 0.9}
+                    for mid in rng.sample(ids, min(6, len(ids)))
+                }
+                return RatingBallot({mid: per for mid, per in ratings.items() if per} or {ids[0]: {keys[0]: high}})
             if dots is None:
                 dots = _choose_dots(rng, ids, self.prep.rules, self.prep.goal_of)
             return DotBallot(dict(dots))
@@ -297,26 +304,6 @@ class Participant:
             if think[1] > 0:
                 await asyncio.sleep(rng.uniform(*think))
 
-        if method == "rating":
-            seg = {}
-            for s in c.find_prefix("rate_"):
-                key = user_key(element_id(s.element))[5:]
-                mid, _, crit = key.partition("_")
-                seg[(mid, crit)] = s.element.button_group
-            mids = sorted({m for m, _c in seg})
-            chosen = rng.sample(mids, min(6, len(mids)))
-            want: dict[str, dict[str, int]] = {}
-            for (mid, crit), bg in seg.items():
-                value = rng.randint(1, 5) if mid in chosen else None
-                v = c.values.get(bg.id)
-                cur = v.string_array_value.data[0] if v and v.string_array_value.data else None
-                new = None if value is None else bg.options[value - 1].content
-                if value is not None:
-                    want.setdefault(mid, {})[crit] = value
-                if cur != new:
-                    await pause()
-                    await self._tap(dev, {bg.id: string_array(bg.id, [] if new is None else [new])}, frag)
-            return RatingBallot(want)
         # ranking: a few presses of "up", reading the order back from the page
         for _i in range(3):
             ups = [s for s in c.find_prefix("up_", kind="button") if not s.element.button.disabled]

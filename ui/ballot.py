@@ -19,7 +19,7 @@ import streamlit as st
 from ui import common, submit
 from workshop import i18n, methods, participation
 from workshop.errors import N_
-from workshop.model import Goal, Measure, VotingRules
+from workshop.model import RATING_MAX, RATING_MIN, Goal, Measure, VotingRules
 
 _HERE = Path(__file__).parent / "ballot"
 _CSS = (_HERE / "ballot.css").read_text(encoding="utf-8")
@@ -114,9 +114,52 @@ def _approval_texts(rules: VotingRules, shown: int) -> dict:
     return texts
 
 
+def _rating_rules(rules: VotingRules) -> dict:
+    """The scale and the criteria; a criterion's label (a file or the service API may set it) is
+    translated where it is one of ours and otherwise handed over as it is, to be set as text."""
+    _ = common.gettext()
+    return {
+        "min": RATING_MIN,
+        "max": RATING_MAX,
+        "criteria": [{"key": c.key, "label": _(c.label)} for c in rules.criteria],
+    }
+
+
+def _rating_texts(rules: VotingRules, shown: int) -> dict:
+    """The rating ballot's words: the counter for each number of rated measures (the noun goes
+    with the number shown), the name of each radio group (measure, criterion and the scale's
+    meaning) and of each option, "no opinion"."""
+    _, ngettext, say = common.gettext(), common.ngettext(), common.say
+    counter = (
+        ngettext("{n} of {total} recommendation rated", "{n} of {total} recommendations rated", shown)
+        if common.conference()
+        else ngettext("{n} of {total} measure rated", "{n} of {total} measures rated", shown)
+    )
+    low, high = _("{n} (low)"), _("{n} (high)")
+    return {
+        "counts": [counter.format(n=n, total=shown) for n in range(shown + 1)],
+        "hint": say(*methods.of(rules.method).instructions).format(min=RATING_MIN, max=RATING_MAX),
+        # A radio group's name: the criterion, the measure, and what the ends of the scale mean.
+        "groupName": _("{criterion} for {title}, from {min} (low) to {max} (high)"),
+        "options": [
+            low.format(n=n) if n == RATING_MIN else high.format(n=n) if n == RATING_MAX else str(n)
+            for n in range(RATING_MIN, RATING_MAX + 1)
+        ],
+        "noOpinion": _("No opinion"),
+    }
+
+
 # Per component: the rules it enforces on screen, and its words (the server checks the same rules).
-_RULES: dict[str, Callable[[VotingRules], dict]] = {"dots": _dots_rules, "approval": _approval_rules}
-_TEXTS: dict[str, Callable[[VotingRules, int], dict]] = {"dots": _dots_texts, "approval": _approval_texts}
+_RULES: dict[str, Callable[[VotingRules], dict]] = {
+    "dots": _dots_rules,
+    "approval": _approval_rules,
+    "rating": _rating_rules,
+}
+_TEXTS: dict[str, Callable[[VotingRules, int], dict]] = {
+    "dots": _dots_texts,
+    "approval": _approval_texts,
+    "rating": _rating_texts,
+}
 
 
 def ballot_data(

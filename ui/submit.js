@@ -14,7 +14,7 @@ function randomId() {
 
 // A tap on the ballot reruns it on the server, and the button is drawn again with the new
 // ballot; under load that takes seconds. A press in between must send the ballot with the tap.
-// Dots and rating: the controls on the page show a tap at once, so a press waits until
+// Dots: the controls on the page show a tap at once, so a press waits until
 // the ballot the button carries is the one the controls show. Ranking (its order changes only
 // when the server has run): the page notes when a ballot control was last used, and a press waits
 // until the button was drawn with new data after that, or its element was marked fresh again by
@@ -26,7 +26,7 @@ let lastSettled = 0; // container marked fresh: the component's new data follows
 const SETTLE_MS = 250;
 const IDLE_TRUST_MS = 5000;
 let current = null; // the latest component element (its parentElement, inside a shadow root)
-const CONTROL_KEYS = /(^| )st-key-(dot|rate|up|down)_/;
+const CONTROL_KEYS = /(^| )st-key-(dot|up|down)_/;
 
 function outermostHost(node) {
   let el = node;
@@ -75,17 +75,11 @@ function shownOnPage(method) {
     return active ? parseInt(active.innerText, 10) || 0 : 0;
   };
   if (method === "dots") return read("dot", number);
-  if (method === "rating") return read("rate", number);
   return null;
 }
 
 function carries(ballot, shown) {
-  if (ballot.method === "dots") return sameEntries(ballot.dots, shown);
-  const flat = {};
-  for (const [m, per] of Object.entries(ballot.ratings)) {
-    for (const [c, n] of Object.entries(per)) if (n) flat[`${m}_${c}`] = n;
-  }
-  return sameEntries(flat, shown);
+  return sameEntries(ballot.dots, shown);
 }
 
 function sameEntries(a, b) {

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from . import methods
 from .errors import ValidationError
-from .methods import DotBallot, RankingBallot, RatingBallot
+from .methods import DotBallot, RankingBallot
 from .methods.base import MALFORMED
 from .model import Phase, VotingRules, Workshop
 
@@ -84,15 +84,6 @@ def move(order: list[str], measure_id: str, step: int) -> list[str]:
 
 def dot_ballot(values: Mapping[str, int]) -> DotBallot:
     return DotBallot({m: int(n) for m, n in values.items() if n})
-
-
-def rating_ballot(values: Mapping[tuple[str, str], int | None]) -> RatingBallot:
-    """``values[(measure, criterion)]``: 1–5, or 0/None for "no opinion"."""
-    out: dict[str, dict[str, int | None]] = {}
-    for (m, c), v in values.items():
-        if v:
-            out.setdefault(m, {})[c] = int(v)
-    return RatingBallot(out)
 
 
 def ranking_ballot(order: Iterable[str]) -> RankingBallot:

@@ -188,6 +188,11 @@ def test_every_method_speaks_the_conferences_words(app, app_db, facilitator, con
                 "You can support at most 2 recommendations." in shown
                 and "Tick every recommendation you support." in shown
             )
+        if method == Method.RATING:  # drawn in the browser too
+            shown = texts(at)
+            assert any(re.fullmatch(r"1 of \d+ recommendations rated", t) for t in shown), shown
+            hint = "Rate each recommendation from 1 (low) to 5 (high). Leave a row empty if you have no opinion."
+            assert hint in shown, shown
         for k in range(2):
             participant, _token = services.join(app_db, ws.join_code)
             services.submit_ballot(app_db, participant, ballot(ids), f"m-{ws.id}-{n}-{k}")

@@ -636,22 +636,71 @@ def test_the_approval_ballot_without_a_limit_counts_in_the_pages_language(app, w
     assert other["texts"]["support"] == "Ich stimme zu", "Leichte Sprache"
 
 
-def test_rating_ballot(app, workshop, app_db, phase):
+def _post_rating(at, ratings: dict[str, dict[str, int]]) -> tuple[int, dict]:
+    """Press the rating ballot's button as the browser does (ui/ballot/core.js + rating.js)."""
+    data = _ballot_data(at)
+    assert data is not None and data["method"] == "rating", "no rating ballot"
+    return _post({**data, "ballot": {"method": "rating", "ratings": ratings}})
+
+
+def test_the_rating_ballot_is_a_browser_component_with_its_criteria_and_scale(app, workshop, app_db, phase):
     phase(Phase.VOTE, replace(workshop.rules, method=Method.RATING))
     at = _join(app, app_db, workshop)
     participant = _participant(app_db, at)
-    criteria = [c.key for c in workshop.rules.criteria]
-    rating_keys = [b.key for b in at.button_group if b.key and b.key.startswith("rate_")]
-    measures = list(dict.fromkeys(k[5:].rsplit("_", 1)[0] for k in rating_keys))
-    assert len(rating_keys) == len(measures) * len(criteria)
-    first, second = measures[:2]
-    at.button_group(key=f"rate_{first}_{criteria[0]}").set_value(5).run()
-    at.button_group(key=f"rate_{first}_{criteria[1]}").set_value(2).run()
-    at.button_group(key=f"rate_{second}_{criteria[1]}").set_value(4).run()
-    assert _submit(at)[0] == 200
-    assert services.get_ballot(app_db, participant, Method.RATING) == RatingBallot(
-        {first: {criteria[0]: 5, criteria[1]: 2}, second: {criteria[1]: 4}}
-    )
+    data = _ballot_data(at)
+    assert data is not None and not at.get("button_group"), "no segmented controls: the browser draws the ballot"
+    assert _submit_data(at) is None, "the component has its own submit button"
+    goal_of = services.voting_measures(app_db, services.get_workshop(app_db, workshop.id))
+    order = participation.ballot_order(participant.device_id, goal_of)
+    for group in data["goals"]:
+        assert [m["id"] for m in group["measures"]] == [m for m in order if goal_of[m] == group["id"]]
+    ids = _measure_ids(data)
+    assert sorted(ids) == sorted(goal_of)
+    assert (data["method"], data["saved"]) == ("rating", None)
+    assert data["rules"] == {
+        "min": 1,
+        "max": 5,
+        "criteria": [{"key": "impact", "label": "Impact"}, {"key": "feasibility", "label": "Feasibility"}],
+    }
+    texts = data["texts"]
+    n = len(ids)
+    assert texts["counts"][:2] == [f"0 of {n} measures rated", f"1 of {n} measures rated"]
+    assert len(texts["counts"]) == n + 1, "a counter for every number of rated measures"
+    hint = "Rate each measure from 1 (low) to 5 (high). Leave a row empty if you have no opinion."
+    assert texts["hint"] == hint, "the existing instruction, its scale filled in"
+    assert texts["groupName"] == "{criterion} for {title}, from {min} (low) to {max} (high)"
+    assert texts["options"] == ["1 (low)", "2", "3", "4", "5 (high)"]
+    assert texts["noOpinion"] == "No opinion"
+    assert (texts["submit"], texts["change"]) == ("Submit my vote", "Change my vote")
+
+    # What the screen cannot produce, the server refuses too.
+    assert _post_rating(at, {ids[0]: {"impact": 6}}) == (422, {"error": "Ratings go from 1 to 5."})
+    assert _post_rating(at, {}) == (422, {"error": "Rate at least one measure before submitting."})
+    assert _ballot_rows(app_db, participant) == []
+    ratings = {ids[0]: {"feasibility": 2, "impact": 5}, ids[1]: {"feasibility": 4}}
+    assert _post_rating(at, ratings)[0] == 200
+    assert services.get_ballot(app_db, participant, Method.RATING) == RatingBallot(ratings)
+    again = app({"t": at.query_params["t"], "lang": "en"}).run()
+    _no_exception(again)
+    assert _ballot_data(again)["saved"] == {"method": "rating", "ratings": dict(sorted(ratings.items()))}
+
+
+def test_the_rating_ballot_speaks_the_pages_language(app, workshop, app_db, phase):
+    phase(Phase.VOTE, replace(workshop.rules, method=Method.RATING))
+    for lang in ("ar", "ls"):
+        data = _ballot_data(_join(app, app_db, workshop, lang=lang))
+        gettext, n = i18n.gettext_for(lang), len(_measure_ids(data))
+        ngettext = i18n.ngettext_for(lang)
+        assert [c["label"] for c in data["rules"]["criteria"]] == [gettext("Impact"), gettext("Feasibility")]
+        assert data["texts"]["counts"][1] == ngettext(
+            "{n} of {total} measure rated", "{n} of {total} measures rated", n
+        ).format(n=1, total=n)
+        assert data["texts"]["noOpinion"] == gettext("No opinion")
+        assert data["texts"]["hint"] == gettext(
+            "Rate each measure from {min} (low) to {max} (high). Leave a row empty if you have no opinion."
+        ).format(min=1, max=5)
+        assert data["dir"] == ("rtl" if lang == "ar" else "ltr")
+    assert data["rules"]["criteria"][0]["label"] != "Impact", "Leichte Sprache has its own words"
 
 
 def test_ranking_ballot_reorders_with_arrows(app, workshop, app_db, phase):
@@ -761,12 +810,16 @@ def test_no_next_person_button_without_kiosk(app, workshop, app_db):
 
 
 def test_a_criterion_label_set_by_a_file_is_shown_as_text(app, workshop, app_db, phase):
-    """Issue 18.4: `**x**` and a link in a criterion's label became <strong> and <a> on the ballot."""
+    """Issue 18.4: `**x**` and a link in a criterion's label became <strong> and <a> on the ballot.
+    The component gets the label as it was set (it sets it as text), not escaped nor rendered."""
     from workshop.model import Criterion
 
-    hostile = Criterion("impact", "**Wirkung** [mehr](http://example.org)", 1.0)
+    label = "**Wirkung** [mehr](http://example.org) <b>x</b>"
+    hostile = Criterion("impact", label, 1.0)
     phase(Phase.VOTE, replace(workshop.rules, method=Method.RATING, criteria=(hostile, workshop.rules.criteria[1])))
     at = _join(app, app_db, workshop)
     _no_exception(at)
-    label = next(b.label for b in at.button_group if b.key and b.key.endswith("_impact"))
-    assert label.startswith("\\*\\*Wirkung\\*\\* \\[mehr\\]"), label
+    data = _ballot_data(at)
+    assert data["rules"]["criteria"][0] == {"key": "impact", "label": label}, "as set, to be shown as text"
+    assert label not in _html(at) and "<strong>Wirkung" not in _html(at), "not drawn by the page"
+    assert not at.get("button_group"), "no widget label that Markdown could interpret"

@@ -264,12 +264,18 @@ def participant_walk(phone, srv) -> None:
     for method in ("dots", "approval", "rating", "ranking"):
         visit(phone, f"{url}/?t={tokens[method]}&lang=en", f"{method} ballot", "text=Submit my vote")
         shows(phone, f"{method} ballot", f"{A} ~{method}", MEASURES[0], MEASURES[1], TEXT)
-        if method in ("dots", "approval"):  # drawn by a browser component: its text set as text, never as HTML
+        if method != "ranking":  # drawn by a browser component: its text set as text, never as HTML
             nothing_interpreted(phone, f"{method} ballot")
         if method != "ranking":  # a ranking is one list, without the goals
             shows(phone, f"{method} ballot", *GOALS)
         if method == "rating":
             shows(phone, "rating ballot", *(c["label"] for c in CRITERIA))
+            # Each radio group is named with the criterion's label as typed, and its measure.
+            named = phone.locator('[role="radiogroup"].pw-scale').evaluate_all(
+                "els => els.map(g => g.getAttribute('aria-label'))"
+            )
+            for c in CRITERIA:
+                assert any(n.startswith(f"{c['label']} for ") for n in named), (c["label"], named[:4])
             phone.screenshot(path="/tmp/hostile-rating-ballot.png", full_page=True)
 
     visit(phone, f"{url}/?t={tokens['results']}&lang=en", "participant results", ".js-plotly-plot")

@@ -145,5 +145,6 @@ METHOD = register(
         whole_numbers=False,
         spread="mean",
         spread_labels=(N_("Ratings"), N_("Mean rating")),
+        component="rating",
     )
 )
