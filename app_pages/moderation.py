@@ -74,10 +74,7 @@ def merge_confirmation(m, dupes: list[str]) -> None:
         )
         common.literal_list([titles[d] for d in dupes])
         st.caption(
-            _(
-                "Their texts stay visible under it, their votes count for it (a ballot counts once). "
-                "You can undo the merge afterwards."
-            )
+            _("Their texts stay visible under it, and their votes count for it. You can undo the merge afterwards.")
         )
         if services.count_ballots(db, ws.id, ws.rules.method):
             st.caption(_(methods.of(ws.rules.method).merging(ws.kind)))

@@ -213,11 +213,15 @@ def collect_screen() -> None:
         st.text_input(_("Rough cost"), key="new_cost")
     _keep_proposal()
     st.button(_("Submit proposal"), type="primary", width="stretch", key="propose", on_click=_send_proposal)
+    # Beside the button, and as a toast: on a phone the button is the bottom of the screen, and
+    # what appears under it is out of sight.
     if error := st.session_state.pop("proposal_error", None):
         common.show_error(error)
+        st.toast(common.md_escape(error.message(_, ws.kind)), icon=":material/error:")
     if (title := st.session_state.pop("proposal_saved", None)) is not None:
         st.success(_("Thank you! Your proposal was saved."))
         common.literal(title, tag="p", cls="pw-measure")
+        st.toast(_("Thank you! Your proposal was saved."), icon=":material/check_circle:")
 
     own = {m.id: m for m in services.own_measures(db, participant)}
     group_measures = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import threading
 import time
@@ -31,6 +32,7 @@ _failures: dict[str, list] = {}
 _failures_lock = threading.Lock()
 _FORGET_AFTER_S = 3600.0
 MAX_DELAY_S = 8.0
+TOO_SOON = N_("The passphrase was not checked: after a wrong one, please wait {seconds} s before trying again.")
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ def _claim(client: str) -> None:
                 del _failures[key]
         entry = _failures.setdefault(client, [0, 0.0, False])
         count, last, busy = entry
-        if busy or _wait_for(count, last, now) > 0:
-            raise PermissionDenied(N_("Too many wrong attempts. Please wait a few seconds."))
+        wait = _wait_for(count, last, now)
+        if busy or wait > 0:
+            raise PermissionDenied(TOO_SOON, seconds=max(1, math.ceil(wait)))
         entry[2] = True
 
 

@@ -499,6 +499,7 @@ def test_propose_then_edit_and_withdraw_own(app, workshop, app_db, phase):
     participant = _participant(app_db, at)
     group_before = len(services.list_measures(app_db, workshop.id, group_id=participant.group_id))
     _propose(at, "Bank am Spielplatz", "Damit Eltern sich treffen")
+    assert [t.value for t in at.toast] == ["Thank you! Your proposal was saved."]
     (mine,) = services.own_measures(app_db, participant)
     assert (mine.title, mine.description, mine.group_id) == (
         "Bank am Spielplatz",
@@ -529,6 +530,8 @@ def test_too_short_title_is_refused(app, workshop, app_db, phase):
     at = _join(app, app_db, workshop)
     _propose(at, "ab", "Eine lange Beschreibung")
     assert len(at.error) == 1 and "at least 3 characters" in at.error[0].value
+    # Also as a toast: under the button, on a phone, the refusal is out of sight.
+    assert [t.value for t in at.toast] == [at.error[0].value]
     assert services.own_measures(app_db, _participant(app_db, at)) == []
     assert (at.text_input(key="new_title").value, at.text_area(key="new_desc").value) == (
         "ab",
