@@ -8,9 +8,9 @@ import html
 
 import streamlit as st
 
-from ui import ballot, common, submit, watch
-from workshop import charts, participation, services, views
-from workshop.errors import N_, DomainError
+from ui import ballot, common, watch
+from workshop import charts, services, views
+from workshop.errors import DomainError
 from workshop.model import MeasureInput, Phase, WorkshopKind
 
 _ = common.gettext()
@@ -260,34 +260,10 @@ def collect_screen() -> None:
 # --- vote ------------------------------------------------------------------------------------
 
 
-def _init(key: str, value) -> None:
-    """Give a widget its starting value once: the draft first, else the submitted ballot."""
-    if key not in st.session_state:
-        saved = common.draft(participant.device_id)
-        st.session_state[key] = saved.get(key, value)
-
-
-def _remember(keys: list[str]) -> None:
-    saved = common.draft(participant.device_id)
-    for key in keys:
-        if key in st.session_state:
-            saved[key] = st.session_state[key]
-
-
-def _move(measure_id: str, step: int) -> None:
-    st.session_state["rank_order"] = participation.move(st.session_state["rank_order"], measure_id, step)
-    _remember(["rank_order"])
-
-
-def _measure_header(m) -> None:
-    """Title and description in one element: each tap resends the ballot, so fewer is faster."""
-    common.literal_block([(m.title, "pw-measure"), (m.description, "pw-muted")])
-
-
 @st.fragment
 def ballot_screen() -> None:
-    """The ballot: drawn in the browser where its method has a component (a tap is no script
-    run), else by widgets, rerun alone on each tap (the rest of the screen stays as it is)."""
+    """The ballot, drawn in the browser by its method's component: a tap is no script run, the
+    submit one HTTP request (ui/ballot.py)."""
     live = common.cached_workshop(ws.id)
     rules = live.rules
     goal_of = common.cached_voting_measures(ws.id)
@@ -301,64 +277,18 @@ def ballot_screen() -> None:
     submitted = st.session_state[stored_key]
     if participant.kiosk and submitted is not None:
         next_person(thanks=True)  # this person has voted: the tablet is for the next one
-    if ballot.has_component(rules.method):
-        ballot.show(
-            device_id=participant.device_id,
-            rules=rules,
-            goals=goals,
-            measures=measures,
-            goal_of=goal_of,
-            token=params.get("t"),
-            lang=common.lang(),
-            saved=submitted,
-            notify=participant.kiosk,
-            texts=submit_texts(),
-        )
-        return
-    widget_ballot(rules, goal_of, measures, submitted)
-
-
-def widget_ballot(rules, goal_of: dict, measures: dict, submitted) -> None:
-    """The ballot of a method without a browser component (ranking): widgets, a script run per tap."""
-    order = participation.ballot_order(participant.device_id, measures)
-    status_slot = st.container()
-    start_order = list(submitted.order) if submitted else []
-    rest = [m for m in order if m not in start_order]
-    _init("rank_order", start_order + rest)
-    st.session_state["rank_order"] = [m for m in st.session_state["rank_order"] if m in measures] + [
-        m for m in order if m not in st.session_state["rank_order"]
-    ]
-    st.caption(
-        say(
-            N_("Put the measures in order: the most important at the top. Use the arrows to move them."),
-            N_("Put the recommendations in order: the most important at the top. Use the arrows to move them."),
-        )
+    ballot.show(
+        device_id=participant.device_id,
+        rules=rules,
+        goals=goals,
+        measures=measures,
+        goal_of=goal_of,
+        token=params.get("t"),
+        lang=common.lang(),
+        saved=submitted,
+        notify=participant.kiosk,
+        texts=submit_texts(),
     )
-    ranked = st.session_state["rank_order"]
-    for place, mid in enumerate(ranked, start=1):
-        m = measures[mid]
-        with st.container(border=True):
-            c_text, c_up, c_down = st.columns([6, 1, 1], vertical_alignment="center")
-            with c_text:
-                st.caption(_("Place {n}").format(n=place))
-                _measure_header(m)
-            c_up.button("↑", key=f"up_{mid}", disabled=place == 1, help=_("Move up"), on_click=_move, args=(mid, -1))
-            c_down.button(
-                "↓",
-                key=f"down_{mid}",
-                disabled=place == len(ranked),
-                help=_("Move down"),
-                on_click=_move,
-                args=(mid, +1),
-            )
-    _remember(["rank_order"])
-
-    drawn = participation.ranking_ballot(st.session_state["rank_order"])
-    texts = submit_texts()
-    saved = st.session_state.get(f"stored_ballot_{drawn.method}")
-    with status_slot:
-        submit.status_line(drawn, saved, token=params.get("t"), texts=texts)
-    submit_area(drawn, saved, texts)
 
 
 def submit_texts() -> dict:
@@ -372,15 +302,6 @@ def submit_texts() -> dict:
         "offline": _("Your vote was not sent: no connection to the server. Check the network and press again."),
         "failed": _("Your vote was not saved. Please press again."),
     }
-
-
-def submit_area(ballot, saved, texts: dict) -> None:
-    """The submit button posts the ballot shown to the ballot endpoint (ui/api.py) and says
-    whether it was saved: a press is one HTTP request, not a script run. Only a kiosk tablet
-    asks for a rerun after a save: its screen then goes to the next person."""
-    submit.submit_button(
-        ballot, saved, token=params.get("t"), lang=common.lang(), notify=participant.kiosk, texts=texts
-    )
 
 
 def next_person(*, thanks: bool) -> None:

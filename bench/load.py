@@ -14,8 +14,8 @@ What one vote run does (see BENCHMARKS.md for the numbers):
    way a browser does: one fragment rerun per ``auto_rerun`` interval the server announced;
 3. N devices open ``/?code=CODE&lang=de`` (spread over a join window), pick a working group, press
    Start, get their ballot page (and ask its phase watch every few seconds, as ui/watch.js does),
-   tap their votes (one fragment rerun per tap, as a browser sends; the dot, approval and rating
-   ballots are tapped in the browser's component and send nothing) and submit. ``steady``: every
+   tap their votes (in the ballot's browser component, as a phone does: a tap sends nothing)
+   and submit. ``steady``: every
    device on its own clock with think times; ``burst``: every
    device has its ballot ready and all submits fall within 2 s, for several rounds (in rounds 2+
    every device changes its ballot, so each round is a full write burst);
@@ -250,85 +250,55 @@ class Participant:
 
     @staticmethod
     def browser_ballot(c: Client) -> dict | None:
-        """The data of the ballot drawn in the browser (ui/ballot.py), or None (a widget ballot)."""
+        """The data of the ballot drawn in the browser (ui/ballot.py), or None (no ballot on the page)."""
         shown = c.find("ballot", kind="bidi_component")
         return component_data(shown.element) if shown is not None else None
 
-    def _ballot_fragment(self, c: Client) -> str:
-        """The fragment the ballot's controls live in (taps rerun it, and the submit button with it)."""
-        if c.find("submit_ballot", kind="bidi_component") is None:
-            kinds = collections.Counter(s.kind for s in c.shown.values())
-            raise RuntimeError(f"no submit button on the ballot page: {dict(kinds)}")
-        controls = c.find_prefix("up_")
-        if not controls:
-            raise RuntimeError("no up_* controls on the ballot page")
-        return controls[0].fragment_id
-
-    async def _tap(self, dev: Device, over: dict, frag: str) -> None:
-        r = await dev.client.rerun(over, fragment_id=frag, timeout=self.timeout)
-        if r.status == "timeout" or r.status == "closed":
-            raise RuntimeError(f"tap: {r.status}")
-        dev.taps.append(r.seconds or 0.0)
-
     async def fill(self, dev: Device, think: tuple[float, float], dots: dict[str, int] | None = None):
-        """Tap a new, valid ballot in (changes only what differs from what is on screen).
+        """Tap a new, valid ballot in, as a phone does in its browser component (ui/ballot.py):
+        nothing reaches the server until the submit.
 
-        ``dots`` (dot voting only): tap this ballot in instead of a random one. A ballot drawn in
-        the browser (dots, approval, rating) is tapped there: nothing reaches the server until the submit."""
+        ``dots`` (dot voting only): this ballot instead of a random one."""
         c, rng, method = dev.client, dev.rng, self.prep.method
         from workshop.model import ApprovalBallot, DotBallot, RankingBallot, RatingBallot
 
-        if method in ("dots", "approval", "rating"):
-            data = self.browser_ballot(c)
-            if data is None:
-                kinds = collections.Counter(s.kind for s in c.shown.values())
-                raise RuntimeError(f"no {method} ballot on the page: {dict(kinds)}")
-            ids = [m["id"] for g in data["goals"] for m in g["measures"]]
-            if method == "approval":
-                limit = self.prep.rules.approval_limit or len(ids)
-                return ApprovalBallot(frozenset(rng.sample(ids, min(limit, rng.randint(3, 7), len(ids)))))
-            if method == "rating":  # six measures, each criterion rated or left at "no opinion"
-                low, high = data["rules"]["min"], data["rules"]["max"]
-                keys = [c["key"] for c in data["rules"]["criteria"]]
-                ratings = {
-                    mid: {k: rng.randint(low, high) for k in keys if rng.random() < 0.9}
-                    for mid in rng.sample(ids, min(6, len(ids)))
-                }
-                return RatingBallot({mid: per for mid, per in ratings.items() if per} or {ids[0]: {keys[0]: high}})
-            if dots is None:
-                dots = _choose_dots(rng, ids, self.prep.rules, self.prep.goal_of)
-            return DotBallot(dict(dots))
-        frag = self._ballot_fragment(c)
-
-        async def pause() -> None:
-            if think[1] > 0:
-                await asyncio.sleep(rng.uniform(*think))
-
-        # ranking: a few presses of "up", reading the order back from the page
-        for _i in range(3):
-            ups = [s for s in c.find_prefix("up_", kind="button") if not s.element.button.disabled]
-            if not ups:
-                break
-            await pause()
-            await self._tap(dev, trigger(rng.choice(ups).element.button.id), frag)
-        order = sorted(c.find_prefix("up_", kind="button"), key=lambda s: _path_of(c, s))
-        return RankingBallot(tuple(user_key(element_id(s.element))[3:] for s in order))
+        data = self.browser_ballot(c)
+        if data is None:
+            kinds = collections.Counter(s.kind for s in c.shown.values())
+            raise RuntimeError(f"no {method} ballot on the page: {dict(kinds)}")
+        ids = [m["id"] for g in data["goals"] for m in g["measures"]]
+        if method == "approval":
+            limit = self.prep.rules.approval_limit or len(ids)
+            return ApprovalBallot(frozenset(rng.sample(ids, min(limit, rng.randint(3, 7), len(ids)))))
+        if method == "rating":  # six measures, each criterion rated or left at "no opinion"
+            low, high = data["rules"]["min"], data["rules"]["max"]
+            keys = [c["key"] for c in data["rules"]["criteria"]]
+            ratings = {
+                mid: {k: rng.randint(low, high) for k in keys if rng.random() < 0.9}
+                for mid in rng.sample(ids, min(6, len(ids)))
+            }
+            return RatingBallot({mid: per for mid, per in ratings.items() if per} or {ids[0]: {keys[0]: high}})
+        if method == "ranking":  # a few presses of "up" on the order the page starts from
+            order = list(data["order"])
+            for _i in range(3):
+                i = rng.randrange(1, len(order)) if len(order) > 1 else 0
+                if i:
+                    order[i - 1], order[i] = order[i], order[i - 1]
+            return RankingBallot(tuple(order))
+        if dots is None:
+            dots = _choose_dots(rng, ids, self.prep.rules, self.prep.goal_of)
+        return DotBallot(dict(dots))
 
     async def submit(self, dev: Device, rnd: int, ballot) -> None:
-        """Press the submit button as the browser does (ui/submit.js): POST the ballot the button
-        carries to the ballot endpoint; the answer is the confirmation."""
+        """Press the submit button as the browser does (ui/ballot/core.js): POST the ballot on
+        screen to the ballot endpoint; the answer is the confirmation."""
         from workshop import participation
 
-        c = dev.client
-        sb = c.find("submit_ballot", kind="bidi_component")
-        in_browser = self.browser_ballot(c)
-        if in_browser is not None:  # the browser's own button sends what it shows (ui/ballot/core.js)
-            data = {**in_browser, "ballot": participation.ballot_payload(ballot)}
-        elif sb is None:
-            dev.submits.append(Submit(rnd, time.perf_counter(), None, None, "no submit button"))
+        in_browser = self.browser_ballot(dev.client)
+        if in_browser is None:
+            dev.submits.append(Submit(rnd, time.perf_counter(), None, None, "no ballot on the page"))
             return
-        else:
-            data = component_data(sb.element)
+        data = {**in_browser, "ballot": participation.ballot_payload(ballot)}
         if data["ballot"] != participation.ballot_payload(ballot):
             dev.submits.append(Submit(rnd, time.perf_counter(), None, None, f"button carries {data['ballot']}"))
             return
@@ -350,13 +320,6 @@ class Participant:
         dev.submits.append(Submit(rnd, sent, done - sent, done - sent))
         dev.confirmed = ballot
         dev.ack_times.append(done)
-
-
-def _path_of(c: Client, shown: Shown) -> tuple:
-    for path, s in c.shown.items():
-        if s is shown:
-            return path
-    return ()
 
 
 # --- the projector ---------------------------------------------------------------------------

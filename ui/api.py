@@ -1,7 +1,7 @@
 """The ballot endpoint: a phone stores its ballot with one HTTP request, without a script run.
 
-The ballot screen (``app_pages/participate.py``) draws the ballot with Streamlit widgets; its submit
-button (``ui/submit.py``) posts the ballot shown to ``POST /api/ballot`` and shows the answer.
+The ballot screen (``app_pages/participate.py``) draws the ballot in a browser component
+(``ui/ballot.py``); its submit button posts the ballot shown to ``POST /api/ballot`` and shows the answer.
 Why not a Streamlit button: when the facilitator says "one minute left", the whole hall submits
 at once, and every Streamlit submit is a script run on the one core the server has (~10 ms each
 with the session's widget states); here it is a request and the group-committed write (BENCHMARKS.md).

@@ -1,11 +1,11 @@
-"""The ballot drawn in the browser: one component per voting method that has one.
+"""The ballot drawn in the browser: one component per voting method.
 
-The registry (``workshop.methods``) says which method has a component (``VotingMethod.component``);
-the page asks ``has_component`` and calls ``show``. The component draws the whole ballot (the
+The registry (``workshop.methods``) names each method's component (``VotingMethod.component``);
+the page calls ``show``. The component draws the whole ballot (the
 measures grouped by goal in the device's order, the controls, the live counter, the submit button
 and its answer) and keeps the half-done ballot in the browser: a tap changes the screen at once and
-sends nothing to the server. The submit posts the ballot to ``POST /api/ballot`` (ui/api.py), as
-ui/submit.py does for the methods still drawn with widgets. JavaScript: ``ballot/core.js`` (shared)
+sends nothing to the server. The submit posts the ballot to ``POST /api/ballot`` (ui/api.py).
+JavaScript: ``ballot/core.js`` (shared)
 followed by ``ballot/<component>.js`` (the method's controls), one module per component.
 """
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
-from ui import common, submit
+from ui import api, common
 from workshop import i18n, methods, participation
 from workshop.errors import N_
 from workshop.model import RATING_MAX, RATING_MIN, Goal, Measure, VotingRules
@@ -36,9 +37,10 @@ _COMPONENTS = {
 }
 
 
-def has_component(method) -> bool:
-    """Whether this method's ballot is drawn in the browser (else by the page's widgets)."""
-    return methods.of(method).component is not None
+def endpoint(lang: str) -> str:
+    """The ballot endpoint's URL as the browser sees it (Streamlit may be served under a base
+    path); the answer comes in ``lang``."""
+    return api.path_under(str(st.get_option("server.baseUrlPath") or "")) + "?" + urlencode({"lang": lang})
 
 
 def _dots_rules(rules: VotingRules) -> dict:
@@ -149,16 +151,42 @@ def _rating_texts(rules: VotingRules, shown: int) -> dict:
     }
 
 
+def _ranking_rules(rules: VotingRules) -> dict:
+    return {}
+
+
+def _ranking_texts(rules: VotingRules, shown: int) -> dict:
+    """The ranking's words: the instruction, each measure's place, the names of its two buttons
+    (with the measure and its place) and what the live region says after a move."""
+    _, say = common.gettext(), common.say
+    return {
+        "hint": say(*methods.of(rules.method).instructions),
+        "place": _("Place {n}"),
+        "upName": _("Move up: {title} (place {n})"),
+        "downName": _("Move down: {title} (place {n})"),
+        "nowPlace": _("{title}: now place {n}"),
+    }
+
+
+def _start_order(order: Sequence[str], saved) -> list[str]:
+    """The order a ballot starts from: the stored ballot's order, if it has one (a ranking), with
+    the measures it leaves out after it in this device's order; else this device's order."""
+    first = [m for m in (participation.ballot_payload(saved).get("order") or []) if m in order] if saved else []
+    return first + [m for m in order if m not in first]
+
+
 # Per component: the rules it enforces on screen, and its words (the server checks the same rules).
 _RULES: dict[str, Callable[[VotingRules], dict]] = {
     "dots": _dots_rules,
     "approval": _approval_rules,
     "rating": _rating_rules,
+    "ranking": _ranking_rules,
 }
 _TEXTS: dict[str, Callable[[VotingRules, int], dict]] = {
     "dots": _dots_texts,
     "approval": _approval_texts,
     "rating": _rating_texts,
+    "ranking": _ranking_texts,
 }
 
 
@@ -191,9 +219,10 @@ def ballot_data(
         for goal in goals
     ]
     shown = [g for g in by_goal if g["measures"]]
+    listed = {m["id"] for g in shown for m in g["measures"]}
     return {
         "method": str(rules.method),
-        "url": submit.endpoint(lang),
+        "url": endpoint(lang),
         "t": token,
         "lang": i18n.locale_of(lang),  # a valid language tag (Leichte Sprache is German)
         "dir": "rtl" if i18n.is_rtl(lang) else "ltr",
@@ -201,6 +230,8 @@ def ballot_data(
         "saved": participation.ballot_payload(saved) if saved is not None else None,
         "rules": _RULES[name](rules),
         "goals": shown,
+        # One list across the goals (a ranking): the stored order, else this device's.
+        "order": _start_order([m for m in order if m in listed], saved),
         "texts": {**texts, **_TEXTS[name](rules, sum(len(g["measures"]) for g in shown))},
     }
 

@@ -1,4 +1,4 @@
-"""Pure helpers for the participant screens: stable random order, dot budgets, ballot building."""
+"""Pure helpers for the participant screens: stable random order, dot budgets, the ballot on the wire."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 
 from . import methods
 from .errors import ValidationError
-from .methods import DotBallot, RankingBallot
 from .methods.base import MALFORMED
 from .model import Phase, VotingRules, Workshop
 
@@ -70,24 +69,6 @@ def goal_dots_left(dots: Mapping[str, int], rules: VotingRules, goal_of: Mapping
     if rules.goal_budget is None:
         return None
     return rules.goal_budget - sum(n for m, n in dots.items() if goal_of.get(m) == goal_id)
-
-
-def move(order: list[str], measure_id: str, step: int) -> list[str]:
-    """Move one measure up (step -1) or down (+1) in a ranking; at the ends nothing changes."""
-    order = list(order)
-    i = order.index(measure_id)
-    j = i + step
-    if 0 <= j < len(order):
-        order[i], order[j] = order[j], order[i]
-    return order
-
-
-def dot_ballot(values: Mapping[str, int]) -> DotBallot:
-    return DotBallot({m: int(n) for m, n in values.items() if n})
-
-
-def ranking_ballot(order: Iterable[str]) -> RankingBallot:
-    return RankingBallot(tuple(order))
 
 
 # --- the ballot as it travels: the page hands it to the browser, the browser posts it back ------

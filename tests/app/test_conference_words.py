@@ -193,6 +193,10 @@ def test_every_method_speaks_the_conferences_words(app, app_db, facilitator, con
             assert any(re.fullmatch(r"1 of \d+ recommendations rated", t) for t in shown), shown
             hint = "Rate each recommendation from 1 (low) to 5 (high). Leave a row empty if you have no opinion."
             assert hint in shown, shown
+        if method == Method.RANKING:  # drawn in the browser too
+            shown = texts(at)
+            hint = "Put the recommendations in order: the most important at the top. Use the arrows to move them."
+            assert hint in shown and "Move up: {title} (place {n})" in shown, shown
         for k in range(2):
             participant, _token = services.join(app_db, ws.join_code)
             services.submit_ballot(app_db, participant, ballot(ids), f"m-{ws.id}-{n}-{k}")

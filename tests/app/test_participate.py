@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit.testing.v1.util import patch_config_options
 
 from ui import api, common
-from workshop import i18n, methods, participation, services, views
+from workshop import i18n, participation, services, views
 from workshop.model import (
     ApprovalBallot,
     DotBallot,
@@ -136,39 +136,12 @@ def _click(at, key: str):
     return at
 
 
-def _submit_data(at) -> dict | None:
-    """What the submit button (ui/submit.py, a browser component) carries: the ballot shown, the
-    ballot the server has, the endpoint, the token and the texts."""
-    for el in at.get("bidi_component"):
-        if el.proto.id.endswith("-submit_ballot"):
-            return json.loads(el.proto.mixed.json or el.proto.json)
-    return None
-
-
-def _status_line(at) -> dict | None:
-    for el in at.get("bidi_component"):
-        if el.proto.id.endswith("-submit_status"):
-            return json.loads(el.proto.mixed.json or el.proto.json)
-    return None
-
-
 def _post(data: dict, submission: str | None = None) -> tuple[int, dict]:
-    """Press the button as the browser does (ui/submit.js): post its ballot to the endpoint."""
+    """Press the button as the browser does (ui/ballot/core.js): post ``data["ballot"]`` to the endpoint."""
     path, _, query = data["url"].partition("?")
     assert path == api.PATH
     body = {"t": data["t"], "submission": submission or uuid.uuid4().hex, "ballot": data["ballot"]}
     return api.store_ballot(common.open_db(), body, parse_qs(query)["lang"][0])
-
-
-def _submit(at, submission: str | None = None) -> tuple[int, dict]:
-    """Press submit, then let the screen rerun (a kiosk tablet asks for that after a save)."""
-    data = _submit_data(at)
-    assert data is not None, "no submit button"
-    answer = _post(data, submission)
-    _refresh()
-    at.run()
-    _no_exception(at)
-    return answer
 
 
 @pytest.fixture
@@ -307,7 +280,6 @@ def test_the_dot_ballot_is_one_browser_component_with_the_measures_in_this_devic
     participant = _participant(app_db, at)
     data = _ballot_data(at)
     assert data is not None and not at.get("button_group"), "no dot widgets: the browser draws the ballot"
-    assert _submit_data(at) is None, "the component has its own submit button"
     live = services.get_workshop(app_db, workshop.id)
     goal_of = services.voting_measures(app_db, live)
     # Grouped by goal (in the goals' order), each group in this device's stable random order.
@@ -434,24 +406,16 @@ def test_submitted_ballot_comes_back_in_a_new_session(app, workshop, app_db):
     _no_exception(again)
     data = _ballot_data(again)
     assert data["saved"] == {"method": "dots", "dots": {key: 2}}, "the stored ballot is shown (saved, disabled)"
-    assert _submit_data(again) is None and _status_line(again) is None, (
-        "one component: the status at the top and the button are drawn from one state"
-    )
 
 
 @pytest.mark.parametrize("method", list(Method))
-def test_the_page_asks_the_registry_whether_the_browser_draws_the_ballot(app, workshop, app_db, phase, method):
+def test_every_method_is_drawn_by_its_browser_component(app, workshop, app_db, phase, method):
     shortlist = tuple(m.id for m in services.list_measures(app_db, workshop.id)[:3])
     phase(Phase.VOTE, replace(workshop.rules, method=method, shortlist=shortlist if method == Method.RANKING else ()))
     at = _join(app, app_db, workshop)
-    if methods.of(method).component:
-        data = _ballot_data(at)
-        assert data is not None and data["method"] == str(method) and _submit_data(at) is None
-        assert not at.get("button_group") and not at.get("checkbox") and not at.get("button")
-    else:
-        assert _ballot_data(at) is None, "a method without a component keeps its widgets"
-        assert _submit_data(at)["ballot"]["method"] == str(method)
-        assert _status_line(at)["ballot"] == _submit_data(at)["ballot"]
+    data = _ballot_data(at)
+    assert data is not None and data["method"] == str(method)
+    assert not at.get("button_group") and not at.get("checkbox") and not at.get("button"), "no ballot widgets"
 
 
 def test_empty_dot_ballot_is_refused(app, workshop, app_db):
@@ -589,7 +553,6 @@ def test_the_approval_ballot_is_a_browser_component_with_its_limit(app, workshop
     participant = _participant(app_db, at)
     data = _ballot_data(at)
     assert data is not None and not at.get("checkbox"), "no checkbox widgets: the browser draws the ballot"
-    assert _submit_data(at) is None, "the component has its own submit button"
     goal_of = services.voting_measures(app_db, services.get_workshop(app_db, workshop.id))
     order = participation.ballot_order(participant.device_id, goal_of)
     for group in data["goals"]:
@@ -652,7 +615,6 @@ def test_the_rating_ballot_is_a_browser_component_with_its_criteria_and_scale(ap
     participant = _participant(app_db, at)
     data = _ballot_data(at)
     assert data is not None and not at.get("button_group"), "no segmented controls: the browser draws the ballot"
-    assert _submit_data(at) is None, "the component has its own submit button"
     goal_of = services.voting_measures(app_db, services.get_workshop(app_db, workshop.id))
     order = participation.ballot_order(participant.device_id, goal_of)
     for group in data["goals"]:
@@ -706,27 +668,53 @@ def test_the_rating_ballot_speaks_the_pages_language(app, workshop, app_db, phas
     assert data["rules"]["criteria"][0]["label"] != "Impact", "Leichte Sprache has its own words"
 
 
-def test_ranking_ballot_reorders_with_arrows(app, workshop, app_db, phase):
+def _post_ranking(at, order: list[str]) -> tuple[int, dict]:
+    """Press the ranking's button as the browser does (ui/ballot/core.js + ranking.js)."""
+    data = _ballot_data(at)
+    assert data is not None and data["method"] == "ranking", "no ranking"
+    return _post({**data, "ballot": {"method": "ranking", "order": order}})
+
+
+def test_the_ranking_is_a_browser_component_with_the_shortlist_in_the_devices_order(app, workshop, app_db, phase):
     shortlist = tuple(m.id for m in services.list_measures(app_db, workshop.id)[:3])
     phase(Phase.VOTE, replace(workshop.rules, method=Method.RANKING, shortlist=shortlist))
     at = _join(app, app_db, workshop)
     participant = _participant(app_db, at)
-    shown = list(at.session_state["rank_order"])
-    assert sorted(shown) == sorted(shortlist), "only the shortlist is ranked"
-    assert at.button(key=f"up_{shown[0]}").disabled and at.button(key=f"down_{shown[-1]}").disabled
+    data = _ballot_data(at)
+    assert data is not None and not at.get("button"), "no arrow buttons: the browser draws the ranking"
+    assert sorted(_measure_ids(data)) == sorted(shortlist), "only the shortlist is ranked"
+    assert data["order"] == participation.ballot_order(participant.device_id, shortlist), "this device's order"
+    measures = {m.id: m for m in services.list_measures(app_db, workshop.id)}
+    assert all(
+        (m["title"], m["description"]) == (measures[m["id"]].title, measures[m["id"]].description or "")
+        for g in data["goals"]
+        for m in g["measures"]
+    ), "titles and descriptions as typed: plain text, no Markdown escapes"
+    assert (data["method"], data["saved"], data["rules"]) == ("ranking", None, {})
+    texts = data["texts"]
+    assert texts["hint"] == "Put the measures in order: the most important at the top. Use the arrows to move them."
+    assert (texts["place"], texts["upName"], texts["downName"], texts["nowPlace"]) == (
+        "Place {n}",
+        "Move up: {title} (place {n})",
+        "Move down: {title} (place {n})",
+        "{title}: now place {n}",
+    )
 
-    _click(at, f"down_{shown[0]}")  # 1st moves to 2nd place
-    _click(at, f"up_{shown[2]}")  # last moves up one place
-    expected = [shown[1], shown[2], shown[0]]
-    assert list(at.session_state["rank_order"]) == expected
-    # The places on screen follow the new order.
-    titles = {m.id: m.title for m in services.list_measures(app_db, workshop.id)}
-    html = _html(at)
-    positions = [html.index(titles[m]) for m in expected]
-    assert positions == sorted(positions)
-
-    assert _submit(at)[0] == 200
+    # The stored order comes back first, in a new session too.
+    expected = list(reversed(data["order"]))
+    assert _post_ranking(at, expected)[0] == 200
     assert services.get_ballot(app_db, participant, Method.RANKING) == RankingBallot(tuple(expected))
+    again = _ballot_data(app({"t": at.query_params["t"], "lang": "en"}).run())
+    assert again["saved"] == {"method": "ranking", "order": expected} and again["order"] == expected
+    # A stored ranking that stops early: its places first, the rest in this device's order.
+    assert _post_ranking(at, expected[:1])[0] == 200
+    partial = _ballot_data(app({"t": at.query_params["t"], "lang": "en"}).run())
+    assert partial["order"] == expected[:1] + [m for m in data["order"] if m != expected[0]]
+
+    ar = _ballot_data(_join(app, app_db, workshop, lang="ar"))
+    gettext = i18n.gettext_for("ar")
+    assert ar["dir"] == "rtl" and ar["texts"]["upName"] == gettext("Move up: {title} (place {n})")
+    assert ar["texts"]["place"] == gettext("Place {n}") != "Place {n}", "the words come from the catalogs"
 
 
 # --- results and waiting screens ------------------------------------------------------------
@@ -783,7 +771,7 @@ def test_kiosk_next_person_gets_a_fresh_ballot(app, workshop, app_db):
     assert at.query_params["t"] != first_token and at.query_params["thanks"] == "1"
     thanks = _html(at)
     assert "Thank you! Your vote is saved." in thanks and "Next person, please" in thanks
-    assert _ballot_data(at) is None and _submit_data(at) is None
+    assert _ballot_data(at) is None
     assert services.resume(app_db, first_token) is None, "the previous person's link is closed"
     at.run()
     assert _ballot_data(at) is None, "it stays neutral until the next person taps"

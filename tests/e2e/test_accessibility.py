@@ -205,7 +205,7 @@ def test_participant_pages_and_projector_pass_axe_in_german_arabic_and_leichte_s
     assert problems == [], "axe found serious or critical violations:\n" + "\n".join(problems)
 
 
-# The focused element, inside a component's shadow root too (the submit button, ui/submit.py).
+# The focused element, inside a component's shadow root too (the ballot, ui/ballot.py).
 _FOCUSED_JS = (
     "(() => { let el = document.activeElement; "
     "while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement; "

@@ -264,10 +264,13 @@ def participant_walk(phone, srv) -> None:
     for method in ("dots", "approval", "rating", "ranking"):
         visit(phone, f"{url}/?t={tokens[method]}&lang=en", f"{method} ballot", "text=Submit my vote")
         shows(phone, f"{method} ballot", f"{A} ~{method}", MEASURES[0], MEASURES[1], TEXT)
-        if method != "ranking":  # drawn by a browser component: its text set as text, never as HTML
-            nothing_interpreted(phone, f"{method} ballot")
+        nothing_interpreted(phone, f"{method} ballot")  # a browser component: text set as text, never HTML
         if method != "ranking":  # a ranking is one list, without the goals
             shows(phone, f"{method} ballot", *GOALS)
+        if method == "ranking":
+            # Each move button is named with its measure as typed, and its place.
+            named = phone.locator(".pw-move").evaluate_all("els => els.map(b => b.getAttribute('aria-label'))")
+            assert any(_flat(n).startswith(_flat(f"Move up: {MEASURES[0]} (place ")) for n in named), named[:4]
         if method == "rating":
             shows(phone, "rating ballot", *(c["label"] for c in CRITERIA))
             # Each radio group is named with the criterion's label as typed, and its measure.

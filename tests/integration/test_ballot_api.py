@@ -1,7 +1,7 @@
 """The ballot endpoint (ui/api.py): what a phone's submit button posts, on a real DuckDB file.
 
 The route is driven as the server drives it (an ASGI call with the request's bytes); the browser
-side (ui/submit.js) is covered by tests/e2e/test_participant.py.
+side (ui/ballot/core.js) is covered by tests/e2e/test_ballot_*.py.
 """
 
 from __future__ import annotations

@@ -104,13 +104,17 @@ def test_the_points_add_up_to_the_registered_score(voting: methods.VotingMethod)
         assert ranked[m] == pytest.approx(points.get(m, 0.0)), m
 
 
-@pytest.mark.parametrize("voting", [m for m in REGISTERED if m.component], ids=lambda m: str(m.method))
-def test_a_method_drawn_in_the_browser_has_its_renderer_its_rules_and_its_words(voting: methods.VotingMethod):
-    """``component`` names ui/ballot/<component>.js and what ui/ballot.py gives it."""
+@pytest.mark.parametrize("voting", REGISTERED, ids=lambda m: str(m.method))
+def test_every_method_is_drawn_in_the_browser_by_its_renderer_with_its_rules_and_its_words(
+    voting: methods.VotingMethod,
+):
+    """``component`` names ui/ballot/<component>.js and what ui/ballot.py gives it: the page has
+    no other way to draw a ballot."""
     from pathlib import Path
 
     from ui import ballot
 
+    assert voting.component, f"{voting.method} has no browser component"
     assert (Path(ballot.__file__).parent / "ballot" / f"{voting.component}.js").is_file()
     assert voting.component in ballot._COMPONENTS
     rules = ballot._RULES[voting.component](RULES)

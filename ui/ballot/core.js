@@ -91,7 +91,7 @@ function memoryFor(data, method) {
       time: null,
       busy: false,
       error: null,
-      values: draft || (data.saved ? method.fromPayload(data.saved) : method.empty()),
+      values: draft || (data.saved ? method.fromPayload(data.saved) : method.empty(data)),
       pending: stored.pending && typeof stored.pending.id === "string" ? stored.pending : null,
       view: null,
     };
@@ -174,7 +174,7 @@ function mountBallot(component, method) {
     // The measures changed under the ballot (a merge, a hidden measure): keep what still fits.
     if (!method.fits(mem.values, data)) {
       const kept = method.restrict(mem.values, data);
-      mem.values = method.fits(kept, data) ? kept : method.empty();
+      mem.values = method.fits(kept, data) ? kept : method.empty(data);
     }
     root = element("div", "pw-ballot");
     root._structure = structure; // a property, not an attribute: it holds every measure

@@ -55,8 +55,8 @@ class VotingMethod:
     spread_labels: tuple[str, str] = ("", "")  # msgids: the columns of that statistic (count, mean)
     # The most one vote's value may be under the rules (dots: the cap per measure), or None.
     value_cap: Callable[[VotingRules], float] | None = None
-    # The browser component that draws the whole ballot (ui/ballot.py), or None: the page's
-    # widgets draw it (and ui/submit.py sends it) until the method moves into the browser.
+    # The browser component that draws the whole ballot (ui/ballot.py: ui/ballot/<component>.js).
+    # Every method has one; tests/unit/test_methods.py fails a method registered without it.
     component: str | None = None
     extra: dict = field(default_factory=dict)
 

@@ -106,5 +106,6 @@ METHOD = register(
         points=lambda values, n_list: (n_list - values).clip(lower=0),
         spread="min",
         spread_labels=(N_("Ranked by"), N_("Mean place")),
+        component="ranking",
     )
 )
