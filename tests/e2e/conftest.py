@@ -150,6 +150,42 @@ def settled(page, pause_ms: int = 0) -> None:
 SHOTS = Path("/tmp/shots")
 
 
+def voting_server(tmp_path_factory, name: str, rules: dict, goals: list[str], measures, shortlist=()):
+    """A server of its own with one workshop voting by ``rules`` (the shared server's demo votes by
+    dots): its vision, groups and ``measures`` (goal index, title, description) from a vision file,
+    ``shortlist`` by title; ``.code`` is the workshop's join code. Stop it when done."""
+    import yaml
+
+    from workshop import auth, services, vision
+    from workshop.model import Phase
+    from workshop.store import Database
+
+    text = yaml.safe_dump(
+        {
+            "vision": {"title": "Zusammenleben in Vielfalt", "goals": [{"title": g} for g in goals]},
+            "groups": ["AG 1 Nachbarschaft", "AG 2 Arbeit"],
+            "rules": rules,
+            "measures": [{"goal": goals[g], "title": t, "description": d} for g, t, d in measures],
+        },
+        allow_unicode=True,
+    )
+    tmp = tmp_path_factory.mktemp(name)
+    db = Database(tmp / f"{name}.duckdb")
+    auth.ensure_passphrase(db, PASSPHRASE)
+    fac = auth.login(db, PASSPHRASE, client="prepare")
+    ws = services.create_workshop(db, fac, title="Planungswerkstatt Harburg", place="Harburg")
+    services.replace_vision(db, fac, ws.id, **vision.vision_args(vision.parse(text)))
+    if shortlist:
+        by_title = {m.title: m.id for m in services.list_measures(db, ws.id)}
+        services.set_shortlist(db, fac, ws.id, [by_title[t] for t in shortlist])
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    code = services.get_workshop(db, ws.id).join_code
+    db.close()
+    server = Server(tmp / f"{name}.duckdb", tmp / "server.log")
+    server.code = code
+    return server
+
+
 @contextmanager
 def ballot_phone(browser, server, join_code, *, lang="en", viewport=PHONE, kiosk=False, shot="ballot-failure"):
     """A phone (or a kiosk tablet) that has joined the workshop ``join_code`` (its first working

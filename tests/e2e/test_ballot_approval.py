@@ -12,22 +12,17 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from tests.e2e.conftest import (
-    PASSPHRASE,
     SHOTS,
     TABLET,
-    Server,
     ballot_phone,
     counter,
     focused,
     frames_sent,
     posts_of,
+    voting_server,
 )
-from workshop import auth, services, vision
-from workshop.model import Phase
-from workshop.store import Database
 
 BOXES = '[role="checkbox"].pw-support'
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
@@ -42,32 +37,12 @@ MEASURES = [
 LIMIT = 3
 
 
-def _vision_file() -> str:
-    return yaml.safe_dump(
-        {
-            "vision": {"title": "Zusammenleben in Vielfalt", "goals": [{"title": g} for g in GOALS]},
-            "groups": ["AG 1 Nachbarschaft", "AG 2 Arbeit"],
-            "rules": {"method": "approval", "approval_limit": LIMIT},
-            "measures": [{"goal": GOALS[g], "title": t, "description": d} for g, t, d in MEASURES],
-        },
-        allow_unicode=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     """A server of its own: a workshop voting by approval (the shared server's demo votes by dots)."""
-    tmp = tmp_path_factory.mktemp("approval")
-    db = Database(tmp / "approval.duckdb")
-    auth.ensure_passphrase(db, PASSPHRASE)
-    fac = auth.login(db, PASSPHRASE, client="prepare")
-    ws = services.create_workshop(db, fac, title="Planungswerkstatt Harburg", place="Harburg")
-    services.replace_vision(db, fac, ws.id, **vision.vision_args(vision.parse(_vision_file())))
-    services.set_phase(db, fac, ws.id, Phase.VOTE)
-    code = services.get_workshop(db, ws.id).join_code
-    db.close()
-    server = Server(tmp / "approval.duckdb", tmp / "server.log")
-    server.code = code
+    server = voting_server(
+        tmp_path_factory, "approval", {"method": "approval", "approval_limit": LIMIT}, GOALS, MEASURES
+    )
     yield server
     server.stop()
 

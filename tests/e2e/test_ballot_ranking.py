@@ -10,12 +10,8 @@ measures, one title looking like Markdown that must stay text.
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from tests.e2e.conftest import PASSPHRASE, SHOTS, Server, ballot_phone, focused, frames_sent, posts_of
-from workshop import auth, services, vision
-from workshop.model import Phase
-from workshop.store import Database
+from tests.e2e.conftest import SHOTS, ballot_phone, focused, frames_sent, posts_of, voting_server
 
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
 MEASURES = [
@@ -28,34 +24,10 @@ MEASURES = [
 LISTED = [t for _g, t, _d in MEASURES[:4]]
 
 
-def _vision_file() -> str:
-    return yaml.safe_dump(
-        {
-            "vision": {"title": "Zusammenleben in Vielfalt", "goals": [{"title": g} for g in GOALS]},
-            "groups": ["AG 1 Nachbarschaft", "AG 2 Arbeit"],
-            "rules": {"method": "ranking"},
-            "measures": [{"goal": GOALS[g], "title": t, "description": d} for g, t, d in MEASURES],
-        },
-        allow_unicode=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     """A server of its own: a workshop voting by ranking a shortlist."""
-    tmp = tmp_path_factory.mktemp("ranking")
-    db = Database(tmp / "ranking.duckdb")
-    auth.ensure_passphrase(db, PASSPHRASE)
-    fac = auth.login(db, PASSPHRASE, client="prepare")
-    ws = services.create_workshop(db, fac, title="Planungswerkstatt Harburg", place="Harburg")
-    services.replace_vision(db, fac, ws.id, **vision.vision_args(vision.parse(_vision_file())))
-    by_title = {m.title: m.id for m in services.list_measures(db, ws.id)}
-    services.set_shortlist(db, fac, ws.id, [by_title[t] for t in LISTED])
-    services.set_phase(db, fac, ws.id, Phase.VOTE)
-    code = services.get_workshop(db, ws.id).join_code
-    db.close()
-    server = Server(tmp / "ranking.duckdb", tmp / "server.log")
-    server.code = code
+    server = voting_server(tmp_path_factory, "ranking", {"method": "ranking"}, GOALS, MEASURES, shortlist=LISTED)
     yield server
     server.stop()
 

@@ -12,21 +12,16 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from tests.e2e.conftest import (
-    PASSPHRASE,
     SHOTS,
-    Server,
     ballot_phone,
     counter,
     focused,
     frames_sent,
     posts_of,
+    voting_server,
 )
-from workshop import auth, services, vision
-from workshop.model import Phase
-from workshop.store import Database
 
 GROUPS = '[role="radiogroup"].pw-scale'
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
@@ -39,32 +34,16 @@ MEASURES = [
 CRITERIA = [("impact", "Impact"), ("doable", "**Umsetzbar** <b>jetzt</b>")]
 
 
-def _vision_file() -> str:
-    return yaml.safe_dump(
-        {
-            "vision": {"title": "Zusammenleben in Vielfalt", "goals": [{"title": g} for g in GOALS]},
-            "groups": ["AG 1 Nachbarschaft", "AG 2 Arbeit"],
-            "rules": {"method": "rating", "criteria": [{"key": k, "label": lab, "weight": 1} for k, lab in CRITERIA]},
-            "measures": [{"goal": GOALS[g], "title": t, "description": d} for g, t, d in MEASURES],
-        },
-        allow_unicode=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     """A server of its own: a workshop voting by rating (the shared server's demo votes by dots)."""
-    tmp = tmp_path_factory.mktemp("rating")
-    db = Database(tmp / "rating.duckdb")
-    auth.ensure_passphrase(db, PASSPHRASE)
-    fac = auth.login(db, PASSPHRASE, client="prepare")
-    ws = services.create_workshop(db, fac, title="Planungswerkstatt Harburg", place="Harburg")
-    services.replace_vision(db, fac, ws.id, **vision.vision_args(vision.parse(_vision_file())))
-    services.set_phase(db, fac, ws.id, Phase.VOTE)
-    code = services.get_workshop(db, ws.id).join_code
-    db.close()
-    server = Server(tmp / "rating.duckdb", tmp / "server.log")
-    server.code = code
+    server = voting_server(
+        tmp_path_factory,
+        "rating",
+        {"method": "rating", "criteria": [{"key": k, "label": lab, "weight": 1} for k, lab in CRITERIA]},
+        GOALS,
+        MEASURES,
+    )
     yield server
     server.stop()
 
