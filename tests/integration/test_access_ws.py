@@ -85,10 +85,18 @@ class Tab(Client):
     and (for attackers) a record of every message, element kind, widget id and page it received."""
 
     def __init__(
-        self, port: int, query_string: str = "", *, name: str = "", record: bool = False, headers: dict | None = None
+        self,
+        port: int,
+        query_string: str = "",
+        *,
+        name: str = "",
+        record: bool = False,
+        headers: dict | None = None,
+        source: str | None = None,
     ):
         super().__init__(port, query_string)
         self.headers = headers or {}
+        self.source = source  # the local address the connection leaves from (another machine of the hall)
         self.name = name or query_string or "tab"
         self.session_id = ""
         self.replies: dict[str, object] = {}
@@ -109,6 +117,7 @@ class Tab(Client):
             ping_interval=None,
             close_timeout=2,
             additional_headers=self.headers,
+            **({"local_addr": (self.source, 0)} if self.source else {}),
         )
         self._reader = asyncio.create_task(self._read())
 

@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import websockets
 
 from bench.client import element_id, string, trigger
 from bench.server import Nginx, Server
@@ -104,30 +103,9 @@ def test_guessers_do_not_delay_the_facilitator_from_another_address(db: Database
 # --- through nginx --------------------------------------------------------------------------------
 
 
-class From(Tab):
-    """A browser tab on another machine of the hall: its connection leaves from ``source``."""
-
-    def __init__(self, port: int, source: str, headers: dict | None = None):
-        super().__init__(port, headers=headers)
-        self.source = source
-
-    async def connect(self, timeout: float = 60) -> None:
-        self.ws = await websockets.connect(
-            self.url,
-            subprotocols=["streamlit"],
-            max_size=2**26,
-            open_timeout=timeout,
-            ping_interval=None,
-            close_timeout=2,
-            additional_headers=self.headers,
-            local_addr=(self.source, 0),
-        )
-        self._reader = asyncio.create_task(self._read())
-
-
 async def log_in(port: int, source: str, passphrase: str, forged: str | None = None) -> tuple[str, float]:
     """One login through a fresh connection: ("ok" | the error shown, seconds from send to answer)."""
-    tab = From(port, source, {"X-Forwarded-For": forged} if forged else None)
+    tab = Tab(port, headers={"X-Forwarded-For": forged} if forged else None, source=source)
     await tab.connect()
     try:
         await tab.rerun()
