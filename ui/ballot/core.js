@@ -40,6 +40,29 @@ function element(tag, className, text) {
   return el;
 }
 
+// A goal's section with its heading, and a measure's card with its title and description: text
+// only, each in its own direction (a German title stays left to right on an Arabic screen).
+function goalSection(goal) {
+  const section = element("section", "pw-goal");
+  const heading = element("h3", "pw-goal-title", goal.title);
+  heading.dir = "auto";
+  section.append(heading);
+  return section;
+}
+
+function measureItem(measure) {
+  const item = element("div", "pw-item");
+  const title = element("p", "pw-measure", measure.title);
+  title.dir = "auto";
+  item.append(title);
+  if (measure.description) {
+    const description = element("p", "pw-muted", measure.description);
+    description.dir = "auto";
+    item.append(description);
+  }
+  return item;
+}
+
 function storageKey(data) {
   return STORAGE_PREFIX + data.method + "." + data.t;
 }

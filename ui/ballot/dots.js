@@ -87,25 +87,14 @@ const dotsMethod = {
     };
 
     for (const goal of data.goals) {
-      const section = element("section", "pw-goal");
-      const heading = element("h3", "pw-goal-title", goal.title);
-      heading.dir = "auto";
-      section.append(heading);
+      const section = goalSection(goal);
       if (rules.goalBudget !== null) {
         const line = element("p", "pw-goal-left");
         section.append(line);
         goalLines.push({ goal, line });
       }
       for (const measure of goal.measures) {
-        const item = element("div", "pw-item");
-        const title = element("p", "pw-measure", measure.title);
-        title.dir = "auto";
-        item.append(title);
-        if (measure.description) {
-          const description = element("p", "pw-muted", measure.description);
-          description.dir = "auto";
-          item.append(description);
-        }
+        const item = measureItem(measure);
         const radios = element("div", "pw-dots");
         radios.setAttribute("role", "radiogroup");
         radios.setAttribute("aria-label", fill(texts.groupName, { title: measure.title }));

@@ -102,20 +102,9 @@ const ratingMethod = {
     };
 
     for (const goal of data.goals) {
-      const section = element("section", "pw-goal");
-      const heading = element("h3", "pw-goal-title", goal.title);
-      heading.dir = "auto";
-      section.append(heading);
+      const section = goalSection(goal);
       for (const measure of goal.measures) {
-        const item = element("div", "pw-item");
-        const title = element("p", "pw-measure", measure.title);
-        title.dir = "auto";
-        item.append(title);
-        if (measure.description) {
-          const description = element("p", "pw-muted", measure.description);
-          description.dir = "auto";
-          item.append(description);
-        }
+        const item = measureItem(measure);
         for (const criterion of criteria) {
           const row = element("div", "pw-criterion");
           const label = element("p", "pw-criterion-label", criterion.label);
