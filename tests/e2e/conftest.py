@@ -242,7 +242,7 @@ def focused(page) -> dict:
             disabled: el.getAttribute('aria-disabled'),
             outline: style.outlineStyle + ' ' + style.outlineWidth + ' ' + style.outlineColor,
             covered: Boolean(b && bar.classList.contains('pw-sticky') && r.top < b.bottom && r.bottom > b.top),
-            visible: r.top >= 0 && r.bottom <= innerHeight,
+            visible: r.top - 5 >= 0 && r.bottom + 5 <= innerHeight,  // with its focus ring
         };
     }"""
     )
