@@ -143,15 +143,16 @@ def test_an_integrationskonferenz_from_set_up_to_downloads(own_server, browser):
         _field(page, "Title").fill("Planungswerkstatt zum Vergleich")
         page.get_by_role("button", name="Create", exact=True).click()
         _flash(page, "it is now the current workshop")
-        assert _field(page, "One working group per line").input_value() == ""
-        assert _field(page, "Dots per person").input_value() == "10"
+        # The confirmation is at the top: the forms below are redrawn a moment later in the same run.
+        expect(_field(page, "One working group per line")).to_have_value("")
+        expect(_field(page, "Dots per person")).to_have_value("10")
         _choose(page, _picker(page), "16. Integrationskonferenz")
         expect(_field(page, "Theme")).to_have_value("Demokratie – Wohin?")
         page.wait_for_function(
             "() => [...document.querySelectorAll('textarea')].some(t => t.value.startsWith('AG 1 Wahlen'))"
         )
-        assert _field(page, "Dots per person").input_value() == "5"
-        assert _field(page, "Maximum dots per recommendation").input_value() == "2"
+        expect(_field(page, "Dots per person")).to_have_value("5")
+        expect(_field(page, "Maximum dots per recommendation")).to_have_value("2")
         _shot(page, "setup_switched_back")
 
         hall(own_server, browser, page)
