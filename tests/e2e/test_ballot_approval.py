@@ -2,14 +2,17 @@
 
 A tap changes the screen at once and sends nothing to the server; at the limit no further measure
 can be supported on screen, and the screen says why; the half-done ballot survives a reload;
-submit and change; keyboard only, every checkbox named with its measure; right to left; a kiosk
-tablet for two people. The workshop (prepared before its own server starts) supports at most 3 of
-6 measures under two goals.
+submit and change; without a connection, and a resend after a lost answer; keyboard only, every
+checkbox named with its measure; right to left; a kiosk tablet for two people. The workshop
+(prepared before its own server starts) supports at most 3 of 6 measures under two goals.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +26,8 @@ from tests.e2e.conftest import (
     posts_of,
     voting_server,
 )
+from workshop import methods, participation
+from workshop.store import Database
 
 BOXES = '[role="checkbox"].pw-support'
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
@@ -69,6 +74,33 @@ def ticked(page) -> list[bool]:
 
 def shown(n: int, limit: int = LIMIT) -> str:
     return f"{n} of at most {limit} measures supported"
+
+
+def stored_ballots(server) -> list[tuple[str, dict]]:
+    """Every ballot in ``server``'s database now: (its submission id, the ballot as a phone posts
+    it). Read from a copy of the file and its write-ahead log: the running server holds the file.
+    (The rating and ranking tests use it too.)"""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "copy.duckdb"
+        shutil.copy(server.db_path, copy)
+        wal = Path(f"{server.db_path}.wal")
+        if wal.exists():
+            shutil.copy(wal, f"{copy}.wal")
+        db = Database(copy, migrate=False)
+        try:
+            ballots = db.fetchall("SELECT id, submission_id, method FROM ballots")
+            votes = db.fetchall("SELECT ballot_id, measure_id, criterion, value FROM votes")
+        finally:
+            db.close()
+    return [
+        (
+            submission,
+            participation.ballot_payload(
+                methods.of(method).ballot.from_rows([(m, c, v) for b, m, c, v in votes if b == ballot_id])
+            ),
+        )
+        for ballot_id, submission, method in ballots
+    ]
 
 
 def test_taps_change_the_screen_at_once_send_nothing_and_stop_at_the_limit(browser, srv):
@@ -161,6 +193,49 @@ def test_reload_keeps_the_draft_then_submit_and_change(browser, srv):
         page.locator(".pw-submit-status.pw-saved").wait_for()
         assert len(posts) == 2 and posts[1]["ballot"]["approved"] == [ids[1]]
         assert posts[1]["submission"] != posts[0]["submission"], "a changed ballot is a new submission"
+
+
+def test_offline_says_so_keeps_the_ballot_and_a_resend_is_stored_once(browser, srv):
+    with phone(browser, srv, shot="approval-offline") as page:
+        posts = posts_of(page)
+        before = stored_ballots(srv)
+        tick(page, 2)
+        tick(page, 3)
+        supported = ticked(page)
+        page.context.set_offline(True)
+        page.locator(".pw-submit-button").click()
+        error = page.locator(".pw-submit-status.pw-error")
+        error.wait_for()
+        offline = "Your vote was not sent: no connection to the server. Check the network and press again."
+        assert error.inner_text() == offline and page.locator(".pw-status-top.pw-error").inner_text() == offline
+        assert ticked(page) == supported and counter(page) == shown(2), "the ballot stays"
+        assert page.locator(".pw-submit-button").get_attribute("aria-disabled") == "false", "and can be sent again"
+        page.context.set_offline(False)
+        assert stored_ballots(srv) == before, "the offline try never reached the server"
+
+        # The answer lost on its way back: the server stored the ballot, the phone does not know.
+        answers: list[dict] = []
+
+        def lose_answer(route):
+            answers.append(route.fetch().json())
+            route.abort()
+
+        page.route("**/api/ballot*", lose_answer)
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-submit-status.pw-error").filter(has_text="no connection").wait_for()
+        assert answers and answers[0]["replaced"] is False
+        page.unroute("**/api/ballot*")
+        assert ticked(page) == supported
+
+        # Pressing again sends the same ballot with the same submission id: stored once.
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-submit-status.pw-saved").wait_for()
+        assert len(posts) >= 2 and all(p == posts[0] for p in posts), posts  # the same submission each time
+        ids = sorted(box(page, i).evaluate("el => el.dataset.measure") for i in (2, 3))
+        after = stored_ballots(srv)
+        assert len(after) == len(before) + 1, "one ballot more in the database, not two"
+        new = [b for b in after if b not in before]
+        assert new == [(posts[0]["submission"], {"method": "approval", "approved": ids})], "stored as ticked"
 
 
 def test_keyboard_only_one_tab_stop_per_checkbox_named_with_its_measure(browser, srv):

@@ -2,16 +2,20 @@
 
 A move changes the screen at once and sends nothing to the server; every button is named with its
 measure and its place; after a keyboard move the focus stays on the moved measure and a live
-region says its new place; the half-done order survives a reload; submit and change; right to
-left. The workshop (prepared before its own server starts) ranks a shortlist of 4 of its 5
-measures, one title looking like Markdown that must stay text.
+region says its new place; the half-done order survives a reload; submit and change; without a
+connection, and a resend after a lost answer; right to left; a kiosk tablet for two people. The
+workshop (prepared before its own server starts) ranks a shortlist of 4 of its 5 measures, one
+title looking like Markdown that must stay text.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.e2e.conftest import SHOTS, ballot_phone, focused, frames_sent, posts_of, voting_server
+from tests.e2e.conftest import SHOTS, TABLET, ballot_phone, focused, frames_sent, posts_of, voting_server
+from tests.e2e.test_ballot_approval import stored_ballots
 
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
 MEASURES = [
@@ -174,6 +178,49 @@ def test_reload_keeps_the_draft_then_submit_and_change(browser, srv):
         assert posts[1]["submission"] != posts[0]["submission"], "a changed ballot is a new submission"
 
 
+def test_offline_says_so_keeps_the_ballot_and_a_resend_is_stored_once(browser, srv):
+    with phone(browser, srv, shot="ranking-offline") as page:
+        posts = posts_of(page)
+        before = stored_ballots(srv)
+        start = titles(page)
+        tap(page, start[3], "up")
+        moved, order = titles(page), ids(page)
+        assert moved[2] == start[3]
+        page.context.set_offline(True)
+        page.locator(".pw-submit-button").click()
+        error = page.locator(".pw-submit-status.pw-error")
+        error.wait_for()
+        offline = "Your vote was not sent: no connection to the server. Check the network and press again."
+        assert error.inner_text() == offline and page.locator(".pw-status-top.pw-error").inner_text() == offline
+        assert titles(page) == moved, "the ranking stays"
+        assert page.locator(".pw-submit-button").get_attribute("aria-disabled") == "false", "and can be sent again"
+        page.context.set_offline(False)
+        assert stored_ballots(srv) == before, "the offline try never reached the server"
+
+        # The answer lost on its way back: the server stored the ballot, the phone does not know.
+        answers: list[dict] = []
+
+        def lose_answer(route):
+            answers.append(route.fetch().json())
+            route.abort()
+
+        page.route("**/api/ballot*", lose_answer)
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-submit-status.pw-error").filter(has_text="no connection").wait_for()
+        assert answers and answers[0]["replaced"] is False
+        page.unroute("**/api/ballot*")
+        assert titles(page) == moved
+
+        # Pressing again sends the same ballot with the same submission id: stored once.
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-submit-status.pw-saved").wait_for()
+        assert len(posts) >= 2 and all(p == posts[0] for p in posts), posts  # the same submission each time
+        after = stored_ballots(srv)
+        assert len(after) == len(before) + 1, "one ballot more in the database, not two"
+        new = [b for b in after if b not in before]
+        assert new == [(posts[0]["submission"], {"method": "ranking", "order": order})], "stored as ranked"
+
+
 def test_arabic_is_right_to_left(browser, srv):
     with phone(browser, srv, lang="ar", shot="ranking-ar") as page:
         ballot = page.locator(".pw-ballot")
@@ -190,3 +237,47 @@ def test_arabic_is_right_to_left(browser, srv):
         ballot.evaluate("el => el.scrollIntoView()")
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "ballot-ranking-ar.png"))
+
+
+def test_kiosk_two_people_in_a_row(browser, srv):
+    with phone(browser, srv, viewport=TABLET, kiosk=True, shot="ranking-kiosk") as page:
+        posts = posts_of(page)
+        before = stored_ballots(srv)
+        first_token = re.search(r"[?&]t=([^&]+)", page.url)[1]
+        start = titles(page)
+        tap(page, start[2], "up")
+        tap(page, start[2], "up")
+        first_order = ids(page)
+        top = first_order[0]
+        page.locator(".pw-submit-button").click()
+        # The save takes the tablet to the neutral screen, with nothing of the ranking on it.
+        page.locator(".pw-thanks").wait_for()
+        assert page.locator(".pw-ballot").count() == 0
+        assert not [t for t in LISTED if page.get_by_text(t).count()], "no measure is on the screen"
+        assert re.search(r"[?&]t=([^&]+)", page.url)[1] != first_token
+        page.get_by_role("button", name="Next person").click()
+        page.locator(".pw-rank-item").first.wait_for()
+        # A new ballot, not the previous person's saved one (a ranking always shows some order).
+        assert page.locator(".pw-submit-button").inner_text() == "Submit my vote"
+        assert page.locator(".pw-status-top.pw-saved").count() == 0
+        stored = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('planungswerkstatt.ballot.'))")
+        assert not [k for k in stored if first_token in k], "the previous person's draft is gone from the tablet"
+        top_title = page.locator(f'.pw-rank-item[data-measure="{top}"] .pw-measure').inner_text()
+        for _i in range(3):  # the first person's favourite goes to the bottom
+            if titles(page)[-1] != top_title:
+                tap(page, top_title, "down")
+        assert titles(page)[-1] == top_title
+        second_order = ids(page)
+        assert second_order != first_order
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-thanks").wait_for()
+        assert posts[0]["t"] == first_token and posts[-1]["t"] != first_token
+
+        after = stored_ballots(srv)
+        assert len(after) == len(before) + 2, "two people, two ballots"
+        assert sorted(b for b in after if b not in before) == sorted(
+            [
+                (posts[0]["submission"], {"method": "ranking", "order": first_order}),
+                (posts[-1]["submission"], {"method": "ranking", "order": second_order}),
+            ]
+        )

@@ -1,10 +1,11 @@
 """The rating ballot in the browser (ui/ballot.py, ui/ballot/core.js + rating.js) on a phone.
 
 A tap changes the screen at once and sends nothing to the server; a rating can be cleared ("no
-opinion"); the half-done ballot survives a reload; submit and change; keyboard only, every radio
-group named with its measure, its criterion and what 1 and 5 mean; right to left. The workshop
-(prepared before its own server starts) rates 4 measures under two goals on two criteria, one of
-them with a label from the file that looks like Markdown and must stay text.
+opinion"); the half-done ballot survives a reload; submit and change; without a connection, and a
+resend after a lost answer; keyboard only, every radio group named with its measure, its criterion
+and what 1 and 5 mean; right to left; a kiosk tablet for two people. The workshop (prepared before
+its own server starts) rates 4 measures under two goals on two criteria, one of them with a label
+from the file that looks like Markdown and must stay text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import (
     SHOTS,
+    TABLET,
     ballot_phone,
     counter,
     focused,
@@ -22,6 +24,7 @@ from tests.e2e.conftest import (
     posts_of,
     voting_server,
 )
+from tests.e2e.test_ballot_approval import stored_ballots
 
 GROUPS = '[role="radiogroup"].pw-scale'
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
@@ -174,6 +177,51 @@ def test_reload_keeps_the_draft_then_submit_and_change(browser, srv):
         assert posts[1]["submission"] != posts[0]["submission"], "a changed ballot is a new submission"
 
 
+def test_offline_says_so_keeps_the_ballot_and_a_resend_is_stored_once(browser, srv):
+    with phone(browser, srv, shot="rating-offline") as page:
+        posts = posts_of(page)
+        before = stored_ballots(srv)
+        rate(page, 0, 4)
+        rate(page, 3, 2)  # the second measure's second criterion
+        ratings = chosen(page)
+        page.context.set_offline(True)
+        page.locator(".pw-submit-button").click()
+        error = page.locator(".pw-submit-status.pw-error")
+        error.wait_for()
+        offline = "Your vote was not sent: no connection to the server. Check the network and press again."
+        assert error.inner_text() == offline and page.locator(".pw-status-top.pw-error").inner_text() == offline
+        assert chosen(page) == ratings and counter(page) == rated(2), "the ballot stays"
+        assert page.locator(".pw-submit-button").get_attribute("aria-disabled") == "false", "and can be sent again"
+        page.context.set_offline(False)
+        assert stored_ballots(srv) == before, "the offline try never reached the server"
+
+        # The answer lost on its way back: the server stored the ballot, the phone does not know.
+        answers: list[dict] = []
+
+        def lose_answer(route):
+            answers.append(route.fetch().json())
+            route.abort()
+
+        page.route("**/api/ballot*", lose_answer)
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-submit-status.pw-error").filter(has_text="no connection").wait_for()
+        assert answers and answers[0]["replaced"] is False
+        page.unroute("**/api/ballot*")
+        assert chosen(page) == ratings
+
+        # Pressing again sends the same ballot with the same submission id: stored once.
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-submit-status.pw-saved").wait_for()
+        assert len(posts) >= 2 and all(p == posts[0] for p in posts), posts  # the same submission each time
+        first, second = (group(page, i).evaluate("el => el.dataset.measure") for i in (0, 3))
+        after = stored_ballots(srv)
+        assert len(after) == len(before) + 1, "one ballot more in the database, not two"
+        new = [b for b in after if b not in before]
+        assert new == [
+            (posts[0]["submission"], {"method": "rating", "ratings": {first: {"impact": 4}, second: {"doable": 2}}})
+        ], "stored as rated"
+
+
 def test_keyboard_only_one_tab_stop_per_group_arrows_inside(browser, srv):
     with phone(browser, srv, shot="rating-keyboard") as page:
         posts = posts_of(page)
@@ -252,3 +300,39 @@ def test_arabic_is_right_to_left_with_the_scales_too(browser, srv):
         page.locator(".pw-ballot").evaluate("el => el.scrollIntoView()")
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "ballot-rating-ar.png"))
+
+
+def test_kiosk_two_people_in_a_row(browser, srv):
+    with phone(browser, srv, viewport=TABLET, kiosk=True, shot="rating-kiosk") as page:
+        posts = posts_of(page)
+        before = stored_ballots(srv)
+        first_token = re.search(r"[?&]t=([^&]+)", page.url)[1]
+        rate(page, 0, 5)
+        rate(page, 2, 3)  # the second measure's first criterion
+        one, two = (group(page, i).evaluate("el => el.dataset.measure") for i in (0, 2))
+        page.locator(".pw-submit-button").click()
+        # The save takes the tablet to the neutral screen, with nothing of the ballot on it.
+        page.locator(".pw-thanks").wait_for()
+        assert page.locator(".pw-ballot").count() == 0
+        assert not [t for _g, t, _d in MEASURES if page.get_by_text(t).count()], "no measure is on the screen"
+        assert re.search(r"[?&]t=([^&]+)", page.url)[1] != first_token
+        page.get_by_role("button", name="Next person").click()
+        page.locator(".pw-counter").filter(has_text=rated(0)).wait_for()
+        assert chosen(page) == [None] * 8, "the previous person's ratings are gone"
+        assert page.locator(".pw-submit-button").inner_text() == "Submit my vote"
+        stored = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('planungswerkstatt.ballot.'))")
+        assert not [k for k in stored if first_token in k], "the previous person's draft is gone from the tablet"
+        rate(page, 5, 1)  # the third measure's second criterion
+        three = group(page, 5).evaluate("el => el.dataset.measure")
+        page.locator(".pw-submit-button").click()
+        page.locator(".pw-thanks").wait_for()
+        assert posts[0]["t"] == first_token and posts[-1]["t"] != first_token
+
+        after = stored_ballots(srv)
+        assert len(after) == len(before) + 2, "two people, two ballots"
+        assert sorted(b for b in after if b not in before) == sorted(
+            [
+                (posts[0]["submission"], {"method": "rating", "ratings": {one: {"impact": 5}, two: {"impact": 3}}}),
+                (posts[-1]["submission"], {"method": "rating", "ratings": {three: {"doable": 1}}}),
+            ]
+        )
