@@ -277,31 +277,18 @@ def ballot_screen() -> None:
     submitted = st.session_state[stored_key]
     if participant.kiosk and submitted is not None:
         next_person(thanks=True)  # this person has voted: the tablet is for the next one
-    ballot.show(
+    data = ballot.ballot_data(
+        voice=common.voice(),
         device_id=participant.device_id,
+        token=params.get("t"),
         rules=rules,
         goals=goals,
         measures=measures,
         goal_of=goal_of,
-        token=params.get("t"),
-        lang=common.lang(),
         saved=submitted,
         notify=participant.kiosk,
-        texts=submit_texts(),
     )
-
-
-def submit_texts() -> dict:
-    return {
-        "submit": _("Submit my vote"),
-        "change": _("Change my vote"),
-        "sending": _("Saving your vote …"),
-        "saved": _("Your vote is saved. You can change it until voting closes."),
-        "savedAt": _("Your vote is saved ({time}). You can change it until voting closes."),
-        "unsaved": _("Your changes are not saved yet. Press “Change my vote” at the end of the ballot."),
-        "offline": _("Your vote was not sent: no connection to the server. Check the network and press again."),
-        "failed": _("Your vote was not saved. Please press again."),
-    }
+    ballot.show(data)
 
 
 def next_person(*, thanks: bool) -> None:
@@ -403,21 +390,29 @@ def results_screen() -> None:
 if ws.phase == Phase.COLLECT:
     collect_screen()
 elif ws.phase == Phase.VOTE:
-    st.subheader(_("Vote"))
     if participant.kiosk and params.get("thanks") == "1":
+        st.subheader(_("Vote"))
         kiosk_thanks()
     elif ws.rules.cards_required and not services.has_card(db, participant):
+        st.subheader(_("Vote"))
         card_screen()
     else:
-        ballot_screen()
+        ballot_screen()  # its heading is the component's: a waiting screen draws it the same way
 elif ws.phase == Phase.RESULTS:
     st.subheader(_("Results"))
     results_screen()
 else:
-    st.info(
-        _("Please wait: the facilitation team will open the next step soon. This screen updates by itself.")
-        if ws.phase == Phase.SETUP
-        else _("The proposals are being reviewed. Voting starts soon; this screen updates by itself.")
+    # Waiting for the next step, in the component of the ballot to come: when the vote opens, it
+    # turns into the ballot by itself (ui/ballot.py), without a run of this page.
+    ballot.waiting(
+        voice=common.voice(),
+        token=params.get("t"),
+        rules=ws.rules,
+        message=(
+            _("Please wait: the facilitation team will open the next step soon. This screen updates by itself.")
+            if ws.phase == Phase.SETUP
+            else _("The proposals are being reviewed. Voting starts soon; this screen updates by itself.")
+        ),
     )
 st.divider()
 privacy_link()

@@ -129,6 +129,8 @@ class Client:
         self.listeners: list[Callable[[Shown], None]] = []
         self.runs = 0  # script runs the server finished for this tab (full and fragment)
         self.watch_log: list[float] = []  # seconds each answer of the phase watch took
+        self.ballot: dict | None = None  # a ballot taken over from the waiting screen (GET /api/ballot)
+        self.ballot_listeners: list[Callable[[float], None]] = []
         self._lock = asyncio.Lock()  # one request at a time per tab (timers wait for a tap to finish)
 
     # -- connection ---------------------------------------------------------------------------
@@ -235,7 +237,7 @@ class Client:
         self._predicate = None
         return result
 
-    # -- the phase watch (ui/watch.py): an HTTP question, a rerun only when the answer changed --
+    # -- the phase watch (ui/watch.py): a held HTTP question, a rerun only when the answer changed --
     def watch(self) -> dict | None:
         """The data the page's phase watch was drawn with (url, version, every), or None."""
         for s in self.shown.values():
@@ -243,46 +245,73 @@ class Client:
                 return component_data(s.element)
         return None
 
-    async def ask_watch(self, port: int) -> dict:
-        """GET the watch's URL as the browser's fetch does; the JSON answer ({} when there is none)."""
+    def waiting_ballot(self) -> dict | None:
+        """The ballot component's data while it waits for the vote (ui/ballot.py ``waiting``)."""
+        for s in self.shown.values():
+            if s.kind == "bidi_component" and user_key(element_id(s.element)) == "ballot":
+                data = component_data(s.element)
+                if "waiting" in data:
+                    return data
+        return None
+
+    async def ask_watch(self, port: int, since: str | None = None) -> dict:
+        """GET the watch's URL as the browser's fetch does (with ``since``: the server holds the
+        question until the version differs); the JSON answer ({} when there is none)."""
         data = self.watch()
         if data is None:
             return {}
         started = time.perf_counter()
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            writer.write(f"GET {data['url']} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
-            await writer.drain()
-            raw = await reader.read()
-        finally:
-            writer.close()
+        url = data["url"] + (f"&since={since}" if since else "")
+        status, answer = await get_json(port, url, timeout=120)
         self.watch_log.append(time.perf_counter() - started)
-        head, _sep, body = raw.partition(b"\r\n\r\n")
-        return json.loads(body) if b" 200 " in head.split(b"\r\n", 1)[0] and body else {}
+        return answer if status == 200 else {}
 
     async def follow_watch(self, port: int, stop: asyncio.Event, limit: float, log: list[float] | None = None):
-        """Follow the facilitator as the watch component does: ask every ``every`` seconds, rerun the
-        page when the answer's version differs from the one it was drawn with. ``log`` gets the
-        seconds each answer took."""
+        """Follow the facilitator as the watch component does: ask with the version on screen (the
+        server holds the question until it changes); offer a change to a waiting ballot, which takes
+        the vote over by ``GET /api/ballot`` (``self.ballot``, ``ballot_listeners``); rerun the page
+        otherwise. ``log`` gets the seconds of each answer that was not held."""
         end = time.perf_counter() + limit
+        drawn = version = None
         while not stop.is_set() and not self.closed and time.perf_counter() < end:
             data = self.watch()
-            every = float(data["every"]) if data else 1.0
-            try:
-                await asyncio.wait_for(stop.wait(), every)
-                return
-            except TimeoutError:
-                pass
-            if data is None or self.closed:
+            if data is None:
+                await _pause(stop, 1.0)
                 continue
+            if data["version"] != drawn:  # a run drew a new screen
+                drawn = version = data["version"]
+            asking = asyncio.create_task(self.ask_watch(port, since=version))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({asking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not asking.done():
+                asking.cancel()
+                return
             try:
-                answer = await self.ask_watch(port)
-            except OSError:
+                answer = asking.result()
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                await _pause(stop, float(data["every"]))
+                continue
+            if answer.get("held"):
                 continue
             if log is not None:
                 log.append(self.watch_log[-1])
-            if answer.get("v") and answer["v"] != data.get("version"):
-                await self.rerun(timeout=60)
+            if not answer.get("v") or answer["v"] == version:
+                await _pause(stop, float(data["every"]))
+                continue
+            waiting = self.waiting_ballot()
+            if waiting and answer.get("phase") == "vote" and answer.get("method") == waiting["method"]:
+                status, view = await get_json(port, waiting["view"], timeout=120)
+                if status == 200 and "ballot" in view:
+                    self.ballot = view["ballot"]
+                    version = answer["v"]
+                    for listen in self.ballot_listeners:
+                        listen(time.perf_counter())
+                    continue
+            before = drawn
+            await self.rerun(timeout=60)
+            if (self.watch() or {}).get("version") == before:  # a cache a moment behind
+                await _pause(stop, float(data["every"]))
 
     async def follow_timers(self, stop: asyncio.Event, limit: float, log: list[float] | None = None) -> None:
         """Answer ``auto_rerun`` timers as the browser does: one fragment rerun per interval."""
@@ -465,19 +494,28 @@ def boolean(widget_id: str, value: bool) -> WidgetState:
     return WidgetState(id=widget_id, bool_value=value)
 
 
-async def post_json(
-    port: int, path: str, body: object, *, host: str = "127.0.0.1", timeout: float = 60
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds`` or until ``stop`` is set."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def _http(
+    port: int, method: str, path: str, body: object = None, *, host: str = "127.0.0.1", timeout: float = 60
 ) -> tuple[int, dict]:
-    """One HTTP/1.1 POST of a JSON body on a connection of its own, as a page's fetch() does;
-    returns the status and the JSON answer ({} if the answer is not JSON)."""
-    payload = json.dumps(body).encode()
+    """One HTTP/1.1 request on a connection of its own, as a page's fetch() does (a JSON body for
+    a POST); returns the status and the JSON answer ({} if the answer is not JSON)."""
+    payload = json.dumps(body).encode() if method == "POST" else b""
+    typed = f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n" if method == "POST" else ""
 
     async def go() -> tuple[int, dict]:
         reader, writer = await asyncio.open_connection(host, port)
         try:
             writer.write(
-                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n{typed}"
+                "Connection: close\r\n\r\n".encode()
                 + payload
             )
             await writer.drain()
@@ -500,3 +538,13 @@ async def post_json(
             return status, {}
 
     return await asyncio.wait_for(go(), timeout)
+
+
+async def post_json(port: int, path: str, body: object, **kwargs) -> tuple[int, dict]:
+    """POST a JSON body (the ballot's submit)."""
+    return await _http(port, "POST", path, body, **kwargs)
+
+
+async def get_json(port: int, path: str, **kwargs) -> tuple[int, dict]:
+    """GET a JSON answer (the phase watch, a waiting ballot's view)."""
+    return await _http(port, "GET", path, **kwargs)

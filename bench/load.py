@@ -625,11 +625,11 @@ async def vote_run(args, port: int, prep: Prepared, server: Server) -> Result:
 
 
 async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
-    """The vote opens: N devices wait on their joined screen (review phase), asking their phase
-    watch (ui/watch.py: an HTTP question every few seconds); the facilitator opens the vote on the
-    console (segmented control, then the confirmation, as a person clicks). Measured per device:
-    the confirmation sent → its dot ballot (a browser component) drawn (the watch notices the
-    phase, the screen reruns in full)."""
+    """The vote opens: N devices wait on their joined screen (review phase), their phase watch
+    (ui/watch.py) holding a question at the server; the facilitator opens the vote on the console
+    (segmented control, then the confirmation, as a person clicks). Measured per device: the
+    confirmation sent → its ballot's data arrived (the held question answers, the waiting ballot
+    asks ``GET /api/ballot``; or, where the page must run, the rerun draws the ballot)."""
     rng = random.Random(args.seed)
     devices = [Device(i, random.Random(rng.random())) for i in range(args.n)]
     part = Participant(port, prep, args.timeout)
@@ -639,8 +639,8 @@ async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
     def watcher(dev: Device):
         def listen(s: Shown) -> None:
             if s.received >= opened[0] and s.kind == "bidi_component" and dev.idx not in seen:
-                if user_key(element_id(s.element)) == "ballot":  # the dot ballot, drawn in the browser
-                    seen[dev.idx] = s.received
+                if user_key(element_id(s.element)) == "ballot" and "waiting" not in component_data(s.element):
+                    seen[dev.idx] = s.received  # the ballot, drawn by a run of the page
 
         return listen
 
@@ -653,6 +653,7 @@ async def open_run(args, port: int, prep: Prepared, server: Server) -> dict:
     async def join_and_wait(dev: Device) -> None:
         if await part.enter(dev):
             dev.client.listeners.append(watcher(dev))
+            dev.client.ballot_listeners.append(lambda at, i=dev.idx: seen.setdefault(i, at))
             tasks.append(asyncio.create_task(dev.client.follow_watch(port, stop, args.max_seconds)))
 
     join_window = args.join_window if args.join_window is not None else max(2.0, args.n / 20)

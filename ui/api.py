@@ -15,6 +15,7 @@ nothing. The token is the one in the page's URL: it is what identifies a device 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -25,6 +26,8 @@ from starlette.routing import Route
 
 from workshop import i18n, participation, services
 from workshop.errors import N_, DomainError, NotFound, PermissionDenied, StoreLocked, StoreUnwritable, ValidationError
+from workshop.model import Phase
+from workshop.vocabulary import Voice
 
 log = logging.getLogger("planungswerkstatt")
 
@@ -116,14 +119,65 @@ async def post_ballot(request: Request) -> JSONResponse:
     return JSONResponse(answer, status, headers={"Cache-Control": "no-store"})
 
 
+def ballot_view(token: object, lang: str | None) -> tuple[int, dict]:
+    """(status, answer) for ``GET /api/ballot?t=…&lang=…``: the ballot the vote page would draw
+    for this device (``ui.ballot.ballot_data``, same words, order and stored ballot), or
+    ``{"rerun": true}`` where the page must run instead: not the vote phase, a kiosk tablet (its
+    "thank you" and "next person" are page runs), a voting card still to redeem. Blocking."""
+    from ui import ballot, common
+
+    try:
+        db = common.open_db()
+        participant = services.resume(db, token)
+        if participant is None:
+            raise PermissionDenied(services.LINK_INVALID)
+        workshop = common.cached_workshop(participant.workshop_id)
+        version = participation.screen_version(workshop)
+        if (
+            workshop.phase != Phase.VOTE
+            or participant.kiosk
+            or (workshop.rules.cards_required and not services.has_card(db, participant))
+        ):
+            return 200, {"v": version, "rerun": True}
+        goal_of = common.cached_voting_measures(workshop.id)
+        data = ballot.ballot_data(
+            voice=Voice(lang, workshop.kind),
+            device_id=participant.device_id,
+            token=token,
+            rules=workshop.rules,
+            goals=common.cached_goals(workshop.id),
+            measures={m.id: m for m in common.cached_measures(workshop.id) if m.id in goal_of},
+            goal_of=goal_of,
+            saved=services.get_ballot(db, participant, workshop.rules.method),
+            notify=False,
+        )
+    except DomainError as exc:
+        return _refusal(exc, lang)
+    return 200, {"v": version, "ballot": data}
+
+
+async def get_ballot(request: Request) -> JSONResponse:
+    query = request.query_params
+    status, answer = await run_in_threadpool(ballot_view, query.get("t"), query.get("lang"))
+    # Per device (its token is in the address, its stored ballot in the answer): never kept by a proxy.
+    return JSONResponse(answer, status, headers={"Cache-Control": "no-store"})
+
+
 # --- the phase watch: what a waiting or voting phone asks every few seconds ----------------------
 
 WATCH_PATH = "/api/watch"
+# A question that brings the version its screen was drawn from (``since``) is held until the
+# version changes or WATCH_HOLD seconds pass: a hall of waiting phones learns of the vote within a
+# WATCH_TICK of the facilitator's click, instead of within a poll interval. While any question of a
+# workshop is held, one look at the cached answer per tick serves all of them.
+WATCH_HOLD = 20.0
+WATCH_TICK = 0.2
 
 
 def watch_answer(code: object) -> tuple[int, dict]:
     """(status, answer) for ``GET /api/watch?code=…``: the fingerprint of what the workshop's
-    participant screens show (``participation.screen_version``) and how often to ask again.
+    participant screens show (``participation.screen_version``), the phase and the method (a
+    waiting ballot takes the vote over by itself: ui/ballot.py) and how often to ask again.
 
     From the pages' own short-lived caches (one database read per workshop and second, whatever
     the size of the hall), so that the version a phone compares with is the one its page drew."""
@@ -136,12 +190,69 @@ def watch_answer(code: object) -> tuple[int, dict]:
     except DomainError:
         return 404, {"v": None}
     every = participation.watch_seconds(workshop.phase, workshop.results_revealed, devices)
-    return 200, {"v": participation.screen_version(workshop), "every": every}
+    return 200, {
+        "v": participation.screen_version(workshop),
+        "every": every,
+        "phase": str(workshop.phase),
+        "method": str(workshop.rules.method),
+    }
+
+
+class _Held:
+    """The held questions of one workshop: how many wait, the latest answer, and the event that
+    wakes them when its version changes."""
+
+    def __init__(self, answer: tuple[int, dict]) -> None:
+        self.waiting = 0
+        self.answer = answer
+        self.changed = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+
+_held: dict[str, _Held] = {}
+
+
+async def _look(code: str, held: _Held) -> None:
+    """While questions of ``code`` are held: one look per tick; a new version wakes them all."""
+    try:
+        while held.waiting > 0:
+            await asyncio.sleep(WATCH_TICK)
+            answer = await run_in_threadpool(watch_answer, code)
+            if answer[1].get("v") != held.answer[1].get("v"):
+                held.answer = answer
+                held.changed.set()
+                held.changed = asyncio.Event()
+    finally:
+        if _held.get(code) is held:
+            del _held[code]
+
+
+async def watch(code: object, since: str | None) -> tuple[int, dict]:
+    """The watch's answer; with ``since`` (the version the screen shows) held until it differs."""
+    if not isinstance(code, str) or not code:
+        return 404, {"v": None}
+    held = _held.get(code)
+    answer = held.answer if held else await run_in_threadpool(watch_answer, code)
+    if since is None or answer[0] != 200 or answer[1]["v"] != since:
+        return answer
+    if held is None:
+        held = _held.setdefault(code, _Held(answer))
+    held.waiting += 1
+    try:
+        if held.task is None or held.task.done():
+            held.task = asyncio.get_running_loop().create_task(_look(code, held))
+        try:
+            await asyncio.wait_for(held.changed.wait(), WATCH_HOLD)
+        except TimeoutError:
+            return held.answer[0], {**held.answer[1], "held": True}
+        return held.answer
+    finally:
+        held.waiting -= 1
 
 
 async def get_watch(request: Request) -> JSONResponse:
-    status, answer = await run_in_threadpool(watch_answer, request.query_params.get("code"))
-    # The same answer for every phone of a workshop: a proxy may keep it for a second.
+    status, answer = await watch(request.query_params.get("code"), request.query_params.get("since"))
+    # The same answer for every phone of a workshop (and version): a proxy may keep it for a second.
     return JSONResponse(answer, status, headers={"Cache-Control": "public, max-age=1"})
 
 
@@ -153,7 +264,11 @@ def path_under(base_path: str, path: str = PATH) -> str:
 
 def routes(base_path: str = "") -> list[Route]:
     """The routes, under the base path too (st.App does not prefix the routes it is given)."""
-    ballot = [Route(p, post_ballot, methods=["POST"]) for p in dict.fromkeys([PATH, path_under(base_path)])]
+    ballot = [
+        Route(p, endpoint, methods=[method])
+        for p in dict.fromkeys([PATH, path_under(base_path)])
+        for endpoint, method in ((post_ballot, "POST"), (get_ballot, "GET"))
+    ]
     watch = [
         Route(p, get_watch, methods=["GET"]) for p in dict.fromkeys([WATCH_PATH, path_under(base_path, WATCH_PATH)])
     ]

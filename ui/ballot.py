@@ -17,10 +17,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ui import api, common
+from ui import api
 from workshop import i18n, methods, participation
 from workshop.errors import N_
 from workshop.model import RATING_MAX, RATING_MIN, Goal, Measure, VotingRules
+from workshop.vocabulary import Voice
 
 _HERE = Path(__file__).parent / "ballot"
 _CSS = (_HERE / "ballot.css").read_text(encoding="utf-8")
@@ -43,13 +44,13 @@ def endpoint(lang: str) -> str:
     return api.path_under(str(st.get_option("server.baseUrlPath") or "")) + "?" + urlencode({"lang": lang})
 
 
-def _dots_rules(rules: VotingRules) -> dict:
+def _dots_rules(voice: Voice, rules: VotingRules) -> dict:
     return {"total": rules.dots_per_person, "perMeasure": rules.max_per_measure, "goalBudget": rules.goal_budget}
 
 
-def _dots_texts(rules: VotingRules, shown: int) -> dict:
-    """The dot ballot's words in this session's language and the workshop kind's words."""
-    _, ngettext, say = common.gettext(), common.ngettext(), common.say
+def _dots_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
+    """The dot ballot's words in the voice's language and the workshop kind's words."""
+    _, ngettext, say = voice.gettext, voice.ngettext, voice.say
     hint = say(N_("At most {max} dots per measure."), N_("At most {max} dots per recommendation.")).format(
         max=rules.max_per_measure
     )
@@ -75,21 +76,21 @@ def _dots_texts(rules: VotingRules, shown: int) -> dict:
     }
 
 
-def _approval_rules(rules: VotingRules) -> dict:
+def _approval_rules(voice: Voice, rules: VotingRules) -> dict:
     return {"limit": rules.approval_limit}
 
 
-def _approval_texts(rules: VotingRules, shown: int) -> dict:
+def _approval_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
     """The approval ballot's words: the counter for each number of supports (plural-aware; up to
     the limit, else up to the ``shown`` measures), the name of each measure's checkbox, the limit."""
-    _, ngettext, say, limit = common.gettext(), common.ngettext(), common.say, rules.approval_limit
+    _, ngettext, say, limit = voice.gettext, voice.ngettext, voice.say, rules.approval_limit
     if limit is not None:
         # The noun goes with the limit ("1 of at most 3 measures supported").
         counter = (
             ngettext(
                 "{n} of at most {max} recommendation supported", "{n} of at most {max} recommendations supported", limit
             )
-            if common.conference()
+            if voice.conference
             else ngettext("{n} of at most {max} measure supported", "{n} of at most {max} measures supported", limit)
         )
         counts = [counter.format(n=n, max=limit) for n in range(limit + 1)]
@@ -97,7 +98,7 @@ def _approval_texts(rules: VotingRules, shown: int) -> dict:
         counts = [
             (
                 ngettext("{n} recommendation supported", "{n} recommendations supported", n)
-                if common.conference()
+                if voice.conference
                 else ngettext("{n} measure supported", "{n} measures supported", n)
             ).format(n=n)
             for n in range(shown + 1)
@@ -116,10 +117,10 @@ def _approval_texts(rules: VotingRules, shown: int) -> dict:
     return texts
 
 
-def _rating_rules(rules: VotingRules) -> dict:
+def _rating_rules(voice: Voice, rules: VotingRules) -> dict:
     """The scale and the criteria; a criterion's label (a file or the service API may set it) is
     translated where it is one of ours and otherwise handed over as it is, to be set as text."""
-    _ = common.gettext()
+    _ = voice.gettext
     return {
         "min": RATING_MIN,
         "max": RATING_MAX,
@@ -127,14 +128,14 @@ def _rating_rules(rules: VotingRules) -> dict:
     }
 
 
-def _rating_texts(rules: VotingRules, shown: int) -> dict:
+def _rating_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
     """The rating ballot's words: the counter for each number of rated measures (the noun goes
     with the number shown), the name of each radio group (measure, criterion and the scale's
     meaning) and of each option, "no opinion"."""
-    _, ngettext, say = common.gettext(), common.ngettext(), common.say
+    _, ngettext, say = voice.gettext, voice.ngettext, voice.say
     counter = (
         ngettext("{n} of {total} recommendation rated", "{n} of {total} recommendations rated", shown)
-        if common.conference()
+        if voice.conference
         else ngettext("{n} of {total} measure rated", "{n} of {total} measures rated", shown)
     )
     low, high = _("{n} (low)"), _("{n} (high)")
@@ -151,14 +152,14 @@ def _rating_texts(rules: VotingRules, shown: int) -> dict:
     }
 
 
-def _ranking_rules(rules: VotingRules) -> dict:
+def _ranking_rules(voice: Voice, rules: VotingRules) -> dict:
     return {}
 
 
-def _ranking_texts(rules: VotingRules, shown: int) -> dict:
+def _ranking_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
     """The ranking's words: the instruction, each measure's place, the names of its two buttons
     (with the measure and its place) and what the live region says after a move."""
-    _, say = common.gettext(), common.say
+    _, say = voice.gettext, voice.say
     return {
         "hint": say(*methods.of(rules.method).instructions),
         "place": _("Place {n}"),
@@ -176,13 +177,13 @@ def _start_order(order: Sequence[str], saved) -> list[str]:
 
 
 # Per component: the rules it enforces on screen, and its words (the server checks the same rules).
-_RULES: dict[str, Callable[[VotingRules], dict]] = {
+_RULES: dict[str, Callable[[Voice, VotingRules], dict]] = {
     "dots": _dots_rules,
     "approval": _approval_rules,
     "rating": _rating_rules,
     "ranking": _ranking_rules,
 }
-_TEXTS: dict[str, Callable[[VotingRules, int], dict]] = {
+_TEXTS: dict[str, Callable[[Voice, VotingRules, int], dict]] = {
     "dots": _dots_texts,
     "approval": _approval_texts,
     "rating": _rating_texts,
@@ -190,22 +191,39 @@ _TEXTS: dict[str, Callable[[VotingRules, int], dict]] = {
 }
 
 
+def submit_texts(voice: Voice) -> dict:
+    """The words every ballot shares: its heading, the button and the answers to a press."""
+    _ = voice.gettext
+    return {
+        "heading": _("Vote"),
+        "submit": _("Submit my vote"),
+        "change": _("Change my vote"),
+        "sending": _("Saving your vote …"),
+        "saved": _("Your vote is saved. You can change it until voting closes."),
+        "savedAt": _("Your vote is saved ({time}). You can change it until voting closes."),
+        "unsaved": _("Your changes are not saved yet. Press “Change my vote” at the end of the ballot."),
+        "offline": _("Your vote was not sent: no connection to the server. Check the network and press again."),
+        "failed": _("Your vote was not saved. Please press again."),
+    }
+
+
 def ballot_data(
     *,
+    voice: Voice,
+    device_id: str,
     token: str,
-    lang: str,
     rules: VotingRules,
     goals: Sequence[Goal],
     measures: Mapping[str, Measure],
     goal_of: Mapping[str, str],
-    order: Sequence[str],
     saved,
     notify: bool,
-    texts: dict,
 ) -> dict:
     """What the component gets: the measures by goal in this device's order, titles and
-    descriptions as plain text, the rules, the stored ballot (or None), and every word translated."""
+    descriptions as plain text, the rules, the stored ballot (or None), and every word translated
+    (the page's and the HTTP answer's alike: ``view``)."""
     name = methods.of(rules.method).component
+    order = participation.ballot_order(device_id, measures)
     by_goal = [
         {
             "id": goal.id,
@@ -220,6 +238,7 @@ def ballot_data(
     ]
     shown = [g for g in by_goal if g["measures"]]
     listed = {m["id"] for g in shown for m in g["measures"]}
+    lang = i18n.normalize(voice.lang)
     return {
         "method": str(rules.method),
         "url": endpoint(lang),
@@ -228,17 +247,38 @@ def ballot_data(
         "dir": "rtl" if i18n.is_rtl(lang) else "ltr",
         "notify": notify,
         "saved": participation.ballot_payload(saved) if saved is not None else None,
-        "rules": _RULES[name](rules),
+        "rules": _RULES[name](voice, rules),
         "goals": shown,
         # One list across the goals (a ranking): the stored order, else this device's.
         "order": _start_order([m for m in order if m in listed], saved),
-        "texts": {**texts, **_TEXTS[name](rules, sum(len(g["measures"]) for g in shown))},
+        "texts": {**submit_texts(voice), **_TEXTS[name](voice, rules, sum(len(g["measures"]) for g in shown))},
     }
 
 
-def show(*, device_id: str, rules: VotingRules, goals, measures, goal_of, **kwargs) -> None:
-    """Draw the ballot of ``rules.method`` in its browser component. With ``notify`` a save reruns
-    the script (a kiosk tablet's "thank you" screen follows)."""
-    order = participation.ballot_order(device_id, measures)
-    data = ballot_data(rules=rules, goals=goals, measures=measures, goal_of=goal_of, order=order, **kwargs)
-    _COMPONENTS[methods.of(rules.method).component](key="ballot", data=data, on_saved_change=lambda: None)
+def show(data: dict) -> None:
+    """Draw the ballot (``ballot_data``) in its method's browser component. With ``notify`` a save
+    reruns the script (a kiosk tablet's "thank you" screen follows)."""
+    _COMPONENTS[methods.of(data["method"]).component](
+        key="ballot", data=data, on_saved_change=lambda: None, on_rerun_change=lambda: None
+    )
+
+
+def waiting(*, voice: Voice, token: str, rules: VotingRules, message: str) -> None:
+    """The screen before the vote (review): ``message``, in the component of the method the vote
+    will use. When the phase watch (ui/watch.js) hears that the vote is open, the component asks
+    ``GET /api/ballot`` for the ballot and draws it: the screen turns into the ballot without a
+    script run, so a hall of phones waiting for the vote does not queue 300 page runs at once. Where
+    the answer says the page must run (a voting card to redeem, a kiosk tablet), it asks for a run."""
+    lang = i18n.normalize(voice.lang)
+    _COMPONENTS[methods.of(rules.method).component](
+        key="ballot",
+        data={
+            "method": str(rules.method),
+            "waiting": message,
+            "view": endpoint(lang) + "&" + urlencode({"t": token}),
+            "dir": "rtl" if i18n.is_rtl(lang) else "ltr",
+            "lang": i18n.locale_of(lang),
+        },
+        on_saved_change=lambda: None,
+        on_rerun_change=lambda: None,
+    )

@@ -198,16 +198,20 @@ def speak_for(kind: str | None) -> None:
     st.session_state["_kind"] = kind
 
 
+def voice() -> vocabulary.Voice:
+    """This run's language and the workshop kind it speaks for (``speak_for``)."""
+    return vocabulary.Voice(lang(), st.session_state.get("_kind"))
+
+
 def say(vision_msgid: str, conference_msgid: str) -> str:
     """A sentence in the words of this run's workshop kind (``speak_for``), translated."""
-    kind = st.session_state.get("_kind") or vocabulary.WorkshopKind.VISION
-    return gettext()(vocabulary.pick(kind, vision_msgid, conference_msgid))
+    return voice().say(vision_msgid, conference_msgid)
 
 
 def conference() -> bool:
     """Whether this run speaks an Integrationskonferenz's words (``speak_for``): for the sentences
     ``say`` cannot pick, those with a plural (``ngettext``)."""
-    return st.session_state.get("_kind") == vocabulary.WorkshopKind.CONFERENCE
+    return voice().conference
 
 
 def show_error(exc: DomainError) -> None:

@@ -8,7 +8,9 @@ whole msgids per kind (word order and grammar differ between languages), chosen 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from . import i18n
 from .errors import N_
 from .model import WorkshopKind
 
@@ -51,3 +53,27 @@ def term(kind: WorkshopKind | str, name: str) -> str:
 def words(kind: WorkshopKind | str, gettext: Callable[[str], str]) -> dict[str, str]:
     """Every word of the kind, translated: ``words(ws.kind, _)["goal"]``."""
     return {name: gettext(term(kind, name)) for name in TERMS}
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The words one answer speaks: a language and a workshop kind. A page builds it from its
+    session (``ui.common.voice``); an HTTP answer from the request's ``lang`` and the workshop."""
+
+    lang: str | None
+    kind: WorkshopKind | str | None = None
+
+    def gettext(self, msgid: str) -> str:
+        return i18n.gettext_for(self.lang)(msgid)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return i18n.ngettext_for(self.lang)(singular, plural, n)
+
+    def say(self, vision_msgid: str, conference_msgid: str) -> str:
+        """A sentence in the kind's words, translated."""
+        return self.gettext(pick(self.kind or WorkshopKind.VISION, vision_msgid, conference_msgid))
+
+    @property
+    def conference(self) -> bool:
+        """For the sentences ``say`` cannot pick: those with a plural."""
+        return bool(self.kind) and WorkshopKind(self.kind) == WorkshopKind.CONFERENCE

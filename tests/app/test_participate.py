@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from dataclasses import replace
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 import streamlit as st
@@ -398,6 +398,44 @@ def test_submit_texts_follow_the_language(app, workshop, app_db):
     assert status == 422 and answer["error"] == "Bitte vergeben Sie mindestens einen Punkt, bevor Sie absenden."
 
 
+@pytest.mark.parametrize("method", list(Method))
+@pytest.mark.parametrize("lang", ["de", "ar"])
+def test_the_ballot_over_http_is_the_one_the_page_draws(app, workshop, app_db, phase, method, lang):
+    """A phone that waited for the vote gets its ballot from GET /api/ballot (ui/api.py) instead of
+    a page run: the same measures in the same order, rules, stored ballot and words."""
+    shortlist = tuple(m.id for m in services.list_measures(app_db, workshop.id)[:3])
+    phase(Phase.VOTE, replace(workshop.rules, method=method, shortlist=shortlist if method == Method.RANKING else ()))
+    at = _join(app, app_db, workshop, lang=lang)
+    page = _ballot_data(at)
+    assert page["method"] == method and "waiting" not in page
+    from ui import api
+
+    version = _screen_version(app_db, workshop)
+    assert api.ballot_view(at.query_params["t"], lang) == (200, {"v": version, "ballot": page})
+    if method == Method.APPROVAL:
+        _post_approval(at, _measure_ids(page)[:1])
+        status, answer = api.ballot_view(at.query_params["t"], lang)
+        assert answer["ballot"]["saved"] == {"method": "approval", "approved": _measure_ids(page)[:1]}
+
+
+def test_the_ballot_over_http_asks_for_the_page_where_the_page_must_run(app, workshop, app_db, phase):
+    """Before the vote, on a kiosk tablet (its thank-you screen) and without the voting card a
+    workshop asks for, the answer is "run the page"; an unknown link is refused in the phone's words."""
+    from ui import api
+
+    phase(Phase.REVIEW)
+    token = _join(app, app_db, workshop).query_params["t"]
+    assert api.ballot_view(token, "de")[1] == {"v": _screen_version(app_db, workshop), "rerun": True}
+    phase(Phase.VOTE)
+    kiosk = _join(app, app_db, workshop, kiosk="1").query_params["t"]
+    assert api.ballot_view(kiosk, "de")[1].get("rerun") is True
+    assert "ballot" in api.ballot_view(token, "de")[1]
+    status, answer = api.ballot_view("no-such-token-0123456789abcdefghij", "tr")
+    invalid = i18n.gettext_for("tr")("This link is no longer valid. Please join again.")
+    assert (status, answer) == (403, {"error": invalid})
+    assert api.ballot_view(None, "de")[0] == 403
+
+
 def test_submitted_ballot_comes_back_in_a_new_session(app, workshop, app_db):
     at = _join(app, app_db, workshop)
     key = _measure_ids(_ballot_data(at))[-1]
@@ -538,6 +576,10 @@ def test_half_typed_proposal_survives_a_reload(app, workshop, app_db, phase):
 
 
 # --- the other voting methods ----------------------------------------------------------------
+
+
+def _screen_version(db, ws) -> str:
+    return participation.screen_version(services.get_workshop(db, ws.id))
 
 
 def _post_approval(at, approved: list[str]) -> tuple[int, dict]:
@@ -743,13 +785,18 @@ def test_results_hidden_then_revealed(app, workshop, app_db, facilitator, phase)
     assert all(f"1. {title}" in shown for title in winners), "the best measure of each goal is listed first"
 
 
-def test_review_phase_asks_to_wait(app, workshop, app_db, phase):
+def test_review_phase_asks_to_wait_in_the_ballot_to_come(app, workshop, app_db, phase):
+    """The waiting screen is the component of the vote's method (ui/ballot.py ``waiting``): it
+    says to wait, and knows where to ask for this device's ballot when the vote opens."""
     phase(Phase.REVIEW)
-    at = _join(app, app_db, workshop)
-    assert [i.value for i in at.info] == [
+    at = _join(app, app_db, workshop, lang="tr")
+    data = _ballot_data(at)
+    assert data["waiting"] == i18n.gettext_for("tr")(
         "The proposals are being reviewed. Voting starts soon; this screen updates by itself."
-    ]
-    assert _ballot_data(at) is None and not at.get("form")
+    )
+    assert data["method"] == str(workshop.rules.method) and "goals" not in data, "no ballot before the vote"
+    assert data["view"] == "/api/ballot?" + urlencode({"lang": "tr", "t": at.query_params["t"]})
+    assert not at.info and not at.get("form")
 
 
 # --- kiosk -----------------------------------------------------------------------------------

@@ -72,3 +72,56 @@ def test_facilitator_opens_voting_participant_votes_projector_updates(server, br
     log.wait_for()
     for ctx in (fac_ctx, pj_ctx, p_ctx):
         ctx.close()
+
+
+def test_waiting_phones_turn_into_the_ballot_without_a_page_run(server, browser):
+    """Phones waiting in the review (German and Arabic) learn that the vote is open from their
+    held watch question and draw the ballot from GET /api/ballot: no script run per phone when a
+    whole hall's vote opens at once (issue 19). The ballot so drawn works: a tap, a submit, stored."""
+    from tests.e2e.conftest import SHOTS, frames_sent
+
+    fac_ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+    fac = fac_ctx.new_page()
+    fac.set_default_timeout(20_000)
+    _login(fac, server.url)
+    code = re.search(r"code=([A-Z0-9]{6})", fac.locator("[data-testid=stCode]").first.inner_text()).group(1)
+    set_phase(fac, "Review")
+    phones = []
+    for lang, waiting, start in (
+        ("de", "Die Vorschläge werden gerade gesichtet", "Start"),
+        ("ar", "تجري الآن مراجعة الاقتراحات", "ابدأ"),
+    ):
+        ctx = browser.new_context(viewport=PHONE, locale=lang)
+        phone = ctx.new_page()
+        phone.set_default_timeout(20_000)
+        phone.goto(f"{server.url}/?code={code}&lang={lang}")
+        phone.get_by_text("AG 1 Nachbarschaft").click()
+        phone.get_by_role("button", name=start).click()
+        phone.locator(".pw-waiting").filter(has_text=waiting).wait_for()
+        assert phone.locator(".pw-waiting").get_attribute("role") == "status"
+        sent = frames_sent(phone)  # from now on: what the page sends to Streamlit
+        phones.append((ctx, phone, sent, lang))
+    phones[1][1].wait_for_timeout(1000)
+    for _ctx, phone, sent, _lang in phones:
+        sent.clear()
+
+    set_phase(fac, "Vote")
+    for _ctx, phone, sent, lang in phones:
+        phone.locator(".pw-counter").wait_for(timeout=10_000)
+        assert phone.locator(".pw-waiting").count() == 0
+        heading = phone.locator(".pw-heading").inner_text()
+        assert heading == ("Abstimmen" if lang == "de" else "التصويت"), heading
+        assert phone.locator(".pw-ballot").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+        phone.screenshot(path=str(SHOTS / f"vote-opened-{lang}.png"), full_page=True)
+        assert sent == [], "the page ran its script to show the ballot"
+    _ctx, phone, sent, _lang = phones[0]
+    phone.locator('[role="radiogroup"].pw-dots').first.get_by_role("radio", name="2 Punkte").click()
+    phone.get_by_text("Noch 8 von 10 Punkten übrig").wait_for()
+    phone.get_by_role("button", name="Meine Stimme abgeben").click()
+    phone.get_by_text("Ihre Stimme ist gespeichert").first.wait_for()
+    assert sent == [], "the ballot went by HTTP, not by a script run"
+    # A reload draws the same ballot from the page, the saved one.
+    phone.reload()
+    phone.locator(".pw-saved").first.wait_for()
+    for ctx in [fac_ctx] + [p[0] for p in phones]:
+        ctx.close()

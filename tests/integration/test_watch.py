@@ -40,7 +40,8 @@ def hall(tmp_path, monkeypatch):
     db.close()
 
 
-def get(query: str) -> tuple[int, dict, dict]:
+async def call(query: str, path: str = api.WATCH_PATH) -> tuple[int, dict, dict]:
+    """One GET through the app's routes, as the server drives them (an ASGI call)."""
     app = Starlette(routes=api.routes())
     sent: list[dict] = []
 
@@ -56,18 +57,22 @@ def get(query: str) -> tuple[int, dict, dict]:
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
-        "path": api.WATCH_PATH,
-        "raw_path": api.WATCH_PATH.encode(),
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": query.encode(),
         "headers": [],
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 8501),
     }
-    asyncrun.run(app(scope, receive, send))
+    await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     headers = {k.decode(): v.decode() for k, v in start["headers"]}
     return start["status"], json.loads(body), headers
+
+
+def get(query: str, path: str = api.WATCH_PATH) -> tuple[int, dict, dict]:
+    return asyncrun.run(call(query, path))
 
 
 def test_the_watch_answers_the_screen_version_and_follows_a_phase_change(hall):
@@ -113,6 +118,51 @@ def test_the_rules_and_the_reveal_change_the_version_too(hall):
 def test_an_unknown_or_malformed_code_is_a_404_without_a_version(hall, query):
     status, answer, _h = get(query)
     assert (status, answer) == (404, {"v": None})
+
+
+def test_a_held_question_wakes_when_the_vote_opens_and_says_phase_and_method(hall):
+    """A question that brings its screen's version is held; the facilitator's click answers all
+    of them at once (one look at the cache per tick serves the whole hall), not a poll later."""
+    db, ws = hall
+    fac = auth.system_session(db)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    _clear()
+    shown = get(f"code={ws.join_code}")[1]["v"]
+
+    def open_the_vote() -> None:
+        services.set_phase(db, fac, ws.id, Phase.VOTE)
+        common.refresh()  # what the console does after a facilitator's write
+
+    async def scenario():
+        questions = [asyncio.create_task(call(f"code={ws.join_code}&since={shown}")) for _i in range(50)]
+        await asyncio.sleep(0.6)
+        held = sum(not q.done() for q in questions)
+        clicked = time.perf_counter()
+        await asyncio.to_thread(open_the_vote)
+        answers = await asyncio.gather(*questions)
+        return held, time.perf_counter() - clicked, answers
+
+    held, waited, answers = asyncrun.run(scenario())
+    assert held == 50, "a question whose screen is up to date is held"
+    assert waited < api.WATCH_HOLD / 2, "woken by the change, not by the end of the hold"
+    now = participation.screen_version(services.get_workshop(db, ws.id))
+    assert {(status, a["v"], a["phase"], a["method"], a.get("held")) for status, a, _h in answers} == {
+        (200, now, "vote", str(ws.rules.method), None)
+    }
+    assert not api._held, "nothing held any more: the look at the cache stopped with the last question"
+
+
+def test_an_unchanged_question_is_answered_after_the_hold_and_an_old_one_at_once(hall, monkeypatch):
+    db, ws = hall
+    monkeypatch.setattr(api, "WATCH_HOLD", 0.5)
+    shown = get(f"code={ws.join_code}")[1]["v"]
+    started = time.perf_counter()
+    status, answer, _h = get(f"code={ws.join_code}&since={shown}")
+    assert (status, answer["v"], answer["held"]) == (200, shown, True)
+    assert time.perf_counter() - started >= 0.5
+    status, answer, _h = get(f"code={ws.join_code}&since=an-older-screen")
+    assert (status, answer["v"], answer.get("held")) == (200, shown, None), "a screen behind learns at once"
+    assert get(f"code=ZZZZZZ&since={shown}")[:2] == (404, {"v": None})
 
 
 def test_a_waiting_phone_runs_no_script_until_the_phase_changes(tmp_path):

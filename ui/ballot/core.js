@@ -180,9 +180,81 @@ async function press(mem, method) {
   }
 }
 
+// A method's component: the screen before the vote (``waiting`` in ui/ballot.py) or the ballot.
+function mountBallot(component, method) {
+  if (component.data.waiting) return mountWaiting(component, method);
+  stopWaiting(component.parentElement);
+  drawBallot(component, method);
+}
+
+// Before the vote: the message, until the phase watch (ui/watch.js) hears that the vote is open
+// with this component's method. Then the ballot comes from GET /api/ballot (the same data the page
+// would draw) and is drawn here: the screen turns into the ballot without a run of the page, which
+// a hall of phones waiting at once would queue. Where the answer asks for the page (a voting card,
+// a kiosk tablet), or the server cannot be reached three times, the page runs after all.
+const VIEW_RETRY_MS = [1000, 2000, 4000];
+
+function stopWaiting(host) {
+  if (host._pwWatch) window.removeEventListener("pw-watch", host._pwWatch);
+  host._pwWatch = null;
+  const box = host.querySelector(".pw-waiting");
+  if (box) box.remove();
+}
+
+function mountWaiting(component, method) {
+  const { data, parentElement: host, setTriggerValue } = component;
+  const drawn = host.querySelector(".pw-ballot");
+  if (drawn) drawn.remove(); // back before the vote (the facilitator reopened the review)
+  let box = host.querySelector(".pw-waiting");
+  if (!box) {
+    box = element("p", "pw-waiting");
+    box.setAttribute("role", "status");
+    host.append(box);
+  }
+  box.dir = data.dir;
+  box.lang = data.lang || "";
+  if (box.textContent !== data.waiting) box.textContent = data.waiting;
+  if (host._pwWatch) window.removeEventListener("pw-watch", host._pwWatch);
+  let taken = false;
+
+  async function takeOver(attempt) {
+    try {
+      const response = await fetch(data.view, {
+        headers: { Accept: "application/json" },
+        cache: "no-store",
+        redirect: "error",
+      });
+      const answer = await response.json();
+      if (response.ok && answer.ballot && answer.ballot.method === data.method) {
+        if (!host.isConnected) return;
+        stopWaiting(host);
+        drawBallot({ data: answer.ballot, parentElement: host, setTriggerValue }, method);
+        return;
+      }
+      if (response.ok || response.status < 500) {
+        setTriggerValue("rerun", answer.v || String(Date.now())); // the page knows what to show
+        return;
+      }
+    } catch (e) {
+      // no answer: try again shortly
+    }
+    if (attempt < VIEW_RETRY_MS.length) setTimeout(() => takeOver(attempt + 1), VIEW_RETRY_MS[attempt]);
+    else setTriggerValue("rerun", String(Date.now()));
+  }
+
+  host._pwWatch = (event) => {
+    const answer = event.detail || {};
+    if (taken || answer.phase !== "vote" || answer.method !== data.method) return;
+    event.preventDefault(); // handled here: the watch does not run the page
+    taken = true;
+    takeOver(0);
+  };
+  window.addEventListener("pw-watch", host._pwWatch);
+}
+
 // Draw the shared frame once per structure (measures, rules, texts, direction) and the method's
 // controls in it; later redraws with the same structure only bring the state up to date.
-function mountBallot(component, method) {
+function drawBallot(component, method) {
   const { data, parentElement, setTriggerValue } = component;
   const texts = data.texts;
   const mem = memoryFor(data, method);
@@ -203,6 +275,7 @@ function mountBallot(component, method) {
     root._structure = structure; // a property, not an attribute: it holds every measure
     root.dir = data.dir;
     root.lang = data.lang || "";
+    const heading = element("h3", "pw-heading", texts.heading || "");
     const top = element("p", "pw-status pw-status-top");
     const bar = element("div", "pw-bar");
     const counter = element("p", "pw-counter");
@@ -218,7 +291,7 @@ function mountBallot(component, method) {
     const status = element("div", "pw-status pw-submit-status");
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
-    root.append(top, bar, body, button, status);
+    root.append(heading, top, bar, body, button, status);
     parentElement.appendChild(root);
     const ctx = {
       data,
