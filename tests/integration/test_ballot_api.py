@@ -192,9 +192,12 @@ def test_the_route_answers_under_a_base_path_too():
     assert [r.path for r in api.routes("")] == [api.PATH, api.WATCH_PATH]
 
 
-def test_only_post_is_answered(hall):
-    status, _answer = call(b"", method="GET")
-    assert status == 405
+def test_only_post_and_get_are_answered_and_get_needs_a_token(hall):
+    for method in ("PUT", "DELETE", "PATCH"):
+        assert call(b"", method=method)[0] == 405
+    status, answer = call(b"", method="GET", lang="tr")
+    invalid = i18n.gettext_for("tr")("This link is no longer valid. Please join again.")
+    assert (status, answer) == (403, {"error": invalid})
 
 
 def test_a_held_database_file_gives_a_translated_503(hall, monkeypatch):

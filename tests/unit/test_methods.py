@@ -18,6 +18,7 @@ from workshop import methods, participation, scoring
 from workshop.errors import ValidationError
 from workshop.model import Method, VotingRules, WorkshopKind
 from workshop.scoring import ScoringMethod
+from workshop.vocabulary import Voice
 
 REGISTERED = methods.all_methods()
 MEASURES = {f"m{i}": f"g{i % 3}" for i in range(12)}
@@ -117,5 +118,8 @@ def test_every_method_is_drawn_in_the_browser_by_its_renderer_with_its_rules_and
     assert voting.component, f"{voting.method} has no browser component"
     assert (Path(ballot.__file__).parent / "ballot" / f"{voting.component}.js").is_file()
     assert voting.component in ballot._COMPONENTS
-    rules = ballot._RULES[voting.component](RULES)
+    voice = Voice("tr")
+    rules = ballot._RULES[voting.component](voice, RULES)
     assert json.loads(json.dumps(rules)) == rules, "the rules go to the browser as JSON"
+    texts = ballot._TEXTS[voting.component](voice, RULES, len(MEASURES))
+    assert texts and json.loads(json.dumps(texts)) == texts, "the words go to the browser as JSON"
