@@ -179,6 +179,10 @@ class Client:
         """Switch page as a click in the navigation would (the next rerun runs that page)."""
         self.page_name = url_path
         self.page_script_hash = self.pages.get(url_path, "")
+        # The browser drops the old page's fragment timers: a rerun of a fragment the new page does
+        # not have is never answered (the projector client, logged in on the console, waited on the
+        # console's 3-s fragment and never refreshed the projector again).
+        self.auto_reruns.clear()
 
     async def rerun(
         self,
