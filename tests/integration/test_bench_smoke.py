@@ -43,7 +43,7 @@ def test_bench_n5_burst_loses_nothing(tmp_path: Path) -> None:
 
 def test_bench_vote_opening_reaches_every_waiting_phone(tmp_path: Path) -> None:
     """The vote-opening scenario: phones wait in the review phase, the facilitator opens the vote
-    on the console, every phone's poll brings its ballot up."""
+    on the console, every phone's held watch question answers and its ballot comes over HTTP."""
     row = run_bench(
         tmp_path / "open.jsonl",
         ["--scenario", "open", "--n", "4", "--join-window", "1", "--timeout", "30", "--settle", "10"],
@@ -51,7 +51,7 @@ def test_bench_vote_opening_reaches_every_waiting_phone(tmp_path: Path) -> None:
     )
     assert row["joined"] == row["ballot_shown"] == 4 and row["missing"] == 0, row
     assert row["errors"] == [], row
-    # A waiting screen polls every few seconds: the ballot is up within two intervals.
+    # Held questions answer within a tick of the click (generous bound: CI machines are busy).
     assert 0 < row["ready_max_ms"] < 2 * row["waiting_poll_s"] * 1000 + 5000, row
 
 
