@@ -41,6 +41,10 @@ def main() -> None:
     fac = common.facilitator()
     participant_link = "t" in st.query_params or "code" in st.query_params
     projector = st.Page("app_pages/projector.py", title=_("Projector"), icon=":material/tv:", url_path="projector")
+    if "desk" in st.query_params:
+        # A language mediator's link: the translation desk of one language, nothing else.
+        desk = st.Page("app_pages/desk.py", title=_("Translation desk"), icon=":material/translate:", default=True)
+        run([desk], position="hidden")
     if "view" in st.query_params and fac is None:
         # The read-only projector link: only the projector, no menu.
         run([projector], position="hidden")

@@ -155,6 +155,36 @@ st.link_button(
     icon=":material/tv:",
 )
 
+with st.expander(_("Language mediators: translation desk links")):
+    st.caption(
+        _(
+            "A link opens the translation desk for one language: the proposals still to translate, the "
+            "original beside the field. It can do nothing else. Revoke it when the mediator is done."
+        )
+    )
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    desk_lang = c1.selectbox(_("Translation to"), list(languages), format_func=languages.get, key="desk_lang")
+    if c2.button(_("Create a link"), key="desk_create", width="stretch"):
+        try:
+            link, key = services.create_mediator_key(db, fac, ws.id, desk_lang)
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            # The key is shown in this session only: it is stored as a hash.
+            st.session_state.setdefault("desk_links", {})[link.id] = hall.desk_url(base, key, desk_lang)
+    shown_links = st.session_state.get("desk_links", {})
+    for link in services.list_mediator_keys(db, fac, ws.id):
+        if link.revoked:
+            continue
+        row = st.columns([3, 1], vertical_alignment="center")
+        with row[0]:
+            created = i18n.format_moment(link.created_at, common.lang())
+            st.write(_("{language}, created {time}").format(language=languages.get(link.lang, link.lang), time=created))
+            if link.id in shown_links:
+                st.code(shown_links[link.id], language=None)
+        if row[1].button(_("Revoke"), key=f"desk_revoke_{link.id}", width="stretch"):
+            common.act(fac, services.revoke_mediator_key, link.id)
+
 with st.expander(_("Voting cards")):
     stats = services.card_stats(db, ws.id)
     st.write(

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import methods, services, vocabulary
+from workshop import i18n, methods, services, translation, vocabulary
 from workshop.errors import N_
 from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, WorkshopKind, allowed
 
@@ -13,6 +13,7 @@ db = common.get_db()
 fac = common.require_facilitator()
 ws = common.workshop_picker(fac)
 words = vocabulary.words(ws.kind, _)
+LANGUAGES = i18n.available_languages()
 
 
 if not allowed(ws.phase, Role.FACILITATOR, Action.MODERATE):
@@ -95,6 +96,38 @@ def merge_confirmation(m, dupes: list[str]) -> None:
             st.rerun()
 
 
+def translation_forms(m, translated: dict) -> None:
+    """The original's language, and a translation per language: written, corrected or removed
+    by the facilitation team (reviewed by them; audit-logged)."""
+    original = translation.original_language(m)
+    language = st.selectbox(
+        _("Language of the original"),
+        list(LANGUAGES),
+        index=list(LANGUAGES).index(original) if original in LANGUAGES else 0,
+        format_func=LANGUAGES.get,
+        key=f"ol_{m.id}",
+    )
+    if language != original:
+        common.act(fac, services.set_measure_language, m.id, language)
+    targets = [code for code in LANGUAGES if code != original]
+    target = st.selectbox(_("Translation to"), targets, format_func=LANGUAGES.get, key=f"tl_{m.id}")
+    current = translated.get(target)
+    form_key, key, shown_text = common.edit_form(
+        f"translate_{target}", m.id, (current.title, current.description) if current else ("", "")
+    )
+    with st.form(form_key, enter_to_submit=False):
+        t = st.text_input(_("Title"), current.title if current else "", max_chars=120, key=f"{key}.title")
+        d = st.text_area(
+            _("Description"), current.description if current else "", max_chars=1000, key=f"{key}.description"
+        )
+        if st.form_submit_button(_("Save translation")):
+            common.act(fac, services.translate_measure, m.id, target, MeasureInput(t, d), expected=shown_text)
+    if current and st.button(_("Remove this translation"), key=f"rmt_{m.id}_{target}"):
+        common.act(fac, services.remove_translation, m.id, target)
+
+
+translations = services.list_translations(db, ws.id)
+
 if open_merges and allowed(ws.phase, Role.FACILITATOR, Action.MODERATE):
     latest = open_merges[0]
     if latest.target_id in titles and st.button(
@@ -113,6 +146,21 @@ for m in shown:
             if m.description:
                 common.literal(m.description, tag="p", cls="pw-muted")
         badge.caption(_("hidden") if m.hidden else _(MEASURE_STATUS_LABELS[m.status]))
+        # The original's language and every translation beside it: duplicates across languages show.
+        translated = translations.get(m.id, {})
+        if translated or m.lang:
+            common.literal(
+                _("Original: {language}").format(language=LANGUAGES.get(translation.original_language(m), m.lang)),
+                tag="p",
+                cls="pw-literal pw-muted",
+            )
+        for lang, t in translated.items():
+            common.literal_block(
+                [
+                    (f"{LANGUAGES.get(lang, lang)} ({translation.made_label(t, _)})", "pw-literal pw-muted"),
+                    (t.title + (f" — {t.description}" if t.description else ""), "pw-literal"),
+                ]
+            )
         for src in services.merged_sources(db, m.id):
             common.literal(
                 "⤷ " + src.title + (f" — {src.description}" if src.description else ""), tag="p", cls="pw-muted"
@@ -123,6 +171,8 @@ for m in shown:
         ask = st.session_state.get("merge_ask")
         if ask and ask[0] == m.id:
             merge_confirmation(m, [d for d in ask[1] if d in titles and d != m.id])
+        with st.expander(_("Translations")):
+            translation_forms(m, translations.get(m.id, {}))
         with st.expander(_("Edit, move, merge")):
             form_key, key, shown_text = common.edit_form("moderate", m.id, (m.title, m.description))
             with st.form(form_key, enter_to_submit=False):

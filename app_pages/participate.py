@@ -9,7 +9,7 @@ import html
 import streamlit as st
 
 from ui import ballot, common, watch
-from workshop import charts, services, views
+from workshop import charts, i18n, services, translation, views
 from workshop.errors import DomainError
 from workshop.model import MeasureInput, Phase, WorkshopKind
 
@@ -145,6 +145,8 @@ def measure_fields(prefix: str, goal_ids: list[str], current=None) -> tuple[str,
 
 
 PROPOSAL_FIELDS = ("goal", "title", "desc", "resp", "target", "time", "cost")
+PROPOSAL_FIELDS += ("lang", "also_lang", "also_title", "also_desc")  # its language, a version in another
+LANGUAGES = i18n.available_languages()
 
 
 def _proposal_draft() -> dict:
@@ -161,6 +163,10 @@ def _start_proposal(goal_ids: list[str]) -> None:
             value = kept.get(field, "")
             if field == "goal" and value not in goal_ids:
                 value = goal_ids[0] if goal_ids else None
+            if field == "lang" and value not in LANGUAGES:
+                value = common.lang()  # what a proposal is written in: the screen's language, to begin with
+            if field == "also_lang" and value not in LANGUAGES:
+                value = "de" if common.lang() != "de" else "en"
             st.session_state[key] = value
 
 
@@ -175,12 +181,17 @@ def _send_proposal() -> None:
     can empty the fields; a refused one keeps them as typed)."""
     get = lambda field: st.session_state.get(f"new_{field}") or ""  # noqa: E731
     data = MeasureInput(get("title"), get("desc"), get("resp"), get("target"), get("time"), get("cost"))
+    # The optional version in another language ("also in German"), stored with it or not at all.
+    also = MeasureInput(get("also_title"), get("also_desc"))
+    versions = {get("also_lang"): also} if (also.title.strip() or also.description.strip()) else {}
     try:
-        measure = services.propose_measure(db, participant, st.session_state.get("new_goal"), data)
+        measure = services.propose_measure(
+            db, participant, st.session_state.get("new_goal"), data, lang=get("lang"), versions=versions
+        )
     except DomainError as exc:
         st.session_state["proposal_error"] = exc
         return
-    for field in PROPOSAL_FIELDS[1:]:
+    for field in ("title", "desc", "resp", "target", "time", "cost", "also_title", "also_desc"):
         st.session_state[f"new_{field}"] = ""
     _keep_proposal()
     st.session_state["proposal_saved"] = measure.title
@@ -206,6 +217,24 @@ def collect_screen() -> None:
         placeholder=_("What should be done?"),
     )
     st.text_area(_("Description"), max_chars=1000, key="new_desc", placeholder=_("Why, how, for whom?"))
+    st.selectbox(_("Written in"), list(LANGUAGES), format_func=LANGUAGES.get, key="new_lang")
+    # One tap for the language most of the hall reads: the same proposal in German (or another).
+    also_label = _("Also in German (optional)") if common.lang() != "de" else _("Also in another language (optional)")
+    with st.expander(also_label):
+        also = st.selectbox(
+            _("Language"),
+            [code for code in LANGUAGES if code != st.session_state.get("new_lang")],
+            format_func=LANGUAGES.get,
+            key="new_also_lang",
+        )
+        st.text_input(
+            _("Title in {language}").format(language=LANGUAGES.get(also, also)), max_chars=120, key="new_also_title"
+        )
+        st.text_area(
+            _("Description in {language}").format(language=LANGUAGES.get(also, also)),
+            max_chars=1000,
+            key="new_also_desc",
+        )
     with st.expander(_("More details (optional)")):
         st.text_input(_("Responsible"), key="new_resp")
         st.text_input(_("Target group"), key="new_target")
@@ -230,12 +259,16 @@ def collect_screen() -> None:
     st.subheader(_("Proposals of your working group") if participant.group_id else _("Your proposals"))
     if not group_measures:
         st.caption(_("No proposals yet."))
+    translated = common.cached_translations(ws.id)
     for m in group_measures:
         with st.container(border=True):
             common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
-            common.literal(m.title, tag="p", cls="pw-measure")
-            if m.description:
-                common.literal(m.description, tag="p", cls="pw-muted")
+            read = translation.reading(m, translated.get(m.id), common.lang())
+            common.literal(read.title, tag="p", cls="pw-measure")
+            if read.description:
+                common.literal(read.description, tag="p", cls="pw-muted")
+            if note := translation.note(read, _, LANGUAGES):
+                common.literal(note, tag="p", cls="pw-literal pw-muted")
             if m.id in own:
                 with st.expander(_("Edit or withdraw")):
                     with st.form(f"edit_{m.id}", enter_to_submit=False):
@@ -287,6 +320,7 @@ def ballot_screen() -> None:
         goal_of=goal_of,
         saved=submitted,
         notify=participant.kiosk,
+        translations=common.cached_translations(ws.id),
     )
     ballot.show(data)
 

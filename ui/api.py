@@ -150,6 +150,7 @@ def ballot_view(token: object, lang: str | None) -> tuple[int, dict]:
             goal_of=goal_of,
             saved=services.get_ballot(db, participant, workshop.rules.method),
             notify=False,
+            translations=common.cached_translations(workshop.id),
         )
     except DomainError as exc:
         return _refusal(exc, lang)

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui import api
-from workshop import i18n, methods, participation
+from workshop import i18n, methods, participation, translation
 from workshop.errors import N_
-from workshop.model import RATING_MAX, RATING_MIN, Goal, Measure, VotingRules
+from workshop.model import RATING_MAX, RATING_MIN, Goal, Measure, Translation, VotingRules
 from workshop.vocabulary import Voice
 
 _HERE = Path(__file__).parent / "ballot"
@@ -196,6 +196,7 @@ def submit_texts(voice: Voice) -> dict:
     _ = voice.gettext
     return {
         "heading": _("Vote"),
+        "showOriginal": _(translation.SHOW_ORIGINAL),
         "submit": _("Submit my vote"),
         "change": _("Change my vote"),
         "sending": _("Saving your vote …"),
@@ -205,6 +206,27 @@ def submit_texts(voice: Voice) -> dict:
         "offline": _("Your vote was not sent: no connection to the server. Check the network and press again."),
         "failed": _("Your vote was not saved. Please press again."),
     }
+
+
+def _measure_data(measure: Measure, translations, voice: Voice, lang: str, machine: bool) -> dict:
+    """One measure as the reader of ``lang`` sees it: its text in their language (or the original,
+    marked), the language of that text, and the original where the text is not it."""
+    read = translation.reading(measure, translations, lang, machine=machine)
+    data = {
+        "id": measure.id,
+        "title": read.title,
+        "description": read.description or "",
+        "lang": i18n.locale_of(read.lang),
+    }
+    if note := translation.note(read, voice.gettext, i18n.available_languages()):
+        data["note"] = note
+    if read.translated:
+        data["original"] = {
+            "title": measure.title,
+            "description": measure.description or "",
+            "lang": i18n.locale_of(read.original_lang),
+        }
+    return data
 
 
 def ballot_data(
@@ -218,18 +240,22 @@ def ballot_data(
     goal_of: Mapping[str, str],
     saved,
     notify: bool,
+    translations: Mapping[str, Mapping[str, Translation]] | None = None,
+    machine: bool = False,
 ) -> dict:
     """What the component gets: the measures by goal in this device's order, titles and
-    descriptions as plain text, the rules, the stored ballot (or None), and every word translated
-    (the page's and the HTTP answer's alike: ``view``)."""
+    descriptions as plain text in the reader's language where there is a translation (with the
+    original one tap away, ``translation.reading``), the rules, the stored ballot (or None), and
+    every word translated (the page's and the HTTP answer's alike: ``view``)."""
     name = methods.of(rules.method).component
     order = participation.ballot_order(device_id, measures)
+    lang = i18n.normalize(voice.lang)
     by_goal = [
         {
             "id": goal.id,
             "title": goal.title,
             "measures": [
-                {"id": mid, "title": measures[mid].title, "description": measures[mid].description or ""}
+                _measure_data(measures[mid], (translations or {}).get(mid), voice, lang, machine)
                 for mid in order
                 if goal_of.get(mid) == goal.id and mid in measures
             ],
@@ -238,7 +264,6 @@ def ballot_data(
     ]
     shown = [g for g in by_goal if g["measures"]]
     listed = {m["id"] for g in shown for m in g["measures"]}
-    lang = i18n.normalize(voice.lang)
     return {
         "method": str(rules.method),
         "url": endpoint(lang),

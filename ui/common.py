@@ -308,6 +308,12 @@ def cached_measures(workshop_id: str) -> tuple:
 
 
 @st.cache_resource(ttl=2, show_spinner=False)
+def cached_translations(workshop_id: str) -> dict:
+    """measure id -> language -> translation (``services.list_translations``)."""
+    return services.list_translations(get_db(), workshop_id)
+
+
+@st.cache_resource(ttl=2, show_spinner=False)
 def cached_voting_measures(workshop_id: str) -> dict:
     """Measures open for voting (id -> goal id). Read-only: callers must not change it."""
     return services.voting_measures(get_db(), cached_workshop(workshop_id))
@@ -411,7 +417,14 @@ def clear_form(name: str) -> None:
 
 def refresh() -> None:
     """Drop the short-lived shared reads after a write, so the next run sees it at once."""
-    for cached in (cached_workshop, cached_goals, cached_groups, cached_measures, cached_voting_measures):
+    for cached in (
+        cached_workshop,
+        cached_goals,
+        cached_groups,
+        cached_measures,
+        cached_translations,
+        cached_voting_measures,
+    ):
         cached.clear()
 
 

@@ -28,10 +28,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import methods
+from . import i18n, methods
 from .errors import N_, DomainError, NotFound, ValidationError
 from .model import (
     TITLE_MAX,
+    Made,
     MeasureInput,
     MeasureStatus,
     Method,
@@ -43,8 +44,10 @@ from .model import (
 from .store import MARK_LEADS, SCHEMA_VERSION, Database
 
 FORMAT = "planungswerkstatt-workshop-backup"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # format 1: no voting cards, no checksum (restored only as "altered")
+FORMAT_VERSION = 3
+# format 1: no voting cards, no checksum (restored only as "altered"); 1 and 2: no measure
+# languages and translations (read as "not known" and none).
+READABLE_VERSIONS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,9 @@ TABLES: dict[str, tuple[Col, ...]] = {
     "groups": _cols("id, workshop_id, position:int, name"),
     "measures": _cols(
         "id, workshop_id, goal_id, title, description, responsible, target_group, timeframe, cost, group_id:str?, "
-        "author_device_id:str?, status, hidden:bool, merged_into:str?, seq:int, created_at:timestamp"
+        "author_device_id:str?, status, hidden:bool, merged_into:str?, seq:int, created_at:timestamp, lang"
     ),
+    "translations": _cols("measure_id, workshop_id, lang, title, description, made, reviewed:bool"),
     "devices": _cols("id, workshop_id, group_id:str?, kiosk:bool, created_at:timestamp"),
     "ballots": _cols("id, workshop_id, device_id, method, submission_id, submitted_at:timestamp"),
     "votes": _cols("ballot_id, measure_id, criterion, value:float"),
@@ -86,6 +90,7 @@ _EXPORT_SQL = {
     "goals": "SELECT {cols} FROM goals WHERE workshop_id = ? ORDER BY position, id",
     "groups": "SELECT {cols} FROM groups WHERE workshop_id = ? ORDER BY position, id",
     "measures": "SELECT {cols} FROM measures WHERE workshop_id = ? ORDER BY seq, id",
+    "translations": "SELECT {cols} FROM translations WHERE workshop_id = ? ORDER BY measure_id, lang",
     "devices": "SELECT {cols} FROM devices WHERE workshop_id = ? ORDER BY created_at, id",
     "ballots": "SELECT {cols} FROM ballots WHERE workshop_id = ? ORDER BY submitted_at, id",
     "votes": "SELECT {cols} FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ? "
@@ -97,6 +102,7 @@ _ENUMS = {
     ("workshop", "phase"): Phase,
     ("workshop", "kind"): WorkshopKind,
     ("measures", "status"): MeasureStatus,
+    ("translations", "made"): Made,
     ("ballots", "method"): Method,
 }
 
@@ -226,10 +232,14 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
     """Types, enums and references inside the file; raises ``_Damaged`` with the first problem."""
     ws = _decode_row(data.get("workshop"), WORKSHOP, "workshop")
     tables: dict[str, list[dict[str, Any]]] = {}
+    version = data.get("format_version")
     for table, cols in TABLES.items():
-        rows = data.get(table, [] if table == "cards" and data.get("format_version") == 1 else None)
+        missing = (table == "cards" and version == 1) or (table == "translations" and version in (1, 2))
+        rows = data.get(table, [] if missing else None)
         if not isinstance(rows, list):
             raise _Damaged(table)
+        if table == "measures" and version in (1, 2):
+            rows = [{"lang": "", **r} if isinstance(r, dict) else r for r in rows]
         tables[table] = [_decode_row(r, cols, f"{table}[{i}]") for i, r in enumerate(rows)]
     for (table, column), enum in _ENUMS.items():
         for i, row in enumerate([ws] if table == "workshop" else tables[table]):
@@ -243,7 +253,11 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
         for i, row in enumerate(rows):
             if "workshop_id" in row and row["workshop_id"] != ws["id"]:
                 raise _Damaged(f"{table}[{i}].workshop_id")
-        if table != "votes":
+        if table == "translations":
+            keys = [(r["measure_id"], r["lang"]) for r in rows]
+            if len(set(keys)) != len(keys):
+                raise _Damaged(f"{table} (duplicate)")
+        elif table != "votes":
             ids = [r["id"] for r in rows]
             if len(set(ids)) != len(ids):
                 raise _Damaged(f"{table}.id (duplicate)")
@@ -257,6 +271,7 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
         ("ballots", "device_id", "devices"),
         ("votes", "ballot_id", "ballots"),
         ("votes", "measure_id", "measures"),
+        ("translations", "measure_id", "measures"),
         ("cards", "device_id", "devices"),
     )
     for table, column, target in refs:
@@ -292,12 +307,29 @@ def _hold_to_the_rules(ws: dict[str, Any], tables: dict[str, list[dict[str, Any]
         field(f"goals[{i}].description", goal["description"], N_("Short description"), max_len=1000, multiline=True)
     for i, group in enumerate(tables["groups"]):
         field(f"groups[{i}].name", group["name"], N_("Working group"), min_len=1, max_len=80)
+    languages = set(i18n.available_languages())
+    original = {}
     for i, m in enumerate(tables["measures"]):
         details = {k: m[k] for k in ("description", "responsible", "target_group", "timeframe", "cost")}
         try:
             MeasureInput(title=m["title"], **details).validated()
         except DomainError as exc:
             raise _Breaks(f"measures[{i}]", exc) from None
+        if m["lang"] and m["lang"] not in languages:
+            raise _Breaks(f"measures[{i}].lang", ValidationError(N_("This language is not offered here.")))
+        original[m["id"]] = m["lang"]
+    for i, t in enumerate(tables["translations"]):
+        try:
+            MeasureInput(title=t["title"], description=t["description"]).validated()
+        except DomainError as exc:
+            raise _Breaks(f"translations[{i}]", exc) from None
+        if t["lang"] not in languages:
+            raise _Breaks(f"translations[{i}].lang", ValidationError(N_("This language is not offered here.")))
+        if t["lang"] == original[t["measure_id"]]:
+            raise _Breaks(
+                f"translations[{i}].lang",
+                ValidationError(N_("A translation must be in another language than the original.")),
+            )
     rules = VotingRules.from_dict(ws["rules"]).validated()
     seen = Counter((b["device_id"], b["method"]) for b in tables["ballots"])
     for i, b in enumerate(tables["ballots"]):

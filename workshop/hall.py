@@ -104,6 +104,12 @@ def join_url(base: str, code: str, *, kiosk: bool = False, lang: str | None = No
     return f"{base.rstrip('/')}/?{urlencode(query)}"
 
 
+def desk_url(base: str, key: str, lang: str) -> str:
+    """A language mediator's link to the translation desk; its screen speaks the target language
+    (German for Leichte Sprache, which is written by German speakers)."""
+    return f"{base.rstrip('/')}/?{urlencode({'desk': key, 'lang': 'de' if lang == 'ls' else lang})}"
+
+
 def qr_png(data: str, scale: int = 10) -> bytes:
     """A QR code as PNG, generated locally (segno, no network)."""
     buf = io.BytesIO()

@@ -231,6 +231,34 @@ class Measure:
     hidden: bool = False
     merged_into: str | None = None
     seq: int = 0
+    lang: str = ""  # the language it was written in (the author's screen language); "" = not known
+
+
+class Made(enum.StrEnum):
+    """Who made a translation of a measure."""
+
+    AUTHOR = "author"  # the person who proposed it, while proposing or editing
+    MEDIATOR = "mediator"  # a language mediator (Sprachmittler) at the translation desk
+    ENGINE = "engine"  # the offline translation engine: a suggestion until a person reviews it
+    FACILITATOR = "facilitator"  # the facilitation team, in moderation
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A measure's title and description in another language than its original, and how it was
+    made; ``reviewed`` once a person (mediator or facilitator) checked it."""
+
+    measure_id: str
+    lang: str
+    title: str
+    description: str = ""
+    made: Made = Made.MEDIATOR
+    reviewed: bool = False
+
+    @property
+    def by_machine(self) -> bool:
+        """Made by the engine and not yet checked by a person."""
+        return self.made == Made.ENGINE and not self.reviewed
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from . import auth, config, limits, methods, safety, store
+from . import auth, config, i18n, limits, methods, safety, store
 from .errors import N_, DomainError, NotFound, PermissionDenied, ValidationError
 from .model import (
     MALFORMED,
@@ -25,12 +26,14 @@ from .model import (
     Action,
     Goal,
     Group,
+    Made,
     Measure,
     MeasureInput,
     MeasureStatus,
     Method,
     Phase,
     Role,
+    Translation,
     VoteRow,
     VotingRules,
     Workshop,
@@ -107,7 +110,18 @@ _WORKSHOP_COLS = (
 )
 RETENTION_MONTHS_MAX = 60
 # Every table with a workshop_id column (votes hang off ballots); delete_workshop empties them all.
-WORKSHOP_TABLES = ("ballots", "cards", "devices", "measures", "goals", "groups", "merges", "audit_log")
+WORKSHOP_TABLES = (
+    "ballots",
+    "cards",
+    "devices",
+    "translations",
+    "mediator_keys",
+    "measures",
+    "goals",
+    "groups",
+    "merges",
+    "audit_log",
+)
 
 
 def _workshop(row: tuple) -> Workshop:
@@ -1009,12 +1023,12 @@ def _actor_role(db: Database, actor: object) -> Role:
 
 _MEASURE_COLS = (
     "id, workshop_id, goal_id, title, description, responsible, target_group, timeframe, cost, group_id, "
-    "status, hidden, merged_into, seq"
+    "status, hidden, merged_into, seq, lang"
 )
 
 
 def _measure(row: tuple) -> Measure:
-    return Measure(*row[:10], MeasureStatus(row[10]), bool(row[11]), row[12], int(row[13]))
+    return Measure(*row[:10], MeasureStatus(row[10]), bool(row[11]), row[12], int(row[13]), row[14] or "")
 
 
 def get_measure(db: Database, measure_id: str) -> Measure:
@@ -1051,11 +1065,22 @@ def own_measures(db: Database, participant: Participant) -> list[Measure]:
 
 
 def propose_measure(
-    db: Database, actor: object, goal_id: str, data: MeasureInput, *, group_id: str | None = None
+    db: Database,
+    actor: object,
+    goal_id: str,
+    data: MeasureInput,
+    *,
+    group_id: str | None = None,
+    lang: str | None = None,
+    versions: Mapping[str, MeasureInput] | None = None,
 ) -> Measure:
-    """A new proposal under a goal, by a participant (collect phase) or the facilitator."""
+    """A new proposal under a goal, by a participant (collect phase) or the facilitator. ``lang``:
+    the language it is written in (the author's screen language); ``versions``: the same proposal
+    in other languages, written by the author (``Made.AUTHOR``), stored with it or not at all."""
     role = _actor_role(db, actor)
     clean = _measure_input(data)
+    original = _language(lang) if lang is not None else ""
+    extra = _versions(versions or {}, original)
     mid = new_id()
     if isinstance(actor, Participant):
         workshop_id, group_id, device_id = actor.workshop_id, actor.group_id, actor.device_id
@@ -1091,7 +1116,7 @@ def propose_measure(
             raise ValidationError(N_("Unknown working group."))
         cur.execute(
             "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
-            "timeframe, cost, group_id, author_device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "timeframe, cost, group_id, author_device_id, lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 mid,
                 workshop_id,
@@ -1104,8 +1129,12 @@ def propose_measure(
                 clean.cost,
                 group_id,
                 device_id,
+                original,
             ],
         )
+        made = Made.AUTHOR if role == Role.PARTICIPANT else Made.FACILITATOR
+        for version_lang, version in extra.items():
+            _put_translation(cur, workshop_id, mid, version_lang, version, made, reviewed=made == Made.FACILITATOR)
         if role == Role.FACILITATOR:
             _audit(cur, workshop_id, "add_measure", mid, "", clean.title)
 
@@ -1166,9 +1195,354 @@ def withdraw_own_measure(db: Database, participant: Participant, measure_id: str
     def tx(cur):
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.WITHDRAW_OWN)
         _own(cur, participant, measure_id)
+        cur.execute("DELETE FROM translations WHERE measure_id = ?", [measure_id])
         cur.execute("DELETE FROM measures WHERE id = ?", [measure_id])
 
     db.write(tx)
+
+
+# --- translations of measures ------------------------------------------------------------------
+# A measure is written in one language (``measures.lang``) and may have a translation per other
+# language (``translations``): by its author, a language mediator, the offline engine or the
+# facilitation team (``Made``). The same validation as the original (MeasureInput's limits and
+# cleaning); shown as literal text everywhere, like the original.
+
+_NO_SUCH_LANGUAGE = N_("This language is not offered here.")
+
+
+def _language(lang: object) -> str:
+    """A language this app offers (``i18n.available_languages``), else refused."""
+    if not isinstance(lang, str) or lang not in i18n.available_languages():
+        raise ValidationError(_NO_SUCH_LANGUAGE)
+    return lang
+
+
+def _versions(versions: object, original: str) -> dict[str, MeasureInput]:
+    """Other languages' versions of a proposal, validated: a language offered here, not the
+    original's, each title and description within the original's limits."""
+    if not isinstance(versions, Mapping):
+        raise ValidationError(MALFORMED)
+    out = {}
+    for lang, data in versions.items():
+        lang = _language(lang)
+        if lang == original:
+            raise ValidationError(N_("A translation must be in another language than the original."))
+        out[lang] = _version_input(data)
+    return out
+
+
+def _version_input(data: object) -> MeasureInput:
+    """A translation's title and description, validated as the original's (the other fields of a
+    measure are not translated)."""
+    if not isinstance(data, MeasureInput):
+        raise ValidationError(MALFORMED)
+    return MeasureInput(data.title, data.description).validated()
+
+
+def _put_translation(cur, workshop_id: str, measure_id: str, lang: str, data: MeasureInput, made, *, reviewed: bool):
+    cur.execute("DELETE FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang])
+    cur.execute(
+        "INSERT INTO translations (measure_id, workshop_id, lang, title, description, made, reviewed) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [measure_id, workshop_id, lang, data.title, data.description, str(made), reviewed],
+    )
+
+
+def _translatable(cur, measure_id: object, lang: object) -> tuple[str, str, str]:
+    """(workshop id, title, original language) of a measure that may get a translation to ``lang``."""
+    row = cur.execute(
+        "SELECT workshop_id, title, lang FROM measures WHERE id = ? AND merged_into IS NULL", [_key(measure_id)]
+    ).fetchone()
+    if not row:
+        raise NotFound(**NO_SUCH_MEASURE)
+    if _language(lang) == row[2]:
+        raise ValidationError(N_("A translation must be in another language than the original."))
+    return row[0], row[1], row[2]
+
+
+def translate_measure(
+    db: Database,
+    actor: object,
+    measure_id: str,
+    lang: str,
+    data: MeasureInput,
+    *,
+    expected: tuple[str, str] | None = None,
+) -> Translation:
+    """Store ``measure_id``'s title and description in ``lang``: by its author while proposals may
+    be edited (``Made.AUTHOR``), or by the facilitation team in moderation (``Made.FACILITATOR``,
+    counted as reviewed and audit-logged). It replaces an earlier translation to ``lang``.
+    ``expected``: the (title, description) the form showed ("", "" for none); refused if someone
+    changed the translation in the meantime."""
+    role = None if isinstance(actor, Mediator) else _actor_role(db, actor)
+    version = _version_input(data)
+
+    def tx(cur):
+        wid, _title, _original = _translatable(cur, measure_id, lang)
+        if role is None:
+            _mediator_save(cur, _as_mediator(db, actor), measure_id, lang)
+        if expected is not None:
+            stored = cur.execute(
+                "SELECT title, description FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+            ).fetchone()
+            shown = tuple(expected) if isinstance(expected, list | tuple) else expected
+            _check_expected(shown, tuple(stored) if stored else ("", ""))
+        if role is None:
+            before = cur.execute(
+                "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+            ).fetchone()
+            _put_translation(cur, wid, measure_id, lang, version, Made.MEDIATOR, reviewed=False)
+            _audit(
+                cur,
+                wid,
+                "mediator_translate",
+                f"{actor.key_id}:{measure_id}:{lang}",
+                before[0] if before else "",
+                version.title,
+            )
+        elif role == Role.PARTICIPANT:
+            require(_phase_of(cur, wid), Role.PARTICIPANT, Action.EDIT_OWN)
+            _own(cur, actor, measure_id)
+            _put_translation(cur, wid, measure_id, lang, version, Made.AUTHOR, reviewed=False)
+        else:
+            require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+            before = cur.execute(
+                "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+            ).fetchone()
+            _put_translation(cur, wid, measure_id, lang, version, Made.FACILITATOR, reviewed=True)
+            _audit(cur, wid, "translate", f"{measure_id}:{lang}", before[0] if before else "", version.title)
+
+    db.write(tx)
+    return translations_of(db, measure_id)[lang]
+
+
+def remove_translation(db: Database, fac: auth.Facilitator, measure_id: str, lang: str) -> None:
+    """The facilitation team takes a translation back (a wrong one is worse than none)."""
+    auth.check(db, fac)
+
+    def tx(cur):
+        wid, _title, _original = _translatable(cur, measure_id, lang)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        before = cur.execute(
+            "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+        ).fetchone()
+        if before:
+            cur.execute("DELETE FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang])
+            _audit(cur, wid, "remove_translation", f"{measure_id}:{lang}", before[0], "")
+
+    db.write(tx)
+
+
+def set_measure_language(db: Database, actor: object, measure_id: str, lang: str) -> Measure:
+    """Correct the language a measure is written in (its author while proposals may be edited, or
+    the facilitation team): refused where a translation to that language exists (remove it first)."""
+    role = _actor_role(db, actor)
+    lang = _language(lang)
+
+    def tx(cur):
+        row = cur.execute(
+            "SELECT workshop_id, lang FROM measures WHERE id = ? AND merged_into IS NULL", [_key(measure_id)]
+        ).fetchone()
+        if not row:
+            raise NotFound(**NO_SUCH_MEASURE)
+        wid, before = row
+        if role == Role.PARTICIPANT:
+            require(_phase_of(cur, wid), Role.PARTICIPANT, Action.EDIT_OWN)
+            _own(cur, actor, measure_id)
+        else:
+            require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        if cur.execute("SELECT 1 FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]).fetchone():
+            raise ValidationError(
+                N_("There is a translation to this language already. Remove it first, then change the original's.")
+            )
+        cur.execute("UPDATE measures SET lang = ? WHERE id = ?", [lang, measure_id])
+        if role == Role.FACILITATOR:
+            _audit(cur, wid, "measure_language", measure_id, before, lang)
+
+    db.write(tx)
+    return get_measure(db, measure_id)
+
+
+# --- the translation desk: language mediators (Sprachmittler) with a link per language ---------
+
+MEDIATOR_PHASES = (Phase.COLLECT, Phase.REVIEW)  # while the measures are still being written
+MEDIATOR_SAVES_PER_MINUTE = 30
+
+
+@dataclass(frozen=True)
+class Mediator:
+    """Who holds a mediator link: one workshop, one target language, nothing else."""
+
+    workshop_id: str
+    lang: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class MediatorKey:
+    id: str
+    lang: str
+    created_at: datetime
+    revoked: bool
+
+
+def create_mediator_key(db: Database, fac: auth.Facilitator, workshop_id: str, lang: str) -> tuple[MediatorKey, str]:
+    """A link key for a language mediator translating into ``lang`` (audit-logged): it opens the
+    translation desk of this workshop for that language and nothing else. Returns the key once."""
+    auth.check(db, fac)
+    get_workshop(db, workshop_id)
+    lang = _language(lang)
+    key, kid = secrets.token_urlsafe(24), new_id()
+
+    def tx(cur):
+        cur.execute(
+            "INSERT INTO mediator_keys (id, workshop_id, key_hash, lang) VALUES (?, ?, ?, ?)",
+            [kid, workshop_id, token_hash(key), lang],
+        )
+        _audit(cur, workshop_id, "mediator_link", kid, "", lang)
+
+    db.write(tx)
+    return next(k for k in list_mediator_keys(db, fac, workshop_id) if k.id == kid), key
+
+
+def list_mediator_keys(db: Database, fac: auth.Facilitator, workshop_id: str) -> list[MediatorKey]:
+    auth.check(db, fac)
+    rows = db.fetchall(
+        "SELECT id, lang, created_at, revoked FROM mediator_keys WHERE workshop_id = ? ORDER BY created_at, id",
+        [_key(workshop_id)],
+    )
+    return [MediatorKey(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+
+def revoke_mediator_key(db: Database, fac: auth.Facilitator, key_id: str) -> None:
+    """The link stops working at once (its next request is refused); audit-logged."""
+    auth.check(db, fac)
+
+    def tx(cur):
+        row = cur.execute("SELECT workshop_id, lang FROM mediator_keys WHERE id = ?", [_key(key_id)]).fetchone()
+        if not row:
+            raise NotFound(N_("This link does not exist."))
+        cur.execute("UPDATE mediator_keys SET revoked = TRUE WHERE id = ?", [key_id])
+        _audit(cur, row[0], "mediator_link_revoked", key_id, row[1], "")
+
+    db.write(tx)
+
+
+def mediator(db: Database, key: object) -> Mediator | None:
+    """The mediator of a link key, or None for a key that is unknown, malformed or revoked."""
+    if not isinstance(key, str) or not 16 <= len(key) <= 100:
+        return None
+    row = db.fetchone(
+        "SELECT workshop_id, lang, id FROM mediator_keys WHERE key_hash = ? AND NOT revoked", [token_hash(key)]
+    )
+    return Mediator(row[0], row[1], row[2]) if row else None
+
+
+def _as_mediator(db: Database, actor: object) -> Mediator:
+    """A mediator whose key still works (a revoked link stops at its next request)."""
+    if not isinstance(actor, Mediator):
+        raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
+    row = db.fetchone("SELECT 1 FROM mediator_keys WHERE id = ? AND NOT revoked", [actor.key_id])
+    if not row:
+        raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
+    return actor
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A measure at the desk: what is there in the mediator's language, if anything."""
+
+    measure: Measure
+    translation: Translation | None
+
+    @property
+    def done(self) -> bool:
+        """Translated by a person and checked: nothing left to do."""
+        t = self.translation
+        return t is not None and (t.reviewed or t.made == Made.MEDIATOR)
+
+
+def translation_queue(db: Database, actor: Mediator) -> list[QueueItem]:
+    """The desk's queue for the mediator's language: the measures of the workshop not written in
+    it, those still to do first (nothing, a machine suggestion or the author's unchecked version),
+    newest first; the done ones after them."""
+    actor = _as_mediator(db, actor)
+    measures = [m for m in list_measures(db, actor.workshop_id) if (m.lang or "de") != actor.lang]
+    found = list_translations(db, actor.workshop_id)
+    items = [QueueItem(m, found.get(m.id, {}).get(actor.lang)) for m in measures]
+    return sorted(items, key=lambda i: (i.done, -i.measure.seq))
+
+
+def _mediator_save(cur, actor: Mediator, measure_id: object, lang: object) -> str:
+    """Checks of a mediator's write: their workshop, their language, the phase, the rate."""
+    if lang != actor.lang:
+        raise PermissionDenied(N_("This link is for another language."))
+    wid, _title, _original = _translatable(cur, measure_id, lang)
+    if wid != actor.workshop_id:
+        raise NotFound(**NO_SUCH_MEASURE)
+    if _phase_of(cur, wid) not in MEDIATOR_PHASES:
+        raise PermissionDenied(N_("Translations can be made while proposals are collected and reviewed."))
+    recent = cur.execute(
+        "SELECT count(*) FROM audit_log WHERE workshop_id = ? AND action = 'mediator_translate' AND subject LIKE ? "
+        "AND logged_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL 60 SECOND",
+        [wid, actor.key_id + ":%"],
+    ).fetchone()[0]
+    if recent >= MEDIATOR_SAVES_PER_MINUTE:
+        raise ValidationError(
+            N_("You saved {max} translations in the last minute. Please wait a moment before the next one."),
+            max=MEDIATOR_SAVES_PER_MINUTE,
+        )
+    return wid
+
+
+def review_translation(db: Database, actor: object, measure_id: str, lang: str) -> Translation:
+    """A mediator (their language) or the facilitation team checked a translation as it is."""
+
+    def tx(cur):
+        if isinstance(actor, Mediator):
+            wid = _mediator_save(cur, _as_mediator(db, actor), measure_id, lang)
+            _audit(cur, wid, "mediator_translate", f"{actor.key_id}:{measure_id}:{lang}", "", "reviewed")
+        else:
+            auth.check(db, actor)
+            wid, _title, _original = _translatable(cur, measure_id, lang)
+            require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+            _audit(cur, wid, "review_translation", f"{measure_id}:{lang}", "", "reviewed")
+        if not cur.execute(
+            "UPDATE translations SET reviewed = TRUE, updated_at = current_timestamp "
+            "WHERE measure_id = ? AND lang = ? RETURNING 1",
+            [measure_id, lang],
+        ).fetchone():
+            raise NotFound(N_("There is no translation to check yet."))
+
+    db.write(tx)
+    return translations_of(db, measure_id)[lang]
+
+
+def _translation(row: tuple) -> Translation:
+    return Translation(row[0], row[1], row[2], row[3], Made(row[4]), bool(row[5]))
+
+
+_TRANSLATION_COLS = "measure_id, lang, title, description, made, reviewed"
+
+
+def translations_of(db: Database, measure_id: str) -> dict[str, Translation]:
+    """One measure's translations by language."""
+    rows = db.fetchall(
+        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE measure_id = ? ORDER BY lang", [_key(measure_id)]
+    )
+    return {r[1]: _translation(r) for r in rows}
+
+
+def list_translations(db: Database, workshop_id: str) -> dict[str, dict[str, Translation]]:
+    """Every translation of a workshop's measures: measure id -> language -> translation."""
+    rows = db.fetchall(
+        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE workshop_id = ? ORDER BY measure_id, lang",
+        [_key(workshop_id)],
+    )
+    out: dict[str, dict[str, Translation]] = {}
+    for r in rows:
+        out.setdefault(r[0], {})[r[1]] = _translation(r)
+    return out
 
 
 # --- ballots ----------------------------------------------------------------------------------

@@ -170,7 +170,35 @@ CREATE TABLE merges (
 ALTER TABLE workshops ADD COLUMN wall_view VARCHAR NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+# A measure's original language (the author's screen language; '' for measures from before) and
+# its translations, one per language, with who made them (model.Made) and whether a person
+# reviewed them. A merged-away measure keeps its translations with it (like its original). The
+# keys of the language mediators' links (one language each, revocable; only their hash is kept).
+_V7 = """
+ALTER TABLE measures ADD COLUMN lang VARCHAR NOT NULL DEFAULT '';
+CREATE TABLE translations (
+    measure_id VARCHAR NOT NULL,
+    workshop_id VARCHAR NOT NULL,
+    lang VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    description VARCHAR NOT NULL DEFAULT '',
+    made VARCHAR NOT NULL,
+    reviewed BOOLEAN NOT NULL DEFAULT FALSE,
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (measure_id, lang)
+);
+CREATE INDEX idx_translations_workshop ON translations (workshop_id);
+CREATE TABLE mediator_keys (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    key_hash VARCHAR NOT NULL UNIQUE,
+    lang VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 

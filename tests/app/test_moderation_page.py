@@ -100,3 +100,32 @@ def test_the_edit_form_does_not_save_over_a_change_made_meanwhile(app, app_db, f
     _no_exception(at)
     assert services.get_measure(app_db, ids[2]).title == "Straßenfest im Phoenix-Viertel", "nothing overwritten"
     assert at.error and "Someone changed this in the meantime" in at.error[0].value
+
+
+def test_the_facilitator_translates_a_measure_and_corrects_its_language(app, app_db, facilitator, reviewed):
+    """Translations are moderated like any other field: per language, reviewed by the team, a stale
+    form is refused; the original's language can be corrected."""
+    ws, ids = reviewed
+    at = moderation(app, facilitator)
+    at.selectbox(key=f"tl_{ids[2]}").set_value("tr").run()
+    title = next(t for t in at.text_input if t.key.startswith(f"translate_tr_{ids[2]}") and t.key.endswith(".title"))
+    title.input("Sokak şenliği")
+    next(b for b in at.button if b.form_id == title.form_id).click().run()
+    _no_exception(at)
+    stored = services.translations_of(app_db, ids[2])["tr"]
+    assert (stored.title, stored.made, stored.reviewed) == ("Sokak şenliği", "facilitator", True)
+    shown = "".join(h.proto.body for h in at.get("html"))
+    assert "Türkçe (by the facilitation team)" in shown and "Sokak şenliği" in shown, "beside the original"
+
+    # A translation changed meanwhile (a mediator's save) is not overwritten by a stale form.
+    at.selectbox(key=f"tl_{ids[2]}").set_value("tr").run()
+    title = next(t for t in at.text_input if t.key.startswith(f"translate_tr_{ids[2]}") and t.key.endswith(".title"))
+    services.translate_measure(app_db, facilitator, ids[2], "tr", MeasureInput("Mahalle şenliği"))
+    title.input("Sokak festivali")
+    next(b for b in at.button if b.form_id == title.form_id).click().run()
+    assert services.translations_of(app_db, ids[2])["tr"].title == "Mahalle şenliği"
+    assert at.error and "Someone changed this in the meantime" in at.error[0].value
+
+    at.selectbox(key=f"ol_{ids[2]}").set_value("en").run()
+    _no_exception(at)
+    assert services.get_measure(app_db, ids[2]).lang == "en"

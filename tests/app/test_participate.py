@@ -470,7 +470,7 @@ def _propose(at, title: str, description: str = ""):
     at.text_input(key="new_title").input(title)
     if description:
         at.text_area(key="new_desc").input(description)
-    next(b for b in at.button if b.label == "Submit proposal").click().run()
+    at.button(key="propose").click().run()
     _no_exception(at)
     return at
 
@@ -861,3 +861,44 @@ def test_a_criterion_label_set_by_a_file_is_shown_as_text(app, workshop, app_db,
     assert data["rules"]["criteria"][0] == {"key": "impact", "label": label}, "as set, to be shown as text"
     assert label not in _html(at) and "<strong>Wirkung" not in _html(at), "not drawn by the page"
     assert not at.get("button_group"), "no widget label that Markdown could interpret"
+
+
+def test_a_turkish_proposal_also_in_german_reaches_german_readers_with_its_original(app, workshop, app_db, phase):
+    """Issue 20: the author writes in their language (the screen's, changeable) and, one tap away,
+    also in German; a German phone of the group reads the German version marked as translated, and
+    the ballot shows it with the original one tap away."""
+    phase(Phase.COLLECT)
+    at = _join(app, app_db, workshop, lang="tr")
+    author = _participant(app_db, at)
+    assert at.selectbox(key="new_lang").value == "tr", "written in the screen's language, to begin with"
+    assert at.selectbox(key="new_also_lang").value == "de"
+    at.text_input(key="new_also_title").input("Ein Ausländerbeirat für Harburg")
+    _propose(at, "Harburg için yabancılar meclisi", "Göçmenlerin sesi")
+    (mine,) = services.own_measures(app_db, author)
+    assert mine.lang == "tr"
+    german = services.translations_of(app_db, mine.id)["de"]
+    assert (german.title, german.made) == ("Ein Ausländerbeirat für Harburg", "author")
+    assert at.text_input(key="new_also_title").value == "", "the form is empty for the next proposal"
+    try:
+        other = app({"t": services.join(app_db, workshop.join_code, group_id=author.group_id)[1], "lang": "de"}).run()
+        shown = _html(other)
+        assert "Ein Ausländerbeirat für Harburg" in shown and "Übersetzt aus: Türkçe" in shown
+        phase(Phase.VOTE)
+        data = _ballot_data(app({"t": other.query_params["t"], "lang": "de"}).run())
+        item = next(m for g in data["goals"] for m in g["measures"] if m["id"] == mine.id)
+        assert (item["title"], item["lang"], item["note"]) == (
+            "Ein Ausländerbeirat für Harburg",
+            "de",
+            "Übersetzt aus: Türkçe",
+        )
+        assert item["original"] == {
+            "title": "Harburg için yabancılar meclisi",
+            "description": "Göçmenlerin sesi",
+            "lang": "tr",
+        }
+        arabic = _ballot_data(_join(app, app_db, workshop, lang="ar"))
+        item = next(m for g in arabic["goals"] for m in g["measures"] if m["id"] == mine.id)
+        assert item["title"] == "Harburg için yabancılar meclisi" and "original" not in item and item["note"]
+    finally:
+        phase(Phase.COLLECT)
+        services.withdraw_own_measure(app_db, author, mine.id)

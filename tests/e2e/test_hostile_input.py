@@ -249,7 +249,7 @@ def participant_walk(phone, srv) -> None:
     phone.wait_for_url(re.compile(r"[?&]t="))
 
     phone.get_by_label("Title of the measure").fill(PROPOSAL)
-    phone.get_by_label("Description").fill(TEXT)
+    phone.get_by_label("Description", exact=True).fill(TEXT)
     phone.get_by_text("More details (optional)").click()
     for label in ("Responsible", "Target group", "Timeframe", "Rough cost"):
         phone.get_by_label(label).fill(LONG)

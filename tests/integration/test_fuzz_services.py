@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from workshop import auth, methods, services, vision
+from workshop import auth, i18n, methods, services, vision
 from workshop.errors import DomainError, ImportErrors, NotFound, PermissionDenied, ValidationError
 from workshop.model import (
     Action,
@@ -1201,6 +1201,170 @@ def test_withdraw_own_measure(world, kind, start, measure):
     if out.ok:
         with pytest.raises(NotFound):
             services.get_measure(db, mine)
+
+
+# --- translations of measures ---------------------------------------------------------------------
+
+languages = mostly(st.sampled_from(sorted(i18n.available_languages())), junk)
+
+
+def expected_version(data: object) -> MeasureInput | None:
+    """A translation's cleaned title and description, or None where it must be refused."""
+    if not isinstance(data, MeasureInput):
+        return None
+    return expected_measure(MeasureInput(data.title, data.description))
+
+
+def translation_allowed(world: World, actor: object, mid: object, phases_of: dict, lang: object) -> bool:
+    """The author while proposals may be edited, the facilitator while moderating; a language
+    offered here, other than the measure's original one."""
+    if not (isinstance(lang, str) and lang in i18n.available_languages()):
+        return False
+    phase = phases_of.get(mid) if isinstance(mid, str) else None
+    if phase is None or world.db.scalar("SELECT lang FROM measures WHERE id = ?", [mid]) == lang:
+        return False
+    if isinstance(actor, services.Participant):
+        author = world.db.scalar("SELECT author_device_id FROM measures WHERE id = ?", [mid])
+        return may(author == actor.device_id, phase, Role.PARTICIPANT, Action.EDIT_OWN)
+    return may(actor is world.fac, phase, Role.FACILITATOR, Action.MODERATE)
+
+
+@fuzzes("translate_measure", "translations_of", "list_translations")
+@FUZZ
+@given(
+    kind=mostly(st.just("author"), st.sampled_from(FACILITATOR_KINDS), 1),
+    start=phases,
+    measure=mostly(st.just(Ref("mine")), id_arg("home", "foreign", "merged")),
+    lang=languages,
+    data=measure_input_arg(),
+)
+def test_translate_measure(world, kind, start, measure, lang, data):
+    db = world.db
+    own, mine = own_setup(world, start)
+    actor = own if kind == "author" else world.facilitator(kind)
+    mid = resolve(measure, mine=mine, **measure_ids(world))
+    phases_of = {mine: start, world.home.measures[1]: start, world.foreign.measures[1]: Phase.COLLECT}
+    want = expected_version(data)
+    allowed_here = translation_allowed(world, actor, mid, phases_of, lang)
+    out = attempt(db, lambda: services.translate_measure(db, actor, mid, lang, data))
+    expect(out, allowed_here and want is not None)
+    listed = attempt(db, lambda: services.translations_of(db, mid), read_only=True)
+    if out.ok:
+        stored = listed.value[lang]
+        assert stored == out.value
+        assert (stored.title, stored.description) == (want.title, want.description)
+        assert stored.made == ("author" if isinstance(actor, services.Participant) else "facilitator")
+        assert services.list_translations(db, world.home.ws_id)[mid][lang] == stored
+    attempt(db, lambda: services.list_translations(db, mid), read_only=True)
+
+
+@fuzzes("remove_translation")
+@FUZZ
+@given(kind=facilitators, start=phases, measure=id_arg("home", "foreign", "merged"), lang=languages)
+def test_remove_translation(world, kind, start, measure, lang):
+    db = world.db
+    world.at(world.home, Phase.REVIEW)
+    home = world.home.measures[1]
+    other = "fa" if services.get_measure(db, home).lang == "tr" else "tr"
+    services.translate_measure(db, world.fac, home, other, MeasureInput("Bir çeviri"))
+    world.at(world.home, start)
+    mid = resolve(measure, **measure_ids(world))
+    phases_of = {home: start, world.foreign.measures[1]: Phase.COLLECT}
+    actor = world.facilitator(kind)
+    allowed_here = translation_allowed(world, actor, mid, phases_of, lang)
+    out = attempt(db, lambda: services.remove_translation(db, actor, mid, lang))
+    expect(out, allowed_here)
+    if out.ok:
+        assert lang not in services.translations_of(db, mid)
+
+
+@fuzzes("set_measure_language")
+@FUZZ
+@given(
+    kind=mostly(st.just("author"), st.sampled_from(FACILITATOR_KINDS), 1),
+    start=phases,
+    measure=mostly(st.just(Ref("mine")), id_arg("home", "foreign", "merged")),
+    lang=languages,
+)
+def test_set_measure_language(world, kind, start, measure, lang):
+    db = world.db
+    own, mine = own_setup(world, start)
+    actor = own if kind == "author" else world.facilitator(kind)
+    mid = resolve(measure, mine=mine, **measure_ids(world))
+    phases_of = {mine: start, world.home.measures[1]: start, world.foreign.measures[1]: Phase.COLLECT}
+    taken = isinstance(mid, str) and isinstance(lang, str) and lang in services.translations_of(db, mid)
+    same = isinstance(mid, str) and db.scalar("SELECT lang FROM measures WHERE id = ?", [mid]) == lang
+    allowed_here = translation_allowed(world, actor, mid, phases_of, lang) or (
+        same and translation_allowed(world, actor, mid, phases_of, "de" if lang != "de" else "en")
+    )
+    out = attempt(db, lambda: services.set_measure_language(db, actor, mid, lang))
+    expect(out, allowed_here and not taken)
+    if out.ok:
+        assert services.get_measure(db, mid).lang == lang == out.value.lang
+
+
+@fuzzes("create_mediator_key", "list_mediator_keys", "mediator", "translation_queue")
+@FUZZ
+@given(kind=facilitators, workshop=id_arg("home", "foreign"), lang=languages, key=junk)
+def test_create_mediator_key(world, kind, workshop, lang, key):
+    db = world.db
+    wid = resolve(workshop, home=world.home.ws_id, foreign=world.foreign.ws_id)
+    out = attempt(db, lambda: services.create_mediator_key(db, world.facilitator(kind), wid, lang))
+    valid_lang = isinstance(lang, str) and lang in i18n.available_languages()
+    expect(out, kind == "valid" and wid in (world.home.ws_id, world.foreign.ws_id) and valid_lang)
+    assert attempt(db, lambda: services.mediator(db, key), read_only=True).value is None
+    queue = attempt(db, lambda: services.translation_queue(db, key), read_only=True)
+    expect(queue, False)
+    if out.ok:
+        link, secret = out.value
+        holder = services.mediator(db, secret)
+        assert holder == services.Mediator(wid, lang, link.id)
+        assert link in services.list_mediator_keys(db, world.fac, wid)
+        items = services.translation_queue(db, holder)
+        assert all((i.measure.lang or "de") != lang and i.measure.workshop_id == wid for i in items)
+
+
+@fuzzes("revoke_mediator_key")
+@FUZZ
+@given(kind=facilitators, which=mostly(st.just("own"), junk))
+def test_revoke_mediator_key(world, kind, which):
+    db = world.db
+    link, secret = services.create_mediator_key(db, world.fac, world.home.ws_id, "tr")
+    key_id = link.id if which == "own" else which
+    out = attempt(db, lambda: services.revoke_mediator_key(db, world.facilitator(kind), key_id))
+    expect(out, kind == "valid" and which == "own")
+    assert (services.mediator(db, secret) is None) == out.ok
+
+
+@fuzzes("review_translation")
+@FUZZ
+@given(
+    kind=mostly(st.sampled_from(["mediator", "valid"]), st.sampled_from(FACILITATOR_KINDS[1:])),
+    start=phases,
+    measure=id_arg("home", "foreign", "merged"),
+    lang=languages,
+)
+def test_review_translation(world, kind, start, measure, lang):
+    db = world.db
+    home = world.home.measures[1]
+    world.at(world.home, Phase.REVIEW)
+    target = "fa" if services.get_measure(db, home).lang == "tr" else "tr"
+    services.translate_measure(db, world.fac, home, target, MeasureInput("Bir çeviri"))
+    db.write(lambda cur: cur.execute("UPDATE translations SET reviewed = FALSE WHERE measure_id = ?", [home]))
+    holder = services.mediator(db, services.create_mediator_key(db, world.fac, world.home.ws_id, target)[1])
+    world.at(world.home, start)
+    actor = holder if kind == "mediator" else world.facilitator(kind)
+    mid = resolve(measure, **measure_ids(world))
+    exists = isinstance(mid, str) and isinstance(lang, str) and lang in services.translations_of(db, mid)
+    if kind == "mediator":
+        ok = mid == home and lang == target and start in services.MEDIATOR_PHASES
+    else:
+        ok = kind == "valid" and mid in (home, world.foreign.measures[1]) and exists
+        ok = ok and allowed(start if mid == home else Phase.COLLECT, Role.FACILITATOR, Action.MODERATE)
+    out = attempt(db, lambda: services.review_translation(db, actor, mid, lang))
+    expect(out, ok and exists and lang != services.get_measure(db, mid).lang if ok else False)
+    if out.ok:
+        assert services.translations_of(db, mid)[lang].reviewed
 
 
 # --- moderation -----------------------------------------------------------------------------------

@@ -84,6 +84,8 @@ def test_a_version_1_file_is_migrated_with_its_data(tmp_path):
         )
         assert ws.phase_ends_at is None  # the column added by migration 2
         assert [m.title for m in services.list_measures(db, "old")] == ["Sprachcafé"]
+        assert services.list_measures(db, "old")[0].lang == "", "its language: not known (migration 7)"
+        assert services.list_translations(db, "old") == {}
         # the new sequence-backed tables work on the migrated file
         db.write(lambda cur: cur.execute("INSERT INTO audit_log (workshop_id, action) VALUES ('old', 'probe')"))
         assert db.scalar("SELECT count(*) FROM audit_log") == 1

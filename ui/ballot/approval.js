@@ -71,7 +71,7 @@ const approvalMethod = {
     for (const goal of data.goals) {
       const section = goalSection(goal);
       for (const measure of goal.measures) {
-        const item = measureItem(measure);
+        const item = measureItem(measure, texts);
         const box = element("button", "pw-support");
         box.type = "button";
         box.setAttribute("role", "checkbox");

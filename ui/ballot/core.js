@@ -50,17 +50,45 @@ function goalSection(goal) {
   return section;
 }
 
-function measureItem(measure) {
+function measureItem(measure, texts) {
   const item = element("div", "pw-item");
+  measureText(item, measure, texts);
+  return item;
+}
+
+// A measure's title and description in the reader's language (each with its language and its
+// own direction), and where that is a translation, or the original in another language: the note
+// that says so, and the original one tap away (a native disclosure: keyboard and screen readers
+// know it).
+function measureText(container, measure, texts) {
   const title = element("p", "pw-measure", measure.title);
   title.dir = "auto";
-  item.append(title);
+  if (measure.lang) title.lang = measure.lang;
+  container.append(title);
   if (measure.description) {
     const description = element("p", "pw-muted", measure.description);
     description.dir = "auto";
-    item.append(description);
+    if (measure.lang) description.lang = measure.lang;
+    container.append(description);
   }
-  return item;
+  if (!measure.note) return;
+  if (!measure.original) {
+    container.append(element("p", "pw-note", measure.note));
+    return;
+  }
+  const details = element("details", "pw-original");
+  const summary = element("summary", "", measure.note + " · " + (texts.showOriginal || ""));
+  const original = element("p", "pw-original-text", measure.original.title);
+  original.dir = "auto";
+  original.lang = measure.original.lang || "";
+  details.append(summary, original);
+  if (measure.original.description) {
+    const more = element("p", "pw-muted", measure.original.description);
+    more.dir = "auto";
+    more.lang = measure.original.lang || "";
+    details.append(more);
+  }
+  container.append(details);
 }
 
 function storageKey(data) {

@@ -94,7 +94,7 @@ const dotsMethod = {
         goalLines.push({ goal, line });
       }
       for (const measure of goal.measures) {
-        const item = measureItem(measure);
+        const item = measureItem(measure, texts);
         const radios = element("div", "pw-dots");
         radios.setAttribute("role", "radiogroup");
         radios.setAttribute("aria-label", fill(texts.groupName, { title: measure.title }));

@@ -88,14 +88,8 @@ const rankingMethod = {
       item.dataset.measure = mid;
       const text = element("div", "pw-rank-text");
       const place = element("p", "pw-place");
-      const title = element("p", "pw-measure", measure.title);
-      title.dir = "auto";
-      text.append(place, title);
-      if (measure.description) {
-        const description = element("p", "pw-muted", measure.description);
-        description.dir = "auto";
-        text.append(description);
-      }
+      text.append(place);
+      measureText(text, measure, texts);
       const buttons = element("div", "pw-moves");
       const up = control(mid, -1, "pw-up", "↑");
       const down = control(mid, +1, "pw-down", "↓");

@@ -104,7 +104,7 @@ const ratingMethod = {
     for (const goal of data.goals) {
       const section = goalSection(goal);
       for (const measure of goal.measures) {
-        const item = measureItem(measure);
+        const item = measureItem(measure, texts);
         for (const criterion of criteria) {
           const row = element("div", "pw-criterion");
           const label = element("p", "pw-criterion-label", criterion.label);
