@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+# The offline translation engine is tested installed (with models the tests build): argostranslate
+# without its declared dependencies, which pull torch and CUDA (README, "Offline translation").
+.venv/bin/pip install -q --disable-pip-version-check --no-deps argostranslate==1.11.0
 
 # Browser tests drive Debian's chromium (never a downloaded browser); QR codes are decoded with
 # zbarimg and PDFs read back with pdftotext; npm fetches axe-core for the accessibility checks.
