@@ -183,7 +183,8 @@ def results_view(ws) -> None:
     overall ranking, one goal's ranking, or the rating matrix. Colours per goal as everywhere,
     with their legend."""
     counts = views.counts(db, ws)
-    ranked = ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"])
+    # The wall speaks the workshop's main language: German titles, the original in small type under.
+    ranked = views.for_the_wall(ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"]))
     goals = services.list_goals(db, ws.id)
     colours = charts.goal_colours([g.title for g in goals])
     config = {"displayModeBar": False, "staticPlot": True}

@@ -90,9 +90,17 @@ def ranking_bars(
     places = data[place] if place in data else data[order]
     rows = list(zip(places, data["title"], data["score"], goal_col, strict=True))[::-1]
     width = label_width or (34 if large else 42)
+    # Where the title shown is a translation: the original in small type under it (``original``).
+    originals = list(data["original"] if "original" in data else [""] * len(data))[::-1]
+    under = '<br><span style="font-size:{px}px">{text}</span>'
+    px = 16 if large else 11
+    labels = [
+        _label(f"{p}. {t}", width) + (under.format(px=px, text=_label(o, width, 2)) if o else "")
+        for (p, t, _s, _g), o in zip(rows, originals, strict=True)
+    ]
     bars = go.Bar(
         x=[s for _p, _t, s, _g in rows],
-        y=[_label(f"{p}. {t}", width) for p, t, _s, _g in rows],
+        y=labels,
         orientation="h",
         marker={"color": [colour.get(g, PALETTE[0]) for *_rest, g in rows]},
         text=[f"{s:g}" for _p, _t, s, _g in rows],
@@ -128,6 +136,9 @@ def ranking_bars(
     # Each bar as high as its label needs (a wrapped title takes a line per row of text).
     per_line, least = (26, 52) if large else (19, 40)  # ten two-line bars fit a 1080p wall
     rows_height = sum(max(least, per_line * _lines(y) + 14) for y in bars.y)
+    if any(originals):
+        # Plotly gives every row the same height: the tallest label (a title and its original) sets it.
+        rows_height = len(bars.y) * max(least, per_line * max(_lines(y) for y in bars.y) + 14)
     height = max(560 if large else 300, 80 + rows_height)
     height += (36 if large else 24) * len(set(goal_col)) if legend else 0
     xaxis = {"title": score_label, "showgrid": True, "gridcolor": "#ddd", "rangemode": "tozero"}

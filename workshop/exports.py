@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import methods, scoring, vocabulary
+from . import i18n, methods, scoring, translation, views, vocabulary
 from .errors import N_
 from .model import MEASURE_STATUS_LABELS, Criterion, Workshop, WorkshopKind
 
@@ -48,6 +48,16 @@ _RANKING_COLUMNS = (
     ("cost", N_("Rough cost")),
     ("merged", N_("Merged into it")),
 )
+# Where a measure was written in another language than German (issue 20.5): after the columns
+# above, so that no column a reader's sheet refers to moves.
+_LANGUAGE_COLUMNS = (
+    N_("Language of the original"),
+    N_("German translation"),  # how it was made: translation.made_label, or "not translated yet"
+    N_("Title (German)"),
+    N_("Description (German)"),
+)
+NOT_REVIEWED = N_("not reviewed")
+NOT_TRANSLATED = N_("not translated yet")
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -62,7 +72,8 @@ def ranking_table(
 ) -> pd.DataFrame:
     """The export columns of a ranking, best first, with translated headers and status labels
     (in the words of the workshop's kind: goal or guiding question; and of the method: supporters,
-    raters or voters)."""
+    raters or voters); for a ranking of ``views.ranking``, each original's language and German
+    translation last."""
     ranked = ranked.sort_values("rank_overall", kind="mergesort").reset_index(drop=True)
     labels = {c.key: c.label for c in criteria}
     headers = {
@@ -79,7 +90,27 @@ def ranking_table(
             out[_(N_("Mean {criterion}")).format(criterion=_(labels.get(key, key)))] = ranked[column]
     status = ranked["status"] if "status" in ranked else pd.Series("", index=ranked.index)
     out[_(N_("Status"))] = status.map(lambda s: _(MEASURE_STATUS_LABELS.get(s, s)) if s else "")
+    if "lang" in ranked:  # a ranking from views.ranking: each measure's language and German translation
+        rows = [_language_cells(row, _) for row in ranked.to_dict("records")]
+        for i, msgid in enumerate(_LANGUAGE_COLUMNS):
+            out[_(msgid)] = pd.Series([row[i] for row in rows], index=ranked.index, dtype=object)
     return pd.DataFrame(out, index=ranked.index)
+
+
+def _language_cells(row: dict, _: Gettext) -> tuple[str, str, str, str]:
+    """The original's language, how its German translation was made ("" for a German original;
+    a machine translation no person reviewed says so), and the German title and description."""
+    read = views.in_german(row)
+    code = read.original_lang
+    language = f"{i18n.LANGUAGES.get(code, code)} ({code})"
+    if code == translation.MAIN_LANGUAGE:
+        return language, "", "", ""
+    if read.missing:
+        return language, _(NOT_TRANSLATED), "", ""
+    made = translation.made_label(views.german_translation(row), _)
+    if read.machine:
+        made = f"{made}, {_(NOT_REVIEWED)}"
+    return language, made, read.title, read.description
 
 
 def _defuse(value: object) -> object:

@@ -3,6 +3,8 @@
 Charts are bars drawn with fpdf2's own rectangles and text, so the report needs no browser and
 no image renderer, prints crisply and stays searchable. Everything participants typed is printed
 literally (never as Markdown). Texts go through the caller's gettext ``_``; German by default.
+Measures are shown in German, the report's readers' language, whatever the report's language: a
+translation with its original under it, or an original not yet translated, marked.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from . import analysis, i18n, methods, scoring, vocabulary
+from . import analysis, i18n, methods, scoring, translation, views, vocabulary
 from .charts import PALETTE
 from .errors import N_
 from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, Goal, Phase, Workshop
+from .translation import Reading
 
 log = logging.getLogger(__name__)
 Gettext = Callable[[str], str]
@@ -33,6 +36,9 @@ Gettext = Callable[[str], str]
 
 def identity(text: str) -> str:
     return text
+
+
+ORIGINAL = N_("Original ({language}):")  # under a translated title, before the original's
 
 
 # --- fonts ---------------------------------------------------------------------------------------
@@ -184,6 +190,7 @@ class _Report:
         pdf.set_creator("Planungswerkstatt")
         pdf.set_lang(self.lang)
         self.f = pdf.family
+        self.readings: dict[str, Reading] = {}  # measure id -> what German readers see (views.in_german)
 
     # text helpers -----------------------------------------------------------------------------
 
@@ -262,6 +269,31 @@ class _Report:
                 table.row([str(c) for c in row])
         pdf.set_draw_color(0)
         pdf.ln(3)
+
+    def german_title(self, measure_id: str, title: str) -> str:
+        read = self.readings.get(measure_id)
+        return read.title if read is not None else title
+
+    def original(self, row, read: Reading) -> None:
+        """Under a measure's title: its original in its own script where the title is a
+        translation (a machine translation no person reviewed says so), or the mark that it is not
+        translated yet; nothing under a German original."""
+        names = i18n.LANGUAGES
+        if read.missing or read.machine:
+            self.para(translation.note(read, self._, names), size=8, style="B", colour=110, after=0.3)
+        if not read.translated:
+            return
+        label = self._(ORIGINAL).format(language=names.get(read.original_lang, read.original_lang))
+        description = getattr(row, "description", "")
+        texts = [row.title, description] if isinstance(description, str) and description.strip() else [row.title]
+        if needs_shaping(row.title):
+            # A right-to-left original on a line of its own: beside an Arabic language name, the
+            # label's "):" would be drawn inside the original's run, at its far end.
+            texts.insert(0, label)
+        else:
+            texts[0] = f"{label} {row.title}"
+        for i, text in enumerate(texts):
+            self.para(text, size=8.5, colour=80, after=1.2 if i == len(texts) - 1 else 0.2)
 
     # sections ---------------------------------------------------------------------------------
 
@@ -352,7 +384,7 @@ class _Report:
         scale = (w_bar - value_room) / max_score if max_score > 0 else 0
         for row in part.sort_values(rank_col).itertuples(index=False):
             pdf.set_font(self.f, "", 9)
-            lines = _lines(pdf, row.title, w_title - 1, 2)
+            lines = _lines(pdf, self.german_title(row.measure_id, row.title), w_title - 1, 2)
             height = max(7.0, 4.2 * len(lines) + 2.8)
             if pdf.will_page_break(height):
                 pdf.add_page()
@@ -500,7 +532,7 @@ class _Report:
             rows.append(
                 (
                     f"{r.place_overall}.",
-                    r.title,
+                    self.german_title(r.measure_id, r.title),
                     self.score(r.score),
                     f"{self.score(r.low)} – {self.score(r.high)}",
                     f"{r.rank_best}–{r.rank_worst}" if r.rank_best != r.rank_worst else str(r.rank_best),
@@ -539,10 +571,11 @@ class _Report:
                 self.heading(self.goal_heading(goal) if goal else self.w["goal"], size=12, keep=40)
             elif pdf.will_page_break(24):
                 pdf.add_page()
-            self.para(f"{row.place_overall}. {row.title}", size=10, style="B", after=0.5)
-            description = getattr(row, "description", "") or ""
-            if isinstance(description, str) and description.strip():
-                self.para(description, size=9, after=0.8)
+            read = self.readings[row.measure_id]
+            self.para(f"{row.place_overall}. {read.title}", size=10, style="B", after=0.5)
+            self.original(row, read)
+            if read.description.strip():
+                self.para(read.description, size=9, after=0.8)
             details = [
                 (_(label), str(getattr(row, field, "") or "").strip())
                 for field, label in (
@@ -616,7 +649,9 @@ def report_pdf(
     goals = sorted(goals, key=lambda g: g.position)
     texts = [workshop.title, workshop.place, workshop.vision_title, workshop.vision_description]
     texts += [g.title + g.description for g in goals]
+    readings = {row["measure_id"]: views.in_german(row) for row in ranked.to_dict("records")}
     texts += [str(v) for c in ("title", "description", "group_name", "goal_title") if c in ranked for v in ranked[c]]
+    texts += [r.title + r.description + i18n.LANGUAGES.get(r.original_lang, "") for r in readings.values()]
     cjk = any(ord(ch) >= CJK_START for text in texts for ch in str(text))
     shaping = i18n.is_rtl(lang) or any(needs_shaping(str(text)) for text in texts)
     if ballots is None and turnout is not None and len(turnout) and turnout["is_total"].any():
@@ -627,6 +662,7 @@ def report_pdf(
         report = _Report(workshop, _, lang, key, cjk, shaping)
         report.pdf.mark = mark
         report.pdf.total_pages = total_pages
+        report.readings = readings
         report.title_page(goals, ballots, len(ranked), generated or date.today())
         report.turnout(turnout)
         report.rankings(ranked, goals)

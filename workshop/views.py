@@ -2,24 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from . import methods, scoring
-from .model import Method, Workshop
+from .model import Made, Measure, Method, Translation, Workshop
 from .store import Database
+from .translation import MAIN_LANGUAGE, Reading, reading
 
 
 def measures_frame(db: Database, workshop_id: str, *, include_hidden: bool = False) -> pd.DataFrame:
-    """The rankable measures with their goal and working group."""
+    """The rankable measures with their goal and working group, original language and German
+    translation (``LANGUAGE_COLUMNS``)."""
     hidden = "" if include_hidden else "AND NOT m.hidden"
     return db.df(
         "SELECT m.id, m.goal_id, g.position AS goal_position, g.title AS goal_title, m.title, m.description, "
         "m.responsible, m.target_group, m.timeframe, m.cost, m.status, m.hidden, m.seq, "
-        "coalesce(gr.name, '') AS group_name "
+        "coalesce(gr.name, '') AS group_name, m.lang, coalesce(t.title, '') AS german_title, "
+        "coalesce(t.description, '') AS german_description, coalesce(t.made, '') AS german_made, "
+        "coalesce(t.reviewed, false) AS german_reviewed "
         "FROM measures m JOIN goals g ON g.id = m.goal_id LEFT JOIN groups gr ON gr.id = m.group_id "
+        "LEFT JOIN translations t ON t.measure_id = m.id AND t.lang = ? "
         f"WHERE m.workshop_id = ? AND m.merged_into IS NULL {hidden} ORDER BY g.position, m.seq",
-        [workshop_id],
+        [MAIN_LANGUAGE, workshop_id],
     )
+
+
+# A measure's original language ('' = not known: German) and its translation to German, the
+# language of the exports and the report for the district assembly ('' where there is none; the
+# translation's ``made`` and ``reviewed``: model.Translation).
+LANGUAGE_COLUMNS = ("lang", "german_title", "german_description", "german_made", "german_reviewed")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def german_translation(row: Mapping) -> Translation | None:
+    """The German translation in a row of ``measures_frame`` or ``ranking`` (None: there is none)."""
+    made = _text(row.get("german_made"))
+    if not made:
+        return None
+    title, description = _text(row.get("german_title")), _text(row.get("german_description"))
+    return Translation(
+        _text(row.get("measure_id")), MAIN_LANGUAGE, title, description, Made(made), bool(row.get("german_reviewed"))
+    )
+
+
+def in_german(row: Mapping) -> Reading:
+    """A row of ``ranking`` as the exports and the report show it to German readers: the German
+    translation where the original is in another language, also the engine's (``Reading.machine``
+    marks it until a person reviewed it), else the original (``missing`` where it is not German)."""
+    measure = Measure("", "", "", _text(row.get("title")), _text(row.get("description")), lang=_text(row.get("lang")))
+    found = german_translation(row)
+    return reading(measure, {MAIN_LANGUAGE: found} if found else None, MAIN_LANGUAGE, machine=True)
+
+
+def for_the_wall(ranked: pd.DataFrame) -> pd.DataFrame:
+    """A ranking as the projector shows it, in the workshop's main language: the German title
+    where the original is in another language and has a German translation, with the original in
+    ``original`` (the chart prints it in small type under the title); else the original alone."""
+    if ranked.empty or "lang" not in ranked:
+        return ranked
+    readings = [in_german(row) for row in ranked.to_dict("records")]
+    out = ranked.copy()
+    out["title"] = [r.title for r in readings]
+    out["original"] = [t if r.translated else "" for r, t in zip(readings, ranked["title"], strict=True)]
+    return out
 
 
 _VOTES_SQL = """
@@ -63,7 +113,8 @@ _CELLS_SQL_BY_METHOD = {
 
 
 def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> pd.DataFrame:
-    """The ranking of a workshop's measures by a scoring method (default: the workshop's own)."""
+    """The ranking of a workshop's measures by a scoring method (default: the workshop's own), with
+    their details (``DETAILS``), original language and German translation (``LANGUAGE_COLUMNS``)."""
     key = method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
     method = scoring.METHODS[key].ballot_method
     voting = methods.of(method)
@@ -76,7 +127,7 @@ def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> 
     voters = scoring.voters_from_cells(cells, rated=voting.per_criterion)
     cells = cells.astype({"n": int, "total": float, "points": float})
     ranked = scoring.rank_aggregated(key, cells, voters, measures, workshop.rules.criteria)
-    info = measures[["id", "goal_title", "goal_position", "group_name", *DETAILS, "status"]]
+    info = measures[["id", "goal_title", "goal_position", "group_name", *DETAILS, "status", *LANGUAGE_COLUMNS]]
     merged = merged_titles(db, workshop.id)
     info = info.assign(merged=[merged.get(i, "") for i in info["id"]])
     return ranked.merge(info, left_on="measure_id", right_on="id", how="left").drop(columns="id")

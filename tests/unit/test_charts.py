@@ -140,3 +140,22 @@ def test_a_double_quote_in_a_title_is_shown_as_typed():
     label = charts._label('Café "Miteinander" & <b>Nachbarn</b>')
     assert '"Miteinander"' in label and "&quot;" not in label and "&#x27;" not in label
     assert "&lt;b&gt;" in label and "&amp;" in label, "markup stays text"
+
+
+def test_a_translated_title_carries_its_original_in_small_type_escaped():
+    """The projector's ranking (views.for_the_wall): the German title, the original under it."""
+    ranked = pd.DataFrame(
+        {
+            "measure_id": ["a", "b"],
+            "title": ["Ein Ausländerbeirat für Harburg", "Sprachcafé"],
+            "original": ["Harburg için <yabancılar> meclisi", ""],
+            "goal_id": ["g", "g"],
+            "goal_title": ["Ziel", "Ziel"],
+            "score": [5.0, 3.0],
+            "rank_overall": [1, 2],
+            "place_overall": [1, 2],
+        }
+    )
+    labels = list(charts.ranking_bars(ranked, "R", "S", large=True).data[0].y)
+    assert labels[-1].endswith('<span style="font-size:16px">Harburg için &lt;yabancılar&gt; meclisi</span>')
+    assert labels[0] == "2. Sprachcafé", "no second line where the title is the original"

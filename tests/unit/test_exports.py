@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from workshop import exports, scoring
-from workshop.model import Criterion, Method, VotingRules, Workshop
+from workshop import auth, exports, i18n, scoring, services, views
+from workshop.model import Criterion, MeasureInput, Method, Phase, VotingRules, Workshop
+from workshop.store import Database
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 BOM = b"\xef\xbb\xbf"
@@ -346,3 +347,137 @@ def test_the_supporters_column_is_named_for_what_it_counts(key, header):
     table = exports.ranking_table(ranked_frame(), criteria=CRITERIA, method_key=key)
     assert header in table.columns
     assert {"Supporters", "Raters", "Voters"} - {header} <= {"Supporters", "Raters", "Voters"} - set(table.columns)
+
+
+# --- languages (issue 20.5) -------------------------------------------------------------------
+
+TR = ("Harburg için yabancılar meclisi", "Göçmenlerin sesini duyuran bir meclis.")
+DE = ("Ein Ausländerbeirat für Harburg", "Ein Gremium, das Zugewanderten eine Stimme gibt.")
+AR = ("مقهى الديمقراطية الشهري في الحي", "لقاء شهري للحديث عن الحي.")
+FA = ("کافه دموکراسی ماهانه در محله", "")
+FA_MACHINE = ("Monatliches Demokratie-Café im Viertel", '=WEBSERVICE("x")')
+OLD_COLUMNS = [
+    "Rank overall",
+    "Rank in goal",
+    "Order after tie-break",
+    "Goal",
+    "Title",
+    "Description",
+    "Working group",
+    "Score",
+    "Raters",
+    "Responsible",
+    "Target group",
+    "Timeframe",
+    "Rough cost",
+    "Merged into it",
+    "Mean Impact",
+    "Mean Machbarkeit",
+    "Status",
+]
+LANGUAGE_HEADERS = ["Language of the original", "German translation", "Title (German)", "Description (German)"]
+
+
+def multilingual_frame(fa_made: str = "engine", fa_reviewed: bool = False) -> pd.DataFrame:
+    """``ranked_frame`` with the columns views.ranking adds (views.LANGUAGE_COLUMNS): m1 written in
+    Turkish with its author's German version, m2 in Arabic without one, m3 German (no language
+    recorded), m4 in Persian with the engine's German version that nobody reviewed."""
+    texts = {  # measure id -> original language, original, German version, how it was made
+        "m1": ("tr", TR, DE, "author"),
+        "m2": ("ar", AR, ("", ""), ""),
+        "m4": ("fa", FA, FA_MACHINE, fa_made),
+    }
+    frame = ranked_frame()
+    for column in views.LANGUAGE_COLUMNS:
+        frame[column] = False if column == "german_reviewed" else ""
+    for i, mid in enumerate(frame["measure_id"]):
+        if mid in texts:
+            lang, original, german, made = texts[mid]
+            frame.loc[i, ["lang", "title", "description", "german_title", "german_description", "german_made"]] = [
+                lang,
+                *original,
+                *german,
+                made,
+            ]
+            frame.loc[i, "german_reviewed"] = fa_reviewed if mid == "m4" else False
+    return frame
+
+
+def test_csv_carries_each_originals_language_and_its_german_translation():
+    data = exports.ranking_csv(multilingual_frame(), sep=";", criteria=CRITERIA, method_key="rating")
+    frame = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False)
+    assert list(frame.columns) == OLD_COLUMNS + LANGUAGE_HEADERS, "the columns a sheet refers to stay where they were"
+    rows = frame.set_index("Order after tie-break")
+    assert rows.loc[1, ["Title", "Description"]].tolist() == list(TR), "the original stays in its columns"
+    assert rows.loc[1, LANGUAGE_HEADERS].tolist() == ["Türkçe (tr)", "by the author", *DE]
+    assert rows.loc[2, ["Title", *LANGUAGE_HEADERS]].tolist() == [AR[0], "العربية (ar)", "not translated yet", "", ""]
+    assert rows.loc[3, LANGUAGE_HEADERS].tolist() == ["Deutsch (de)", "", "", ""], "German: nothing to translate"
+    # The engine's translation that no person reviewed says so; what it wrote is text, not a formula.
+    assert rows.loc[4, LANGUAGE_HEADERS].tolist() == [
+        "فارسی (fa)",
+        "machine translation, not reviewed",
+        FA_MACHINE[0],
+        "'" + FA_MACHINE[1],
+    ]
+
+
+def test_the_language_columns_speak_the_exports_language():
+    german = i18n.gettext_for("de")
+    table = exports.ranking_table(multilingual_frame(), german, CRITERIA, method_key="rating")
+    first = table.loc[table[german("Order after tie-break")] == 1].iloc[0]
+    assert first[german("Language of the original")] == "Türkçe (tr)"
+    assert first[german("German translation")] == german("by the author") == "von der vorschlagenden Person"
+    assert german("Language of the original") == "Sprache des Originals"
+
+
+@pytest.mark.parametrize(
+    ("made", "reviewed", "expected"),
+    [
+        ("engine", False, "machine translation, not reviewed"),
+        ("engine", True, "machine translation, reviewed"),
+        ("mediator", False, "by a language mediator"),
+        ("mediator", True, "by a language mediator, reviewed"),
+        ("facilitator", True, "by the facilitation team"),
+    ],
+)
+def test_how_the_german_translation_was_made(made, reviewed, expected):
+    table = exports.ranking_table(multilingual_frame(made, reviewed), criteria=CRITERIA, method_key="rating")
+    persian = table.loc[table["Order after tie-break"] == 4].iloc[0]
+    assert persian["German translation"] == expected
+    assert persian["Title (German)"] == FA_MACHINE[0]
+
+
+def test_xlsx_sheets_carry_the_language_columns():
+    data = exports.ranking_xlsx(workshop(), multilingual_frame(), votes_frame(), rng=random.Random(5))
+    book = load_workbook(io.BytesIO(data))
+    summary = rows(book["Summary"])
+    assert summary[0] == OLD_COLUMNS + LANGUAGE_HEADERS
+    assert summary[1][-4:] == ["Türkçe (tr)", "by the author", *DE]
+    assert summary[2][4] == AR[0] and summary[2][-4:-2] == ["العربية (ar)", "not translated yet"]
+    assert summary[4][-3] == "machine translation, not reviewed"
+    formula = book["Summary"].cell(row=5, column=len(summary[0]))
+    assert (formula.value, formula.data_type) == (FA_MACHINE[1], "s"), "typed text stays text"
+    goal = rows(book["1 Zusammenleben in Harburg"])
+    assert [r[-4:] for r in goal[1:]] == [summary[1][-4:], summary[2][-4:]]
+
+
+def test_a_ranking_from_the_database_carries_languages_and_translations(tmp_path):
+    """views.ranking joins each measure's German translation: an author's version counts, a
+    proposal in Arabic without one is marked."""
+    db = Database(tmp_path / "w.duckdb")
+    try:
+        fac = auth.system_session(db)
+        ws = services.create_workshop(db, fac, title="Planungswerkstatt Sprachen", place="Harburg")
+        goal = services.add_goal(db, fac, ws.id, "Zusammenleben in Harburg").id
+        services.set_phase(db, fac, ws.id, Phase.COLLECT)
+        author, _token = services.join(db, ws.join_code)
+        services.propose_measure(db, author, goal, MeasureInput(*TR), lang="tr", versions={"de": MeasureInput(*DE)})
+        services.propose_measure(db, author, goal, MeasureInput(*AR), lang="ar")
+        services.propose_measure(db, author, goal, MeasureInput("Sprachcafé im Bürgerhaus"))
+        ranked = views.ranking(db, services.get_workshop(db, ws.id))
+    finally:
+        db.close()
+    table = exports.ranking_table(ranked, method_key="dots").set_index("Title")
+    assert table.loc[TR[0], LANGUAGE_HEADERS].tolist() == ["Türkçe (tr)", "by the author", *DE]
+    assert table.loc[AR[0], LANGUAGE_HEADERS].tolist() == ["العربية (ar)", "not translated yet", "", ""]
+    assert table.loc["Sprachcafé im Bürgerhaus", LANGUAGE_HEADERS].tolist() == ["Deutsch (de)", "", "", ""]

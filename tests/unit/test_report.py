@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from workshop import analysis, i18n, report, scoring
+from workshop import analysis, i18n, report, scoring, views
 from workshop.model import Goal, Phase, VotingRules, Workshop, WorkshopKind
 
 WS = Workshop(
@@ -359,3 +359,58 @@ def test_arabic_and_persian_titles_are_shaped_right_to_left_beside_german(lang, 
     assert "Zusammenleben in Harburg" in text, "German beside it, left to right"
     if lang == "ar":
         assert "الصفحة 3من 3" in text or "الصفحة 3 من 3" in text, "the Arabic footer shaped, with the page total"
+
+
+# --- languages (issue 20.5) -------------------------------------------------------------------
+
+TR = ("Harburg için yabancılar meclisi", "Göçmenlerin sesini duyuran bir meclis.")
+DE = ("Ein Ausländerbeirat für Harburg", "Ein Gremium, das Zugewanderten eine Stimme gibt.")
+AR = ("مقهى الديمقراطية الشهري في الحي", "لقاء شهري للحديث عن الحي.")
+
+
+def multilingual_frame(ar_german: tuple[str, str, str] = ("", "", "")) -> pd.DataFrame:
+    """``ranked_frame`` with the columns views.ranking adds (views.LANGUAGE_COLUMNS): m1 written in
+    Turkish with its author's German version, m2 in Arabic (German version and how it was made:
+    ``ar_german``; none by default), m3 and m4 German."""
+    frame = ranked_frame()
+    frame[list(views.LANGUAGE_COLUMNS)] = [
+        ["tr", *DE, "author", False],
+        ["ar", *ar_german, False],
+        ["de", "", "", "", False],
+        ["", "", "", "", False],
+    ]
+    frame.loc[0, ["title", "description"]] = list(TR)
+    frame.loc[1, ["title", "description"]] = list(AR)
+    return frame
+
+
+def test_measures_are_shown_in_german_with_the_original_under_the_title(tmp_path):
+    """Issue 20.5: the German translation, its original (Turkish) in small type under it; an
+    original without a German translation (Arabic), marked as not translated yet."""
+    _ = i18n.gettext_for("de")
+    pdf = report.report_pdf(
+        WS, multilingual_frame(), turnout_frame(), None, GOALS, _, method_key="dots", generated=date(2026, 11, 22)
+    )
+    text = _pdftotext(pdf, tmp_path)
+    appendix = text.index("Anhang: alle Maßnahmen")
+    assert DE[0] in text[:appendix] and TR[0] not in text[:appendix], "the ranking shows the German title"
+    assert AR[0] in text[:appendix], "... or the original where there is none"
+    title = text.index(f"1. {DE[0]}", appendix)
+    original = text.index(f"Original (Türkçe): {TR[0]} {TR[1]}", appendix)
+    assert title < original < text.index(DE[1], appendix), "German title, the original under it, German text"
+    arabic = text.index(AR[0], appendix)
+    mark = text.index(_("Not translated yet. Original: {language}").format(language="العربية"), arabic)
+    assert text[arabic + len(AR[0]) : mark].strip(" .2") == "", "the mark right under the Arabic title"
+    assert AR[1].rstrip(".") in text[mark:], "its description (poppler reads the final full stop first)"
+    assert text.count("Original (") == 1, "German originals have nothing under their titles"
+
+
+def test_a_machine_translation_in_the_report_says_so_and_keeps_the_arabic_original(tmp_path):
+    _ = i18n.gettext_for("de")
+    frame = multilingual_frame(("Monatliches Demokratie-Café im Viertel", "Ein Treffen.", "engine"))
+    text = _pdftotext(report.report_pdf(WS, frame, None, None, GOALS, _, method_key="dots"), tmp_path)
+    appendix = text.index("Anhang: alle Maßnahmen")
+    title = text.index("2. Monatliches Demokratie-Café im Viertel", appendix)
+    machine = text.index(_("Machine translation from: {language}").format(language="العربية"), title)
+    assert machine < text.index(AR[0], machine) < text.index("Ein Treffen.", machine)
+    assert "Not translated" not in text and _("Not translated yet. Original: {language}")[:12] not in text
