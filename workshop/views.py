@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from . import methods, scoring
+from . import i18n, methods, scoring
 from .model import Made, Measure, Method, Translation, Workshop
 from .store import Database
 from .translation import MAIN_LANGUAGE, Reading, reading
@@ -139,13 +139,20 @@ MERGED_SEPARATOR = " · "
 
 
 def merged_titles(db: Database, workshop_id: str) -> dict[str, str]:
-    """Per measure, the titles of the proposals merged into it (in the order they were proposed)."""
+    """Per measure, the titles of the proposals merged into it (in the order they were proposed),
+    each written in another language than German with that language's name: "Harburg için
+    yabancılar meclisi (Türkçe) · Sprachcafé"."""
+    names = i18n.available_languages()
     rows = db.fetchall(
-        "SELECT merged_into, string_agg(title, ? ORDER BY seq) FROM measures "
-        "WHERE workshop_id = ? AND merged_into IS NOT NULL GROUP BY merged_into",
-        [MERGED_SEPARATOR, workshop_id],
+        "SELECT merged_into, title, lang FROM measures WHERE workshop_id = ? AND merged_into IS NOT NULL "
+        "ORDER BY merged_into, seq",
+        [workshop_id],
     )
-    return dict(rows)
+    out: dict[str, list[str]] = {}
+    for target, title, lang in rows:
+        tagged = f"{title} ({names.get(lang, lang)})" if lang and lang != MAIN_LANGUAGE else title
+        out.setdefault(target, []).append(tagged)
+    return {target: MERGED_SEPARATOR.join(titles) for target, titles in out.items()}
 
 
 def proposals_per_goal(db: Database, workshop_id: str) -> pd.DataFrame:

@@ -188,7 +188,7 @@ def test_the_exports_carry_each_measures_details_and_what_was_merged_into_it(tmp
             cost="ca. 5 000 € im Jahr",
         ),
     )
-    dupe = services.propose_measure(db, fac, goal.id, MeasureInput(title="Harburg için yabancılar meclisi"))
+    dupe = services.propose_measure(db, fac, goal.id, MeasureInput(title="Harburg için yabancılar meclisi"), lang="tr")
     services.set_phase(db, fac, ws.id, Phase.REVIEW)
     services.merge_measures(db, fac, kept.id, [dupe.id])
     ws = services.get_workshop(db, ws.id)
@@ -197,7 +197,7 @@ def test_the_exports_carry_each_measures_details_and_what_was_merged_into_it(tmp
     assert (row["responsible"], row["cost"], row["merged"]) == (
         "Bezirksamt, Fachamt Sozialraum",
         "ca. 5 000 € im Jahr",
-        "Harburg için yabancılar meclisi",
+        "Harburg için yabancılar meclisi (Türkçe)",  # and in which language it was written (issue 17.7)
     )
     csv = exports.ranking_csv(ranked, method_key="dots").decode("utf-8-sig")
     header, first = csv.splitlines()[:2]
@@ -207,5 +207,5 @@ def test_the_exports_carry_each_measures_details_and_what_was_merged_into_it(tmp
     pdf = report.report_pdf(ws, ranked, None, None, [goal], i18n.gettext_for("en"), method_key="dots", lang="en")
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Responsible: Bezirksamt, Fachamt Sozialraum" in text
-    assert "Merged into it: Harburg için yabancılar meclisi" in text
+    assert "Merged into it: Harburg için yabancılar meclisi (Türkçe)" in text
     db.close()
