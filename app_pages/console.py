@@ -4,10 +4,12 @@ import streamlit as st
 
 from ui import common
 from workshop import cards, hall, i18n, safety, services, views, vocabulary
+from workshop import engine as engines
 from workshop.errors import N_, DomainError
 from workshop.model import PHASE_ORDER, Method, Phase
 
 _ = common.gettext()
+ngettext = common.ngettext()
 db = common.get_db()
 fac = common.require_facilitator()
 ws = common.workshop_picker(fac)
@@ -172,6 +174,27 @@ with st.expander(_("Language mediators: translation desk links")):
         else:
             # The key is shown in this session only: it is stored as a hash.
             st.session_state.setdefault("desk_links", {})[link.id] = hall.desk_url(base, key, desk_lang)
+    # The offline engine (workshop/engine.py), where the machine has one: suggestions for the desk,
+    # and, if switched on, what participants read until a person checked it.
+    machine = st.toggle(
+        _("Participants see machine translations until a person checked them"),
+        value=ws.show_machine,
+        key="show_machine",
+    )
+    if machine != ws.show_machine:
+        common.act(fac, services.set_machine_translations, ws.id, machine)
+    found = engines.engine()
+    if found is None:
+        st.caption(_("No offline translation engine on this machine: translations are made by people."))
+    elif st.button(_("Translate the missing ones with the offline engine"), key="engine_fill"):
+        try:
+            with st.spinner(_("Translating …")):
+                n = services.translate_with_engine(db, fac, ws.id, found)
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            common.refresh()
+            st.success(ngettext("{n} machine translation made.", "{n} machine translations made.", n).format(n=n))
     shown_links = st.session_state.get("desk_links", {})
     for link in services.list_mediator_keys(db, fac, ws.id):
         if link.revoked:

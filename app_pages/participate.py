@@ -263,7 +263,7 @@ def collect_screen() -> None:
     for m in group_measures:
         with st.container(border=True):
             common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
-            read = translation.reading(m, translated.get(m.id), common.lang())
+            read = translation.reading(m, translated.get(m.id), common.lang(), machine=ws.show_machine)
             common.literal(read.title, tag="p", cls="pw-measure")
             if read.description:
                 common.literal(read.description, tag="p", cls="pw-muted")
@@ -321,6 +321,7 @@ def ballot_screen() -> None:
         saved=submitted,
         notify=participant.kiosk,
         translations=common.cached_translations(ws.id),
+        machine=live.show_machine,
     )
     ballot.show(data)
 

@@ -151,6 +151,7 @@ def ballot_view(token: object, lang: str | None) -> tuple[int, dict]:
             saved=services.get_ballot(db, participant, workshop.rules.method),
             notify=False,
             translations=common.cached_translations(workshop.id),
+            machine=workshop.show_machine,
         )
     except DomainError as exc:
         return _refusal(exc, lang)

@@ -435,6 +435,7 @@ class Workshop:
     privacy_contact: str = ""
     retention_months: int = 6
     wall_view: str = ""  # what the projector shows once results are revealed (services.WALL_*)
+    show_machine: bool = False  # participants see the engine's translations until a person checked them
 
 
 # The ballot types live with their voting methods (workshop/methods/), which build on the types

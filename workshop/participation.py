@@ -34,8 +34,11 @@ def watch_seconds(phase: Phase, results_revealed: bool, devices: int = 1) -> flo
 
 def screen_version(workshop: Workshop) -> str:
     """What a participant's screen was drawn from, as a short fingerprint: the phase, the reveal and
-    the rules (method, limits, shortlist, cards). A different one means the screen must be redrawn."""
+    the rules (method, limits, shortlist, cards), and whether machine translations are shown. A
+    different one means the screen must be redrawn."""
     state = [str(workshop.phase), bool(workshop.results_revealed), workshop.rules.to_dict()]
+    if workshop.show_machine:  # machine translations shown: the ballots' texts change
+        state.append("machine")
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -106,7 +106,7 @@ class Participant:
 
 _WORKSHOP_COLS = (
     "id, title, date, place, join_code, kind, vision_title, vision_description, phase, "
-    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months, wall_view"
+    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months, wall_view, show_machine"
 )
 RETENTION_MONTHS_MAX = 60
 # Every table with a workshop_id column (votes hang off ballots); delete_workshop empties them all.
@@ -142,6 +142,7 @@ def _workshop(row: tuple) -> Workshop:
         privacy_contact=row[13],
         retention_months=row[14],
         wall_view=row[15],
+        show_machine=bool(row[16]),
     )
 
 
@@ -1361,6 +1362,58 @@ def set_measure_language(db: Database, actor: object, measure_id: str, lang: str
 
     db.write(tx)
     return get_measure(db, measure_id)
+
+
+def set_machine_translations(db: Database, fac: auth.Facilitator, workshop_id: str, shown: bool) -> Workshop:
+    """Whether participants see the offline engine's translations until a person checked them
+    (off: the original, marked as not translated yet). Audit-logged."""
+    auth.check(db, fac)
+    shown = clean_flag(shown)
+    before = get_workshop(db, workshop_id)
+
+    def tx(cur):
+        cur.execute("UPDATE workshops SET show_machine = ? WHERE id = ?", [shown, before.id])
+        _audit(cur, before.id, "show_machine_translations", "", before.show_machine, shown)
+
+    db.write(tx)
+    return get_workshop(db, workshop_id)
+
+
+def translate_with_engine(db: Database, fac: auth.Facilitator, workshop_id: str, engine: object) -> int:
+    """Fill in the engine's translation (``Made.ENGINE``, not reviewed) wherever a measure has none
+    in a language the engine offers from its original; a person's translation is never replaced.
+    Returns how many were made. The engine runs before the write (it may take seconds)."""
+    from . import engine as engines
+
+    auth.check(db, fac)
+    ws = get_workshop(db, workshop_id)
+    require(ws.phase, Role.FACILITATOR, Action.MODERATE)
+    have = list_translations(db, ws.id)
+    made: list[tuple[str, str, MeasureInput]] = []
+    for m in list_measures(db, ws.id, include_hidden=True):
+        source = m.lang or "de"
+        for lang in i18n.available_languages():
+            if lang == source or lang in have.get(m.id, {}):
+                continue
+            found = engines.suggest(engine, m.title, m.description, source, lang)
+            if found is None:
+                continue
+            try:
+                made.append((m.id, lang, MeasureInput(*found).validated()))
+            except ValidationError:
+                continue  # an engine's text the rules refuse (too long): a person translates it
+
+    def tx(cur):
+        n = 0
+        for mid, lang, version in made:
+            taken = cur.execute("SELECT 1 FROM translations WHERE measure_id = ? AND lang = ?", [mid, lang]).fetchone()
+            if not taken:  # a person saved one meanwhile: theirs stays
+                _put_translation(cur, ws.id, mid, lang, version, Made.ENGINE, reviewed=False)
+                n += 1
+        _audit(cur, ws.id, "engine_translations", "", "", n)
+        return n
+
+    return db.write(tx)
 
 
 # --- the translation desk: language mediators (Sprachmittler) with a link per language ---------

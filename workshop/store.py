@@ -198,7 +198,13 @@ CREATE TABLE mediator_keys (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+# Whether participants see the offline engine's translations before a person checked them (the
+# facilitator's switch on the console; off: they see the original, marked as not translated yet).
+_V8 = """
+ALTER TABLE workshops ADD COLUMN show_machine BOOLEAN NOT NULL DEFAULT FALSE;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 

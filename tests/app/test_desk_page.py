@@ -80,6 +80,12 @@ def test_the_console_hands_out_and_revokes_a_link(app, app_db, facilitator, work
     at.button(key=f"desk_revoke_{link.id}").click().run()
     _no_exception(at)
     assert services.mediator(app_db, key) is None
+    # No engine installed here: the console says so; the switch for machine translations works.
+    assert any("No offline translation engine on this machine" in c.value for c in at.caption)
+    at.toggle(key="show_machine").set_value(True).run()
+    _no_exception(at)
+    assert services.get_workshop(app_db, workshop.id).show_machine
+    services.set_machine_translations(app_db, facilitator, workshop.id, False)
 
 
 class Shouting:

@@ -1367,6 +1367,37 @@ def test_review_translation(world, kind, start, measure, lang):
         assert services.translations_of(db, mid)[lang].reviewed
 
 
+class _Echo:
+    """An engine double for the fuzz tests: every pair from German, text tagged with the target."""
+
+    def pairs(self):
+        return {("de", t) for t in i18n.available_languages() if t not in ("de", "ls")}
+
+    def translate(self, text, source, target):
+        return f"{text} ({target})"
+
+
+@fuzzes("set_machine_translations", "translate_with_engine")
+@FUZZ
+@given(kind=facilitators, start=phases, workshop=id_arg("home", "foreign"), shown=flag_arg())
+def test_machine_translations(world, kind, start, workshop, shown):
+    db = world.db
+    world.at(world.home, start)
+    wid = resolve(workshop, home=world.home.ws_id, foreign=world.foreign.ws_id)
+    actor = world.facilitator(kind)
+    known = wid in (world.home.ws_id, world.foreign.ws_id)
+    out = attempt(db, lambda: services.set_machine_translations(db, actor, wid, shown))
+    expect(out, kind == "valid" and known and isinstance(shown, bool))
+    if out.ok:
+        assert services.get_workshop(db, wid).show_machine is shown
+    phase = start if wid == world.home.ws_id else Phase.COLLECT
+    filled = attempt(db, lambda: services.translate_with_engine(db, actor, wid, _Echo()))
+    expect(filled, kind == "valid" and known and allowed(phase, Role.FACILITATOR, Action.MODERATE))
+    if filled.ok:
+        made = services.list_translations(db, wid)
+        assert all(t.made != "engine" or not t.reviewed for per in made.values() for t in per.values())
+
+
 # --- moderation -----------------------------------------------------------------------------------
 
 

@@ -255,3 +255,56 @@ def test_a_mediator_saves_at_most_so_many_translations_a_minute(db, fac, hall, m
         services.translate_measure(db, mediator, mid, "tr", TR)
     with pytest.raises(ValidationError, match="in the last minute"):
         services.translate_measure(db, mediator, ids[2], "tr", TR)
+
+
+# --- the offline engine: machine translations, and the facilitator's switch ------------------------
+
+
+class Tagging:
+    """An engine double (no model can be downloaded here): Turkish to German and to Arabic."""
+
+    def pairs(self):
+        return {("tr", "de"), ("tr", "ar")}
+
+    def translate(self, text, source, target):
+        if (source, target) not in self.pairs():
+            raise LookupError((source, target))
+        return f"[{target}] {text}"
+
+
+def test_the_engine_fills_in_what_is_missing_and_never_replaces_a_person(db, fac, hall):
+    ws, goals, author, _other = hall
+    m = services.propose_measure(db, author, goals[0], TR, lang="tr", versions={"de": DE})
+    german = services.propose_measure(db, author, goals[0], DE, lang="de")
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    assert services.translate_with_engine(db, fac, ws.id, Tagging()) == 1
+    made = services.translations_of(db, m.id)
+    assert made["de"].made == Made.AUTHOR, "the author's German version stays"
+    assert (made["ar"].title, made["ar"].made, made["ar"].reviewed) == (f"[ar] {TR.title}", Made.ENGINE, False)
+    assert services.translations_of(db, german.id) == {}, "no pair from German: nothing"
+    assert services.translate_with_engine(db, fac, ws.id, Tagging()) == 0, "nothing twice"
+    assert services.translate_with_engine(db, fac, ws.id, None) == 0, "no engine: nothing, no error"
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    with pytest.raises(PermissionDenied):
+        services.translate_with_engine(db, fac, ws.id, Tagging())
+
+
+def test_participants_see_machine_translations_only_when_the_facilitator_allows_it(db, fac, hall):
+    from workshop import participation, translation
+
+    ws, goals, author, _other = hall
+    m = services.propose_measure(db, author, goals[0], TR, lang="tr")
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    services.translate_with_engine(db, fac, ws.id, Tagging())
+    found = services.translations_of(db, m.id)
+    off = services.get_workshop(db, ws.id)
+    assert translation.reading(m, found, "ar", machine=off.show_machine).missing
+    on = services.set_machine_translations(db, fac, ws.id, True)
+    read = translation.reading(m, found, "ar", machine=on.show_machine)
+    assert (read.title, read.machine) == (f"[ar] {TR.title}", True)
+    assert participation.screen_version(on) != participation.screen_version(off), "the phones redraw"
+    assert ("show_machine_translations", "false", "true") in db.fetchall(
+        "SELECT action, value_before, value_after FROM audit_log WHERE workshop_id = ?", [ws.id]
+    )
+    with pytest.raises(PermissionDenied):
+        services.set_machine_translations(db, author, ws.id, False)
