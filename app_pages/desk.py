@@ -26,7 +26,9 @@ target = LANGUAGES.get(holder.lang, holder.lang)
 common.literal(ws.title, tag="h2", cls="pw-literal pw-title")
 st.subheader(_("Translation desk: {language}").format(language=target))
 common.language_picker("lang_desk", compact=True)
-if ws.phase not in services.MEDIATOR_PHASES:
+# Outside collect and review the measures are final: the desk shows them, its fields are locked.
+locked = ws.phase not in services.MEDIATOR_PHASES
+if locked:
     st.info(_("Translations can be made while proposals are collected and reviewed."))
 
 
@@ -55,11 +57,14 @@ def queue() -> None:
         common.show_error(exc)
         return
     todo = sum(not i.done for i in items)
-    st.caption(
-        ngettext("{n} proposal still to translate or check", "{n} proposals still to translate or check", todo).format(
-            n=todo
+    if todo:
+        st.caption(
+            ngettext(
+                "{n} proposal still to translate or check", "{n} proposals still to translate or check", todo
+            ).format(n=todo)
         )
-    )
+    else:
+        st.caption(_("Everything is translated and checked. New proposals appear here by themselves."))
     common.show_flash("desk")
     goal_title = {g.id: g.title for g in common.cached_goals(ws.id)}
     for item in items:
@@ -95,19 +100,21 @@ def queue() -> None:
                         start[0],
                         max_chars=120,
                         key=f"{key}.title",
+                        disabled=locked,
                     )
                     description = st.text_area(
                         _("Description ({language})").format(language=target),
                         start[1],
                         max_chars=1000,
                         key=f"{key}.description",
+                        disabled=locked,
                     )
-                    save = st.form_submit_button(_("Save translation"), type="primary")
+                    save = st.form_submit_button(_("Save translation"), type="primary", disabled=locked)
                 if save:
                     version = MeasureInput(title, description)
                     _act(services.translate_measure, m.id, holder.lang, version, expected=shown)
                 if current is not None and not item.done:
-                    if st.button(_("Checked: correct as it is"), key=f"review_{m.id}"):
+                    if st.button(_("Checked: correct as it is"), key=f"review_{m.id}", disabled=locked):
                         _act(services.review_translation, m.id, holder.lang)
 
 

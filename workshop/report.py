@@ -573,9 +573,12 @@ class _Report:
                 pdf.add_page()
             read = self.readings[row.measure_id]
             self.para(f"{row.place_overall}. {read.title}", size=10, style="B", after=0.5)
-            self.original(row, read)
+            if not read.translated:
+                self.original(row, read)  # "not translated yet" right under an original
             if read.description.strip():
                 self.para(read.description, size=9, after=0.8)
+            if read.translated:
+                self.original(row, read)  # the German text first, then what it was translated from
             details = [
                 (_(label), str(getattr(row, field, "") or "").strip())
                 for field, label in (

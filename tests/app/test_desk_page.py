@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1.util import patch_config_options
 
+from ui import common
 from workshop import i18n, services
 from workshop.model import MeasureInput, Phase
 
@@ -25,12 +26,14 @@ def _error_details():
 def desk(app_db, facilitator, workshop):
     """The demo in review with one Turkish proposal, and an Arabic mediator link."""
     services.set_phase(app_db, facilitator, workshop.id, Phase.REVIEW)
+    common.refresh()
     goal = services.list_goals(app_db, workshop.id)[0].id
     m = services.propose_measure(app_db, facilitator, goal, MeasureInput("Harburg için yabancılar meclisi"), lang="tr")
     link, key = services.create_mediator_key(app_db, facilitator, workshop.id, "ar")
     yield m, link, key
     services.revoke_mediator_key(app_db, facilitator, link.id)
     services.set_phase(app_db, facilitator, workshop.id, Phase.VOTE)
+    common.refresh()
 
 
 @pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
@@ -112,3 +115,12 @@ def test_the_desk_prefills_the_engines_suggestion_or_says_there_is_none(app, des
     title = next(t for t in at.text_input if t.key.startswith(f"desk_ar_{m.id}") and t.key.endswith(".title"))
     assert title.value == m.title.upper()
     assert any(c.value.startswith("Machine suggestion") for c in at.caption)
+
+
+def test_the_desk_is_locked_while_voting(app, app_db, facilitator, workshop, desk):
+    _m, _link, key = desk
+    services.set_phase(app_db, facilitator, workshop.id, Phase.VOTE)
+    common.refresh()  # what the console does after a phase change (the pages' one-second cache)
+    at = app({"desk": key, "lang": "en"}).run()
+    _no_exception(at)
+    assert at.info and all(t.disabled for t in at.text_input) and all(b.disabled for b in at.button)

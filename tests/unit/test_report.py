@@ -397,7 +397,7 @@ def test_measures_are_shown_in_german_with_the_original_under_the_title(tmp_path
     assert AR[0] in text[:appendix], "... or the original where there is none"
     title = text.index(f"1. {DE[0]}", appendix)
     original = text.index(f"Original (Türkçe): {TR[0]} {TR[1]}", appendix)
-    assert title < original < text.index(DE[1], appendix), "German title, the original under it, German text"
+    assert title < text.index(DE[1], appendix) < original, "the German title and text, then the original"
     arabic = text.index(AR[0], appendix)
     mark = text.index(_("Not translated yet. Original: {language}").format(language="العربية"), arabic)
     assert text[arabic + len(AR[0]) : mark].strip(" .2") == "", "the mark right under the Arabic title"
@@ -411,6 +411,7 @@ def test_a_machine_translation_in_the_report_says_so_and_keeps_the_arabic_origin
     text = _pdftotext(report.report_pdf(WS, frame, None, None, GOALS, _, method_key="dots"), tmp_path)
     appendix = text.index("Anhang: alle Maßnahmen")
     title = text.index("2. Monatliches Demokratie-Café im Viertel", appendix)
-    machine = text.index(_("Machine translation from: {language}").format(language="العربية"), title)
-    assert machine < text.index(AR[0], machine) < text.index("Ein Treffen.", machine)
+    german = text.index("Ein Treffen.", title)
+    machine = text.index(_("Machine translation from: {language}").format(language="العربية"), german)
+    assert title < german < machine < text.index(AR[0], machine), "the German title and text, then the original"
     assert "Not translated" not in text and _("Not translated yet. Original: {language}")[:12] not in text
