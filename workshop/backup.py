@@ -79,7 +79,7 @@ TABLES: dict[str, tuple[Col, ...]] = {
         "id, workshop_id, goal_id, title, description, responsible, target_group, timeframe, cost, group_id:str?, "
         "author_device_id:str?, status, hidden:bool, merged_into:str?, seq:int, created_at:timestamp, lang"
     ),
-    "translations": _cols("measure_id, workshop_id, lang, title, description, made, reviewed:bool"),
+    "translations": _cols("measure_id, workshop_id, lang, title, description, made, reviewed:bool, stale:bool"),
     "devices": _cols("id, workshop_id, group_id:str?, kiosk:bool, created_at:timestamp"),
     "ballots": _cols("id, workshop_id, device_id, method, submission_id, submitted_at:timestamp"),
     "votes": _cols("ballot_id, measure_id, criterion, value:float"),
@@ -240,6 +240,8 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
             raise _Damaged(table)
         if table == "measures" and version in (1, 2):
             rows = [{"lang": "", **r} if isinstance(r, dict) else r for r in rows]
+        if table == "translations":  # "stale" came after format 3's first files
+            rows = [{"stale": False, **r} if isinstance(r, dict) else r for r in rows]
         tables[table] = [_decode_row(r, cols, f"{table}[{i}]") for i, r in enumerate(rows)]
     for (table, column), enum in _ENUMS.items():
         for i, row in enumerate([ws] if table == "workshop" else tables[table]):

@@ -254,6 +254,7 @@ class Translation:
     description: str = ""
     made: Made = Made.MEDIATOR
     reviewed: bool = False
+    stale: bool = False  # the original was edited after it: to be translated or checked again
 
     @property
     def by_machine(self) -> bool:

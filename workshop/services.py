@@ -1143,6 +1143,12 @@ def propose_measure(
     return get_measure(db, mid)
 
 
+def _outdate_translations(cur, measure_id: str, before: tuple, after: MeasureInput) -> None:
+    """The original's title or description changed: its translations no longer say the same."""
+    if tuple(before) != (after.title, after.description):
+        cur.execute("UPDATE translations SET stale = TRUE, reviewed = FALSE WHERE measure_id = ?", [measure_id])
+
+
 def _measure_input(data: object) -> MeasureInput:
     if not isinstance(data, MeasureInput):
         raise ValidationError(MALFORMED)
@@ -1171,6 +1177,8 @@ def edit_own_measure(
             "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), participant.workshop_id]
         ).fetchone():
             raise ValidationError(**CHOOSE_GOAL)
+        before = cur.execute("SELECT title, description FROM measures WHERE id = ?", [measure_id]).fetchone()
+        _outdate_translations(cur, measure_id, before, clean)
         cur.execute(
             "UPDATE measures SET goal_id = ?, title = ?, description = ?, responsible = ?, target_group = ?, "
             "timeframe = ?, cost = ? WHERE id = ?",
@@ -1512,7 +1520,7 @@ class QueueItem:
     def done(self) -> bool:
         """Translated by a person and checked: nothing left to do."""
         t = self.translation
-        return t is not None and (t.reviewed or t.made == Made.MEDIATOR)
+        return t is not None and not t.stale and (t.reviewed or t.made == Made.MEDIATOR)
 
 
 def translation_queue(db: Database, actor: Mediator) -> list[QueueItem]:
@@ -1561,7 +1569,7 @@ def review_translation(db: Database, actor: object, measure_id: str, lang: str) 
             require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
             _audit(cur, wid, "review_translation", f"{measure_id}:{lang}", "", "reviewed")
         if not cur.execute(
-            "UPDATE translations SET reviewed = TRUE, updated_at = current_timestamp "
+            "UPDATE translations SET reviewed = TRUE, stale = FALSE, updated_at = current_timestamp "
             "WHERE measure_id = ? AND lang = ? RETURNING 1",
             [measure_id, lang],
         ).fetchone():
@@ -1572,10 +1580,10 @@ def review_translation(db: Database, actor: object, measure_id: str, lang: str) 
 
 
 def _translation(row: tuple) -> Translation:
-    return Translation(row[0], row[1], row[2], row[3], Made(row[4]), bool(row[5]))
+    return Translation(row[0], row[1], row[2], row[3], Made(row[4]), bool(row[5]), bool(row[6]))
 
 
-_TRANSLATION_COLS = "measure_id, lang, title, description, made, reviewed"
+_TRANSLATION_COLS = "measure_id, lang, title, description, made, reviewed, stale"
 
 
 def translations_of(db: Database, measure_id: str) -> dict[str, Translation]:
@@ -1943,6 +1951,7 @@ def moderate_edit(
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
         stored = cur.execute("SELECT title, description FROM measures WHERE id = ?", [measure_id]).fetchone()
         _check_expected(None if expected is None else tuple(expected), tuple(stored))
+        _outdate_translations(cur, measure_id, stored, clean)
         cur.execute(
             "UPDATE measures SET title = ?, description = ?, responsible = ?, target_group = ?, timeframe = ?, "
             "cost = ? WHERE id = ?",

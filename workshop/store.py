@@ -204,7 +204,16 @@ _V8 = """
 ALTER TABLE workshops ADD COLUMN show_machine BOOLEAN NOT NULL DEFAULT FALSE;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+# A translation whose original was edited afterwards is stale: readers see the original (marked)
+# until a person translates or checks it again, and it is back in the desk's queue. (DuckDB adds
+# no column to a table an index depends on: the index is made again.)
+_V9 = """
+DROP INDEX idx_translations_workshop;
+ALTER TABLE translations ADD COLUMN stale BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX idx_translations_workshop ON translations (workshop_id);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 

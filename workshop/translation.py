@@ -30,11 +30,14 @@ MADE_LABELS = {
     Made.FACILITATOR: N_("by the facilitation team"),
 }
 REVIEWED = N_("reviewed")
+STALE = N_("outdated: the original was changed afterwards")
 
 
 def made_label(t: Translation, gettext) -> str:
     """How a translation was made, for the moderation view and the exports ("by the author", ...)."""
     label = gettext(MADE_LABELS[t.made])
+    if t.stale:
+        return f"{label}, {gettext(STALE)}"
     return f"{label}, {gettext(REVIEWED)}" if t.reviewed and t.made != Made.FACILITATOR else label
 
 
@@ -60,8 +63,9 @@ def original_language(measure: Measure) -> str:
 
 
 def usable(translation: Translation, machine: bool) -> bool:
-    """Whether readers may see it: made or reviewed by a person, or by the engine where allowed."""
-    return machine or not translation.by_machine
+    """Whether readers may see it: made or reviewed by a person, or by the engine where allowed;
+    never while it is stale (its original was edited after it)."""
+    return not translation.stale and (machine or not translation.by_machine)
 
 
 def reading(

@@ -23,7 +23,7 @@ def measures_frame(db: Database, workshop_id: str, *, include_hidden: bool = Fal
         "coalesce(t.description, '') AS german_description, coalesce(t.made, '') AS german_made, "
         "coalesce(t.reviewed, false) AS german_reviewed "
         "FROM measures m JOIN goals g ON g.id = m.goal_id LEFT JOIN groups gr ON gr.id = m.group_id "
-        "LEFT JOIN translations t ON t.measure_id = m.id AND t.lang = ? "
+        "LEFT JOIN translations t ON t.measure_id = m.id AND t.lang = ? AND NOT t.stale "
         f"WHERE m.workshop_id = ? AND m.merged_into IS NULL {hidden} ORDER BY g.position, m.seq",
         [MAIN_LANGUAGE, workshop_id],
     )

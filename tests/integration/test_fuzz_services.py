@@ -458,6 +458,7 @@ class World:
             scene = self.scene(Phase.REVIEW, measures=2)
             services.merge_measures(self.db, self.fac, scene.measures[0], [scene.measures[1]])
             self._foreign_merge = services.open_merges(self.db, scene.ws_id)[0].id
+            self.foreign_merge_workshop = scene.ws_id
         return self._foreign_merge
 
     def scene(self, phase: Phase, *, measures: int = 3, rules: VotingRules | None = None, goals: int = 2) -> Scene:
@@ -1559,18 +1560,26 @@ def test_unmerge_measures(world, kind, start, which):
     world.at(world.home, start)
     foreign = world.foreign_merge()
     merge_id = resolve(which, latest=latest.id, undone=undone, foreign=foreign)
+    # The other workshop's merge is still open (in review) the first time it is drawn: undoing it is
+    # the facilitator's right there (hypothesis found the expectation that said otherwise).
+    foreign_open = merge_id == foreign and foreign in {
+        m.id for m in services.open_merges(db, world.foreign_merge_workshop)
+    }
     out = attempt(db, lambda: services.unmerge_measures(db, world.facilitator(kind), merge_id))
-    expect(out, may(kind == "valid" and merge_id == latest.id, start, Role.FACILITATOR, Action.MODERATE))
+    home_ok = may(merge_id == latest.id, start, Role.FACILITATOR, Action.MODERATE)
+    expect(out, kind == "valid" and (home_ok or foreign_open))
     listed = attempt(db, lambda: services.open_merges(db, world.home.ws_id), read_only=True)
     assert listed.ok
-    if out.ok:
+    if out.ok and merge_id == latest.id:
         assert out.value.id == a
         assert all(services.get_measure(db, m).merged_into is None for m in (b, c))
         assert latest.id not in {m.id for m in listed.value}
         again = attempt(db, lambda: services.unmerge_measures(db, world.fac, latest.id))
         assert not again.ok, "a merge is undone once"
     else:
-        assert services.get_measure(db, b).merged_into == a
+        assert services.get_measure(db, b).merged_into == a, "the home workshop's merge stays"
+        if out.ok:
+            assert foreign not in {m.id for m in services.open_merges(db, world.foreign_merge_workshop)}
 
 
 @fuzzes("set_wall_view")

@@ -308,3 +308,32 @@ def test_participants_see_machine_translations_only_when_the_facilitator_allows_
     )
     with pytest.raises(PermissionDenied):
         services.set_machine_translations(db, author, ws.id, False)
+
+
+def test_an_edited_original_outdates_its_translations_until_a_person_looks_again(db, fac, hall):
+    """Found by a walk: the author changed her proposal after the vote was reopened; the German
+    version still said the old thing, 'checked', and the desk counted it done."""
+    from workshop import translation
+
+    ws, goals, author, _other = hall
+    m = services.propose_measure(db, author, goals[0], TR, lang="tr", versions={"de": DE})
+    holder = services.mediator(db, services.create_mediator_key(db, fac, ws.id, "de")[1])
+    services.review_translation(db, holder, m.id, "de")
+    assert [i.done for i in services.translation_queue(db, holder)] == [True]
+    services.edit_own_measure(db, author, m.id, goals[0], MeasureInput(TR.title, TR.description))  # no change
+    assert not services.translations_of(db, m.id)["de"].stale
+    youth = MeasureInput("Harburg için gençlik meclisi", TR.description)
+    services.edit_own_measure(db, author, m.id, goals[0], youth)
+    stale = services.translations_of(db, m.id)["de"]
+    assert (stale.stale, stale.reviewed) == (True, False)
+    read = translation.reading(services.get_measure(db, m.id), {"de": stale}, "de")
+    assert (read.title, read.missing) == (youth.title, True), "readers see the new original, marked"
+    assert [i.done for i in services.translation_queue(db, holder)] == [False], "back in the desk's queue"
+    assert "outdated" in translation.made_label(stale, lambda s: s)
+    services.translate_measure(db, holder, m.id, "de", MeasureInput("Ein Jugendbeirat für Harburg"))
+    assert not services.translations_of(db, m.id)["de"].stale
+    # The facilitator's correction of the original outdates them too; a check makes one current again.
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    services.moderate_edit(db, fac, m.id, MeasureInput("Harburg gençlik meclisi", TR.description))
+    assert services.translations_of(db, m.id)["de"].stale
+    assert not services.review_translation(db, holder, m.id, "de").stale
