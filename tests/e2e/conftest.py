@@ -246,3 +246,52 @@ def focused(page) -> dict:
         };
     }"""
     )
+
+
+def press_and_lose_the_answer(page) -> dict:
+    """Press the ballot's button while its answer is lost on the way back (the server stores the
+    ballot, the phone hears nothing and says "no connection"); returns the lost answer."""
+    answers: list[dict] = []
+
+    def lose_answer(route):
+        answers.append(route.fetch().json())
+        route.abort()
+
+    page.route("**/api/ballot*", lose_answer)
+    page.locator(".pw-submit-button").click()
+    page.locator(".pw-submit-status.pw-error").filter(has_text="no connection").wait_for()
+    page.unroute("**/api/ballot*")
+    assert answers, "the press reached the server"
+    return answers[0]
+
+
+def stored_ballots(server) -> list[tuple[str, dict]]:
+    """Every ballot in ``server``'s database now: (its submission id, the ballot as a phone posts
+    it). Read from a copy of the file and its write-ahead log: the running server holds the file.
+    (The offline tests of every method use it.)"""
+    import tempfile
+
+    from workshop import methods, participation
+    from workshop.store import Database
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "copy.duckdb"
+        shutil.copy(server.db_path, copy)
+        wal = Path(f"{server.db_path}.wal")
+        if wal.exists():
+            shutil.copy(wal, f"{copy}.wal")
+        db = Database(copy, migrate=False)
+        try:
+            ballots = db.fetchall("SELECT id, submission_id, method FROM ballots")
+            votes = db.fetchall("SELECT ballot_id, measure_id, criterion, value FROM votes")
+        finally:
+            db.close()
+    return [
+        (
+            submission,
+            participation.ballot_payload(
+                methods.of(method).ballot.from_rows([(m, c, v) for b, m, c, v in votes if b == ballot_id])
+            ),
+        )
+        for ballot_id, submission, method in ballots
+    ]

@@ -10,9 +10,6 @@ checkbox named with its measure; right to left; a kiosk tablet for two people. T
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -24,10 +21,10 @@ from tests.e2e.conftest import (
     focused,
     frames_sent,
     posts_of,
+    press_and_lose_the_answer,
+    stored_ballots,
     voting_server,
 )
-from workshop import methods, participation
-from workshop.store import Database
 
 BOXES = '[role="checkbox"].pw-support'
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
@@ -74,33 +71,6 @@ def ticked(page) -> list[bool]:
 
 def shown(n: int, limit: int = LIMIT) -> str:
     return f"{n} of at most {limit} measures supported"
-
-
-def stored_ballots(server) -> list[tuple[str, dict]]:
-    """Every ballot in ``server``'s database now: (its submission id, the ballot as a phone posts
-    it). Read from a copy of the file and its write-ahead log: the running server holds the file.
-    (The rating and ranking tests use it too.)"""
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "copy.duckdb"
-        shutil.copy(server.db_path, copy)
-        wal = Path(f"{server.db_path}.wal")
-        if wal.exists():
-            shutil.copy(wal, f"{copy}.wal")
-        db = Database(copy, migrate=False)
-        try:
-            ballots = db.fetchall("SELECT id, submission_id, method FROM ballots")
-            votes = db.fetchall("SELECT ballot_id, measure_id, criterion, value FROM votes")
-        finally:
-            db.close()
-    return [
-        (
-            submission,
-            participation.ballot_payload(
-                methods.of(method).ballot.from_rows([(m, c, v) for b, m, c, v in votes if b == ballot_id])
-            ),
-        )
-        for ballot_id, submission, method in ballots
-    ]
 
 
 def test_taps_change_the_screen_at_once_send_nothing_and_stop_at_the_limit(browser, srv):
@@ -214,17 +184,7 @@ def test_offline_says_so_keeps_the_ballot_and_a_resend_is_stored_once(browser, s
         assert stored_ballots(srv) == before, "the offline try never reached the server"
 
         # The answer lost on its way back: the server stored the ballot, the phone does not know.
-        answers: list[dict] = []
-
-        def lose_answer(route):
-            answers.append(route.fetch().json())
-            route.abort()
-
-        page.route("**/api/ballot*", lose_answer)
-        page.locator(".pw-submit-button").click()
-        page.locator(".pw-submit-status.pw-error").filter(has_text="no connection").wait_for()
-        assert answers and answers[0]["replaced"] is False
-        page.unroute("**/api/ballot*")
+        assert press_and_lose_the_answer(page)["replaced"] is False
         assert ticked(page) == supported
 
         # Pressing again sends the same ballot with the same submission id: stored once.

@@ -13,7 +13,15 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import SHOTS, TABLET, counter, focused, frames_sent, posts_of
+from tests.e2e.conftest import (
+    SHOTS,
+    TABLET,
+    counter,
+    focused,
+    frames_sent,
+    posts_of,
+    press_and_lose_the_answer,
+)
 from tests.e2e.conftest import ballot_phone as phone
 from tests.e2e.test_participant import _console_facts
 
@@ -152,17 +160,7 @@ def test_offline_says_so_keeps_the_ballot_and_a_resend_is_stored_once(browser, s
         page.context.set_offline(False)
 
         # The answer lost on its way back: the server stored the ballot, the phone does not know.
-        answers: list[dict] = []
-
-        def lose_answer(route):
-            answers.append(route.fetch().json())
-            route.abort()
-
-        page.route("**/api/ballot*", lose_answer)
-        page.locator(".pw-submit-button").click()
-        page.locator(".pw-submit-status.pw-error").filter(has_text="no connection").wait_for()
-        assert answers and answers[0]["replaced"] is False
-        page.unroute("**/api/ballot*")
+        assert press_and_lose_the_answer(page)["replaced"] is False
 
         # Pressing again sends the same ballot with the same submission id: stored once.
         page.locator(".pw-submit-button").click()

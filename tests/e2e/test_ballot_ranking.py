@@ -14,8 +14,17 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import SHOTS, TABLET, ballot_phone, focused, frames_sent, posts_of, voting_server
-from tests.e2e.test_ballot_approval import stored_ballots
+from tests.e2e.conftest import (
+    SHOTS,
+    TABLET,
+    ballot_phone,
+    focused,
+    frames_sent,
+    posts_of,
+    press_and_lose_the_answer,
+    stored_ballots,
+    voting_server,
+)
 
 GOALS = ["Zusammenleben in Harburg", "العمل والتعليم"]
 MEASURES = [
@@ -198,17 +207,7 @@ def test_offline_says_so_keeps_the_ballot_and_a_resend_is_stored_once(browser, s
         assert stored_ballots(srv) == before, "the offline try never reached the server"
 
         # The answer lost on its way back: the server stored the ballot, the phone does not know.
-        answers: list[dict] = []
-
-        def lose_answer(route):
-            answers.append(route.fetch().json())
-            route.abort()
-
-        page.route("**/api/ballot*", lose_answer)
-        page.locator(".pw-submit-button").click()
-        page.locator(".pw-submit-status.pw-error").filter(has_text="no connection").wait_for()
-        assert answers and answers[0]["replaced"] is False
-        page.unroute("**/api/ballot*")
+        assert press_and_lose_the_answer(page)["replaced"] is False
         assert titles(page) == moved
 
         # Pressing again sends the same ballot with the same submission id: stored once.
