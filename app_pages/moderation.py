@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import common
 from workshop import i18n, methods, services, translation, vocabulary
-from workshop.errors import N_
+from workshop.errors import N_, DomainError
 from workshop.model import MEASURE_STATUS_LABELS, Action, MeasureInput, MeasureStatus, Role, WorkshopKind, allowed
 
 _ = common.gettext()
@@ -96,19 +96,36 @@ def merge_confirmation(m, dupes: list[str]) -> None:
             st.rerun()
 
 
+def _change_language(measure_id: str, original: str, key: str) -> None:
+    """The original-language select's change, before the run: a refused change puts the select
+    back on the stored language (and the run shows why)."""
+    try:
+        services.set_measure_language(db, fac, measure_id, st.session_state[key])
+    except DomainError as exc:
+        st.session_state[key] = original
+        st.session_state[f"{key}.refused"] = exc
+    else:
+        common.refresh()
+
+
 def translation_forms(m, translated: dict) -> None:
     """The original's language, and a translation per language: written, corrected or removed
     by the facilitation team (reviewed by them; audit-logged)."""
     original = translation.original_language(m)
-    language = st.selectbox(
+    key = f"ol_{m.id}"
+    if st.session_state.get(key) not in (None, original) and f"{key}.refused" not in st.session_state:
+        st.session_state[key] = original  # changed elsewhere since this select last showed it
+    st.selectbox(
         _("Language of the original"),
         list(LANGUAGES),
         index=list(LANGUAGES).index(original) if original in LANGUAGES else 0,
         format_func=LANGUAGES.get,
-        key=f"ol_{m.id}",
+        key=key,
+        on_change=_change_language,
+        args=(m.id, original, key),
     )
-    if language != original:
-        common.act(fac, services.set_measure_language, m.id, language)
+    if refused := st.session_state.pop(f"{key}.refused", None):
+        common.show_error(refused)
     targets = [code for code in LANGUAGES if code != original]
     target = st.selectbox(_("Translation to"), targets, format_func=LANGUAGES.get, key=f"tl_{m.id}")
     current = translated.get(target)

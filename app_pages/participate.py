@@ -267,8 +267,7 @@ def collect_screen() -> None:
             common.literal(read.title, tag="p", cls="pw-measure")
             if read.description:
                 common.literal(read.description, tag="p", cls="pw-muted")
-            if note := translation.note(read, _, LANGUAGES):
-                common.literal(note, tag="p", cls="pw-literal pw-muted")
+            common.reading_note(read, m.title)
             if m.id in own:
                 with st.expander(_("Edit or withdraw")):
                     with st.form(f"edit_{m.id}", enter_to_submit=False):
@@ -395,7 +394,10 @@ def results_screen() -> None:
     if not ws.results_revealed:
         st.info(_("Voting is closed. The results will appear here as soon as the facilitation team shows them."))
         return
-    ranked = public_ranking(ws.id)
+    # In the reader's language where a translation may be shown, the original one tap away.
+    ranked = views.for_reader(
+        public_ranking(ws.id), common.cached_translations(ws.id), common.lang(), machine=ws.show_machine
+    )
     # A phone is narrow: short label lines, the left margin sized to them, the goals' colours as
     # on the projector and their legend.
     colours = charts.goal_colours([g.title for g in goals])
@@ -418,8 +420,10 @@ def results_screen() -> None:
     for goal in goals:
         part = ranked[ranked["goal_id"] == goal.id].sort_values("rank_goal")
         common.literal(goal.title, tag="h3")
-        for _i, row in part.iterrows():
+        for row in part.to_dict("records"):
             common.literal(f"{row['place_goal']}. {row['title']} ({row['score']:g})", tag="p")
+            if "reading" in row:
+                common.reading_note(row["reading"], row["original"] or row["title"])
 
 
 if ws.phase == Phase.COLLECT:

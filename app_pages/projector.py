@@ -184,7 +184,9 @@ def results_view(ws) -> None:
     with their legend."""
     counts = views.counts(db, ws)
     # The wall speaks the workshop's main language: German titles, the original in small type under.
-    ranked = views.for_the_wall(ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"]))
+    ranked = views.for_the_wall(
+        ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"]), machine=ws.show_machine
+    )
     goals = services.list_goals(db, ws.id)
     colours = charts.goal_colours([g.title for g in goals])
     config = {"displayModeBar": False, "staticPlot": True}

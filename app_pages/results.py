@@ -138,7 +138,11 @@ st.caption(
 )
 
 data = results(ws.id, method_key)
-ranked = data["ranked"]
+# Each measure in the page's language where it has a translation participants may see, as on their
+# phones; the original beside it (in the charts in small type under the title, in the table a column).
+translations = common.cached_translations(ws.id)
+ranked = views.for_reader(data["ranked"], translations, common.lang(), machine=ws.show_machine)
+reader_titles = dict(zip(ranked["measure_id"], ranked["title"], strict=True)) if not ranked.empty else {}
 
 # --- filters --------------------------------------------------------------------------------------
 goal_ids = [g.id for g in goals]
@@ -194,9 +198,17 @@ with tab_rank:
                 config=CHART_CONFIG,
                 key=f"chart_goal_{goal.id}",
             )
-        table = exports.ranking_table(shown, _, ws.rules.criteria, ws.kind, method_key=method_key)
-        # On screen the rank and the title first (the export keeps its documented column order).
+        table = exports.ranking_table(
+            data["ranked"].loc[shown.index], _, ws.rules.criteria, ws.kind, method_key=method_key
+        )
+        # On screen the rank and the title first (the export keeps its documented column order), the
+        # title as read above and, where that is a translation, the original next to it.
         first = [table.columns[0], table.columns[4]]
+        in_order = shown.sort_values("rank_overall", kind="mergesort")
+        if "original" in in_order and in_order["original"].astype(bool).any():
+            table[first[1]] = list(in_order["title"])
+            table.insert(5, _("Original"), list(in_order["original"]))
+            first.append(table.columns[5])
         st.dataframe(
             table, hide_index=True, width="stretch", column_order=first + [c for c in table.columns if c not in first]
         )
@@ -293,6 +305,7 @@ with tab_robust:
         decimals = 0 if voting.whole_numbers else 2
         boot = boot.sort_values("rank_overall")
         boot = boot.assign(
+            title=boot["measure_id"].map(reader_titles).fillna(boot["title"]),
             goal=boot["goal_id"].map(goal_titles),
             score_range=[f"{lo:.{decimals}f} – {hi:.{decimals}f}" for lo, hi in zip(boot.low, boot.high, strict=True)],
             rank_range=[
@@ -389,7 +402,12 @@ with tab_ratings:
             format_func=lambda k: _("All criteria") if k is None else crit_labels[k],
             key="results_criterion",
         )
-        subset = rating_ranked[rating_ranked["measure_id"].isin(shown["measure_id"])]
+        subset = views.for_reader(
+            rating_ranked[rating_ranked["measure_id"].isin(shown["measure_id"])],
+            translations,
+            common.lang(),
+            machine=ws.show_machine,
+        )
         st.plotly_chart(
             charts.rating_distribution(
                 rating_votes,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from workshop import auth, config, demo, hall, i18n, safety, services, views, vocabulary
+from workshop import auth, config, demo, hall, i18n, safety, services, translation, views, vocabulary
 from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
@@ -190,6 +190,23 @@ def literal_list(items: list[str]) -> None:
     """A bulleted list of user texts, each shown literally."""
     rows = "".join(f'<li dir="auto">{html.escape(str(t))}</li>' for t in items)
     st.html(f'<ul class="pw-literal" style="margin:0; padding-inline-start:1.2rem">{rows}</ul>')
+
+
+def reading_note(read: translation.Reading, original: str) -> None:
+    """The line under a measure a reader does not see in its original (``translation.note``): for a
+    translation, "Translated from: Türkçe" that opens to the original title (``original``) with
+    its language; for a text not translated yet, the mark alone. Nothing under an original."""
+    note = translation.note(read, gettext(), i18n.available_languages())
+    if not note:
+        return
+    if not read.translated:
+        literal(note, tag="p", cls="pw-literal pw-muted")
+        return
+    st.html(
+        f'<details class="pw-original"><summary class="pw-muted" dir="auto">{html.escape(note)}</summary>'
+        f'<p class="pw-literal" dir="auto" lang="{html.escape(read.original_lang)}">{html.escape(original)}</p>'
+        "</details>"
+    )
 
 
 def speak_for(kind: str | None) -> None:

@@ -52,7 +52,7 @@ _RANKING_COLUMNS = (
 # above, so that no column a reader's sheet refers to moves.
 _LANGUAGE_COLUMNS = (
     N_("Language of the original"),
-    N_("German translation"),  # how it was made: translation.made_label, or "not translated yet"
+    N_("German translation made"),  # how it was made: translation.made_label, or "not translated yet"
     N_("Title (German)"),
     N_("Description (German)"),
 )

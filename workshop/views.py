@@ -50,22 +50,52 @@ def german_translation(row: Mapping) -> Translation | None:
     )
 
 
-def in_german(row: Mapping) -> Reading:
+def in_german(row: Mapping, *, machine: bool = True) -> Reading:
     """A row of ``ranking`` as the exports and the report show it to German readers: the German
-    translation where the original is in another language, also the engine's (``Reading.machine``
-    marks it until a person reviewed it), else the original (``missing`` where it is not German)."""
+    translation where the original is in another language, also the engine's unless ``machine``
+    is false (``Reading.machine`` marks it until a person reviewed it), else the original
+    (``missing`` where it is not German)."""
     measure = Measure("", "", "", _text(row.get("title")), _text(row.get("description")), lang=_text(row.get("lang")))
     found = german_translation(row)
-    return reading(measure, {MAIN_LANGUAGE: found} if found else None, MAIN_LANGUAGE, machine=True)
+    return reading(measure, {MAIN_LANGUAGE: found} if found else None, MAIN_LANGUAGE, machine=machine)
 
 
-def for_the_wall(ranked: pd.DataFrame) -> pd.DataFrame:
+def for_reader(
+    ranked: pd.DataFrame, translations: Mapping[str, Mapping[str, Translation]], lang: str, *, machine: bool = False
+) -> pd.DataFrame:
+    """A ranking (or ``measures_frame``) as a reader of ``lang`` sees it: ``title`` and
+    ``description`` in their language where a translation may be shown (``translation.reading``;
+    ``machine``: also the engine's), ``original`` the original title where the shown one is a
+    translation ("" elsewhere), and ``reading`` what the page needs for its note ("Translated
+    from: Türkçe"; ``translation.note``). ``translations``: ``services.list_translations``."""
+    if ranked.empty or "lang" not in ranked:
+        return ranked
+    key = "measure_id" if "measure_id" in ranked else "id"
+    readings = [
+        reading(
+            Measure(row[key], "", "", _text(row["title"]), _text(row.get("description")), lang=_text(row["lang"])),
+            translations.get(row[key]),
+            lang,
+            machine=machine,
+        )
+        for row in ranked.to_dict("records")
+    ]
+    out = ranked.copy()
+    out["title"] = [r.title for r in readings]
+    out["description"] = [r.description for r in readings]
+    out["original"] = [t if r.translated else "" for r, t in zip(readings, ranked["title"], strict=True)]
+    out["reading"] = readings
+    return out
+
+
+def for_the_wall(ranked: pd.DataFrame, *, machine: bool = False) -> pd.DataFrame:
     """A ranking as the projector shows it, in the workshop's main language: the German title
-    where the original is in another language and has a German translation, with the original in
+    where the original is in another language and has a German translation a participant may see
+    (``machine``: also the engine's, where the facilitator switched that on), with the original in
     ``original`` (the chart prints it in small type under the title); else the original alone."""
     if ranked.empty or "lang" not in ranked:
         return ranked
-    readings = [in_german(row) for row in ranked.to_dict("records")]
+    readings = [in_german(row, machine=machine) for row in ranked.to_dict("records")]
     out = ranked.copy()
     out["title"] = [r.title for r in readings]
     out["original"] = [t if r.translated else "" for r, t in zip(readings, ranked["title"], strict=True)]

@@ -129,3 +129,10 @@ def test_the_facilitator_translates_a_measure_and_corrects_its_language(app, app
     at.selectbox(key=f"ol_{ids[2]}").set_value("en").run()
     _no_exception(at)
     assert services.get_measure(app_db, ids[2]).lang == "en"
+    # Refused (there is a Turkish translation): the select goes back to what is stored, said once.
+    at.selectbox(key=f"ol_{ids[2]}").set_value("tr").run()
+    assert services.get_measure(app_db, ids[2]).lang == "en"
+    assert at.selectbox(key=f"ol_{ids[2]}").value == "en", "the refused language does not stay selected"
+    assert len(at.error) == 1 and "There is a translation to this language already" in at.error[0].value
+    at.run()
+    assert not at.error, "refused once, not again at every run"

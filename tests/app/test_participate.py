@@ -9,6 +9,7 @@ change in the database the caches are cleared, as a real participant would simpl
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import uuid
@@ -24,6 +25,7 @@ from workshop import i18n, participation, services, views
 from workshop.model import (
     ApprovalBallot,
     DotBallot,
+    MeasureInput,
     Method,
     Phase,
     RankingBallot,
@@ -783,6 +785,27 @@ def test_results_hidden_then_revealed(app, workshop, app_db, facilitator, phase)
     assert len(winners) >= len(services.list_goals(app_db, workshop.id))
     shown = _html(at)
     assert all(f"1. {title}" in shown for title in winners), "the best measure of each goal is listed first"
+
+
+def test_results_list_reads_in_the_participants_language_with_the_original_a_tap_away(
+    app, workshop, app_db, facilitator, phase
+):
+    phase(Phase.REVIEW)
+    ranked = views.ranking(app_db, services.get_workshop(app_db, workshop.id))
+    best = ranked[ranked["rank_goal"] == 1].iloc[0]
+    services.translate_measure(
+        app_db, facilitator, best["measure_id"], "tr", MeasureInput("Mahallede <b>aylık</b> demokrasi kahvesi")
+    )
+    phase(Phase.RESULTS)
+    services.reveal_results(app_db, facilitator, workshop.id)
+    _refresh()
+    shown = _html(_join(app, app_db, workshop, lang="tr"))
+    assert "1. Mahallede &lt;b&gt;aylık&lt;/b&gt; demokrasi kahvesi" in shown, "the translation, as text"
+    note = i18n.gettext_for("tr")("Translated from: {language}").format(language="Deutsch")
+    assert f'<summary class="pw-muted" dir="auto">{note}</summary>' in shown
+    assert f'lang="de">{html.escape(best["title"])}</p></details>' in shown, "the original one tap away"
+    german = _html(_join(app, app_db, workshop, lang="de"))
+    assert f"1. {html.escape(best['title'])}" in german and "<details" not in german, "an original: no note"
 
 
 def test_review_phase_asks_to_wait_in_the_ballot_to_come(app, workshop, app_db, phase):

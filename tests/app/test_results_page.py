@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workshop import scoring, services
+from ui import common
+from workshop import scoring, services, views
 from workshop.config import ROOT
 
 ROUTER = f"""
@@ -83,6 +84,36 @@ def test_filters_by_goal_and_group(page, app_db, workshop):
     assert int(page.metric[2].value) <= int(shown)
     page.toggle(key="results_close_only").set_value(False).run()
     _no_exception(page)
+
+
+def test_reads_each_measure_in_the_pages_language_with_the_original_beside_it(app_db, facilitator, workshop):
+    """A measure translated to the page's language: its title so in the chart and the table, the
+    original in a column next to it; the downloads keep the original (exports.ranking_table)."""
+    from workshop.model import MeasureInput, Phase
+
+    ranked = views.ranking(app_db, workshop)
+    best = ranked[ranked["rank_overall"] == 1].iloc[0]
+    phase = services.get_workshop(app_db, workshop.id).phase
+    services.set_phase(app_db, facilitator, workshop.id, Phase.REVIEW)
+    services.translate_measure(app_db, facilitator, best["measure_id"], "en", MeasureInput("A monthly democracy café"))
+    try:
+        services.set_phase(app_db, facilitator, workshop.id, phase)
+        common.cached_translations.clear()
+        at = results_page(facilitator, lang="en").run()
+        _no_exception(at)
+        table = at.dataframe[0].value
+        columns = list(table.columns)
+        assert columns.index("Original") == columns.index("Title") + 1
+        assert table.iloc[0]["Title"] == "A monthly democracy café" and table.iloc[0]["Original"] == best["title"]
+        assert set(table["Original"].iloc[1:]) == {""}, "nothing beside an untranslated title"
+        assert at.dataframe[4].value.iloc[0]["title"] == "A monthly democracy café", "consensus, as read"
+        german = results_page(facilitator).run()
+        assert "Original" not in german.dataframe[0].value.columns, "a German page reads the German originals"
+    finally:
+        services.set_phase(app_db, facilitator, workshop.id, Phase.REVIEW)
+        services.remove_translation(app_db, facilitator, best["measure_id"], "en")
+        services.set_phase(app_db, facilitator, workshop.id, phase)
+        common.cached_translations.clear()
 
 
 def test_english(app_db, facilitator):

@@ -375,7 +375,7 @@ OLD_COLUMNS = [
     "Mean Machbarkeit",
     "Status",
 ]
-LANGUAGE_HEADERS = ["Language of the original", "German translation", "Title (German)", "Description (German)"]
+LANGUAGE_HEADERS = ["Language of the original", "German translation made", "Title (German)", "Description (German)"]
 
 
 def multilingual_frame(fa_made: str = "engine", fa_reviewed: bool = False) -> pd.DataFrame:
@@ -426,7 +426,7 @@ def test_the_language_columns_speak_the_exports_language():
     table = exports.ranking_table(multilingual_frame(), german, CRITERIA, method_key="rating")
     first = table.loc[table[german("Order after tie-break")] == 1].iloc[0]
     assert first[german("Language of the original")] == "Türkçe (tr)"
-    assert first[german("German translation")] == german("by the author") == "von der vorschlagenden Person"
+    assert first[german("German translation made")] == german("by the author") == "von der vorschlagenden Person"
     assert german("Language of the original") == "Sprache des Originals"
 
 
@@ -443,7 +443,7 @@ def test_the_language_columns_speak_the_exports_language():
 def test_how_the_german_translation_was_made(made, reviewed, expected):
     table = exports.ranking_table(multilingual_frame(made, reviewed), criteria=CRITERIA, method_key="rating")
     persian = table.loc[table["Order after tie-break"] == 4].iloc[0]
-    assert persian["German translation"] == expected
+    assert persian["German translation made"] == expected
     assert persian["Title (German)"] == FA_MACHINE[0]
 
 

@@ -41,3 +41,38 @@ def test_a_machine_translation_only_where_allowed_and_says_so_until_reviewed():
     read = translation.reading(M, {"ar": reviewed}, "ar")
     assert not read.missing and not read.machine
     assert translation.note(read, i18n.gettext_for("en"), NAMES) == "Translated from: Türkçe"
+
+
+def _ranking_rows():
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "measure_id": ["m1", "m2"],
+            "title": [M.title, "Sprachcafé im Bürgerhaus"],
+            "description": [M.description, ""],
+            "lang": ["tr", ""],
+            "german_title": [DE.title, ""],
+            "german_description": [DE.description, ""],
+            "german_made": ["engine", ""],
+            "german_reviewed": [False, False],
+        }
+    )
+
+
+def test_a_ranking_for_a_reader_shows_their_language_with_the_original_beside_it():
+    from workshop import views
+
+    rows = _ranking_rows()
+    arabic = Translation("m1", "ar", "مجلس للأجانب في هاربورغ", "", Made.MEDIATOR)
+    read = views.for_reader(rows, {"m1": {"ar": arabic, "de": DE}}, "ar")
+    assert list(read["title"]) == [arabic.title, "Sprachcafé im Bürgerhaus"]
+    assert list(read["original"]) == [M.title, ""], "the original beside a translation, nothing beside an original"
+    assert read["reading"][0].translated and read["reading"][1].missing, "a German original is not Arabic"
+    assert list(rows["title"]) == [M.title, "Sprachcafé im Bürgerhaus"], "the ranking itself is unchanged"
+    # A machine translation only where the facilitator allows it, on the wall as on the phones.
+    assert views.for_reader(rows, {"m1": {"ar": AR_MACHINE}}, "ar")["title"][0] == M.title
+    assert views.for_reader(rows, {"m1": {"ar": AR_MACHINE}}, "ar", machine=True)["title"][0] == AR_MACHINE.title
+    assert list(views.for_the_wall(rows)["title"]) == [M.title, "Sprachcafé im Bürgerhaus"], "engine-made: hidden"
+    wall = views.for_the_wall(rows, machine=True)
+    assert (wall["title"][0], wall["original"][0]) == (DE.title, M.title)
