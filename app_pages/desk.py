@@ -29,7 +29,7 @@ common.language_picker("lang_desk", compact=True)
 # Outside collect and review the measures are final: the desk shows them, its fields are locked.
 locked = ws.phase not in services.MEDIATOR_PHASES
 if locked:
-    st.info(_("Translations can be made while proposals are collected and reviewed."))
+    st.info(_("Translations can be made once proposals are collected."))
 
 
 def suggestion(title: str, description: str, source: str, target: str) -> tuple[str, str] | None:

@@ -17,7 +17,12 @@ LANGUAGES = i18n.available_languages()
 
 
 if not allowed(ws.phase, Role.FACILITATOR, Action.MODERATE):
-    st.info(_("Moderation is possible while proposals are collected and reviewed."))
+    st.info(
+        _(
+            "Moderation is possible while proposals are collected and reviewed. Translations can be added and "
+            "corrected at any time."
+        )
+    )
 
 goals = services.list_goals(db, ws.id)
 goal_title = {g.id: g.title for g in goals}

@@ -9,7 +9,7 @@ import html
 import streamlit as st
 
 from ui import ballot, common, watch
-from workshop import charts, i18n, services, translation, views
+from workshop import charts, i18n, participation, services, translation, views
 from workshop.errors import DomainError
 from workshop.model import MeasureInput, Phase, WorkshopKind
 
@@ -97,8 +97,12 @@ with top_r:
     common.language_picker("lang_top", compact=True)
 
 
-# The screen follows the facilitator (phase, reveal, rules) by a cheap HTTP watch, not by reruns.
-watch.follow(ws, common.cached_counts(ws.id)["devices"])
+# The screen follows the facilitator (phase, reveal, rules) by a cheap HTTP watch, not by reruns;
+# a screen that shows measures also follows their translations to the reader's language.
+translations = common.cached_translations(ws.id)
+shows_measures = ws.phase in (Phase.COLLECT, Phase.VOTE) or (ws.phase == Phase.RESULTS and ws.results_revealed)
+reader_texts = participation.texts_read(common.lang(), common.texts_versions(ws.id, ws.show_machine, translations))
+watch.follow(ws, common.cached_counts(ws.id)["devices"], reader_texts if shows_measures else None)
 goals = common.cached_goals(ws.id)
 goal_title = {g.id: g.title for g in goals}
 # Goal titles as widget options (selectboxes show options as plain text, not Markdown).
@@ -259,7 +263,7 @@ def collect_screen() -> None:
     st.subheader(_("Proposals of your working group") if participant.group_id else _("Your proposals"))
     if not group_measures:
         st.caption(_("No proposals yet."))
-    translated = common.cached_translations(ws.id)
+    translated = translations
     for m in group_measures:
         with st.container(border=True):
             common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
@@ -298,6 +302,7 @@ def ballot_screen() -> None:
     submit one HTTP request (ui/ballot.py)."""
     live = common.cached_workshop(ws.id)
     rules = live.rules
+    now = common.cached_translations(ws.id)  # a run of this fragment alone reads them anew
     goal_of = common.cached_voting_measures(ws.id)
     measures = {m.id: m for m in common.cached_measures(ws.id) if m.id in goal_of}
     # The stored ballot is read once per session and method (the browser keeps track of later
@@ -319,8 +324,9 @@ def ballot_screen() -> None:
         goal_of=goal_of,
         saved=submitted,
         notify=participant.kiosk,
-        translations=common.cached_translations(ws.id),
+        translations=now,
         machine=live.show_machine,
+        texts=participation.texts_read(common.lang(), common.texts_versions(ws.id, live.show_machine, now)),
     )
     ballot.show(data)
 
@@ -395,9 +401,7 @@ def results_screen() -> None:
         st.info(_("Voting is closed. The results will appear here as soon as the facilitation team shows them."))
         return
     # In the reader's language where a translation may be shown, the original one tap away.
-    ranked = views.for_reader(
-        public_ranking(ws.id), common.cached_translations(ws.id), common.lang(), machine=ws.show_machine
-    )
+    ranked = views.for_reader(public_ranking(ws.id), translations, common.lang(), machine=ws.show_machine)
     # A phone is narrow: short label lines, the left margin sized to them, the goals' colours as
     # on the projector and their legend.
     colours = charts.goal_colours([g.title for g in goals])

@@ -12,7 +12,7 @@ from datetime import datetime
 import streamlit as st
 
 from ui import common
-from workshop import charts, hall, i18n, scoring, services, views, vocabulary
+from workshop import charts, hall, i18n, scoring, services, translation, views, vocabulary
 from workshop.errors import N_
 from workshop.model import Method, Phase
 
@@ -183,9 +183,13 @@ def results_view(ws) -> None:
     overall ranking, one goal's ranking, or the rating matrix. Colours per goal as everywhere,
     with their legend."""
     counts = views.counts(db, ws)
-    # The wall speaks the workshop's main language: German titles, the original in small type under.
-    ranked = views.for_the_wall(
-        ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"]), machine=ws.show_machine
+    # The wall speaks the workshop's main language: German titles, the original in small type under;
+    # a translation saved at the desk shows at the next refresh (the ranking itself is cached).
+    ranked = views.for_reader(
+        ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"]),
+        common.cached_translations(ws.id),
+        translation.MAIN_LANGUAGE,
+        machine=ws.show_machine,
     )
     goals = services.list_goals(db, ws.id)
     colours = charts.goal_colours([g.title for g in goals])

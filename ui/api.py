@@ -140,6 +140,7 @@ def ballot_view(token: object, lang: str | None) -> tuple[int, dict]:
         ):
             return 200, {"v": version, "rerun": True}
         goal_of = common.cached_voting_measures(workshop.id)
+        translations = common.cached_translations(workshop.id)
         data = ballot.ballot_data(
             voice=Voice(lang, workshop.kind),
             device_id=participant.device_id,
@@ -150,8 +151,11 @@ def ballot_view(token: object, lang: str | None) -> tuple[int, dict]:
             goal_of=goal_of,
             saved=services.get_ballot(db, participant, workshop.rules.method),
             notify=False,
-            translations=common.cached_translations(workshop.id),
+            translations=translations,
             machine=workshop.show_machine,
+            texts=participation.texts_read(
+                i18n.normalize(lang), common.texts_versions(workshop.id, workshop.show_machine, translations)
+            ),
         )
     except DomainError as exc:
         return _refusal(exc, lang)
@@ -196,10 +200,28 @@ def watch_answer(code: object) -> tuple[int, dict]:
     every = participation.watch_seconds(workshop.phase, workshop.results_revealed, devices)
     return 200, {
         "v": participation.screen_version(workshop),
+        "tv": common.texts_versions(workshop_id, workshop.show_machine),
         "every": every,
         "phase": str(workshop.phase),
         "method": str(workshop.rules.method),
     }
+
+
+def _texts_since(value: str | None) -> dict[str, str]:
+    """The watch's ``tv`` question: "de:1a2b3c4d,ls:" -> {"de": "1a2b3c4d", "ls": ""} (the
+    translations' fingerprints per language that the screen was drawn with; junk is ignored)."""
+    out: dict[str, str] = {}
+    for part in (value or "").split(",")[:4]:
+        lang, sep, version = part.partition(":")
+        if sep and len(lang) <= 8 and len(version) <= 16:
+            out[lang] = version
+    return out
+
+
+def _same(answer: dict, since: str, texts: dict[str, str]) -> bool:
+    """Whether ``answer`` shows what the screen shows: its version, and its languages' texts."""
+    found = answer.get("tv") or {}
+    return answer["v"] == since and all(found.get(lang, "") == version for lang, version in texts.items())
 
 
 class _Held:
@@ -222,7 +244,7 @@ async def _look(code: str, held: _Held) -> None:
         while held.waiting > 0:
             await asyncio.sleep(WATCH_TICK)
             answer = await run_in_threadpool(watch_answer, code)
-            if answer[1].get("v") != held.answer[1].get("v"):
+            if (answer[1].get("v"), answer[1].get("tv")) != (held.answer[1].get("v"), held.answer[1].get("tv")):
                 held.answer = answer
                 held.changed.set()
                 held.changed = asyncio.Event()
@@ -231,13 +253,15 @@ async def _look(code: str, held: _Held) -> None:
             del _held[code]
 
 
-async def watch(code: object, since: str | None) -> tuple[int, dict]:
-    """The watch's answer; with ``since`` (the version the screen shows) held until it differs."""
+async def watch(code: object, since: str | None, texts: str | None = None) -> tuple[int, dict]:
+    """The watch's answer; with ``since`` (the version the screen shows) held until it differs,
+    or, with ``texts`` (``_texts_since``), until the translations to one of its languages do."""
     if not isinstance(code, str) or not code:
         return 404, {"v": None}
     held = _held.get(code)
     answer = held.answer if held else await run_in_threadpool(watch_answer, code)
-    if since is None or answer[0] != 200 or answer[1]["v"] != since:
+    asked = _texts_since(texts)
+    if since is None or answer[0] != 200 or not _same(answer[1], since, asked):
         return answer
     if held is None:
         held = _held.setdefault(code, _Held(answer))
@@ -245,17 +269,22 @@ async def watch(code: object, since: str | None) -> tuple[int, dict]:
     try:
         if held.task is None or held.task.done():
             held.task = asyncio.get_running_loop().create_task(_look(code, held))
-        try:
-            await asyncio.wait_for(held.changed.wait(), WATCH_HOLD)
-        except TimeoutError:
-            return held.answer[0], {**held.answer[1], "held": True}
-        return held.answer
+        deadline = asyncio.get_running_loop().time() + WATCH_HOLD
+        while True:  # woken by any change of the workshop's answer; answered on one of this screen's
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                await asyncio.wait_for(held.changed.wait(), max(0.0, left))
+            except TimeoutError:
+                return held.answer[0], {**held.answer[1], "held": True}
+            if held.answer[0] != 200 or not _same(held.answer[1], since, asked):
+                return held.answer
     finally:
         held.waiting -= 1
 
 
 async def get_watch(request: Request) -> JSONResponse:
-    status, answer = await watch(request.query_params.get("code"), request.query_params.get("since"))
+    query = request.query_params
+    status, answer = await watch(query.get("code"), query.get("since"), query.get("tv"))
     # The same answer for every phone of a workshop (and version): a proxy may keep it for a second.
     return JSONResponse(answer, status, headers={"Cache-Control": "public, max-age=1"})
 

@@ -242,11 +242,14 @@ def ballot_data(
     notify: bool,
     translations: Mapping[str, Mapping[str, Translation]] | None = None,
     machine: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> dict:
     """What the component gets: the measures by goal in this device's order, titles and
     descriptions as plain text in the reader's language where there is a translation (with the
     original one tap away, ``translation.reading``), the rules, the stored ballot (or None), and
-    every word translated (the page's and the HTTP answer's alike: ``view``)."""
+    every word translated (the page's and the HTTP answer's alike: ``view``). ``texts``: the
+    fingerprints of those translations (``participation.texts_read``): the watch asks about them,
+    and the ballot takes new ones by itself."""
     name = methods.of(rules.method).component
     order = participation.ballot_order(device_id, measures)
     lang = i18n.normalize(voice.lang)
@@ -277,6 +280,7 @@ def ballot_data(
         # One list across the goals (a ranking): the stored order, else this device's.
         "order": _start_order([m for m in order if m in listed], saved),
         "texts": {**submit_texts(voice), **_TEXTS[name](voice, rules, sum(len(g["measures"]) for g in shown))},
+        "tv": dict(texts) if texts is not None else None,
     }
 
 

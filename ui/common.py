@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from workshop import auth, config, demo, hall, i18n, safety, services, translation, views, vocabulary
+from workshop import auth, config, demo, hall, i18n, participation, safety, services, translation, views, vocabulary
 from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
@@ -328,6 +328,21 @@ def cached_measures(workshop_id: str) -> tuple:
 def cached_translations(workshop_id: str) -> dict:
     """measure id -> language -> translation (``services.list_translations``)."""
     return services.list_translations(get_db(), workshop_id)
+
+
+_texts_memo: dict[tuple[str, bool], tuple[dict, dict]] = {}
+
+
+def texts_versions(workshop_id: str, machine: bool, translations: dict | None = None) -> dict:
+    """Per language, the fingerprint of the translations readers see (``participation.texts_versions``)
+    of ``translations`` (default: ``cached_translations``; pass the one a screen draws with), worked
+    out once per cached read: the watch asks five times a second while phones wait."""
+    found = cached_translations(workshop_id) if translations is None else translations
+    memo = _texts_memo.get((workshop_id, machine))
+    if memo is None or memo[0] is not found:
+        memo = (found, participation.texts_versions(found, machine))
+        _texts_memo[(workshop_id, machine)] = memo
+    return memo[1]
 
 
 @st.cache_resource(ttl=2, show_spinner=False)

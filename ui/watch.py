@@ -7,6 +7,7 @@ server one cached HTTP answer per interval instead of a script run (a ``run_ever
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,14 +22,18 @@ _CSS = ":host { display: none; }"
 _component = st.components.v2.component("planungswerkstatt.watch", js=_JS, css=_CSS)
 
 
-def follow(workshop: Workshop, devices: int) -> None:
-    """Rerun this page when what it shows of ``workshop`` changes."""
+def follow(workshop: Workshop, devices: int, texts: Mapping[str, str] | None = None) -> None:
+    """Rerun this page when what it shows of ``workshop`` changes; with ``texts``
+    (``participation.texts_read``: the page shows measures), also when their translations to the
+    reader's language do. A component that follows such a change by itself (the ballot) takes it
+    without a rerun."""
     base = str(st.get_option("server.baseUrlPath") or "")
     _component(
         key="phase_watch",
         data={
             "url": api.path_under(base, api.WATCH_PATH) + "?" + urlencode({"code": workshop.join_code}),
             "version": participation.screen_version(workshop),
+            "tv": dict(texts) if texts is not None else None,
             "every": participation.watch_seconds(workshop.phase, workshop.results_revealed, devices),
         },
         on_changed_change=lambda: None,

@@ -46,6 +46,7 @@ class Action(enum.StrEnum):
     SET_RULES = "set_rules"
     CHANGE_PHASE = "change_phase"
     MODERATE = "moderate"
+    TRANSLATE = "translate"  # add, correct, check or remove a translation (never the original)
     REVEAL_RESULTS = "reveal_results"
     EXPORT = "export"
     DELETE_WORKSHOP = "delete_workshop"
@@ -53,7 +54,16 @@ class Action(enum.StrEnum):
 
 P, F = Role.PARTICIPANT, Role.FACILITATOR
 _A = Action
-_FACILITATOR_ALWAYS = {_A.CHANGE_PHASE, _A.VIEW_MEASURES, _A.VIEW_RESULTS, _A.EXPORT, _A.DELETE_WORKSHOP}
+# Translations in every phase: a translation changes no ballot, and the report for the district
+# assembly needs German versions of what was proposed in other languages, also after the vote.
+_FACILITATOR_ALWAYS = {
+    _A.CHANGE_PHASE,
+    _A.VIEW_MEASURES,
+    _A.VIEW_RESULTS,
+    _A.EXPORT,
+    _A.DELETE_WORKSHOP,
+    _A.TRANSLATE,
+}
 
 # The one table of who may do what in which phase. The service layer checks it on every call.
 PERMISSIONS: dict[Phase, dict[Role, frozenset[Action]]] = {

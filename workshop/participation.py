@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from . import methods
 from .errors import ValidationError
 from .methods.base import MALFORMED
-from .model import Phase, VotingRules, Workshop
+from .model import Phase, Translation, VotingRules, Workshop
+from .translation import FALLBACK, usable
 
 # How often a participant's screen asks whether it must change (the phase, a reveal, the rules):
 # one small HTTP request (ui/api.py, /api/watch) answered from a cache, no script run. Where people
@@ -40,6 +41,29 @@ def screen_version(workshop: Workshop) -> str:
     if workshop.show_machine:  # machine translations shown: the ballots' texts change
         state.append("machine")
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def texts_versions(translations: Mapping[str, Mapping[str, Translation]], machine: bool) -> dict[str, str]:
+    """Per language, a short fingerprint of the translations to it that readers may see
+    (``translation.usable``; ``machine``: the facilitator shows the engine's): a language
+    mediator's save changes its language's fingerprint, and the screens that show measures to
+    readers of that language take the new text (the watch's ``tv``, ui/api.py)."""
+    rows: dict[str, list] = {}
+    for mid in sorted(translations):
+        for lang, t in sorted(translations[mid].items()):
+            if usable(t, machine):
+                rows.setdefault(lang, []).append([mid, t.title, t.description, str(t.made), t.reviewed])
+    return {
+        lang: hashlib.sha256(json.dumps(found, ensure_ascii=False).encode()).hexdigest()[:8]
+        for lang, found in rows.items()
+    }
+
+
+def texts_read(lang: str, versions: Mapping[str, str]) -> dict[str, str]:
+    """The fingerprints a reader of ``lang`` depends on: their language's and the one they fall
+    back to (Leichte Sprache: German); "" where there is no translation to it yet."""
+    langs = [lang] + ([FALLBACK[lang]] if lang in FALLBACK else [])
+    return {code: versions.get(code, "") for code in langs}
 
 
 def ballot_order(device_id: str, measure_ids: Iterable[str]) -> list[str]:

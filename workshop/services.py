@@ -1314,7 +1314,7 @@ def translate_measure(
             _own(cur, actor, measure_id)
             _put_translation(cur, wid, measure_id, lang, version, Made.AUTHOR, reviewed=False)
         else:
-            require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+            require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
             before = cur.execute(
                 "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
             ).fetchone()
@@ -1331,7 +1331,7 @@ def remove_translation(db: Database, fac: auth.Facilitator, measure_id: str, lan
 
     def tx(cur):
         wid, _title, _original = _translatable(cur, measure_id, lang)
-        require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+        require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
         before = cur.execute(
             "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
         ).fetchone()
@@ -1359,7 +1359,7 @@ def set_measure_language(db: Database, actor: object, measure_id: str, lang: str
             require(_phase_of(cur, wid), Role.PARTICIPANT, Action.EDIT_OWN)
             _own(cur, actor, measure_id)
         else:
-            require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+            require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
         if cur.execute("SELECT 1 FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]).fetchone():
             raise ValidationError(
                 N_("There is a translation to this language already. Remove it first, then change the original's.")
@@ -1395,7 +1395,7 @@ def translate_with_engine(db: Database, fac: auth.Facilitator, workshop_id: str,
 
     auth.check(db, fac)
     ws = get_workshop(db, workshop_id)
-    require(ws.phase, Role.FACILITATOR, Action.MODERATE)
+    require(ws.phase, Role.FACILITATOR, Action.TRANSLATE)
     have = list_translations(db, ws.id)
     made: list[tuple[str, str, MeasureInput]] = []
     for m in list_measures(db, ws.id, include_hidden=True):
@@ -1426,7 +1426,9 @@ def translate_with_engine(db: Database, fac: auth.Facilitator, workshop_id: str,
 
 # --- the translation desk: language mediators (Sprachmittler) with a link per language ---------
 
-MEDIATOR_PHASES = (Phase.COLLECT, Phase.REVIEW)  # while the measures are still being written
+# From the first proposal on: during the vote a translation reaches the phones' ballots (ui/api.py,
+# the watch's ``tv``), after it the results and the report for the district assembly.
+MEDIATOR_PHASES = (Phase.COLLECT, Phase.REVIEW, Phase.VOTE, Phase.RESULTS)
 MEDIATOR_SAVES_PER_MINUTE = 30
 
 
@@ -1542,7 +1544,7 @@ def _mediator_save(cur, actor: Mediator, measure_id: object, lang: object) -> st
     if wid != actor.workshop_id:
         raise NotFound(**NO_SUCH_MEASURE)
     if _phase_of(cur, wid) not in MEDIATOR_PHASES:
-        raise PermissionDenied(N_("Translations can be made while proposals are collected and reviewed."))
+        raise PermissionDenied(N_("Translations can be made once proposals are collected."))
     recent = cur.execute(
         "SELECT count(*) FROM audit_log WHERE workshop_id = ? AND action = 'mediator_translate' AND subject LIKE ? "
         "AND logged_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL 60 SECOND",
@@ -1566,7 +1568,7 @@ def review_translation(db: Database, actor: object, measure_id: str, lang: str) 
         else:
             auth.check(db, actor)
             wid, _title, _original = _translatable(cur, measure_id, lang)
-            require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
+            require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
             _audit(cur, wid, "review_translation", f"{measure_id}:{lang}", "", "reviewed")
         if not cur.execute(
             "UPDATE translations SET reviewed = TRUE, stale = FALSE, updated_at = current_timestamp "

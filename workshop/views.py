@@ -50,14 +50,13 @@ def german_translation(row: Mapping) -> Translation | None:
     )
 
 
-def in_german(row: Mapping, *, machine: bool = True) -> Reading:
+def in_german(row: Mapping) -> Reading:
     """A row of ``ranking`` as the exports and the report show it to German readers: the German
-    translation where the original is in another language, also the engine's unless ``machine``
-    is false (``Reading.machine`` marks it until a person reviewed it), else the original
-    (``missing`` where it is not German)."""
+    translation where the original is in another language, also the engine's (``Reading.machine``
+    marks it until a person reviewed it), else the original (``missing`` where it is not German)."""
     measure = Measure("", "", "", _text(row.get("title")), _text(row.get("description")), lang=_text(row.get("lang")))
     found = german_translation(row)
-    return reading(measure, {MAIN_LANGUAGE: found} if found else None, MAIN_LANGUAGE, machine=machine)
+    return reading(measure, {MAIN_LANGUAGE: found} if found else None, MAIN_LANGUAGE, machine=True)
 
 
 def for_reader(
@@ -85,20 +84,6 @@ def for_reader(
     out["description"] = [r.description for r in readings]
     out["original"] = [t if r.translated else "" for r, t in zip(readings, ranked["title"], strict=True)]
     out["reading"] = readings
-    return out
-
-
-def for_the_wall(ranked: pd.DataFrame, *, machine: bool = False) -> pd.DataFrame:
-    """A ranking as the projector shows it, in the workshop's main language: the German title
-    where the original is in another language and has a German translation a participant may see
-    (``machine``: also the engine's, where the facilitator switched that on), with the original in
-    ``original`` (the chart prints it in small type under the title); else the original alone."""
-    if ranked.empty or "lang" not in ranked:
-        return ranked
-    readings = [in_german(row, machine=machine) for row in ranked.to_dict("records")]
-    out = ranked.copy()
-    out["title"] = [r.title for r in readings]
-    out["original"] = [t if r.translated else "" for r, t in zip(readings, ranked["title"], strict=True)]
     return out
 
 

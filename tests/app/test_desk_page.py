@@ -117,9 +117,9 @@ def test_the_desk_prefills_the_engines_suggestion_or_says_there_is_none(app, des
     assert any(c.value.startswith("Machine suggestion") for c in at.caption)
 
 
-def test_the_desk_is_locked_while_voting(app, app_db, facilitator, workshop, desk):
+def test_the_desk_is_locked_before_proposals_are_collected(app, app_db, facilitator, workshop, desk):
     _m, _link, key = desk
-    services.set_phase(app_db, facilitator, workshop.id, Phase.VOTE)
+    services.set_phase(app_db, facilitator, workshop.id, Phase.SETUP)
     common.refresh()  # what the console does after a phase change (the pages' one-second cache)
     at = app({"desk": key, "lang": "en"}).run()
     _no_exception(at)

@@ -1,11 +1,13 @@
 """Issue 20 in the browser: a Turkish author proposes (also in German), a language mediator
-translates another proposal to German at the desk, a German phone votes on the German texts with
-the original one tap away, and the report (PDF) shows both."""
+translates another proposal to German at the desk while the vote runs, a German phone's open ballot
+takes the German text (within 2 s of the save) with the original one tap away, the wall follows a
+correction after the vote (within 2 s), and the report (PDF) shows both."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -15,6 +17,7 @@ TURKISH = "Harburg için yabancılar meclisi"
 GERMAN = "Ein Ausländerbeirat für Harburg"
 ARABIC = "مقهى الديمقراطية الشهري في الحي"
 ARABIC_DE = "Monatliches Demokratie-Café im Viertel"
+GERMAN_CORRECTED = "Ein Beirat für Zugewanderte in Harburg"
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,7 @@ def test_a_turkish_and_an_arabic_proposal_reach_a_german_phone_and_the_report(ha
     _propose(arabic, ARABIC)
     arabic.screenshot(path=str(SHOTS / "translation-arabic-author.png"), full_page=True)
 
-    # The facilitator hands out a German mediator link; the mediator translates the Arabic proposal.
+    # The facilitator hands out a German mediator link; the mediator opens the desk.
     console.get_by_text("Language mediators: translation desk links").click()
     console.locator(".st-key-desk_create button").click()
     link = console.locator("[data-testid=stCode]").filter(has_text="desk=").first.inner_text().strip()
@@ -80,18 +83,30 @@ def test_a_turkish_and_an_arabic_proposal_reach_a_german_phone_and_the_report(ha
     desk.set_default_timeout(20_000)
     desk.goto(link.replace(re.match(r"https?://[^/]+", link).group(0), hall.url))
     desk.get_by_text(ARABIC).first.wait_for()
-    # Newest first: the Arabic proposal, not translated yet, on top; the original beside the field.
-    desk.get_by_label("Titel (Deutsch)").first.fill(ARABIC_DE)
-    desk.get_by_role("button", name="Übersetzung speichern").first.click()
-    desk.get_by_text("Gespeichert").first.wait_for()
-    desk.screenshot(path=str(SHOTS / "translation-desk.png"), full_page=True)
 
+    # The vote opens before the mediator got to the Arabic proposal: the German phone shows it in
+    # Arabic, marked as not translated yet, and the Turkish one in the author's German.
     set_phase(console, "Review")
     set_phase(console, "Vote")
     de_ctx, german = _phone(browser, hall.url, code, "de")
     german.locator(".pw-counter").wait_for()
     titles = german.locator(".pw-measure").all_inner_texts()
-    assert GERMAN in titles and ARABIC_DE in titles and TURKISH not in titles and ARABIC not in titles
+    assert GERMAN in titles and ARABIC in titles and TURKISH not in titles
+    untranslated = german.locator(".pw-item").filter(has_text=ARABIC)
+    assert untranslated.locator(".pw-note").inner_text().startswith("Noch nicht übersetzt")
+    german.locator(".pw-item").filter(has_text=GERMAN).locator('.pw-dot[data-value="1"]').click()
+
+    # The mediator saves; the open ballot takes the German text (no reload, the tick kept).
+    desk.get_by_text(ARABIC).first.wait_for()  # newest first: the Arabic proposal, still to do, on top
+    desk.get_by_label("Titel (Deutsch)").first.fill(ARABIC_DE)
+    saved = time.perf_counter()
+    desk.get_by_role("button", name="Übersetzung speichern").first.click()
+    german.locator(".pw-measure").filter(has_text=ARABIC_DE).wait_for()
+    to_phone = time.perf_counter() - saved
+    desk.get_by_text("Gespeichert").first.wait_for()
+    desk.screenshot(path=str(SHOTS / "translation-desk.png"), full_page=True)
+    print(f"\nmediator's save -> German phone's open ballot: {to_phone:.2f} s")
+    assert to_phone < 2.0, f"the German text reached the phone after {to_phone:.2f} s"
     item = german.locator(".pw-item").filter(has_text=ARABIC_DE)
     assert item.locator(".pw-measure").get_attribute("lang") == "de"
     summary = item.locator("details.pw-original summary")
@@ -99,6 +114,8 @@ def test_a_turkish_and_an_arabic_proposal_reach_a_german_phone_and_the_report(ha
     summary.click()
     original = item.locator(".pw-original-text")
     assert original.inner_text() == ARABIC and original.get_attribute("lang") == "ar"
+    chosen = german.locator(".pw-item").filter(has_text=GERMAN).locator('.pw-dot[data-value="1"]')
+    assert chosen.get_attribute("aria-checked") == "true", "the dot placed before the redraw is still there"
     german.screenshot(path=str(SHOTS / "translation-german-ballot.png"), full_page=True)
 
     # The wall shows the German title with the original in small type under it.
@@ -118,6 +135,17 @@ def test_a_turkish_and_an_arabic_proposal_reach_a_german_phone_and_the_report(ha
         raise
     ticks = " ".join(wall.locator(".ytick text").all_text_contents())
     assert "Ein Ausländerbeirat für" in ticks and TURKISH in ticks, ticks
+
+    # After the vote the mediator checks the author's German and corrects it: the wall follows.
+    desk.reload()
+    desk.get_by_text(TURKISH).first.wait_for()
+    desk.get_by_label("Titel (Deutsch)").first.fill(GERMAN_CORRECTED)
+    saved = time.perf_counter()
+    desk.get_by_role("button", name="Übersetzung speichern").first.click()
+    wall.locator(".ytick text").filter(has_text="Zugewanderte").first.wait_for()
+    to_wall = time.perf_counter() - saved
+    print(f"mediator's save -> wall: {to_wall:.2f} s")
+    assert to_wall < 2.0, f"the corrected German title reached the wall after {to_wall:.2f} s"
     wall.screenshot(path=str(SHOTS / "translation-wall.png"))
 
     # The report (PDF) names the German title with the original under it.
@@ -127,6 +155,6 @@ def test_a_turkish_and_an_arabic_proposal_reach_a_german_phone_and_the_report(ha
         console.get_by_role("button", name="Report for the district assembly (PDF)").click()
     pdf = download.value.path()
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert GERMAN in text and TURKISH in text and ARABIC_DE in text
+    assert GERMAN_CORRECTED in text and TURKISH in text and ARABIC_DE in text
     for ctx in (console_ctx, tr_ctx, ar_ctx, desk_ctx, de_ctx, wall_ctx):
         ctx.close()

@@ -1217,7 +1217,7 @@ def expected_version(data: object) -> MeasureInput | None:
 
 
 def translation_allowed(world: World, actor: object, mid: object, phases_of: dict, lang: object) -> bool:
-    """The author while proposals may be edited, the facilitator while moderating; a language
+    """The author while proposals may be edited, the facilitator in every phase; a language
     offered here, other than the measure's original one."""
     if not (isinstance(lang, str) and lang in i18n.available_languages()):
         return False
@@ -1227,7 +1227,7 @@ def translation_allowed(world: World, actor: object, mid: object, phases_of: dic
     if isinstance(actor, services.Participant):
         author = world.db.scalar("SELECT author_device_id FROM measures WHERE id = ?", [mid])
         return may(author == actor.device_id, phase, Role.PARTICIPANT, Action.EDIT_OWN)
-    return may(actor is world.fac, phase, Role.FACILITATOR, Action.MODERATE)
+    return may(actor is world.fac, phase, Role.FACILITATOR, Action.TRANSLATE)
 
 
 @fuzzes("translate_measure", "translations_of", "list_translations")
@@ -1294,7 +1294,8 @@ def test_set_measure_language(world, kind, start, measure, lang):
     mid = resolve(measure, mine=mine, **measure_ids(world))
     phases_of = {mine: start, world.home.measures[1]: start, world.foreign.measures[1]: Phase.COLLECT}
     taken = isinstance(mid, str) and isinstance(lang, str) and lang in services.translations_of(db, mid)
-    same = isinstance(mid, str) and db.scalar("SELECT lang FROM measures WHERE id = ?", [mid]) == lang
+    offered = isinstance(lang, str) and lang in i18n.available_languages()
+    same = offered and isinstance(mid, str) and db.scalar("SELECT lang FROM measures WHERE id = ?", [mid]) == lang
     allowed_here = translation_allowed(world, actor, mid, phases_of, lang) or (
         same and translation_allowed(world, actor, mid, phases_of, "de" if lang != "de" else "en")
     )
@@ -1361,7 +1362,7 @@ def test_review_translation(world, kind, start, measure, lang):
         ok = mid == home and lang == target and start in services.MEDIATOR_PHASES
     else:
         ok = kind == "valid" and mid in (home, world.foreign.measures[1]) and exists
-        ok = ok and allowed(start if mid == home else Phase.COLLECT, Role.FACILITATOR, Action.MODERATE)
+        ok = ok and allowed(start if mid == home else Phase.COLLECT, Role.FACILITATOR, Action.TRANSLATE)
     out = attempt(db, lambda: services.review_translation(db, actor, mid, lang))
     expect(out, ok and exists and lang != services.get_measure(db, mid).lang if ok else False)
     if out.ok:
@@ -1393,7 +1394,7 @@ def test_machine_translations(world, kind, start, workshop, shown):
         assert services.get_workshop(db, wid).show_machine is shown
     phase = start if wid == world.home.ws_id else Phase.COLLECT
     filled = attempt(db, lambda: services.translate_with_engine(db, actor, wid, _Echo()))
-    expect(filled, kind == "valid" and known and allowed(phase, Role.FACILITATOR, Action.MODERATE))
+    expect(filled, kind == "valid" and known and allowed(phase, Role.FACILITATOR, Action.TRANSLATE))
     if filled.ok:
         made = services.list_translations(db, wid)
         assert all(t.made != "engine" or not t.reviewed for per in made.values() for t in per.values())

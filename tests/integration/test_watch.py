@@ -20,12 +20,12 @@ from bench.server import Server
 from tests.integration import asyncrun
 from ui import api, common
 from workshop import auth, demo, participation, services
-from workshop.model import Phase
+from workshop.model import MeasureInput, Phase
 from workshop.store import Database
 
 
 def _clear() -> None:
-    for cached in (common.cached_workshop, common.cached_workshop_id, common.cached_counts):
+    for cached in (common.cached_workshop, common.cached_workshop_id, common.cached_counts, common.cached_translations):
         cached.clear()
 
 
@@ -150,6 +150,52 @@ def test_a_held_question_wakes_when_the_vote_opens_and_says_phase_and_method(hal
         (200, now, "vote", str(ws.rules.method), None)
     }
     assert not api._held, "nothing held any more: the look at the cache stopped with the last question"
+
+
+def test_a_translation_saved_during_the_vote_wakes_the_screens_of_its_language_only(hall, monkeypatch):
+    """Issue 20's measure: a mediator's German translation reaches the German phones' ballots
+    within a tick (their held questions wake with the new ``tv``; the ballot then takes its data
+    from /api/ballot), while Turkish phones keep waiting: nothing changed for them."""
+    db, ws = hall
+    fac = auth.system_session(db)
+    monkeypatch.setattr(api, "WATCH_HOLD", 2.0)
+    services.set_phase(db, fac, ws.id, Phase.COLLECT)
+    goal = services.list_goals(db, ws.id)[0].id
+    turkish = services.propose_measure(db, fac, goal, MeasureInput("Harburg için yabancılar meclisi"), lang="tr")
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    _p, token = services.join(db, ws.join_code)
+    _clear()
+    first = get(f"code={ws.join_code}")[1]
+    assert first["tv"] == {}, "no translations yet"
+    desk = services.mediator(db, services.create_mediator_key(db, fac, ws.id, "de")[1])
+
+    def save() -> None:
+        services.translate_measure(db, desk, turkish.id, "de", MeasureInput("Ein Ausländerbeirat für Harburg"))
+        common.refresh()  # what the desk does after a save
+
+    async def scenario():
+        ask = f"code={ws.join_code}&since={first['v']}&tv="
+        german = [asyncio.create_task(call(ask + "de:")) for _i in range(20)]
+        plain = [asyncio.create_task(call(ask + "ls:,de:")) for _i in range(5)]  # Leichte Sprache reads German
+        turkish_phones = [asyncio.create_task(call(ask + "tr:")) for _i in range(20)]
+        await asyncio.sleep(0.5)
+        saved = time.perf_counter()
+        await asyncio.to_thread(save)
+        woken = await asyncio.gather(*german, *plain)
+        waited = time.perf_counter() - saved
+        return waited, woken, await asyncio.gather(*turkish_phones)
+
+    waited, woken, others = asyncrun.run(scenario())
+    assert waited < 1.0, f"the German screens learn of it within a tick or two, not after the hold: {waited:.2f} s"
+    versions = {a["tv"]["de"] for _s, a, _h in woken}
+    assert len(versions) == 1 and "" not in versions and all(not a.get("held") for _s, a, _h in woken)
+    assert all(a.get("held") and a["v"] == first["v"] for _s, a, _h in others), "the Turkish ones held on"
+    # What the German ballot then asks for: the translation, and the fingerprint it was drawn with.
+    status, ballot, _h = get(f"lang=de&t={token}", api.PATH)
+    assert status == 200 and ballot["ballot"]["tv"] == {"de": versions.pop()}
+    titles = [m["title"] for g in ballot["ballot"]["goals"] for m in g["measures"]]
+    assert "Ein Ausländerbeirat für Harburg" in titles and "Harburg için yabancılar meclisi" not in titles
+    assert get(f"lang=tr&t={token}", api.PATH)[1]["ballot"]["tv"] == {"tr": ""}
 
 
 def test_an_unchanged_question_is_answered_after_the_hold_and_an_old_one_at_once(hall, monkeypatch):

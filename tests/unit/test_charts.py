@@ -143,7 +143,7 @@ def test_a_double_quote_in_a_title_is_shown_as_typed():
 
 
 def test_a_translated_title_carries_its_original_in_small_type_escaped():
-    """The projector's ranking (views.for_the_wall): the German title, the original under it."""
+    """The projector's ranking (views.for_reader): the German title, the original under it."""
     ranked = pd.DataFrame(
         {
             "measure_id": ["a", "b"],

@@ -99,6 +99,15 @@ def _set(spec, name: str, value) -> None:
     setattr(spec, leaf, value)
 
 
+@pytest.fixture(autouse=True)
+def argos_settings_restored(monkeypatch):
+    """Every test here: the variables the engine sets (``_argos``) are put back afterwards, so that
+    no later test of another file finds this file's toy models as the machine's engine."""
+    for name in ("ARGOS_PACKAGES_DIR", "ARGOS_PACKAGE_INDEX", "ARGOS_MODEL_PROVIDER", "PW_ARGOS_DIR"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def argos_env(monkeypatch, tmp_path_factory):
     """Argos' settings as the engine leaves them are undone after the test; its home folders in tmp."""

@@ -73,6 +73,6 @@ def test_a_ranking_for_a_reader_shows_their_language_with_the_original_beside_it
     # A machine translation only where the facilitator allows it, on the wall as on the phones.
     assert views.for_reader(rows, {"m1": {"ar": AR_MACHINE}}, "ar")["title"][0] == M.title
     assert views.for_reader(rows, {"m1": {"ar": AR_MACHINE}}, "ar", machine=True)["title"][0] == AR_MACHINE.title
-    assert list(views.for_the_wall(rows)["title"]) == [M.title, "Sprachcafé im Bürgerhaus"], "engine-made: hidden"
-    wall = views.for_the_wall(rows, machine=True)
-    assert (wall["title"][0], wall["original"][0]) == (DE.title, M.title)
+    # The wall reads German: the original in small type under a German translation.
+    wall = views.for_reader(rows, {"m1": {"de": DE}}, "de")
+    assert (list(wall["title"]), list(wall["original"])) == ([DE.title, "Sprachcafé im Bürgerhaus"], [M.title, ""])

@@ -233,6 +233,8 @@ function mountWaiting(component, method) {
   const { data, parentElement: host, setTriggerValue } = component;
   const drawn = host.querySelector(".pw-ballot");
   if (drawn) drawn.remove(); // back before the vote (the facilitator reopened the review)
+  if (host._pwTexts) window.removeEventListener("pw-texts", host._pwTexts);
+  host._pwTexts = null;
   let box = host.querySelector(".pw-waiting");
   if (!box) {
     box = element("p", "pw-waiting");
@@ -245,29 +247,9 @@ function mountWaiting(component, method) {
   if (host._pwWatch) window.removeEventListener("pw-watch", host._pwWatch);
   let taken = false;
 
-  async function takeOver(attempt) {
-    try {
-      const response = await fetch(data.view, {
-        headers: { Accept: "application/json" },
-        cache: "no-store",
-        redirect: "error",
-      });
-      const answer = await response.json();
-      if (response.ok && answer.ballot && answer.ballot.method === data.method) {
-        if (!host.isConnected) return;
-        stopWaiting(host);
-        drawBallot({ data: answer.ballot, parentElement: host, setTriggerValue }, method);
-        return;
-      }
-      if (response.ok || response.status < 500) {
-        setTriggerValue("rerun", answer.v || String(Date.now())); // the page knows what to show
-        return;
-      }
-    } catch (e) {
-      // no answer: try again shortly
-    }
-    if (attempt < VIEW_RETRY_MS.length) setTimeout(() => takeOver(attempt + 1), VIEW_RETRY_MS[attempt]);
-    else setTriggerValue("rerun", String(Date.now()));
+  function takeOver() {
+    const before = () => stopWaiting(host);
+    fetchBallot({ view: data.view, host, want: data.method, method, setTriggerValue, before });
   }
 
   host._pwWatch = (event) => {
@@ -275,9 +257,52 @@ function mountWaiting(component, method) {
     if (taken || answer.phase !== "vote" || answer.method !== data.method) return;
     event.preventDefault(); // handled here: the watch does not run the page
     taken = true;
-    takeOver(0);
+    takeOver();
   };
   window.addEventListener("pw-watch", host._pwWatch);
+}
+
+// The ballot from GET /api/ballot (``view``), drawn in ``host`` when it is ``want``'s (``before``
+// first). Where the answer asks for the page (a voting card, a kiosk tablet), or the server cannot
+// be reached three times, the page runs after all.
+async function fetchBallot(ask, attempt = 0) {
+  const { view, host, want, method, setTriggerValue, before } = ask;
+  try {
+    const response = await fetch(view, {
+      headers: { Accept: "application/json" },
+      cache: "no-store",
+      redirect: "error",
+    });
+    const answer = await response.json();
+    if (response.ok && answer.ballot && answer.ballot.method === want) {
+      if (!host.isConnected) return;
+      if (before) before();
+      drawBallot({ data: answer.ballot, parentElement: host, setTriggerValue }, method);
+      return;
+    }
+    if (response.ok || response.status < 500) {
+      setTriggerValue("rerun", answer.v || String(Date.now())); // the page knows what to show
+      return;
+    }
+  } catch (e) {
+    // no answer: try again shortly
+  }
+  if (attempt < VIEW_RETRY_MS.length) setTimeout(() => fetchBallot(ask, attempt + 1), VIEW_RETRY_MS[attempt]);
+  else setTriggerValue("rerun", String(Date.now()));
+}
+
+// A translation made while the ballot is open (a language mediator's save) reaches it without a
+// run of the page: the watch (ui/watch.js) offers the change as "pw-texts", the ballot asks for
+// its data again and is drawn with the new texts and what this phone has ticked so far.
+function followTexts(host, data, method, setTriggerValue) {
+  if (host._pwTexts) window.removeEventListener("pw-texts", host._pwTexts);
+  host._pwTexts = (event) => {
+    if (!host.isConnected) return;
+    event.preventDefault(); // handled here: the watch does not run the page
+    const view = data.url + "&" + new URLSearchParams({ t: data.t });
+    fetchBallot({ view, host, want: data.method, method, setTriggerValue });
+  };
+  window.addEventListener("pw-texts", host._pwTexts);
 }
 
 // Draw the shared frame once per structure (measures, rules, texts, direction) and the method's
@@ -377,6 +402,10 @@ function drawBallot(component, method) {
 
   mem.view = { data, refresh, setTriggerValue };
   refresh();
+  followTexts(parentElement, data, method, setTriggerValue);
+  // The watch asks about the translations this ballot was drawn with (also where it took over
+  // from the waiting screen, which shows none).
+  if (data.tv) window.dispatchEvent(new CustomEvent("pw-texts-drawn", { detail: data.tv }));
 }
 
 // The counter stays in view while scrolling (sticky), unless it would take too much of the screen
