@@ -109,11 +109,13 @@ def test_a_turkish_and_an_arabic_proposal_reach_a_german_phone_and_the_report(ha
     assert to_phone < 2.0, f"the German text reached the phone after {to_phone:.2f} s"
     item = german.locator(".pw-item").filter(has_text=ARABIC_DE)
     assert item.locator(".pw-measure").get_attribute("lang") == "de"
-    summary = item.locator("details.pw-original summary")
-    assert summary.inner_text().startswith("Übersetzt aus: العربية")
-    summary.click()
+    toggle = item.locator("button.pw-original-toggle")
+    assert toggle.inner_text().startswith("Übersetzt aus: العربية")
+    assert toggle.get_attribute("aria-expanded") == "false" and item.locator(".pw-original-text").count() == 0
+    toggle.click()
     original = item.locator(".pw-original-text")
     assert original.inner_text() == ARABIC and original.get_attribute("lang") == "ar"
+    assert toggle.get_attribute("aria-expanded") == "true"
     chosen = german.locator(".pw-item").filter(has_text=GERMAN).locator('.pw-dot[data-value="1"]')
     assert chosen.get_attribute("aria-checked") == "true", "the dot placed before the redraw is still there"
     german.screenshot(path=str(SHOTS / "translation-german-ballot.png"), full_page=True)

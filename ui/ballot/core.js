@@ -76,19 +76,41 @@ function measureText(container, measure, texts) {
     container.append(element("p", "pw-note", measure.note));
     return;
   }
-  const details = element("details", "pw-original");
-  const summary = element("summary", "", measure.note + " · " + (texts.showOriginal || ""));
-  const original = element("p", "pw-original-text", measure.original.title);
-  original.dir = "auto";
-  original.lang = measure.original.lang || "";
-  details.append(summary, original);
-  if (measure.original.description) {
-    const more = element("p", "pw-muted", measure.original.description);
+  // A disclosure button (not <details>: 60 of them cost the first drawing a tenth more time,
+  // bench/ballot_languages.py); the original's paragraphs are made when it is first opened.
+  const box = element("div", "pw-original");
+  const toggle = element("button", "pw-original-toggle", measure.note + " · " + (texts.showOriginal || ""));
+  toggle.type = "button";
+  toggle.setAttribute("aria-expanded", "false");
+  toggle.dataset.focusKey = "original:" + measure.id;
+  toggle.addEventListener("click", () => {
+    let shown = box.querySelector(".pw-original-body");
+    if (!shown) {
+      shown = element("div", "pw-original-body");
+      shown.id = "pw-original-" + measure.id;
+      toggle.setAttribute("aria-controls", shown.id);
+      originalText(shown, measure.original);
+      box.append(shown);
+    } else {
+      shown.hidden = !shown.hidden;
+    }
+    toggle.setAttribute("aria-expanded", shown.hidden ? "false" : "true");
+  });
+  box.append(toggle);
+  container.append(box);
+}
+
+function originalText(container, original) {
+  const title = element("p", "pw-original-text", original.title);
+  title.dir = "auto";
+  title.lang = original.lang || "";
+  container.append(title);
+  if (original.description) {
+    const more = element("p", "pw-muted", original.description);
     more.dir = "auto";
-    more.lang = measure.original.lang || "";
-    details.append(more);
+    more.lang = original.lang || "";
+    container.append(more);
   }
-  container.append(details);
 }
 
 function storageKey(data) {
