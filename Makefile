@@ -29,7 +29,7 @@ format:  ## ruff format and autofix
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
 extract:  ## Extract msgids into the template and update every catalog
-	.venv/bin/pybabel extract -F babel.cfg -k N_ -k _ -k ngettext:1,2 --no-location --sort-output \
+	.venv/bin/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 -k _ -k ngettext:1,2 --no-location --sort-output \
 	  -o workshop/locale/messages.pot app.py app_pages ui workshop
 	$(PY) scripts/i18n.py update
 	$(PY) scripts/i18n.py fill-en

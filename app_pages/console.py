@@ -211,9 +211,11 @@ with st.expander(_("Language mediators: translation desk links")):
 with st.expander(_("Voting cards")):
     stats = services.card_stats(db, ws.id)
     st.write(
-        _("{cards} cards, {used} used, {revoked} revoked. Cards are required: {required}.").format(
-            **stats, required=_("yes") if ws.rules.cards_required else _("no")
-        )
+        ngettext(
+            "{cards} card, {used} used, {revoked} revoked. Cards are required: {required}.",
+            "{cards} cards, {used} used, {revoked} revoked. Cards are required: {required}.",
+            stats["cards"],
+        ).format(**stats, required=_("yes") if ws.rules.cards_required else _("no"))
     )
     st.caption(_("Switch “voting cards required” on or off in the voting rules (Set up)."))
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")

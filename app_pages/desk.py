@@ -23,7 +23,7 @@ LANGUAGES = i18n.available_languages()
 ws = common.cached_workshop(holder.workshop_id)
 common.speak_for(ws.kind)
 target = LANGUAGES.get(holder.lang, holder.lang)
-common.literal(ws.title, tag="h2", cls="pw-literal pw-title")
+common.literal(ws.title, tag="h2", cls="pw-literal pw-title", lang=translation.MAIN_LANGUAGE)
 st.subheader(_("Translation desk: {language}").format(language=target))
 common.language_picker("lang_desk", compact=True)
 # Outside collect and review the measures are final: the desk shows them, its fields are locked.
@@ -74,8 +74,10 @@ def queue() -> None:
             with original:
                 source = translation.original_language(m)
                 st.caption(_("Original: {language}").format(language=LANGUAGES.get(source, source)))
-                common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
-                common.literal_block([(m.title, "pw-measure"), (m.description, "pw-literal pw-muted")])
+                common.literal(
+                    goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted", lang=translation.MAIN_LANGUAGE
+                )
+                common.literal_block([(m.title, "pw-measure"), (m.description, "pw-literal pw-muted")], lang=source)
             with field:
                 proposed = None
                 if current is not None:

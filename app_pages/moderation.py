@@ -163,10 +163,12 @@ for m in shown:
     with st.container(border=True):
         head, badge = st.columns([5, 1])
         with head:
-            common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
-            common.literal(m.title, tag="p", cls="pw-measure")
+            common.literal(
+                goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted", lang=translation.MAIN_LANGUAGE
+            )
+            common.literal(m.title, tag="p", cls="pw-measure", lang=translation.original_language(m))
             if m.description:
-                common.literal(m.description, tag="p", cls="pw-muted")
+                common.literal(m.description, tag="p", cls="pw-muted", lang=translation.original_language(m))
         badge.caption(_("hidden") if m.hidden else _(MEASURE_STATUS_LABELS[m.status]))
         # The original's language and every translation beside it: duplicates across languages show.
         translated = translations.get(m.id, {})
@@ -177,15 +179,15 @@ for m in shown:
                 cls="pw-literal pw-muted",
             )
         for lang, t in translated.items():
-            common.literal_block(
-                [
-                    (f"{LANGUAGES.get(lang, lang)} ({translation.made_label(t, _)})", "pw-literal pw-muted"),
-                    (t.title + (f" — {t.description}" if t.description else ""), "pw-literal"),
-                ]
-            )
+            label = f"{LANGUAGES.get(lang, lang)} ({translation.made_label(t, _)})"
+            common.literal(label, tag="p", cls="pw-literal pw-muted")
+            common.literal(t.title + (f" — {t.description}" if t.description else ""), tag="p", lang=lang)
         for src in services.merged_sources(db, m.id):
             common.literal(
-                "⤷ " + src.title + (f" — {src.description}" if src.description else ""), tag="p", cls="pw-muted"
+                "⤷ " + src.title + (f" — {src.description}" if src.description else ""),
+                tag="p",
+                cls="pw-muted",
+                lang=translation.original_language(src),
             )
         for merge in (x for x in open_merges if x.target_id == m.id):
             if st.button(_("Undo this merge"), key=f"undo_{merge.id}", icon=":material/undo:"):

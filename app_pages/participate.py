@@ -38,7 +38,7 @@ def join_screen() -> None:
         except DomainError as exc:
             common.show_error(exc)
     if workshop is None:
-        st.title(_("Take part"))
+        st.title(_("Take part"), anchor=False)
         code = st.text_input(_("Workshop code (6 characters, see the projector)"), max_chars=9, key="code_input")
         if st.button(_("Continue"), type="primary", width="stretch", key="code_submit"):
             try:
@@ -49,7 +49,7 @@ def join_screen() -> None:
                 common.set_param("code", workshop.join_code)
                 st.rerun()
         st.stop()
-    common.literal(workshop.title, tag="h1", cls="pw-literal pw-title")
+    common.literal(workshop.title, tag="h1", cls="pw-literal pw-title", lang=translation.MAIN_LANGUAGE)
     st.write(_("Welcome! You take part anonymously: no name and no account needed."))
     privacy_link()
     groups = common.cached_groups(workshop.id)
@@ -92,7 +92,7 @@ ws = common.cached_workshop(participant.workshop_id)
 common.set_param("code", ws.join_code)
 top_l, top_r = st.columns([3, 2], vertical_alignment="center")
 with top_l:
-    common.literal(ws.title, tag="h2", cls="pw-literal pw-title")
+    common.literal(ws.title, tag="h2", cls="pw-literal pw-title", lang=translation.MAIN_LANGUAGE)
 with top_r:
     common.language_picker("lang_top", compact=True)
 
@@ -204,7 +204,7 @@ def _send_proposal() -> None:
 
 @st.fragment
 def collect_screen() -> None:
-    st.subheader(_("Propose a recommendation") if conference else _("Propose a measure"))
+    st.subheader(_("Propose a recommendation") if conference else _("Propose a measure"), anchor=False)
     goal_ids = [g.id for g in goals]
     _start_proposal(goal_ids)
     # Radio buttons, not a select box: a select box cuts a long guiding question to one line.
@@ -260,17 +260,19 @@ def collect_screen() -> None:
     group_measures = (
         services.list_measures(db, ws.id, group_id=participant.group_id) if participant.group_id else list(own.values())
     )
-    st.subheader(_("Proposals of your working group") if participant.group_id else _("Your proposals"))
+    st.subheader(_("Proposals of your working group") if participant.group_id else _("Your proposals"), anchor=False)
     if not group_measures:
         st.caption(_("No proposals yet."))
     translated = translations
     for m in group_measures:
         with st.container(border=True):
-            common.literal(goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted")
+            common.literal(
+                goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted", lang=translation.MAIN_LANGUAGE
+            )
             read = translation.reading(m, translated.get(m.id), common.lang(), machine=ws.show_machine)
-            common.literal(read.title, tag="p", cls="pw-measure")
+            common.literal(read.title, tag="p", cls="pw-measure", lang=read.lang)
             if read.description:
-                common.literal(read.description, tag="p", cls="pw-muted")
+                common.literal(read.description, tag="p", cls="pw-muted", lang=read.lang)
             common.reading_note(read, m.title)
             if m.id in own:
                 with st.expander(_("Edit or withdraw")):
@@ -416,33 +418,36 @@ def results_screen() -> None:
         '<ul class="pw-key">'
         + "".join(
             f'<li><span class="pw-swatch" style="background:{colours[g.title]}"></span>'
-            f'<span dir="auto">{html.escape(g.title)}</span></li>'
+            f'<span dir="auto" lang="{i18n.locale_of(translation.MAIN_LANGUAGE)}">{html.escape(g.title)}</span></li>'
             for g in goals
         )
         + "</ul>"
     )
     for goal in goals:
         part = ranked[ranked["goal_id"] == goal.id].sort_values("rank_goal")
-        common.literal(goal.title, tag="h3")
+        common.literal(goal.title, tag="h3", lang=translation.MAIN_LANGUAGE)
         for row in part.to_dict("records"):
-            common.literal(f"{row['place_goal']}. {row['title']} ({row['score']:g})", tag="p")
-            if "reading" in row:
-                common.reading_note(row["reading"], row["original"] or row["title"])
+            read = row.get("reading")
+            common.literal(
+                f"{row['place_goal']}. {row['title']} ({row['score']:g})", tag="p", lang=read.lang if read else None
+            )
+            if read:
+                common.reading_note(read, row["original"] or row["title"])
 
 
 if ws.phase == Phase.COLLECT:
     collect_screen()
 elif ws.phase == Phase.VOTE:
     if participant.kiosk and params.get("thanks") == "1":
-        st.subheader(_("Vote"))
+        st.subheader(_("Vote"), anchor=False)
         kiosk_thanks()
     elif ws.rules.cards_required and not services.has_card(db, participant):
-        st.subheader(_("Vote"))
+        st.subheader(_("Vote"), anchor=False)
         card_screen()
     else:
         ballot_screen()  # its heading is the component's: a waiting screen draws it the same way
 elif ws.phase == Phase.RESULTS:
-    st.subheader(_("Results"))
+    st.subheader(_("Results"), anchor=False)
     results_screen()
 else:
     # Waiting for the next step, in the component of the ballot to come: when the vote opens, it

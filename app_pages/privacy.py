@@ -23,12 +23,12 @@ else:
     workshop = services.current_workshop(db)
 
 common.language_picker("lang_privacy")
-st.title(_("Privacy"))
+st.title(_("Privacy"), anchor=False)
 if workshop is not None:
     common.literal(workshop.title, tag="p", cls="pw-literal pw-muted")
 last_active = services.last_activity(db, workshop.id) if workshop is not None else None
 for section in privacy.notice(workshop, _, last_active=last_active, lang=common.lang()):
-    st.subheader(section.heading)
+    st.header(section.heading, anchor=False)  # h2 under the page's h1
     for paragraph in section.paragraphs:
         common.literal(paragraph, tag="p")
     if section.literal:

@@ -105,9 +105,9 @@ def live() -> None:
     head_l, head_r = st.columns([4, 1], vertical_alignment="center")
     with head_l:
         st.html(f'<p class="pj-phase">{html.escape(_(services.phase_label(ws.phase)))}</p>')
-        common.literal(ws.title, tag="p", cls="pj-title")
+        common.literal(ws.title, tag="p", cls="pj-title", lang=translation.MAIN_LANGUAGE)
         if ws.vision_title:
-            common.literal(ws.vision_title, tag="p", cls="pj-theme")
+            common.literal(ws.vision_title, tag="p", cls="pj-theme", lang=translation.MAIN_LANGUAGE)
     with head_r:
         if results:
             # Once results show, the chart has the wall; the way in stays, small, in the corner.

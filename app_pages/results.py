@@ -9,7 +9,7 @@ import streamlit as st
 from ui import common
 from workshop import analysis, backup, charts, exports, i18n, methods, report, scoring, services, views, vocabulary
 from workshop.errors import N_
-from workshop.model import Method, Workshop
+from workshop.model import Method, Workshop, WorkshopKind
 
 _ = common.gettext()
 ngettext = common.ngettext()
@@ -282,21 +282,24 @@ with tab_robust:
     if available[method_key] < analysis.MIN_BOOTSTRAP_BALLOTS:
         st.info(analysis.too_few_ballots(available[method_key], ngettext))
     else:
-        st.caption(
-            say(
-                N_(
-                    "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} "
-                    "of the recomputed scores. A close call is a measure whose range overlaps that of its neighbour "
-                    "in the ranking of its goal; “overtaken” says how often the next measure came out ahead."
-                ),
-                N_(
-                    "The ballots were drawn again at random {n} times (bootstrap). The likely range holds {share} "
-                    "of the recomputed scores. A close call is a recommendation whose range overlaps that of its "
-                    "neighbour in the ranking of its guiding question; “overtaken” says how often the next "
-                    "recommendation came out ahead."
-                ),
-            ).format(n=RESAMPLES, share=percent(analysis.INTERVAL))
-        )
+        drawn = ngettext(
+            "The ballots were drawn again at random {n} time (bootstrap).",
+            "The ballots were drawn again at random {n} times (bootstrap).",
+            RESAMPLES,
+        ).format(n=RESAMPLES)
+        explained = say(
+            N_(
+                "The likely range holds {share} of the recomputed scores. A close call is a measure whose range "
+                "overlaps that of its neighbour in the ranking of its goal; “overtaken” says how often the next "
+                "measure came out ahead."
+            ),
+            N_(
+                "The likely range holds {share} of the recomputed scores. A close call is a recommendation whose "
+                "range overlaps that of its neighbour in the ranking of its guiding question; “overtaken” says how "
+                "often the next recommendation came out ahead."
+            ),
+        ).format(share=percent(analysis.INTERVAL))
+        st.caption(f"{drawn} {explained}")
         boot = data["bootstrap"]
         boot = boot[boot["measure_id"].isin(shown["measure_id"])]
         if st.toggle(_("Only close calls"), value=True, key="results_close_only"):
@@ -342,18 +345,30 @@ with tab_robust:
 
     st.subheader(_("Consensus"))
     if voting.per_criterion:
-        st.caption(
-            say(
-                N_(
-                    "From each ballot's mean rating of a measure: an interquartile range of at most {low} is "
-                    "consensus, of {high} or more controversial (at least {n} ratings)."
-                ),
-                N_(
-                    "From each ballot's mean rating of a recommendation: an interquartile range of at most {low} is "
-                    "consensus, of {high} or more controversial (at least {n} ratings)."
-                ),
-            ).format(low=f"{analysis.CONSENSUS_IQR:g}", high=f"{analysis.CONTROVERSIAL_IQR:g}", n=analysis.MIN_RATINGS)
+        ranges = say(
+            N_(
+                "From each ballot's mean rating of a measure: an interquartile range of at most {low} is "
+                "consensus, of {high} or more controversial."
+            ),
+            N_(
+                "From each ballot's mean rating of a recommendation: an interquartile range of at most {low} is "
+                "consensus, of {high} or more controversial."
+            ),
+        ).format(low=f"{analysis.CONSENSUS_IQR:g}", high=f"{analysis.CONTROVERSIAL_IQR:g}")
+        least = (
+            ngettext(
+                "A measure needs at least {n} rating for this.",
+                "A measure needs at least {n} ratings for this.",
+                analysis.MIN_RATINGS,
+            )
+            if ws.kind != WorkshopKind.CONFERENCE
+            else ngettext(
+                "A recommendation needs at least {n} rating for this.",
+                "A recommendation needs at least {n} ratings for this.",
+                analysis.MIN_RATINGS,
+            )
         )
+        st.caption(f"{ranges} {least.format(n=analysis.MIN_RATINGS)}")
     else:
         st.caption(
             _(

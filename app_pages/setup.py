@@ -441,11 +441,20 @@ def shortlist_tools(ws, locked: bool) -> None:
     rules = ws.rules
     if not (methods.of(rules.method).uses_shortlist or rules.shortlist):
         return
-    st.caption(
-        common.say(
-            N_("Shortlist for the ranking: {n} measures."), N_("Shortlist for the ranking: {n} recommendations.")
-        ).format(n=len(rules.shortlist) or _("all"))
-    )
+    size = len(rules.shortlist)
+    if not size:
+        shortlist = common.say(
+            N_("Shortlist for the ranking: all measures."), N_("Shortlist for the ranking: all recommendations.")
+        )
+    elif ws.kind == WorkshopKind.CONFERENCE:
+        shortlist = ngettext(
+            "Shortlist for the ranking: {n} recommendation.", "Shortlist for the ranking: {n} recommendations.", size
+        ).format(n=size)
+    else:
+        shortlist = ngettext(
+            "Shortlist for the ranking: {n} measure.", "Shortlist for the ranking: {n} measures.", size
+        ).format(n=size)
+    st.caption(shortlist)
     sources = [m for m in ("dots", "approval", "rating") if services.count_ballots(db, ws.id, m)]
     if sources and not locked:
         src = st.selectbox(
@@ -484,9 +493,12 @@ def privacy_section(ws) -> None:
             st.warning(_("The retention period ended on {date}. Please delete this workshop.").format(date=when))
         else:
             st.caption(
-                _(
+                ngettext(
+                    "Participants read that the data is deleted after {date}: {months} month after the workshop "
+                    "or its last activity ({last}), whichever is later.",
                     "Participants read that the data is deleted after {date}: {months} months after the workshop "
-                    "or its last activity ({last}), whichever is later."
+                    "or its last activity ({last}), whichever is later.",
+                    ws.retention_months,
                 ).format(date=when, months=ws.retention_months, last=common.format_date(last or ws.date))
             )
     st.page_link("app_pages/privacy.py", label=_("Read the privacy notice"), icon=":material/shield_person:")

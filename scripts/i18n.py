@@ -40,6 +40,8 @@ def problems(catalog) -> list[str]:
         if not all(strs):
             out.append(f"missing: {ids[0]!r}")
             continue
+        if len(ids) == 2 and len(strs) != catalog.num_plurals:
+            out.append(f"plural forms: {ids[0]!r} has {len(strs)}, the language has {catalog.num_plurals}")
         # A plural entry's forms may each use the placeholders of the singular or of the plural
         # ("Merge this measure …" / "Merge these {n} measures …"): every placeholder of a form
         # must be in one of them, and every placeholder they share must be in every form.

@@ -49,24 +49,47 @@ def _dots_rules(voice: Voice, rules: VotingRules) -> dict:
 
 
 def _dots_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
-    """The dot ballot's words in the voice's language and the workshop kind's words."""
-    _, ngettext, say = voice.gettext, voice.ngettext, voice.say
-    hint = say(N_("At most {max} dots per measure."), N_("At most {max} dots per recommendation.")).format(
-        max=rules.max_per_measure
-    )
+    """The dot ballot's words in the voice's language and the workshop kind's words; every number
+    with its noun in the language's plural form (the counters: one text per number of dots left)."""
+    _, ngettext, conference = voice.gettext, voice.ngettext, voice.conference
+    most = rules.max_per_measure
+    hint = (
+        ngettext("At most {max} dot per recommendation.", "At most {max} dots per recommendation.", most)
+        if conference
+        else ngettext("At most {max} dot per measure.", "At most {max} dots per measure.", most)
+    ).format(max=most)
+    goal_counts = []
     if rules.goal_budget is not None:
-        hint += " " + say(N_("At most {max} dots per goal."), N_("At most {max} dots per guiding question.")).format(
-            max=rules.goal_budget
-        )
+        budget = rules.goal_budget
+        hint += " " + (
+            ngettext("At most {max} dot per guiding question.", "At most {max} dots per guiding question.", budget)
+            if conference
+            else ngettext("At most {max} dot per goal.", "At most {max} dots per goal.", budget)
+        ).format(max=budget)
+        goal_counts = [
+            (
+                ngettext(
+                    "{left} dot left for this guiding question", "{left} dots left for this guiding question", left
+                )
+                if conference
+                else ngettext("{left} dot left for this goal", "{left} dots left for this goal", left)
+            ).format(left=left)
+            for left in range(budget + 1)
+        ]
+    total = rules.dots_per_person
     return {
-        "counter": _("{left} of {total} dots left"),
+        # "3 of 10 dots left", for each number left: the verb and the noun may go with either number.
+        "counts": [
+            ngettext("{left} of {total} dots left", "{left} of {total} dots left", left).format(left=left, total=total)
+            for left in range(total + 1)
+        ],
         "hint": hint,
-        "goalLeft": say(N_("{left} dots left for this goal"), N_("{left} dots left for this guiding question")),
+        "goalCounts": goal_counts,
         # The name of a measure's radio group and of each option ("0 dots", "1 dot", ...).
         "groupName": _("Dots for {title}"),
-        "options": [ngettext("{n} dot", "{n} dots", n).format(n=n) for n in range(rules.max_per_measure + 1)],
+        "options": [ngettext("{n} dot", "{n} dots", n).format(n=n) for n in range(most + 1)],
         "noneLeft": _("Not enough dots left for that. Take dots away elsewhere first."),
-        "noneLeftGoal": say(
+        "noneLeftGoal": voice.say(
             N_("Not enough dots left for this goal. Take dots away from another measure of this goal first."),
             N_(
                 "Not enough dots left for this guiding question. Take dots away from another recommendation "
@@ -111,8 +134,12 @@ def _approval_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
         "supportName": _("I support this: {title}"),
     }
     if limit is not None:
-        texts["atLimit"] = say(
-            N_("You can support at most {max} measures."), N_("You can support at most {max} recommendations.")
+        texts["atLimit"] = (
+            ngettext(
+                "You can support at most {max} recommendation.", "You can support at most {max} recommendations.", limit
+            )
+            if voice.conference
+            else ngettext("You can support at most {max} measure.", "You can support at most {max} measures.", limit)
         ).format(max=limit)
     return texts
 
@@ -257,6 +284,7 @@ def ballot_data(
         {
             "id": goal.id,
             "title": goal.title,
+            "lang": i18n.locale_of(translation.MAIN_LANGUAGE),  # the facilitation team writes the goals
             "measures": [
                 _measure_data(measures[mid], (translations or {}).get(mid), voice, lang, machine)
                 for mid in order

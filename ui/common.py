@@ -176,14 +176,23 @@ def isolate(text: str) -> str:
     return f"\u2068{text}\u2069"
 
 
-def literal(text: str, *, tag: str = "div", cls: str = "pw-literal") -> None:
-    """Show user text exactly as typed: never Markdown, never HTML, direction from the text."""
-    st.html(f'<{tag} class="{cls}" dir="auto">{html.escape(str(text))}</{tag}>')
+def _lang_attr(lang: str | None) -> str:
+    """` lang="…"` for text written in ``lang`` (a screen reader reads it in that language's voice,
+    WCAG 3.1.2; Leichte Sprache is German), or nothing where the language is not known."""
+    return f' lang="{html.escape(i18n.locale_of(lang))}"' if lang else ""
 
 
-def literal_block(parts: list[tuple[str, str]]) -> None:
-    """Several user texts as paragraphs of one element, each (text, css class); empty ones skipped."""
-    st.html("".join(f'<p class="{cls}" dir="auto">{html.escape(str(text))}</p>' for text, cls in parts if text))
+def literal(text: str, *, tag: str = "div", cls: str = "pw-literal", lang: str | None = None) -> None:
+    """Show user text exactly as typed: never Markdown, never HTML, direction from the text;
+    ``lang``: the language it is written in."""
+    st.html(f'<{tag} class="{cls}" dir="auto"{_lang_attr(lang)}>{html.escape(str(text))}</{tag}>')
+
+
+def literal_block(parts: list[tuple[str, str]], *, lang: str | None = None) -> None:
+    """Several user texts as paragraphs of one element, each (text, css class); empty ones skipped;
+    ``lang``: the language they are written in."""
+    attr = _lang_attr(lang)
+    st.html("".join(f'<p class="{cls}" dir="auto"{attr}>{html.escape(str(text))}</p>' for text, cls in parts if text))
 
 
 def literal_list(items: list[str]) -> None:

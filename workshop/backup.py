@@ -29,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from . import i18n, methods
-from .errors import N_, DomainError, NotFound, ValidationError
+from .errors import N_, NP_, DomainError, NotFound, ValidationError
 from .model import (
     TITLE_MAX,
     Made,
@@ -360,8 +360,10 @@ def _hold_to_the_rules(ws: dict[str, Any], tables: dict[str, list[dict[str, Any]
                 raise _Breaks(
                     where,
                     ValidationError(
-                        N_("At most {max} dots per measure."),
-                        conference=N_("At most {max} dots per recommendation."),
+                        NP_("At most {max} dot per measure.", "At most {max} dots per measure."),
+                        conference=NP_(
+                            "At most {max} dot per recommendation.", "At most {max} dots per recommendation."
+                        ),
                         max=cap,
                     ),
                 )

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 
 
 def N_(msgid: str) -> str:
     """Mark a string for extraction without translating it (translated later, per session)."""
     return msgid
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a sentence with a number (``ngettext``'s singular and plural) for extraction; a
+    ``DomainError`` given one says it in the plural form its number needs (``_count``)."""
+    return singular, plural
+
+
+Msgid = str | tuple[str, str]
+
+
+def _english_ngettext(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+def ngettext_of(gettext: Callable[[str], str] | None) -> Callable[[str, str, int], str]:
+    """The ``ngettext`` of the catalog ``gettext`` belongs to (``i18n.gettext_for`` hands out a
+    catalog's bound method); English's rule for any other function, or none."""
+    return getattr(getattr(gettext, "__self__", None), "ngettext", None) or _english_ngettext
 
 
 class DomainError(Exception):
@@ -19,13 +39,14 @@ class DomainError(Exception):
     ``message(_, kind)`` says the one of the workshop's kind (workshop.vocabulary).
     """
 
-    def __init__(self, msgid: str, *, conference: str | None = None, **params: object) -> None:
-        super().__init__(msgid.format(**params) if params else msgid)
+    def __init__(self, msgid: Msgid, *, conference: Msgid | None = None, **params: object) -> None:
         self.msgid = msgid
         self.conference = conference
         self.params = params
+        super().__init__(self.message())
 
     def message(self, gettext: Callable[[str], str] | None = None, kind: str | None = None) -> str:
+        """The sentence in ``gettext``'s language (English without), in the words of ``kind``."""
         conference = kind == CONFERENCE
         msgid = self.conference if self.conference and conference else self.msgid
         params = self.params
@@ -44,12 +65,28 @@ CONFERENCE_FIELDS = {N_("Goal"): N_("Guiding question"), N_("Guiding vision"): N
 _TRANSLATED_PARAMS = frozenset({"field", "phase", "reason"})
 
 
-def _render(msgid: str, params: dict, gettext: Callable[[str], str] | None) -> str:
+def _count(singular: str, params: dict) -> int:
+    """The number a plural sentence is about: its first parameter that holds a whole number
+    ("“{field}” may have at most {max} characters (it has {length})": ``max``)."""
+    for _literal, name, _spec, _conversion in string.Formatter().parse(singular):
+        value = params.get(name) if name else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 0
+
+
+def _render(msgid: Msgid, params: dict, gettext: Callable[[str], str] | None) -> str:
+    """``msgid`` in ``gettext``'s language with its parameters filled in; a plural one (``NP_``)
+    in the form its number needs, from the catalog that ``gettext`` belongs to."""
     tr = gettext or (lambda s: s)
+    if isinstance(msgid, tuple):
+        template = ngettext_of(gettext)(msgid[0], msgid[1], _count(msgid[0], params))
+    else:
+        template = tr(msgid)
     if not params:
-        return tr(msgid)
+        return template
     values = {k: tr(v) if k in _TRANSLATED_PARAMS and isinstance(v, str) else v for k, v in params.items()}
-    return tr(msgid).format(**values)
+    return template.format(**values)
 
 
 class ValidationError(DomainError):
@@ -84,7 +121,7 @@ class StoreUnwritable(DomainError):
 class ImportErrors(ValidationError):
     """A vision file with one or more problems, each with its line number."""
 
-    def __init__(self, problems: list[tuple[int | None, str, dict]]) -> None:
+    def __init__(self, problems: list[tuple[int | None, Msgid, dict]]) -> None:
         super().__init__(N_("Problems in the file: {count}. Nothing was saved."), count=len(problems))
         self.problems = problems
 

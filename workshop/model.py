@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from .errors import N_, PermissionDenied, ValidationError
+from .errors import N_, NP_, PermissionDenied, ValidationError
 
 
 class Phase(enum.StrEnum):
@@ -157,7 +157,10 @@ def clean_text(
     # The length first: a megabyte of text is refused without a character-by-character scan.
     if len(text) > max_len:
         raise ValidationError(
-            N_("“{field}” may have at most {max} characters (it has {length})."),
+            NP_(
+                "“{field}” may have at most {max} character (it has {length}).",
+                "“{field}” may have at most {max} characters (it has {length}).",
+            ),
             field=field_label,
             max=max_len,
             length=len(text),
@@ -167,7 +170,11 @@ def clean_text(
     if min_len and visible_length(text) < min_len:
         if min_len <= 1:
             raise ValidationError(N_("“{field}” must not be empty."), field=field_label)
-        raise ValidationError(N_("“{field}” needs at least {min} characters."), field=field_label, min=min_len)
+        raise ValidationError(
+            NP_("“{field}” needs at least {min} character.", "“{field}” needs at least {min} characters."),
+            field=field_label,
+            min=min_len,
+        )
     return text
 
 

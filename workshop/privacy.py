@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from .errors import ngettext_of
 from .i18n import format_date
 from .model import Workshop
 from .services import retention_ends
@@ -32,20 +33,26 @@ def notice(
 ) -> list[Section]:
     """The notice for one workshop (or, before a code is entered, for the app in general).
     The retention period counts from the workshop's day or its last activity, whichever is later."""
-    _ = gettext
+    _, ngettext = gettext, ngettext_of(gettext)
     months = workshop.retention_months if workshop else None
     ends = retention_ends(workshop, last_active) if workshop else None
     if months is None:
         how_long = _("The organisers delete the data of a workshop a few months after it, once the results are done.")
     elif ends is not None:
-        how_long = _(
+        how_long = ngettext(
+            "The data of this workshop is kept for {months} month after the workshop, until {date}. "
+            "Then the organisers delete all of it.",
             "The data of this workshop is kept for {months} months after the workshop, until {date}. "
-            "Then the organisers delete all of it."
+            "Then the organisers delete all of it.",
+            months,
         ).format(months=months, date=format_date(ends, lang, style="long"))
     else:
-        how_long = _(
+        how_long = ngettext(
+            "The data of this workshop is kept for {months} month after the workshop. "
+            "Then the organisers delete all of it.",
             "The data of this workshop is kept for {months} months after the workshop. "
-            "Then the organisers delete all of it."
+            "Then the organisers delete all of it.",
+            months,
         ).format(months=months)
     contact = workshop.privacy_contact.strip() if workshop else ""
     return [

@@ -27,7 +27,7 @@ from fpdf.fonts import FontFace
 from . import analysis, i18n, methods, scoring, translation, views, vocabulary
 from .charts import PALETTE
 from .errors import N_
-from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, Goal, Phase, Workshop
+from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, Goal, Phase, Workshop, WorkshopKind
 from .translation import Reading
 
 log = logging.getLogger(__name__)
@@ -344,7 +344,11 @@ class _Report:
         total = turnout[turnout["is_total"]].iloc[0] if turnout["is_total"].any() else None
         if total is not None:
             self.para(
-                _(N_("{ballots} of {devices} joined devices submitted a ballot ({share}).")).format(
+                self.ngettext(
+                    "{ballots} of {devices} joined device submitted a ballot ({share}).",
+                    "{ballots} of {devices} joined devices submitted a ballot ({share}).",
+                    int(total["devices"]),
+                ).format(
                     ballots=self.number(total["ballots"]),
                     devices=self.number(total["devices"]),
                     share=self.percent(total["turnout"]),
@@ -418,11 +422,22 @@ class _Report:
         colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(order)}
         max_score = float(ranked["score"].max()) if len(ranked) else 0.0
         self.heading(_(N_("Ranking overall")))
+        shown = min(top, len(ranked))
+        ngettext = self.ngettext
         self.para(
-            self.pick(
-                N_("The {n} measures with the highest score; the colour shows the goal."),
-                N_("The {n} recommendations with the highest score; the colour shows the guiding question."),
-            ).format(n=min(top, len(ranked))),
+            (
+                ngettext(
+                    "The {n} recommendation with the highest score; the colour shows the guiding question.",
+                    "The {n} recommendations with the highest score; the colour shows the guiding question.",
+                    shown,
+                )
+                if self.ws.kind == WorkshopKind.CONFERENCE
+                else ngettext(
+                    "The {n} measure with the highest score; the colour shows the goal.",
+                    "The {n} measures with the highest score; the colour shows the goal.",
+                    shown,
+                )
+            ).format(n=shown),
             size=9,
             colour=80,
         )

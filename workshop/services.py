@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from . import auth, config, i18n, limits, methods, safety, store
-from .errors import N_, DomainError, NotFound, PermissionDenied, ValidationError
+from .errors import N_, NP_, DomainError, NotFound, PermissionDenied, ValidationError
 from .model import (
     MALFORMED,
     PHASE_LABELS,
@@ -156,7 +156,9 @@ def get_workshop(db: Database, workshop_id: str) -> Workshop:
 def find_by_code(db: Database, code: object) -> Workshop:
     norm = normalize_code(code)
     if len(norm) != CODE_LENGTH:
-        raise ValidationError(N_("A workshop code has {n} characters."), n=CODE_LENGTH)
+        raise ValidationError(
+            NP_("A workshop code has {n} character.", "A workshop code has {n} characters."), n=CODE_LENGTH
+        )
     row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE join_code = ?", [norm])
     if not row:
         raise NotFound(N_("No workshop has the code {code}. Please check it on the projector."), code=norm)
@@ -692,8 +694,14 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
         n = cur.execute("SELECT count(*) FROM measures WHERE goal_id = ?", [goal_id]).fetchone()[0]
         if n and move_to is None:
             raise ValidationError(
-                N_("“{goal}” has {count} measures. Choose where they go, then remove it."),
-                conference=N_("“{goal}” has {count} recommendations. Choose where they go, then remove it."),
+                NP_(
+                    "“{goal}” has {count} measure. Choose where it goes, then remove it.",
+                    "“{goal}” has {count} measures. Choose where they go, then remove it.",
+                ),
+                conference=NP_(
+                    "“{goal}” has {count} recommendation. Choose where it goes, then remove it.",
+                    "“{goal}” has {count} recommendations. Choose where they go, then remove it.",
+                ),
                 goal=title,
                 count=n,
             )
@@ -1101,7 +1109,10 @@ def propose_measure(
             ).fetchone()[0]
             if recent >= PROPOSALS_PER_MINUTE:
                 raise ValidationError(
-                    N_("You sent {max} proposals in the last minute. Please wait a moment before the next one."),
+                    NP_(
+                        "You sent {max} proposal in the last minute. Please wait a moment before the next one.",
+                        "You sent {max} proposals in the last minute. Please wait a moment before the next one.",
+                    ),
                     max=PROPOSALS_PER_MINUTE,
                 )
         if not cur.execute(
@@ -1552,7 +1563,10 @@ def _mediator_save(cur, actor: Mediator, measure_id: object, lang: object) -> st
     ).fetchone()[0]
     if recent >= MEDIATOR_SAVES_PER_MINUTE:
         raise ValidationError(
-            N_("You saved {max} translations in the last minute. Please wait a moment before the next one."),
+            NP_(
+                "You saved {max} translation in the last minute. Please wait a moment before the next one.",
+                "You saved {max} translations in the last minute. Please wait a moment before the next one.",
+            ),
             max=MEDIATOR_SAVES_PER_MINUTE,
         )
     return wid

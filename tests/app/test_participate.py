@@ -302,7 +302,7 @@ def test_the_dot_ballot_is_one_browser_component_with_the_measures_in_this_devic
     assert (data["method"], data["saved"], data["notify"], data["dir"]) == ("dots", None, False, "ltr")
     assert data["url"] == f"{api.PATH}?lang=en"
     texts = data["texts"]
-    assert texts["counter"] == "{left} of {total} dots left"
+    assert texts["counts"][:2] == ["0 of 10 dots left", "1 of 10 dots left"] and len(texts["counts"]) == 11
     assert texts["options"] == ["0 dots", "1 dot", "2 dots", "3 dots"], "plural-aware names of the options"
     assert texts["groupName"] == "Dots for {title}"
     assert texts["hint"] == "At most 3 dots per measure."
@@ -320,9 +320,30 @@ def test_the_dot_ballot_speaks_the_pages_language_and_direction(app, workshop, a
     assert data["dir"] == "rtl" and data["lang"] == "ar" and data["url"].endswith("?lang=ar")
     ngettext = i18n.ngettext_for("ar")
     assert data["texts"]["options"] == [ngettext("{n} dot", "{n} dots", n).format(n=n) for n in range(4)]
-    assert data["texts"]["counter"] == i18n.gettext_for("ar")("{left} of {total} dots left")
+    assert data["texts"]["counts"] == [
+        ngettext("{left} of {total} dots left", "{left} of {total} dots left", n).format(left=n, total=10)
+        for n in range(11)
+    ], "one counter per number of dots left, each in its plural form"
     ls = _ballot_data(_join(app, app_db, workshop, lang="ls"))
     assert ls["dir"] == "ltr" and ls["texts"]["submit"] == i18n.gettext_for("ls")("Submit my vote")
+
+
+def test_counts_on_the_ballot_take_each_languages_plural_forms():
+    """Issue 22.1: "1 Maßnahmen unterstützt", "Noch 1 Punkte für dieses Ziel", "Sie stimmen 1
+    Vorschlägen zu": every counter is chosen per number, in the forms of the language."""
+    from ui import ballot
+    from workshop.vocabulary import Voice
+
+    rules = VotingRules(dots_per_person=5, max_per_measure=3, goal_budget=4)
+    german = ballot._dots_texts(Voice("de"), rules, 12)
+    assert german["goalCounts"][1] != german["goalCounts"][2].replace("2", "1"), german["goalCounts"][:3]
+    assert "1 Punkt " in german["goalCounts"][1] and "2 Punkte " in german["goalCounts"][2]
+    approval = ballot._approval_texts(Voice("de"), replace(rules, method=Method.APPROVAL, approval_limit=None), 12)
+    assert approval["counts"][1] == "1 Maßnahme unterstützt" and approval["counts"][2] == "2 Maßnahmen unterstützt"
+    easy = ballot._approval_texts(Voice("ls"), replace(rules, method=Method.APPROVAL, approval_limit=None), 12)
+    assert "1 Vorschlägen" not in easy["counts"][1] and easy["counts"][1] != easy["counts"][2].replace("2", "1")
+    russian = ballot._dots_texts(Voice("ru"), rules, 12)["options"]
+    assert len({o.split(" ", 1)[1] for o in russian[1:]}) == 2, "1 балл / 2–3 балла: the forms differ"
 
 
 def test_a_goal_budget_reaches_the_ballot_and_overspending_is_refused_by_the_server(app, workshop, app_db, phase):
@@ -330,7 +351,9 @@ def test_a_goal_budget_reaches_the_ballot_and_overspending_is_refused_by_the_ser
     at = _join(app, app_db, workshop)
     data = _ballot_data(at)
     assert data["rules"]["goalBudget"] == 4
-    assert data["texts"]["goalLeft"] == "{left} dots left for this goal"
+    assert data["texts"]["goalCounts"] == ["0 dots left for this goal", "1 dot left for this goal"] + [
+        f"{n} dots left for this goal" for n in range(2, 5)
+    ]
     assert data["texts"]["hint"] == "At most 3 dots per measure. At most 4 dots per goal."
     first_goal = data["goals"][0]["measures"]
     assert len(first_goal) >= 2
@@ -395,7 +418,7 @@ def test_submit_texts_follow_the_language(app, workshop, app_db):
     data = _ballot_data(at)
     assert data["url"].endswith("?lang=de")
     assert data["texts"]["submit"] != "Submit my vote" and data["texts"]["offline"] != data["texts"]["failed"]
-    assert data["texts"]["counter"] != "{left} of {total} dots left"
+    assert data["texts"]["counts"][1] != "1 of 10 dots left"
     status, answer = _post_dots(at, {})
     assert status == 422 and answer["error"] == "Bitte vergeben Sie mindestens einen Punkt, bevor Sie absenden."
 

@@ -40,7 +40,7 @@ def test_privacy_notice_shows_the_workshops_contact_and_period_in_every_language
     at = app({"lang": lang, "code": workshop.join_code}).run()
     at.switch_page("app_pages/privacy.py").run()
     _no_exception(at)
-    page = _html(at) + " ".join(h.value for h in at.subheader)
+    page = _html(at) + " ".join(h.value for h in at.header)
     assert "Bezirksamt Harburg &lt;datenschutz@example.org&gt;" in page, "the contact, shown literally"
     assert "9" in page
     _ = i18n.gettext_for(lang)

@@ -120,6 +120,17 @@ def test_a_turkish_and_an_arabic_proposal_reach_a_german_phone_and_the_report(ha
     assert chosen.get_attribute("aria-checked") == "true", "the dot placed before the redraw is still there"
     german.screenshot(path=str(SHOTS / "translation-german-ballot.png"), full_page=True)
 
+    # The Arabic phone (issue 22.5): what people typed carries its language, so that a screen
+    # reader reads the German texts in the Arabic screen with a German voice (WCAG 3.1.2).
+    arabic.locator(".pw-counter").wait_for()
+    assert arabic.locator(".pw-ballot").get_attribute("dir") == "rtl"
+    german_item = arabic.locator(".pw-item").filter(has_text="Begegnungscafé in der Bücherhalle")
+    assert german_item.locator(".pw-measure").get_attribute("lang") == "de"
+    assert arabic.locator(".pw-item").filter(has_text=ARABIC).locator(".pw-measure").get_attribute("lang") == "ar"
+    assert set(arabic.locator(".pw-goal-title").evaluate_all("hs => hs.map(h => h.lang)")) == {"de"}
+    assert arabic.locator("h2.pw-title").get_attribute("lang") == "de", "the workshop's title"
+    arabic.screenshot(path=str(SHOTS / "translation-arabic-ballot.png"), full_page=True)
+
     # The wall shows the German title with the original in small type under it.
     set_phase(console, "Results")
     console.locator(".st-key-reveal label").click()

@@ -346,17 +346,21 @@ def short(value: object, n: int = 300) -> str:
 
 
 def assert_renders(exc: DomainError) -> None:
-    """A refusal the page can show: a msgid, and parameters that fill every placeholder."""
-    assert isinstance(exc.msgid, str) and exc.msgid.strip(), f"{type(exc).__name__} without a message"
-    fields = {f for _lit, f, _spec, _conv in string.Formatter().parse(exc.msgid) if f is not None}
-    assert fields <= exc.params.keys(), f"{exc.msgid!r} lacks parameters {fields - exc.params.keys()}"
-    exc.msgid.format(**exc.params)
+    """A refusal the page can show: a msgid (or a plural pair, errors.NP_), and parameters that
+    fill every placeholder of each form."""
+    forms = exc.msgid if isinstance(exc.msgid, tuple) else (exc.msgid,)
+    assert all(isinstance(f, str) and f.strip() for f in forms), f"{type(exc).__name__} without a message"
+    for form in forms:
+        fields = {f for _lit, f, _spec, _conv in string.Formatter().parse(form) if f is not None}
+        assert fields <= exc.params.keys(), f"{form!r} lacks parameters {fields - exc.params.keys()}"
+        form.format(**exc.params)
     assert exc.message() and exc.message(lambda s: s) == exc.message()
     if isinstance(exc, ImportErrors):
         assert exc.problems and all(exc.lines())
         for _line, msgid, params in exc.problems:
-            assert msgid.strip()
-            msgid.format(**params)
+            for form in msgid if isinstance(msgid, tuple) else (msgid,):
+                assert form.strip()
+                form.format(**params)
 
 
 @dataclasses.dataclass

@@ -34,7 +34,7 @@ def test_every_msgid_in_the_code_is_in_the_catalogs():
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
-    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    keywords = {"_": None, "N_": None, "NP_": (1, 2), "ngettext": (1, 2)}
     used = set()
     for folder in ("app_pages", "ui", "workshop"):
         for _file, _line, msg, _comments, _ctx in extract_from_dir(ROOT / folder, keywords=keywords):
@@ -98,3 +98,57 @@ def test_no_msgid_hides_inside_a_translation_call():
                     ):
                         hidden.append(f"{path.relative_to(root)}:{inner.lineno}")
     assert not hidden, hidden
+
+
+# Parameters that hold a count of something ("{n} measures", "{left} dots left").
+_COUNTS = {"n", "count", "max", "min", "left", "total", "months", "devices", "ballots", "cards", "used", "length"}
+# Sentences with such a parameter and no noun whose form depends on it, each with the reason.
+_NO_PLURAL_NOUN = {
+    "Place {n}": "an ordinal label",
+    "Goal {n}: {title}": "an ordinal label",
+    "Guiding question {n}: {title}": "an ordinal label",
+    "Move up: {title} (place {n})": "an ordinal label",
+    "Move down: {title} (place {n})": "an ordinal label",
+    "{title}: now place {n}": "an ordinal label",
+    "{n} (low)": "a point of the rating scale",
+    "{n} (high)": "a point of the rating scale",
+    "Ratings go from {min} to {max}.": "a range of values",
+    "Rate each measure from {min} (low) to {max} (high).": "a range of values",
+    "Rate each recommendation from {min} (low) to {max} (high).": "a range of values",
+    "{criterion} for {title}, from {min} (low) to {max} (high)": "a range of values",
+    "“{field}” must be a whole number from {min} to {max}.": "a range of values",
+    "Problems in the file: {count}.": "a number after a colon",
+    "Ballots already cast that this change affects: {count}.": "a number after a colon",
+    "(ballots: {ballots}, proposals: {measures})": "numbers after colons",
+    "The file is larger than {max} kB.": "a unit symbol",
+    "This ballot is larger than {max} kB": "a unit symbol",
+    "There is no card with the number {n}.": "a card's number, not a count",
+}
+
+
+def test_no_msgid_puts_a_count_before_a_fixed_plural():
+    """Issue 22.1: "1 Maßnahmen unterstützt". A sentence with a count is an ngettext pair (its
+    forms per language: ``scripts/i18n.py check``), unless the number names no noun (listed)."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "workshop" / "locale" / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    fixed = []
+    for msg in template:
+        if not msg.id or isinstance(msg.id, tuple):
+            continue
+        if set(re.findall(r"\{(\w+)\}", msg.id)) & _COUNTS and not any(ok in msg.id for ok in _NO_PLURAL_NOUN):
+            fixed.append(msg.id)
+    assert fixed == [], "use ngettext (or NP_ in a refusal) for these"
+
+
+def test_every_plural_entry_has_the_forms_of_its_language():
+    """Russian and Ukrainian have three forms, Arabic six: a catalog entry with fewer is wrong
+    for some numbers (the check also runs in ``test_catalog_is_complete``)."""
+    for po, catalog in catalog_tool.catalogs():
+        short = [
+            m.id[0] for m in catalog if isinstance(m.id, tuple) and len(m.string) != catalog.num_plurals and m.string[0]
+        ]
+        assert short == [], f"{po.parent.parent.name}: {short}"

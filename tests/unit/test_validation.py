@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workshop import i18n
 from workshop.errors import DomainError, ImportErrors, ValidationError
 from workshop.model import (
     ApprovalBallot,
@@ -369,11 +370,23 @@ class FakeGettext:
 def test_message_translates_msgid_and_field_label():
     with pytest.raises(ValidationError) as info:
         measure(title="ab").validated()
+    assert info.value.message(i18n.gettext_for("de")) == "„Titel“ braucht mindestens 3 Zeichen."
     gettext = FakeGettext()
-    assert info.value.message(gettext) == "„Titel“ braucht mindestens 3 Zeichen."
-    assert set(gettext.asked) == {"“{field}” needs at least {min} characters.", "Title"}
+    assert info.value.message(gettext) == "“Titel” needs at least 3 characters.", "the field's label translated"
+    assert set(gettext.asked) == {"Title"}, "a plural sentence comes from the catalog's ngettext"
     assert info.value.message() == "“Title” needs at least 3 characters."
     assert str(info.value) == "“Title” needs at least 3 characters."
+
+
+def test_a_refusal_with_a_number_takes_the_plural_form_of_its_language():
+    """Issue 22.1 for refusals (errors.NP_): the number picks the form, in Russian one of three."""
+    from workshop.errors import NP_
+
+    pair = NP_("“{field}” needs at least {min} character.", "“{field}” needs at least {min} characters.")
+    russian = i18n.gettext_for("ru")
+    one, five = (ValidationError(pair, field="Title", min=n).message(russian) for n in (21, 5))
+    assert one.endswith("21 символа.") and five.endswith("5 символов."), (one, five)  # "не менее": genitive
+    assert ValidationError(pair, field="Title", min=1).message() == "“Title” needs at least 1 character."
 
 
 def test_message_without_params_is_translated_as_is():

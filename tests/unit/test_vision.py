@@ -25,6 +25,10 @@ def problems(text: str | bytes) -> list[tuple[int | None, str, dict]]:
     return info.value.problems
 
 
+# A field's shortest length, as the problems list carries it (a plural pair: errors.NP_).
+AT_LEAST = ("“{field}” needs at least {min} character.", "“{field}” needs at least {min} characters.")
+
+
 def line_of(text: str, needle: str) -> int:
     """The 1-based number of the only line that contains ``needle``."""
     (number,) = [i for i, line in enumerate(text.splitlines(), start=1) if needle in line]
@@ -207,9 +211,9 @@ def test_every_problem_is_listed_with_its_own_line():
     assert found == sorted(
         [
             (line_of(text, "title: Werkstatt"), "The date must look like 2026-11-21."),
-            (line_of(text, "title: Lb"), "“{field}” needs at least {min} characters."),
-            (line_of(text, "title: Z2"), "“{field}” needs at least {min} characters."),
-            (line_of(text, "title: ok") - 1, "“{field}” needs at least {min} characters."),
+            (line_of(text, "title: Lb"), AT_LEAST),
+            (line_of(text, "title: Z2"), AT_LEAST),
+            (line_of(text, "title: ok") - 1, AT_LEAST),
             (line_of(text, "group: AG 9") - 1, "The working group “{name}” is not in “groups:”."),
             (line_of(text, "title: Gute Sache") - 1, "“{field}” contains control characters."),
             (line_of(text, "method: dots"), "“{field}” must be a whole number from {min} to {max}."),

@@ -46,6 +46,7 @@ function goalSection(goal) {
   const section = element("section", "pw-goal");
   const heading = element("h3", "pw-goal-title", goal.title);
   heading.dir = "auto";
+  if (goal.lang) heading.lang = goal.lang;
   section.append(heading);
   return section;
 }

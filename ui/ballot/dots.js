@@ -62,7 +62,8 @@ const dotsMethod = {
 
   counter(values, data) {
     const left = data.rules.total - dotTotals(values, data).used;
-    return { text: fill(data.texts.counter, { left, total: data.rules.total }), empty: left === 0 };
+    const counts = data.texts.counts;
+    return { text: counts[Math.max(0, Math.min(left, counts.length - 1))], empty: left === 0 };
   },
 
   build(body, ctx) {
@@ -174,7 +175,8 @@ const dotsMethod = {
       if (goalLines.length) {
         const { perGoal } = dotTotals(values, data);
         for (const { goal, line } of goalLines) {
-          const text = fill(texts.goalLeft, { left: rules.goalBudget - (perGoal[goal.id] || 0) });
+          const left = Math.max(0, rules.goalBudget - (perGoal[goal.id] || 0));
+          const text = texts.goalCounts[Math.min(left, texts.goalCounts.length - 1)];
           if (line.textContent !== text) line.textContent = text;
         }
       }

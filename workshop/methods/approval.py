@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workshop.errors import N_, ValidationError
+from workshop.errors import N_, NP_, ValidationError
 from workshop.model import Method, VoteRow, VotingRules, _known
 from workshop.scoring import ScoringMethod
 
@@ -24,8 +24,10 @@ class ApprovalBallot:
         ids = frozenset(_known(m, measures) for m in self.approved)
         if rules.approval_limit is not None and len(ids) > rules.approval_limit:
             raise ValidationError(
-                N_("You can support at most {max} measures."),
-                conference=N_("You can support at most {max} recommendations."),
+                NP_("You can support at most {max} measure.", "You can support at most {max} measures."),
+                conference=NP_(
+                    "You can support at most {max} recommendation.", "You can support at most {max} recommendations."
+                ),
                 max=rules.approval_limit,
             )
         if not ids:

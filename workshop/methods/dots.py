@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from workshop.errors import N_, ValidationError
+from workshop.errors import N_, NP_, ValidationError
 from workshop.model import Method, VoteRow, VotingRules, _known
 from workshop.scoring import ScoringMethod
 
@@ -29,8 +29,8 @@ class DotBallot:
                 raise ValidationError(N_("Dots must be whole numbers of zero or more."))
             if n > rules.max_per_measure:
                 raise ValidationError(
-                    N_("At most {max} dots per measure."),
-                    conference=N_("At most {max} dots per recommendation."),
+                    NP_("At most {max} dot per measure.", "At most {max} dots per measure."),
+                    conference=NP_("At most {max} dot per recommendation.", "At most {max} dots per recommendation."),
                     max=rules.max_per_measure,
                 )
             if n:
@@ -39,12 +39,14 @@ class DotBallot:
         total = sum(clean.values())
         if total > rules.dots_per_person:
             raise ValidationError(
-                N_("You placed {used} dots but have only {total}."), used=total, total=rules.dots_per_person
+                NP_("You placed {used} dot but have only {total}.", "You placed {used} dots but have only {total}."),
+                used=total,
+                total=rules.dots_per_person,
             )
         if rules.goal_budget is not None and any(v > rules.goal_budget for v in per_goal.values()):
             raise ValidationError(
-                N_("At most {max} dots per goal."),
-                conference=N_("At most {max} dots per guiding question."),
+                NP_("At most {max} dot per goal.", "At most {max} dots per goal."),
+                conference=NP_("At most {max} dot per guiding question.", "At most {max} dots per guiding question."),
                 max=rules.goal_budget,
             )
         if not clean:
