@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import privacy, services
+from workshop import i18n, privacy, services, translation
 from workshop.errors import DomainError
 
 _ = common.gettext()
@@ -25,7 +25,7 @@ else:
 common.language_picker("lang_privacy")
 st.title(_("Privacy"), anchor=False)
 if workshop is not None:
-    common.literal(workshop.title, tag="p", cls="pw-literal pw-muted")
+    common.literal(workshop.title, tag="p", cls="pw-literal pw-muted", lang=translation.MAIN_LANGUAGE)
 last_active = services.last_activity(db, workshop.id) if workshop is not None else None
 for section in privacy.notice(workshop, _, last_active=last_active, lang=common.lang()):
     st.header(section.heading, anchor=False)  # h2 under the page's h1
@@ -33,4 +33,6 @@ for section in privacy.notice(workshop, _, last_active=last_active, lang=common.
         common.literal(paragraph, tag="p")
     if section.literal:
         common.literal(section.literal, tag="p")
-st.page_link("app_pages/participate.py", label=_("Back to the workshop"), icon=":material/arrow_back:")
+# "Back" points the way the page reads: left in German, right in Arabic and Persian.
+back = ":material/arrow_forward:" if i18n.is_rtl(common.lang()) else ":material/arrow_back:"
+st.page_link("app_pages/participate.py", label=_("Back to the workshop"), icon=back)

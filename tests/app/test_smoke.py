@@ -47,6 +47,9 @@ def test_privacy_notice_shows_the_workshops_contact_and_period_in_every_language
     assert _("What is stored") in page and _("Who to ask") in page
     if lang != "en":
         assert _("What is stored") != "What is stored", "translated"
+    # "Back" points the way the page reads (issue 22.4).
+    back = next(e.proto for e in at.main.children.values() if type(e).__name__ == "PageLink")
+    assert back.icon == (":material/arrow_forward:" if lang in ("ar", "fa") else ":material/arrow_back:")
 
 
 @pytest.mark.parametrize("page", FACILITATOR_PAGES)
