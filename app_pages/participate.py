@@ -423,13 +423,16 @@ def results_screen() -> None:
         )
         + "</ul>"
     )
+    number = common.voice().number  # in the language's digits
     for goal in goals:
         part = ranked[ranked["goal_id"] == goal.id].sort_values("rank_goal")
         common.literal(goal.title, tag="h3", lang=translation.MAIN_LANGUAGE)
         for row in part.to_dict("records"):
             read = row.get("reading")
             common.literal(
-                f"{row['place_goal']}. {row['title']} ({row['score']:g})", tag="p", lang=read.lang if read else None
+                f"{number(row['place_goal'])}. {row['title']} ({number(row['score'])})",
+                tag="p",
+                lang=read.lang if read else None,
             )
             if read:
                 common.reading_note(read, row["original"] or row["title"])

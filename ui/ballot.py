@@ -57,7 +57,7 @@ def _dots_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
         ngettext("At most {max} dot per recommendation.", "At most {max} dots per recommendation.", most)
         if conference
         else ngettext("At most {max} dot per measure.", "At most {max} dots per measure.", most)
-    ).format(max=most)
+    ).format(max=voice.number(most))
     goal_counts = []
     if rules.goal_budget is not None:
         budget = rules.goal_budget
@@ -65,7 +65,7 @@ def _dots_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
             ngettext("At most {max} dot per guiding question.", "At most {max} dots per guiding question.", budget)
             if conference
             else ngettext("At most {max} dot per goal.", "At most {max} dots per goal.", budget)
-        ).format(max=budget)
+        ).format(max=voice.number(budget))
         goal_counts = [
             (
                 ngettext(
@@ -73,21 +73,23 @@ def _dots_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
                 )
                 if conference
                 else ngettext("{left} dot left for this goal", "{left} dots left for this goal", left)
-            ).format(left=left)
+            ).format(left=voice.number(left))
             for left in range(budget + 1)
         ]
     total = rules.dots_per_person
     return {
         # "3 of 10 dots left", for each number left: the verb and the noun may go with either number.
         "counts": [
-            ngettext("{left} of {total} dots left", "{left} of {total} dots left", left).format(left=left, total=total)
+            ngettext("{left} of {total} dots left", "{left} of {total} dots left", left).format(
+                left=voice.number(left), total=voice.number(total)
+            )
             for left in range(total + 1)
         ],
         "hint": hint,
         "goalCounts": goal_counts,
         # The name of a measure's radio group and of each option ("0 dots", "1 dot", ...).
         "groupName": _("Dots for {title}"),
-        "options": [ngettext("{n} dot", "{n} dots", n).format(n=n) for n in range(most + 1)],
+        "options": [ngettext("{n} dot", "{n} dots", n).format(n=voice.number(n)) for n in range(most + 1)],
         "noneLeft": _("Not enough dots left for that. Take dots away elsewhere first."),
         "noneLeftGoal": voice.say(
             N_("Not enough dots left for this goal. Take dots away from another measure of this goal first."),
@@ -116,14 +118,14 @@ def _approval_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
             if voice.conference
             else ngettext("{n} of at most {max} measure supported", "{n} of at most {max} measures supported", limit)
         )
-        counts = [counter.format(n=n, max=limit) for n in range(limit + 1)]
+        counts = [counter.format(n=voice.number(n), max=voice.number(limit)) for n in range(limit + 1)]
     else:
         counts = [
             (
                 ngettext("{n} recommendation supported", "{n} recommendations supported", n)
                 if voice.conference
                 else ngettext("{n} measure supported", "{n} measures supported", n)
-            ).format(n=n)
+            ).format(n=voice.number(n))
             for n in range(shown + 1)
         ]
     texts = {
@@ -140,7 +142,7 @@ def _approval_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
             )
             if voice.conference
             else ngettext("You can support at most {max} measure.", "You can support at most {max} measures.", limit)
-        ).format(max=limit)
+        ).format(max=voice.number(limit))
     return texts
 
 
@@ -167,12 +169,18 @@ def _rating_texts(voice: Voice, rules: VotingRules, shown: int) -> dict:
     )
     low, high = _("{n} (low)"), _("{n} (high)")
     return {
-        "counts": [counter.format(n=n, total=shown) for n in range(shown + 1)],
-        "hint": say(*methods.of(rules.method).instructions).format(min=RATING_MIN, max=RATING_MAX),
+        "counts": [counter.format(n=voice.number(n), total=voice.number(shown)) for n in range(shown + 1)],
+        "hint": say(*methods.of(rules.method).instructions).format(
+            min=voice.number(RATING_MIN), max=voice.number(RATING_MAX)
+        ),
         # A radio group's name: the criterion, the measure, and what the ends of the scale mean.
         "groupName": _("{criterion} for {title}, from {min} (low) to {max} (high)"),
         "options": [
-            low.format(n=n) if n == RATING_MIN else high.format(n=n) if n == RATING_MAX else str(n)
+            low.format(n=voice.number(n))
+            if n == RATING_MIN
+            else high.format(n=voice.number(n))
+            if n == RATING_MAX
+            else voice.number(n)
             for n in range(RATING_MIN, RATING_MAX + 1)
         ],
         "noOpinion": _("No opinion"),
@@ -308,6 +316,8 @@ def ballot_data(
         # One list across the goals (a ranking): the stored order, else this device's.
         "order": _start_order([m for m in order if m in listed], saved),
         "texts": {**submit_texts(voice), **_TEXTS[name](voice, rules, sum(len(g["measures"]) for g in shown))},
+        # The numbers the component writes itself (a dot's count, a rank), in the language's digits.
+        "numerals": [voice.number(n) for n in range(max(len(listed), rules.dots_per_person, RATING_MAX) + 1)],
         "tv": dict(texts) if texts is not None else None,
     }
 

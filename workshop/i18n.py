@@ -98,7 +98,7 @@ def format_date(value: date | None, lang: str | None, *, style: str = "medium") 
     """A day in the reader's language (Babel: "21.11.2026" in German, "21 Kas 2026" in Turkish)."""
     if value is None:
         return ""
-    return babel_dates.format_date(value, format=style, locale=locale_of(normalize(lang)))
+    return in_digits(babel_dates.format_date(value, format=style, locale=locale_of(normalize(lang))), lang)
 
 
 def date_pattern(lang: str | None) -> str:
@@ -166,15 +166,54 @@ def _day(year: str, month: str, day: str, text: str) -> date:
     return date(int(year), int(month), int(day))
 
 
+# The digits a language's screens show, by CLDR numbering system: Persian readers read Persian
+# digits (۰–۹, CLDR's default for fa); for Arabic CLDR's default is the Latin digits, which the
+# catalog's reviewers kept (the Harburg participants read both; "arab" gives ٠–٩). Any other
+# language: its CLDR default.
+NUMBERING = {"fa": "arabext", "ar": "latn"}
+# The Unicode names of each numbering system's digits ("EXTENDED ARABIC-INDIC DIGIT ZERO" ...).
+_DIGIT_NAMES = {"arabext": "EXTENDED ARABIC-INDIC DIGIT", "arab": "ARABIC-INDIC DIGIT"}
+_DIGIT_WORDS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
+
+
+@lru_cache(maxsize=8)
+def _digits(system: str) -> dict[int, str]:
+    """A str.translate table from ASCII digits to ``system``'s (empty for Latin digits)."""
+    name = _DIGIT_NAMES.get(system)
+    if name is None:
+        return {}
+    return {ord(str(i)): unicodedata.lookup(f"{name} {word}") for i, word in enumerate(_DIGIT_WORDS)}
+
+
+def numbering(lang: str | None) -> str:
+    code = normalize(lang)
+    return NUMBERING.get(code) or Locale.parse(locale_of(code)).default_numbering_system
+
+
+def in_digits(text: str, lang: str | None) -> str:
+    """``text`` (a date or time Babel wrote with Latin digits) in the language's digits."""
+    return text.translate(_digits(numbering(lang)))
+
+
+def format_number(value: float, lang: str | None) -> str:
+    """A number in the reader's language and digits: "1.234,5" in German, "۱٬۲۳۴٫۵" in Persian
+    (Babel's symbols of the language's numbering system, its digits from the Unicode names)."""
+    system = numbering(lang)
+    text = babel_numbers.format_decimal(value, locale=locale_of(normalize(lang)), numbering_system=system)
+    return text.translate(_digits(system))
+
+
 def format_percent(value: float, lang: str | None) -> str:
     """A share in the reader's language, whole percent: "40 %" in German, "%40" in Turkish, "40%" in
-    English (Babel's pattern of each language)."""
-    return babel_numbers.format_percent(value, locale=locale_of(normalize(lang)))
+    English (Babel's pattern of each language), in the language's digits."""
+    system = numbering(lang)
+    text = babel_numbers.format_percent(value, locale=locale_of(normalize(lang)), numbering_system=system)
+    return text.translate(_digits(system))
 
 
 def format_time(value: datetime, lang: str | None) -> str:
     """A time of day in the reader's language ("14:05", "2:05 PM")."""
-    return babel_dates.format_time(value, format="short", locale=locale_of(normalize(lang)))
+    return in_digits(babel_dates.format_time(value, format="short", locale=locale_of(normalize(lang))), lang)
 
 
 def format_moment(value: datetime, lang: str | None) -> str:
@@ -183,14 +222,14 @@ def format_moment(value: datetime, lang: str | None) -> str:
     locale = Locale.parse(locale_of(normalize(lang)))
     day = babel_dates.format_date(value, format="long", locale=locale)
     time = babel_dates.format_time(value, format="short", locale=locale)
-    return str(locale.datetime_formats["long"]).replace("{1}", day).replace("{0}", time)
+    return in_digits(str(locale.datetime_formats["long"]).replace("{1}", day).replace("{0}", time), lang)
 
 
 def format_datetime(value: datetime | None, lang: str | None, *, style: str = "medium") -> str:
     """A moment in the reader's language (day and time)."""
     if value is None:
         return ""
-    return babel_dates.format_datetime(value, format=style, locale=locale_of(normalize(lang)))
+    return in_digits(babel_dates.format_datetime(value, format=style, locale=locale_of(normalize(lang))), lang)
 
 
 def gettext_for(lang: str | None):

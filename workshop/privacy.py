@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .errors import ngettext_of
-from .i18n import format_date
+from .i18n import format_date, format_number
 from .model import Workshop
 from .services import retention_ends
 
@@ -45,7 +45,7 @@ def notice(
             "The data of this workshop is kept for {months} months after the workshop, until {date}. "
             "Then the organisers delete all of it.",
             months,
-        ).format(months=months, date=format_date(ends, lang, style="long"))
+        ).format(months=format_number(months, lang), date=format_date(ends, lang, style="long"))
     else:
         how_long = ngettext(
             "The data of this workshop is kept for {months} month after the workshop. "
@@ -53,7 +53,7 @@ def notice(
             "The data of this workshop is kept for {months} months after the workshop. "
             "Then the organisers delete all of it.",
             months,
-        ).format(months=months)
+        ).format(months=format_number(months, lang))
     contact = workshop.privacy_contact.strip() if workshop else ""
     return [
         Section(

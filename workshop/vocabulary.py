@@ -69,6 +69,10 @@ class Voice:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return i18n.ngettext_for(self.lang)(singular, plural, n)
 
+    def number(self, value: float) -> str:
+        """A number in the language's digits and separators (``i18n.format_number``)."""
+        return i18n.format_number(value, self.lang)
+
     def say(self, vision_msgid: str, conference_msgid: str) -> str:
         """A sentence in the kind's words, translated."""
         return self.gettext(pick(self.kind or WorkshopKind.VISION, vision_msgid, conference_msgid))

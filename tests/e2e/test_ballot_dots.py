@@ -247,6 +247,21 @@ def test_arabic_is_right_to_left_with_the_controls_too(browser, server, join_cod
         assert re.search(r"\d", counter(page))
 
 
+def test_persian_writes_its_numbers_in_persian_digits(browser, server, join_code):
+    """Issue 22.4: the counter, the dots' numbers and their names in ۰–۹ (Babel's symbols, the
+    digits of the language's numbering system), and nothing in Latin digits."""
+    with phone(browser, server, join_code, lang="fa", shot="ballot-fa") as page:
+        tap(page, 0, 2)
+        text = counter(page)
+        assert re.search("[۰-۹]", text) and not re.search("[0-9]", text), text
+        numbers = group(page, 0).locator(".pw-dot-number").all_inner_texts()
+        assert numbers == ["۰", "۱", "۲", "۳"], numbers
+        names = group(page, 0).locator(".pw-dot").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
+        assert all(re.search("[۰-۹]", n) and not re.search("[0-9]", n) for n in names), names
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "ballot-dots-fa.png"))
+
+
 def test_kiosk_two_people_in_a_row(browser, server, join_code):
     with phone(browser, server, join_code, viewport=TABLET, kiosk=True, shot="ballot-kiosk") as page:
         posts = posts_of(page)

@@ -68,3 +68,16 @@ def test_typed_dates_in_every_order_and_script(text, lang):
 def test_anything_else_is_refused(text):
     with pytest.raises(ValueError):
         i18n.parse_date(text, "de")
+
+
+def test_numbers_and_dates_in_each_languages_digits():
+    """Issue 22.4: Persian in ۰–۹ with its own separators (Babel), Arabic in the digits its
+    reviewers chose (i18n.NUMBERING: Latin), German and Turkish with their separators."""
+    import datetime as dt
+
+    assert i18n.format_number(1234.5, "fa") == "۱٬۲۳۴٫۵"
+    assert i18n.format_number(1234.5, "de") == i18n.format_number(1234.5, "ls") == "1.234,5"
+    assert i18n.format_number(1234.5, "ar") == "1,234.5"
+    assert i18n.format_number(7, "fa") == "۷" and i18n.format_number(3.0, "de") == "3"
+    assert i18n.format_percent(0.4, "fa") == "۴۰%"
+    assert i18n.format_date(dt.date(2027, 5, 21), "fa", style="long") == "۲۱ مهٔ ۲۰۲۷"

@@ -33,6 +33,12 @@ function fill(template, values) {
   return String(template).replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+// A number as the reader's language writes it (Persian digits in Persian: ui/ballot.py numerals).
+function numeral(data, n) {
+  const written = data.numerals && data.numerals[n];
+  return typeof written === "string" ? written : String(n);
+}
+
 function element(tag, className, text) {
   const el = document.createElement(tag);
   if (className) el.className = className;

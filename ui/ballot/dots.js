@@ -109,7 +109,7 @@ const dotsMethod = {
           option.setAttribute("aria-label", texts.options[n]);
           option.dataset.focusKey = measure.id + ":" + n;
           option.dataset.value = String(n);
-          const number = element("span", "pw-dot-number", String(n));
+          const number = element("span", "pw-dot-number", numeral(data, n));
           number.setAttribute("aria-hidden", "true");
           option.append(number);
           if (n) {

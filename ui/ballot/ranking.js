@@ -60,7 +60,7 @@ const rankingMethod = {
       const atEnd = step < 0 ? j === 0 : j === order.length - 1;
       const target = atEnd ? (button === parts.up ? parts.down : parts.up) : button;
       target.focus();
-      const said = fill(texts.nowPlace, { title: byId.get(mid).title, n: j + 1 });
+      const said = fill(texts.nowPlace, { title: byId.get(mid).title, n: numeral(data, j + 1) });
       // The same words twice in a row are announced again: empty the region first.
       live.textContent = "";
       requestAnimationFrame(() => {
@@ -105,10 +105,11 @@ const rankingMethod = {
         const parts = items.get(mid);
         if (!parts) return;
         const n = i + 1;
+        const written = numeral(data, n);
         if (list.children[i] !== parts.item) list.insertBefore(parts.item, list.children[i] || null);
-        parts.place.textContent = fill(texts.place, { n });
-        parts.up.setAttribute("aria-label", fill(texts.upName, { title: parts.title, n }));
-        parts.down.setAttribute("aria-label", fill(texts.downName, { title: parts.title, n }));
+        parts.place.textContent = fill(texts.place, { n: written });
+        parts.up.setAttribute("aria-label", fill(texts.upName, { title: parts.title, n: written }));
+        parts.down.setAttribute("aria-label", fill(texts.downName, { title: parts.title, n: written }));
         parts.up.setAttribute("aria-disabled", n === 1 ? "true" : "false");
         parts.down.setAttribute("aria-disabled", n === values.length ? "true" : "false");
       });

@@ -114,7 +114,12 @@ const ratingMethod = {
           radios.setAttribute("role", "radiogroup");
           radios.setAttribute(
             "aria-label",
-            fill(texts.groupName, { criterion: criterion.label, title: measure.title, min, max }),
+            fill(texts.groupName, {
+              criterion: criterion.label,
+              title: measure.title,
+              min: numeral(data, min),
+              max: numeral(data, max),
+            }),
           );
           radios.dataset.measure = measure.id;
           radios.dataset.criterion = criterion.key;
@@ -125,7 +130,7 @@ const ratingMethod = {
           for (let n = min; n <= max; n++) {
             const button = option(group, n, "pw-rate");
             button.setAttribute("aria-label", texts.options[n - min]);
-            const number = element("span", "pw-rate-number", String(n));
+            const number = element("span", "pw-rate-number", numeral(data, n));
             number.setAttribute("aria-hidden", "true");
             button.append(number);
             radios.append(button);
