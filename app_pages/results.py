@@ -141,8 +141,10 @@ data = results(ws.id, method_key)
 # Each measure in the page's language where it has a translation participants may see, as on their
 # phones; the original beside it (in the charts in small type under the title, in the table a column).
 translations = common.cached_translations(ws.id)
-ranked = views.for_reader(data["ranked"], translations, common.lang(), machine=ws.show_machine)
-reader_titles = dict(zip(ranked["measure_id"], ranked["title"], strict=True)) if not ranked.empty else {}
+# ``ranked`` stays as it was written: the downloads carry the originals (and their German versions).
+ranked = data["ranked"]
+reader = views.for_reader(ranked, translations, common.lang(), machine=ws.show_machine)
+reader_titles = dict(zip(reader["measure_id"], reader["title"], strict=True)) if not reader.empty else {}
 
 # --- filters --------------------------------------------------------------------------------------
 goal_ids = [g.id for g in goals]
@@ -161,7 +163,7 @@ group_filter = f2.selectbox(
     format_func=lambda g: _("All working groups") if g is None else g,
     key="results_group",
 )
-shown = ranked
+shown = reader
 if goal_filter:
     shown = shown[shown["goal_id"] == goal_filter]
 if group_filter:
@@ -198,9 +200,7 @@ with tab_rank:
                 config=CHART_CONFIG,
                 key=f"chart_goal_{goal.id}",
             )
-        table = exports.ranking_table(
-            data["ranked"].loc[shown.index], _, ws.rules.criteria, ws.kind, method_key=method_key
-        )
+        table = exports.ranking_table(ranked.loc[shown.index], _, ws.rules.criteria, ws.kind, method_key=method_key)
         # On screen the rank and the title first (the export keeps its documented column order), the
         # title as read above and, where that is a translation, the original next to it.
         first = [table.columns[0], table.columns[4]]
@@ -210,7 +210,11 @@ with tab_rank:
             table.insert(5, _("Original"), list(in_order["original"]))
             first.append(table.columns[5])
         st.dataframe(
-            table, hide_index=True, width="stretch", column_order=first + [c for c in table.columns if c not in first]
+            table,
+            hide_index=True,
+            width="stretch",
+            column_order=first + [c for c in table.columns if c not in first],
+            column_config={column: st.column_config.TextColumn(width="large") for column in first[1:]},
         )
 
 # --- turnout --------------------------------------------------------------------------------------
@@ -376,7 +380,7 @@ with tab_robust:
                 "is split, marked controversial."
             ).format(low=percent(analysis.SPLIT_SHARE[0]), high=percent(analysis.SPLIT_SHARE[1]))
         )
-    cons = data["consensus"].merge(ranked[["measure_id", "title", "rank_overall", "place_overall"]], on="measure_id")
+    cons = data["consensus"].merge(reader[["measure_id", "title", "rank_overall", "place_overall"]], on="measure_id")
     cons = cons[cons["measure_id"].isin(shown["measure_id"])].sort_values("rank_overall")
     cons = cons.assign(label=cons["label"].map(lambda v: _(analysis.CONSENSUS_LABELS[v]) if v else ""))
     rating_like = voting.spread is not None

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui import common
-from workshop import scoring, services, views
+from workshop import exports, scoring, services, views
 from workshop.config import ROOT
 
 ROUTER = f"""
@@ -86,7 +86,9 @@ def test_filters_by_goal_and_group(page, app_db, workshop):
     _no_exception(page)
 
 
-def test_reads_each_measure_in_the_pages_language_with_the_original_beside_it(app_db, facilitator, workshop):
+def test_reads_each_measure_in_the_pages_language_with_the_original_beside_it(
+    app_db, facilitator, workshop, monkeypatch
+):
     """A measure translated to the page's language: its title so in the chart and the table, the
     original in a column next to it; the downloads keep the original (exports.ranking_table)."""
     from workshop.model import MeasureInput, Phase
@@ -99,6 +101,11 @@ def test_reads_each_measure_in_the_pages_language_with_the_original_beside_it(ap
     try:
         services.set_phase(app_db, facilitator, workshop.id, phase)
         common.cached_translations.clear()
+        exported = []
+        real_csv = exports.ranking_csv
+        monkeypatch.setattr(
+            exports, "ranking_csv", lambda ranked, **kw: exported.append(ranked) or real_csv(ranked, **kw)
+        )
         at = results_page(facilitator, lang="en").run()
         _no_exception(at)
         table = at.dataframe[0].value
@@ -107,6 +114,10 @@ def test_reads_each_measure_in_the_pages_language_with_the_original_beside_it(ap
         assert table.iloc[0]["Title"] == "A monthly democracy café" and table.iloc[0]["Original"] == best["title"]
         assert set(table["Original"].iloc[1:]) == {""}, "nothing beside an untranslated title"
         assert at.dataframe[4].value.iloc[0]["title"] == "A monthly democracy café", "consensus, as read"
+        # The downloads carry what was written, whatever the page's language (a walk found the
+        # German console's CSV, Excel and PDF holding the German versions as the originals).
+        assert exported and all(best["title"] in set(frame["title"]) for frame in exported)
+        assert all("A monthly democracy café" not in set(frame["title"]) for frame in exported)
         german = results_page(facilitator).run()
         assert "Original" not in german.dataframe[0].value.columns, "a German page reads the German originals"
     finally:
