@@ -253,7 +253,7 @@ def _measure_data(measure: Measure, translations, voice: Voice, lang: str, machi
         "description": read.description or "",
         "lang": i18n.locale_of(read.lang),
     }
-    if note := translation.note(read, voice.gettext, i18n.available_languages()):
+    if note := translation.note(read, voice.gettext, i18n.language_names(lang)):
         data["note"] = note
     if read.translated:
         data["original"] = {

@@ -205,7 +205,7 @@ def reading_note(read: translation.Reading, original: str) -> None:
     """The line under a measure a reader does not see in its original (``translation.note``): for a
     translation, "Translated from: Türkçe" that opens to the original title (``original``) with
     its language; for a text not translated yet, the mark alone. Nothing under an original."""
-    note = translation.note(read, gettext(), i18n.available_languages())
+    note = translation.note(read, gettext(), i18n.language_names(lang()))
     if not note:
         return
     if not read.translated:

@@ -53,6 +53,18 @@ def available_languages() -> dict[str, str]:
     return {code: name for code, name in LANGUAGES.items() if code in found or code in ("de", "en")}
 
 
+@lru_cache(maxsize=16)
+def language_names(reader: str | None) -> dict[str, str]:
+    """Each language's name in the reader's language (Babel: "Arabisch" for a German reader,
+    "Arapça" for a Turkish one), for sentences like "Translated from: …"; the picker names each in
+    its own (``LANGUAGES``). Leichte Sprache keeps its German name."""
+    locale = locale_of(normalize(reader))
+    return {
+        code: name if code == "ls" else Locale.parse(locale_of(code)).get_display_name(locale) or name
+        for code, name in available_languages().items()
+    }
+
+
 def normalize(lang: str | None) -> str:
     """Map any requested language to one we ship, falling back to German."""
     if lang and lang in available_languages():

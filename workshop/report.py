@@ -174,6 +174,7 @@ class _Report:
         self._ = _
         # Babel's and the PDF's locale ("ls", Leichte Sprache, is German to both).
         self.lang = i18n.locale_of(i18n.normalize(lang))
+        self.lang_code = i18n.normalize(lang)  # for the names of languages ("Türkisch" in German)
         self.ngettext = i18n.ngettext_for(lang)
         self.method = scoring.METHODS[method_key]
         # The kind's words: goal/measure in a Planungswerkstatt, guiding question/recommendation
@@ -278,7 +279,7 @@ class _Report:
         """Under a measure's title: its original in its own script where the title is a
         translation (a machine translation no person reviewed says so), or the mark that it is not
         translated yet; nothing under a German original."""
-        names = i18n.LANGUAGES
+        names = i18n.language_names(self.lang_code)
         if read.missing or read.machine:
             self.para(translation.note(read, self._, names), size=8, style="B", colour=110, after=0.3)
         if not read.translated:

@@ -824,7 +824,7 @@ def test_results_list_reads_in_the_participants_language_with_the_original_a_tap
     _refresh()
     shown = _html(_join(app, app_db, workshop, lang="tr"))
     assert "1. Mahallede &lt;b&gt;aylık&lt;/b&gt; demokrasi kahvesi" in shown, "the translation, as text"
-    note = i18n.gettext_for("tr")("Translated from: {language}").format(language="Deutsch")
+    note = i18n.gettext_for("tr")("Translated from: {language}").format(language="Almanca")  # in Turkish
     assert f'<summary class="pw-muted" dir="auto">{note}</summary>' in shown
     assert f'lang="de">{html.escape(best["title"])}</p></details>' in shown, "the original one tap away"
     german = _html(_join(app, app_db, workshop, lang="de"))
@@ -928,14 +928,14 @@ def test_a_turkish_proposal_also_in_german_reaches_german_readers_with_its_origi
     try:
         other = app({"t": services.join(app_db, workshop.join_code, group_id=author.group_id)[1], "lang": "de"}).run()
         shown = _html(other)
-        assert "Ein Ausländerbeirat für Harburg" in shown and "Übersetzt aus: Türkçe" in shown
+        assert "Ein Ausländerbeirat für Harburg" in shown and "Übersetzt aus: Türkisch" in shown
         phase(Phase.VOTE)
         data = _ballot_data(app({"t": other.query_params["t"], "lang": "de"}).run())
         item = next(m for g in data["goals"] for m in g["measures"] if m["id"] == mine.id)
         assert (item["title"], item["lang"], item["note"]) == (
             "Ein Ausländerbeirat für Harburg",
             "de",
-            "Übersetzt aus: Türkçe",
+            "Übersetzt aus: Türkisch",
         )
         assert item["original"] == {
             "title": "Harburg için yabancılar meclisi",

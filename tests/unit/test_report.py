@@ -396,10 +396,10 @@ def test_measures_are_shown_in_german_with_the_original_under_the_title(tmp_path
     assert DE[0] in text[:appendix] and TR[0] not in text[:appendix], "the ranking shows the German title"
     assert AR[0] in text[:appendix], "... or the original where there is none"
     title = text.index(f"1. {DE[0]}", appendix)
-    original = text.index(f"Original (Türkçe): {TR[0]} {TR[1]}", appendix)
+    original = text.index(f"Original (Türkisch): {TR[0]} {TR[1]}", appendix)  # named in German
     assert title < text.index(DE[1], appendix) < original, "the German title and text, then the original"
     arabic = text.index(AR[0], appendix)
-    mark = text.index(_("Not translated yet. Original: {language}").format(language="العربية"), arabic)
+    mark = text.index(_("Not translated yet. Original: {language}").format(language="Arabisch"), arabic)
     assert text[arabic + len(AR[0]) : mark].strip(" .2") == "", "the mark right under the Arabic title"
     assert AR[1].rstrip(".") in text[mark:], "its description (poppler reads the final full stop first)"
     assert text.count("Original (") == 1, "German originals have nothing under their titles"
@@ -412,6 +412,6 @@ def test_a_machine_translation_in_the_report_says_so_and_keeps_the_arabic_origin
     appendix = text.index("Anhang: alle Maßnahmen")
     title = text.index("2. Monatliches Demokratie-Café im Viertel", appendix)
     german = text.index("Ein Treffen.", title)
-    machine = text.index(_("Machine translation from: {language}").format(language="العربية"), german)
+    machine = text.index(_("Machine translation from: {language}").format(language="Arabisch"), german)
     assert title < german < machine < text.index(AR[0], machine), "the German title and text, then the original"
     assert "Not translated" not in text and _("Not translated yet. Original: {language}")[:12] not in text

@@ -76,3 +76,13 @@ def test_a_ranking_for_a_reader_shows_their_language_with_the_original_beside_it
     # The wall reads German: the original in small type under a German translation.
     wall = views.for_reader(rows, {"m1": {"de": DE}}, "de")
     assert (list(wall["title"]), list(wall["original"])) == ([DE.title, "Sprachcafé im Bürgerhaus"], [M.title, ""])
+
+
+def test_the_note_names_the_original_language_in_the_readers_language():
+    """A walk found "Übersetzt aus: العربية" on a German phone: a reader who cannot read Arabic
+    script cannot tell which language it is. Babel names it in the reader's language."""
+    assert i18n.language_names("de")["ar"] == "Arabisch" and i18n.language_names("tr")["ar"] == "Arapça"
+    assert i18n.language_names("ls")["tr"] == "Türkisch", "Leichte Sprache reads German names"
+    assert i18n.language_names("ar")["ls"] == "Leichte Sprache"
+    german = translation.reading(M, {"de": DE}, "de")
+    assert translation.note(german, i18n.gettext_for("de"), i18n.language_names("de")) == "Übersetzt aus: Türkisch"
