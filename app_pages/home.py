@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import common
-from workshop import charts, services, views, vocabulary
+from workshop import charts, services, translation, views, vocabulary
 from workshop.errors import DomainError
 from workshop.model import WorkshopKind
 
@@ -16,7 +16,7 @@ if ws is None:
     st.info(_("There is no workshop yet. The facilitation team can create one in the console."))
     st.stop()
 
-common.literal(ws.title, tag="h1", cls="pw-title")
+common.literal(ws.title, tag="h1", cls="pw-title", lang=translation.MAIN_LANGUAGE)
 facts = " · ".join(x for x in (common.format_date(ws.date), ws.place) if x)
 common.literal(facts, tag="p")
 st.caption(_("Current phase: {phase}").format(phase=_(services.phase_label(ws.phase))))
@@ -43,12 +43,17 @@ if ws.vision_title:
 
 goals = services.list_goals(db, ws.id)
 measures = services.list_measures(db, ws.id)
+translations = common.cached_translations(ws.id)
 for goal in goals:
     mine = [m for m in measures if m.goal_id == goal.id]
     with st.expander(f"{common.md_escape(goal.title)} ({len(mine)})", expanded=False):
         if goal.description:
-            common.literal(goal.description, tag="p", cls="pw-muted")
-        common.literal_list([m.title for m in mine])
+            common.literal(goal.description, tag="p", cls="pw-muted", lang=translation.MAIN_LANGUAGE)
+        # Each in the reader's language where participants may read a translation, as on the phones.
+        for m in mine:
+            read = translation.reading(m, translations.get(m.id), common.lang(), machine=ws.show_machine)
+            common.literal(read.title, tag="p", cls="pw-literal pw-home-measure", lang=read.lang)
+            common.reading_note(read, m.title)
 
 per_goal = views.proposals_per_goal(db, ws.id)
 st.plotly_chart(

@@ -44,7 +44,18 @@ st.caption(
         else ngettext("{n} measure", "{n} measures", len(shown))
     ).format(n=len(shown))
 )
-titles = {m.id: m.title for m in measures}
+translations = services.list_translations(db, ws.id)
+
+
+def _named(m) -> str:
+    """A measure in the pickers: its original title, and beside it the title in this page's
+    language where there is one ("Harburg için … (Ein Ausländerbeirat für Harburg)"), so that
+    typing "Beirat" finds a Turkish duplicate of a German proposal."""
+    read = translation.reading(m, translations.get(m.id), common.lang(), machine=True)
+    return f"{m.title} ({read.title})" if read.translated else m.title
+
+
+titles = {m.id: _named(m) for m in measures}
 open_merges = services.open_merges(db, ws.id)
 common.show_flash("merge")
 
@@ -147,8 +158,6 @@ def translation_forms(m, translated: dict) -> None:
     if current and st.button(_("Remove this translation"), key=f"rmt_{m.id}_{target}"):
         common.act(fac, services.remove_translation, m.id, target)
 
-
-translations = services.list_translations(db, ws.id)
 
 if open_merges and allowed(ws.phase, Role.FACILITATOR, Action.MODERATE):
     latest = open_merges[0]

@@ -82,6 +82,25 @@ def test_home_shows_demo_workshop(app, workshop):
     assert at.get("plotly_chart"), "the start page shows a chart"
 
 
+def test_home_lists_the_measures_in_the_readers_language(app, app_db, facilitator, workshop):
+    """A walk found the start page listing every measure in its original only."""
+    from ui import common
+    from workshop.model import MeasureInput
+
+    m = services.list_measures(app_db, workshop.id)[0]
+    services.translate_measure(app_db, facilitator, m.id, "en", MeasureInput("A café in the <b>library</b>"))
+    common.refresh()
+    try:
+        html = " ".join(el.proto.body for el in app({"lang": "en"}).run().get("html"))
+        assert 'lang="en">A café in the &lt;b&gt;library&lt;/b&gt;' in html, "the translation, marked English"
+        assert "Translated from: German" in html and m.title in html, "the original one tap away"
+        german = " ".join(el.proto.body for el in app({"lang": "de"}).run().get("html"))
+        assert f'lang="de">{m.title}</p>' in german and "Übersetzt aus" not in german, "German reads the original"
+    finally:
+        services.remove_translation(app_db, facilitator, m.id, "en")
+        common.refresh()
+
+
 def test_forged_facilitator_session_is_refused(app, app_db):
     from workshop.auth import Facilitator
 
