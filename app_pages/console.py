@@ -1,5 +1,8 @@
 """Facilitator console: run the workshop (phase, timer, reveal), live counters, hall links, log."""
 
+import base64
+import html
+
 import streamlit as st
 
 from ui import common
@@ -202,9 +205,17 @@ with st.expander(_("Language mediators: translation desk links")):
         row = st.columns([3, 1], vertical_alignment="center")
         with row[0]:
             created = i18n.format_moment(link.created_at, common.lang())
-            st.write(_("{language}, created {time}").format(language=languages.get(link.lang, link.lang), time=created))
+            name = common.isolate(languages.get(link.lang, link.lang))  # an Arabic name keeps its place
+            st.write(_("{language}, created {time}").format(language=name, time=created))
             if link.id in shown_links:
-                st.code(shown_links[link.id], language=None)
+                url = shown_links[link.id]
+                st.code(url, language=None)
+                # For the mediator's tablet: its camera opens the desk (the key is too long to type).
+                alt = _("QR code with the translation desk link for {language}").format(language=name)
+                png = base64.b64encode(hall.qr_png(url, scale=4)).decode()
+                st.html(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}" width="160" height="160">')
+            else:
+                st.caption(_("The link is shown once, when it is made. Lost? Revoke it and create a new one."))
         if row[1].button(_("Revoke"), key=f"desk_revoke_{link.id}", width="stretch"):
             common.act(fac, services.revoke_mediator_key, link.id)
 

@@ -67,6 +67,7 @@ def queue() -> None:
         st.caption(_("Everything is translated and checked. New proposals appear here by themselves."))
     common.show_flash("desk")
     goal_title = {g.id: g.title for g in common.cached_goals(ws.id)}
+    known = common.cached_translations(ws.id)
     for item in items:
         m, current = item.measure, item.translation
         with st.container(border=True):
@@ -78,6 +79,16 @@ def queue() -> None:
                     goal_title.get(m.goal_id, ""), tag="p", cls="pw-literal pw-muted", lang=translation.MAIN_LANGUAGE
                 )
                 common.literal_block([(m.title, "pw-measure"), (m.description, "pw-literal pw-muted")], lang=source)
+                # A German version beside an original in a third language: a Turkish proposal for an
+                # Arabic–German mediator (the usual pairing in the hall).
+                german = known.get(m.id, {}).get(translation.MAIN_LANGUAGE)
+                if german is not None and translation.MAIN_LANGUAGE not in (source, holder.lang):
+                    name = LANGUAGES.get(translation.MAIN_LANGUAGE, translation.MAIN_LANGUAGE)
+                    st.caption(f"{name} ({translation.made_label(german, _)})")
+                    common.literal_block(
+                        [(german.title, "pw-measure"), (german.description, "pw-literal pw-muted")],
+                        lang=translation.MAIN_LANGUAGE,
+                    )
             with field:
                 proposed = None
                 if current is not None:

@@ -57,6 +57,16 @@ def test_a_mediator_translates_at_the_desk(app, app_db, desk):
     assert [s.value.replace("\u2060", "").replace("\\", "") for s in at.success] == ["Saved."]
 
 
+def test_an_arabic_desk_shows_a_turkish_proposals_german_version_too(app, app_db, facilitator, desk):
+    """A walk found an Arabic–German mediator unable to translate a Turkish proposal whose author
+    had also written it in German: the desk showed the Turkish original only."""
+    m, _link, key = desk
+    services.translate_measure(app_db, facilitator, m.id, "de", MeasureInput("Ein Ausländerbeirat für Harburg"))
+    common.refresh()
+    shown = " ".join(h.proto.body for h in app({"desk": key, "lang": "en"}).run().get("html"))
+    assert 'lang="de">Ein Ausländerbeirat für Harburg</p>' in shown and "Harburg için yabancılar meclisi" in shown
+
+
 def test_a_forged_or_revoked_link_is_refused(app, app_db, facilitator, desk):
     _m, link, key = desk
     at = app({"desk": "x" * 32, "lang": "tr"}).run()
@@ -79,6 +89,7 @@ def test_the_console_hands_out_and_revokes_a_link(app, app_db, facilitator, work
     shown = [c.value for c in at.code if "desk=" in c.value]
     assert len(shown) == 1 and "lang=tr" in shown[0]
     key = shown[0].split("desk=")[1].split("&")[0]
+    assert any('alt="QR code with the translation desk link for' in h.proto.body for h in at.get("html")), "a QR"
     assert services.mediator(app_db, key).lang == "tr"
     at.button(key=f"desk_revoke_{link.id}").click().run()
     _no_exception(at)
