@@ -207,6 +207,7 @@ def in_digits(text: str, lang: str | None) -> str:
     return text.translate(_digits(numbering(lang)))
 
 
+@lru_cache(maxsize=4096)  # a ballot writes about a hundred small numbers for each phone
 def format_number(value: float, lang: str | None) -> str:
     """A number in the reader's language and digits: "1.234,5" in German, "۱٬۲۳۴٫۵" in Persian
     (Babel's symbols of the language's numbering system, its digits from the Unicode names)."""
