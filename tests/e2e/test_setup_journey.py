@@ -247,7 +247,7 @@ def hall(server, browser, console) -> None:
                 if lang == "ar":
                     _shot(phone, "hall_phone_ar_propose")
                 phone.get_by_role("button", name=_("Submit proposal")).click()
-                phone.get_by_text(_("Thank you! Your proposal was saved.")).wait_for()
+                phone.get_by_text(_("Thank you! Your proposal was saved.")).first.wait_for()  # the message or its toast
                 expect(new_title).to_have_value("")
         wall.locator(".pj-big").filter(has_text="3").wait_for()
         _shot(wall, "hall_wall_proposals")
