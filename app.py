@@ -36,7 +36,15 @@ def main() -> None:
         unsafe_allow_javascript=True,
     )
     if direction == "rtl":
-        st.html('<style>[data-testid="stMain"], [data-testid="stSidebarContent"] { direction: rtl; }</style>')
+        # The segmented controls' rounded ends mirror with their order (issue 22.4): the first
+        # button is the rightmost.
+        group = '[data-testid="stMain"] [data-testid="stButtonGroup"] button'
+        st.html(
+            '<style>[data-testid="stMain"], [data-testid="stSidebarContent"] { direction: rtl; }'
+            f"{group}:first-child {{ border-radius: 0 8px 8px 0; }}"
+            f"{group}:last-child {{ border-radius: 8px 0 0 8px; }}"
+            f"{group}:only-child {{ border-radius: 8px; }}</style>"
+        )
 
     fac = common.facilitator()
     participant_link = "t" in st.query_params or "code" in st.query_params
