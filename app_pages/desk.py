@@ -103,10 +103,9 @@ def queue() -> None:
                             + " "
                             + _(engines.NO_ENGINE_FOR_PAIR).format(source=LANGUAGES.get(source, source), target=target)
                         )
-                start = (current.title, current.description) if current else proposed or ("", "")
-                form_key, key, shown = common.edit_form(
-                    f"desk_{holder.lang}", m.id, (current.title, current.description) if current else ("", "")
-                )
+                saved = (current.title, current.description) if current else ("", "")
+                start = saved if current else proposed or saved
+                form_key, key, shown = common.edit_form(f"desk_{holder.lang}", m.id, saved)
                 with st.form(form_key, enter_to_submit=False, border=False):
                     title = st.text_input(
                         _("Title ({language})").format(language=target),

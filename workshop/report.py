@@ -173,8 +173,8 @@ class _Report:
         self.ws = workshop
         self._ = _
         # Babel's and the PDF's locale ("ls", Leichte Sprache, is German to both).
-        self.lang = i18n.locale_of(i18n.normalize(lang))
         self.lang_code = i18n.normalize(lang)  # for the names of languages ("Türkisch" in German)
+        self.lang = i18n.locale_of(self.lang_code)
         self.ngettext = i18n.ngettext_for(lang)
         self.method = scoring.METHODS[method_key]
         # The kind's words: goal/measure in a Planungswerkstatt, guiding question/recommendation
