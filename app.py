@@ -29,12 +29,7 @@ def main() -> None:
     # only: dir="rtl" on <html> would mirror Streamlit's own frame (sidebar, header) and break it.
     language = common.lang()
     direction = "rtl" if i18n.is_rtl(language) else "ltr"
-    st.html(
-        f"<script>document.documentElement.lang = {i18n.locale_of(language)!r}; "
-        "for (const el of document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')) "
-        f"el.dir = {direction!r};</script>",
-        unsafe_allow_javascript=True,
-    )
+    st.html(common.page_language_script(language), unsafe_allow_javascript=True)
     if direction == "rtl":
         # The segmented controls' rounded ends mirror with their order (issue 22.4): the first
         # button is the rightmost.

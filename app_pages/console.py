@@ -46,7 +46,7 @@ if ws.phase == Phase.RESULTS:
     # The projector shows one chart, large; the console chooses which (nobody clicks in the wall).
     goals = services.list_goals(db, ws.id)
     views_offered = {services.WALL_OVERALL: _("Ranking overall")}
-    views_offered |= {g.id: f"{g.position}. {common.isolate(g.title)}" for g in goals}
+    views_offered |= {g.id: f"{common.number(g.position)}. {common.isolate(g.title)}" for g in goals}
     if services.count_ballots(db, ws.id, Method.RATING):
         views_offered[services.WALL_MATRIX] = _("Rating matrix")
     wall = st.radio(
@@ -89,9 +89,9 @@ def live_counters() -> None:
     live = services.get_workshop(db, ws.id)
     counts = views.counts(db, live)
     c1, c2, c3 = st.columns(3)
-    c1.metric(_("Devices joined"), counts["devices"])
-    c2.metric(_("Proposals"), counts["measures"])
-    c3.metric(_("Ballots"), counts["ballots"])
+    c1.metric(_("Devices joined"), common.number(counts["devices"]))
+    c2.metric(_("Proposals"), common.number(counts["measures"]))
+    c3.metric(_("Ballots"), common.number(counts["ballots"]))
     g1, g2 = st.columns(2)
     # An empty table would say "empty" in English (Streamlit's text): say it in the page's language.
     per_goal = views.proposals_per_goal(db, ws.id).rename(columns={"goal": words["goal"], "proposals": _("Proposals")})

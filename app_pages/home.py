@@ -46,7 +46,7 @@ measures = services.list_measures(db, ws.id)
 translations = common.cached_translations(ws.id)
 for goal in goals:
     mine = [m for m in measures if m.goal_id == goal.id]
-    with st.expander(f"{common.md_escape(goal.title)} ({len(mine)})", expanded=False):
+    with st.expander(f"{common.md_escape(goal.title)} ({common.number(len(mine))})", expanded=False):
         if goal.description:
             common.literal(goal.description, tag="p", cls="pw-muted", lang=translation.MAIN_LANGUAGE)
         # Each in the reader's language where participants may read a translation, as on the phones.
@@ -62,6 +62,7 @@ st.plotly_chart(
         list(per_goal["proposals"]),
         _(vocabulary.term(ws.kind, "proposals_per_goal")),
         _("Proposals"),
+        number=common.number,
     ),
     width="stretch",
     config={"displayModeBar": False},
@@ -69,5 +70,7 @@ st.plotly_chart(
 if ws.results_revealed:
     ranked = views.ranking(db, ws)
     st.plotly_chart(
-        charts.ranking_bars(ranked, _("Ranking"), _("Score")), width="stretch", config={"displayModeBar": False}
+        charts.ranking_bars(ranked, _("Ranking"), _("Score"), number=common.number),
+        width="stretch",
+        config={"displayModeBar": False},
     )

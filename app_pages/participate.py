@@ -408,7 +408,9 @@ def results_screen() -> None:
     # on the projector and their legend.
     colours = charts.goal_colours([g.title for g in goals])
     st.plotly_chart(
-        charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, colours=colours, label_width=22),
+        charts.ranking_bars(
+            ranked, _("Ranking"), _("Score"), top=10, colours=colours, label_width=22, number=common.number
+        ),
         width="stretch",
         config={"displayModeBar": False, "staticPlot": True},
     )

@@ -140,7 +140,9 @@ def phase_view(ws) -> None:
     if ws.phase in (Phase.SETUP, Phase.COLLECT, Phase.REVIEW):
         per_goal = views.proposals_per_goal(db, ws.id)
         label = _("Proposals")
-        st.html(f'<p class="pj-big">{counts["measures"]}</p><p class="pj-label">{html.escape(label)}</p>')
+        st.html(
+            f'<p class="pj-big">{common.number(counts["measures"])}</p><p class="pj-label">{html.escape(label)}</p>'
+        )
         colours = charts.goal_colours(per_goal["goal"])
         st.plotly_chart(
             charts.count_bars(
@@ -150,6 +152,7 @@ def phase_view(ws) -> None:
                 _("Proposals"),
                 large=True,
                 colours=[colours[g] for g in per_goal["goal"]],
+                number=common.number,
             ),
             width="stretch",
             key="pj_chart",
@@ -158,7 +161,7 @@ def phase_view(ws) -> None:
     elif ws.phase == Phase.VOTE:
         turnout = views.turnout_per_group(db, ws)
         st.html(
-            f'<p class="pj-big">{counts["ballots"]}</p><p class="pj-label">'
+            f'<p class="pj-big">{common.number(counts["ballots"])}</p><p class="pj-label">'
             + ngettext("ballot from {devices} devices", "ballots from {devices} devices", counts["ballots"]).format(
                 devices=counts["devices"]
             )
@@ -167,7 +170,12 @@ def phase_view(ws) -> None:
         labels = [g or _("no working group") for g in turnout["group_name"]]
         st.plotly_chart(
             charts.count_bars(
-                labels, list(turnout["ballots"]), _("Ballots per working group"), _("Ballots"), large=True
+                labels,
+                list(turnout["ballots"]),
+                _("Ballots per working group"),
+                _("Ballots"),
+                large=True,
+                number=common.number,
             ),
             width="stretch",
             key="pj_chart",
@@ -199,7 +207,14 @@ def results_view(ws) -> None:
         part = ranked[ranked["goal_id"] == goal.id]
         st.plotly_chart(
             charts.ranking_bars(
-                part, f"{goal.position}. {goal.title}", _("Score"), top=8, large=True, within_goal=True, colours=colours
+                part,
+                f"{common.number(goal.position)}. {goal.title}",
+                _("Score"),
+                top=8,
+                large=True,
+                within_goal=True,
+                colours=colours,
+                number=common.number,
             ),
             width="stretch",
             key=f"pj_goal_{goal.id}",
@@ -221,6 +236,7 @@ def results_view(ws) -> None:
                     _(c0.label),
                     _(c1.label),
                     large=True,
+                    number=common.number,
                 ),
                 width="stretch",
                 key="pj_matrix",
@@ -228,7 +244,9 @@ def results_view(ws) -> None:
             )
             return
     st.plotly_chart(
-        charts.ranking_bars(ranked, _("Ranking"), _("Score"), top=10, large=True, colours=colours, legend=True),
+        charts.ranking_bars(
+            ranked, _("Ranking"), _("Score"), top=10, large=True, colours=colours, legend=True, number=common.number
+        ),
         width="stretch",
         key="pj_rank",
         config=config,

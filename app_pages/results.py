@@ -148,7 +148,7 @@ reader_titles = dict(zip(reader["measure_id"], reader["title"], strict=True)) if
 
 # --- filters --------------------------------------------------------------------------------------
 goal_ids = [g.id for g in goals]
-goal_names = {g.id: f"{g.position}. {g.title}" for g in goals}
+goal_names = {g.id: f"{common.number(g.position)}. {g.title}" for g in goals}
 group_names = sorted({g for g in ranked["group_name"] if g})
 f1, f2 = st.columns(2)
 goal_filter = f1.selectbox(
@@ -177,15 +177,17 @@ tab_rank, tab_turnout, tab_robust, tab_ratings, tab_downloads = st.tabs(
 # --- ranking --------------------------------------------------------------------------------------
 with tab_rank:
     c1, c2, c3 = st.columns(3)
-    c1.metric(_("Ballots"), available[method_key])
-    c2.metric(say(N_("Measures ranked"), N_("Recommendations ranked")), len(ranked))
-    c3.metric(say(N_("Measures shown"), N_("Recommendations shown")), len(shown))
+    c1.metric(_("Ballots"), common.number(available[method_key]))
+    c2.metric(say(N_("Measures ranked"), N_("Recommendations ranked")), common.number(len(ranked)))
+    c3.metric(say(N_("Measures shown"), N_("Recommendations shown")), common.number(len(shown)))
     if shown.empty:
         st.info(say(N_("No measures match the filters."), N_("No recommendations match the filters.")))
     else:
         colours = charts.goal_colours([g.title for g in goals])  # the same colour per goal everywhere
         st.plotly_chart(
-            charts.ranking_bars(shown, _("Ranking overall"), _(method.label), top=10, colours=colours, legend=True),
+            charts.ranking_bars(
+                shown, _("Ranking overall"), _(method.label), top=10, colours=colours, legend=True, number=common.number
+            ),
             width="stretch",
             config=CHART_CONFIG,
             key="chart_overall",
@@ -194,7 +196,13 @@ with tab_rank:
             part = shown[shown["goal_id"] == goal.id]
             st.plotly_chart(
                 charts.ranking_bars(
-                    part, goal_names[goal.id], _(method.label), top=len(part), within_goal=True, colours=colours
+                    part,
+                    goal_names[goal.id],
+                    _(method.label),
+                    top=len(part),
+                    within_goal=True,
+                    colours=colours,
+                    number=common.number,
                 ),
                 width="stretch",
                 config=CHART_CONFIG,
@@ -230,7 +238,13 @@ with tab_turnout:
     group_labels = [g or _("Without working group") for g in groups["group_name"]]
     if len(groups):
         st.plotly_chart(
-            charts.count_bars(group_labels, list(groups["ballots"]), _("Ballots per working group"), _("Ballots")),
+            charts.count_bars(
+                group_labels,
+                list(groups["ballots"]),
+                _("Ballots per working group"),
+                _("Ballots"),
+                number=common.number,
+            ),
             width="stretch",
             config=CHART_CONFIG,
             key="chart_turnout",
@@ -314,9 +328,12 @@ with tab_robust:
         boot = boot.assign(
             title=boot["measure_id"].map(reader_titles).fillna(boot["title"]),
             goal=boot["goal_id"].map(goal_titles),
-            score_range=[f"{lo:.{decimals}f} – {hi:.{decimals}f}" for lo, hi in zip(boot.low, boot.high, strict=True)],
+            score_range=[
+                f"{common.number(round(lo, decimals))} – {common.number(round(hi, decimals))}"
+                for lo, hi in zip(boot.low, boot.high, strict=True)
+            ],
             rank_range=[
-                f"{best}–{worst}" if best != worst else str(best)
+                f"{common.number(best)}–{common.number(worst)}" if best != worst else common.number(best)
                 for best, worst in zip(boot["rank_best"], boot["rank_worst"], strict=True)
             ],
         )
@@ -434,6 +451,7 @@ with tab_ratings:
                 say(N_("Ratings per measure"), N_("Ratings per recommendation")),
                 _("Number of ratings"),
                 criterion=criterion,
+                number=common.number,
             ),
             width="stretch",
             config=CHART_CONFIG,
@@ -451,6 +469,7 @@ with tab_ratings:
                     _("{x} × {y}").format(x=crit_labels[x_key], y=crit_labels[y_key]),
                     _("Mean {criterion}").format(criterion=crit_labels[x_key]),
                     _("Mean {criterion}").format(criterion=crit_labels[y_key]),
+                    number=common.number,
                 ),
                 width="stretch",
                 config=CHART_CONFIG,

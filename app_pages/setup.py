@@ -130,7 +130,9 @@ def goal_row(goal, goals: list, counts: dict, words: dict, editable: bool) -> No
     with st.container(border=True):
         text, up, down = st.columns([8, 1, 1], vertical_alignment="center")
         with text:
-            common.literal_block([(f"{goal.position}. {goal.title}", "pw-measure"), (goal.description, "pw-muted")])
+            common.literal_block(
+                [(f"{common.number(goal.position)}. {goal.title}", "pw-measure"), (goal.description, "pw-muted")]
+            )
         up.button(
             "↑",
             key=f"goal_up_{goal.id}",

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import html
+import json
 import logging
 import os
 import re
@@ -15,7 +16,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from workshop import auth, config, demo, hall, i18n, participation, safety, services, translation, views, vocabulary
-from workshop.errors import DomainError, ImportErrors, PermissionDenied, StoreLocked
+from workshop.errors import N_, DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
 from workshop.store import Database
 
@@ -149,6 +150,11 @@ def gettext() -> Callable[[str], str]:
 
 def ngettext():
     return i18n.ngettext_for(lang())
+
+
+def number(value: float) -> str:
+    """A number in this screen's language and digits (charts, metrics): "3,5" in German, "۳٫۵" in Persian."""
+    return i18n.format_number(value, lang())
 
 
 def format_date(value, *, style: str = "medium") -> str:
@@ -372,6 +378,68 @@ def draft(device_id: str) -> dict:
     if len(store) > 20_000:  # bounded: a hall has hundreds of devices, not tens of thousands
         store.clear()
     return store.setdefault(device_id, {})
+
+
+# Streamlit's own English texts a participant meets, by the way Streamlit writes them: the skip link's
+# text and the accessible names of its buttons (select boxes, heading links). Streamlit offers no
+# setting for them, so the page script below rewrites them in the page's language, and again whenever
+# Streamlit draws them anew (a MutationObserver; it costs one querySelectorAll per animation frame
+# with changes). The English text is kept in ``data-pw-en`` so that a change of language finds them.
+_STREAMLIT_LABELS = {
+    "Open": N_("Open the list"),
+    "Clear value": N_("Clear the choice"),
+    "Clear all": N_("Clear all choices"),
+    "Link to heading": N_("Link to this section"),
+    "Selected values": N_("Chosen"),
+}
+_PAGE_SCRIPT = """<script>(() => {
+  const texts = %(texts)s;
+  document.documentElement.lang = %(locale)s;
+  for (const el of document.querySelectorAll(".stMain, .stSidebar")) el.dir = %(dir)s;
+  window.pwChromeTexts = texts;
+  const apply = () => {
+    const t = window.pwChromeTexts;
+    for (const a of document.querySelectorAll('a[href="#stMain"]')) {
+      if (a.textContent !== t.skip) a.textContent = t.skip;
+    }
+    const names = Object.keys(t.labels).map((en) => `[aria-label="${en}"]`).join(",");
+    for (const el of document.querySelectorAll(names + ",[data-pw-en]")) {
+      const en = el.getAttribute("data-pw-en") || el.getAttribute("aria-label");
+      const said = t.labels[en];
+      if (said === undefined) continue;
+      el.setAttribute("data-pw-en", en);
+      if (el.getAttribute("aria-label") !== said) el.setAttribute("aria-label", said);
+    }
+  };
+  apply();
+  if (!window.pwChromeObserver) {
+    let queued = false;
+    window.pwChromeObserver = new MutationObserver(() => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => { queued = false; apply(); });
+    });
+    window.pwChromeObserver.observe(document.body, {
+      childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label"],
+    });
+  }
+})();</script>"""
+
+
+def page_language_script(language: str) -> str:
+    """The page's language on ``<html>`` (screen readers, hyphenation), its direction on the app's
+    content (``dir="rtl"`` on ``<html>`` would mirror Streamlit's own frame and break it), and
+    Streamlit's own texts in that language (see ``_STREAMLIT_LABELS``)."""
+    _ = i18n.gettext_for(language)
+    texts = {
+        "skip": _("Skip to the main content"),
+        "labels": {en: _(ours) for en, ours in _STREAMLIT_LABELS.items()},
+    }
+    return _PAGE_SCRIPT % {
+        "texts": json.dumps(texts, ensure_ascii=False),
+        "locale": json.dumps(i18n.locale_of(language)),
+        "dir": json.dumps("rtl" if i18n.is_rtl(language) else "ltr"),
+    }
 
 
 def style() -> None:

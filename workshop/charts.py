@@ -7,12 +7,40 @@ titles are set as plain text (plotly does not render Markdown, and ``<`` is esca
 from __future__ import annotations
 
 import html
+import math
 import textwrap
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 
 PALETTE = ["#0B5394", "#B45F06", "#38761D", "#741B47", "#134F5C", "#7F6000"]
+
+Number = Callable[[float], str]
+
+
+def _plain(value: float) -> str:
+    return f"{value:g}"
+
+
+def _number_axis(number: Number | None, top: float, step: float | None = None, start: float = 0) -> dict:
+    """Tick values and texts written by ``number`` (the reader's digits and decimal sign: plotly
+    writes Latin digits and a decimal point in every language, and has no setting for either).
+    Without a ``number`` plotly places and writes the ticks itself."""
+    if number is None:
+        return {}
+    step = step or _nice_step(top - start)
+    count = int(math.floor((max(top, start) - start) / step + 1e-9)) + 1
+    values = [round(start + i * step, 10) for i in range(count + 1)]
+    return {"tickmode": "array", "tickvals": values, "ticktext": [number(v) for v in values]}
+
+
+def _nice_step(span: float) -> float:
+    """A step of 1, 2 or 5 times a power of ten that cuts ``span`` into about five to eight ticks."""
+    if span <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(span / 6))
+    return next(m * power for m in (1, 2, 5, 10) if span / (m * power) <= 8)
 
 
 def _label(text: str, width: int = 42, lines: int = 4) -> str:
@@ -79,10 +107,13 @@ def ranking_bars(
     colours: dict[str, str] | None = None,
     legend: bool = False,
     label_width: int | None = None,
+    number: Number | None = None,
 ) -> go.Figure:
     """Horizontal bars, best at the top, each labelled with its place (shared by equal scores:
     "2." three times, then "5."); colour by goal (``colours``: title -> colour, for the same
-    colours on every chart of a workshop), with a legend of the goals if asked for."""
+    colours on every chart of a workshop), with a legend of the goals if asked for. ``number``
+    writes places, scores and ticks in the reader's language (``i18n.format_number``)."""
+    write = number or _plain
     order, place = ("rank_goal", "place_goal") if within_goal else ("rank_overall", "place_overall")
     data = ranked.nsmallest(top, order)
     goal_col = data["goal_title"] if "goal_title" in data else data["goal_id"]
@@ -95,7 +126,7 @@ def ranking_bars(
     under = '<br><span style="font-size:{px}px">{text}</span>'
     px = 16 if large else 11
     labels = [
-        _label(f"{p}. {t}", width) + (under.format(px=px, text=_label(o, width, 2)) if o else "")
+        _label(f"{write(p)}. {t}", width) + (under.format(px=px, text=_label(o, width, 2)) if o else "")
         for (p, t, _s, _g), o in zip(rows, originals, strict=True)
     ]
     bars = go.Bar(
@@ -103,7 +134,7 @@ def ranking_bars(
         y=labels,
         orientation="h",
         marker={"color": [colour.get(g, PALETTE[0]) for *_rest, g in rows]},
-        text=[f"{s:g}" for _p, _t, s, _g in rows],
+        text=[write(s) for _p, _t, s, _g in rows],
         textposition="outside",
         cliponaxis=False,  # the value next to the longest bar stays whole
         hovertext=[html.escape(str(g), quote=False) for *_rest, g in rows],
@@ -142,8 +173,12 @@ def ranking_bars(
     height = max(560 if large else 300, 80 + rows_height)
     height += (36 if large else 24) * len(set(goal_col)) if legend else 0
     xaxis = {"title": score_label, "showgrid": True, "gridcolor": "#ddd", "rangemode": "tozero"}
+    top_score = float(data["score"].max()) if len(data) else 1.0
     if integer_scores(data["score"]):
-        xaxis |= {"tickformat": "d", "dtick": _integer_step(data["score"].max())}
+        xaxis |= {"tickformat": "d", "dtick": _integer_step(top_score)}
+        xaxis |= _number_axis(number, top_score, _integer_step(top_score))
+    else:
+        xaxis |= _number_axis(number, top_score)
     return _figure(traces, title, height, large, xaxis=xaxis, yaxis={"automargin": True}, **layout)
 
 
@@ -168,6 +203,7 @@ def count_bars(
     *,
     large: bool = False,
     colours: list[str] | None = None,
+    number: Number | None = None,
 ) -> go.Figure:
     """Horizontal bars of whole counts (proposals per goal, ballots per working group): a long
     label (a guiding question) wraps beside its bar instead of being cut under it, and the
@@ -178,7 +214,7 @@ def count_bars(
         y=[_label(lbl, 30 if large else 36) for lbl, _v, _c in rows],
         orientation="h",
         marker={"color": [c for *_rest, c in rows]},
-        text=[str(v) for _l, v, _c in rows],
+        text=[(number or _plain)(v) for _l, v, _c in rows],
         textposition="outside",
         cliponaxis=False,  # the value next to the longest bar stays whole
     )
@@ -191,13 +227,22 @@ def count_bars(
         "tickformat": "d",
         "dtick": _integer_step(max(top, 1)),
         "range": [0, max(top, 1) * 1.15],
+        **_number_axis(number, max(top, 1), _integer_step(max(top, 1))),
     }
     height = max(300 if not large else 420, 80 + (80 if large else 56) * len(labels))
     return _figure([bars], title, height, large, xaxis=xaxis, yaxis={"automargin": True})
 
 
 def matrix(
-    ranked: pd.DataFrame, x_col: str, y_col: str, title: str, x_label: str, y_label: str, *, large: bool = False
+    ranked: pd.DataFrame,
+    x_col: str,
+    y_col: str,
+    title: str,
+    x_label: str,
+    y_label: str,
+    *,
+    large: bool = False,
+    number: Number | None = None,
 ) -> go.Figure:
     """Impact × feasibility: one dot per rated measure, quadrants at the scale's midpoint. The axis
     titles name rating criteria, whose labels a facilitator or a file sets: escaped like any user text."""
@@ -206,12 +251,12 @@ def matrix(
         x=data[x_col],
         y=data[y_col],
         mode="markers+text",
-        text=[str(r) for r in data["place_overall" if "place_overall" in data else "rank_overall"]],
+        text=[(number or _plain)(r) for r in data["place_overall" if "place_overall" in data else "rank_overall"]],
         textposition="top center",
         hovertext=[_label(t) for t in data["title"]],
         marker={"size": 16 if large else 11, "color": PALETTE[0]},
     )
-    scale = {"range": [0.8, 5.2], "dtick": 1, "showgrid": True, "gridcolor": "#ddd"}
+    scale = {"range": [0.8, 5.2], "dtick": 1, "showgrid": True, "gridcolor": "#ddd", **_number_axis(number, 5, 1, 1)}
     midpoint = {"type": "line", "line": {"dash": "dot", "color": "#888"}}
     quadrants = [
         {**midpoint, "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 3, "y1": 3},
@@ -241,6 +286,7 @@ def rating_distribution(
     top: int | None = None,
     scale: tuple[int, int] = (1, 5),
     large: bool = False,
+    number: Number | None = None,
 ) -> go.Figure:
     """Stacked bars of how many ratings 1…5 each measure got (one criterion or all), best at the top."""
     if criterion is not None:
@@ -253,24 +299,33 @@ def rating_distribution(
     counts = pd.crosstab(votes["measure_id"], votes["value"].round().astype(int))
     counts = counts.reindex(index=order["measure_id"], columns=values, fill_value=0).fillna(0)
     places = order["place_overall"] if "place_overall" in order else order["rank_overall"]
-    labels = [_label(f"{r}. {t}") for r, t in zip(places, order["title"], strict=True)][::-1]
+    write = number or _plain
+    labels = [_label(f"{write(r)}. {t}") for r, t in zip(places, order["title"], strict=True)][::-1]
     bars = [
         go.Bar(
             x=counts[v].to_numpy()[::-1],
             y=labels,
-            name=str(v),
+            name=write(v),
             orientation="h",
             marker={"color": RATING_COLOURS[i % len(RATING_COLOURS)]},
-            hovertemplate="%{y}: %{x}<extra>" + str(v) + "</extra>",
+            customdata=[write(c) for c in counts[v].to_numpy()[::-1]],
+            hovertemplate="%{y}: %{customdata}<extra>" + write(v) + "</extra>",
         )
         for i, v in enumerate(values)
     ]
+    most = float(counts.sum(axis=1).max()) if len(counts) else 1.0
     return _figure(
         bars,
         title,
         max(300, 90 + 40 * len(order) * (1.4 if large else 1)),
         large,
-        xaxis={"title": count_label, "showgrid": True, "gridcolor": "#ddd", "tickformat": "d"},
+        xaxis={
+            "title": count_label,
+            "showgrid": True,
+            "gridcolor": "#ddd",
+            "tickformat": "d",
+            **_number_axis(number, most, _integer_step(max(most, 1))),
+        },
         yaxis={"automargin": True},
         barmode="stack",
         showlegend=True,

@@ -283,3 +283,31 @@ def test_kiosk_two_people_in_a_row(browser, server, join_code):
         page.locator(".pw-thanks").wait_for()
         assert [p["t"] for p in posts][0] == first_token and posts[-1]["t"] != first_token
         assert sorted(posts[-1]["ballot"]["dots"].values()) == [2]
+
+
+STREAMLIT_ENGLISH = ("Skip to main content", "Open", "Clear value", "Clear all", "Link to heading", "Selected values")
+
+
+def test_streamlits_own_texts_speak_the_pages_language(browser, server, join_code):
+    """Issue 22.6: the skip link and the accessible names Streamlit gives its buttons are in the
+    page.s language (Arabic here, then German)."""
+    with phone(browser, server, join_code, lang="ar", shot="chrome-ar") as page:
+        skip = page.locator('a[href="#stMain"]')
+        page.wait_for_function(
+            "() => document.querySelector('a[href=\"#stMain\"]').textContent !== 'Skip to main content'"
+        )
+        assert skip.text_content() == "الانتقال إلى المحتوى الرئيسي"
+        assert page.locator(".stMain").first.get_attribute("dir") == "rtl"
+        names = page.evaluate(
+            "() => [...document.querySelectorAll('[aria-label]')].map(e => e.getAttribute('aria-label'))"
+        )
+        assert not set(names) & set(STREAMLIT_ENGLISH), names
+        opened = page.locator('[data-pw-en="Open"]')
+        assert opened.count() == 1, "the compact language picker is a select box"
+        assert opened.first.get_attribute("aria-label") == "فتح القائمة"
+        # The same page in German.
+        page.goto(page.url.replace("lang=ar", "lang=de"))
+        page.wait_for_function(
+            "() => document.querySelector('a[href=\"#stMain\"]')?.textContent === 'Zum Hauptinhalt springen'"
+        )
+        page.wait_for_selector('[data-pw-en="Open"][aria-label="Liste öffnen"]')

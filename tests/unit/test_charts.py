@@ -159,3 +159,55 @@ def test_a_translated_title_carries_its_original_in_small_type_escaped():
     labels = list(charts.ranking_bars(ranked, "R", "S", large=True).data[0].y)
     assert labels[-1].endswith('<span style="font-size:16px">Harburg için &lt;yabancılar&gt; meclisi</span>')
     assert labels[0] == "2. Sprachcafé", "no second line where the title is the original"
+
+
+PERSIAN_DIGITS = set("۰۱۲۳۴۵۶۷۸۹")
+
+
+def _persian(value):
+    from workshop import i18n
+
+    return i18n.format_number(value, "fa")
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_a_persian_chart_writes_every_number_in_persian_digits(name):
+    """Plotly writes Latin digits in every language: with the reader's ``number`` the places, the
+    values beside the bars and the axis ticks are written by Babel (issue 22.4)."""
+    build = {
+        "ranking": lambda: charts.ranking_bars(RANKED, "Rangfolge", "Punkte", large=True, number=_persian),
+        "counts": lambda: charts.count_bars(["Ziel 1", "Ziel 2"], [12, 3], "Vorschläge", "Anzahl", number=_persian),
+        "matrix": lambda: charts.matrix(
+            RANKED, "mean_impact", "mean_feasibility", "M", "Wirkung", "Machbarkeit", number=_persian
+        ),
+        "ratings": lambda: charts.rating_distribution(VOTES, RANKED, "V", "Anzahl", number=_persian),
+    }[name]
+    fig = build().to_plotly_json()
+    shown = []
+    for axis in ("xaxis", "yaxis"):
+        shown += fig["layout"][axis].get("ticktext", [])
+    assert fig["layout"]["xaxis"]["ticktext"], "the value axis carries its own tick texts"
+    for trace in fig["data"]:
+        shown += [t for t in trace.get("text", []) or [] if t]
+        shown += list(trace.get("customdata", []) or [])
+    if name in ("ranking", "ratings"):
+        shown += [y.split(".")[0] for y in fig["data"][0]["y"]]  # "۱. Sprachcafé"
+    assert shown
+    for text in shown:
+        assert not any(c.isascii() and c.isdigit() for c in text), text
+        assert set(text) & PERSIAN_DIGITS, text
+
+
+def test_a_german_chart_writes_a_decimal_comma_and_ticks_cover_the_top_value():
+    from workshop import i18n
+
+    fig = charts.ranking_bars(RANKED, "R", "Punkte", number=lambda v: i18n.format_number(v, "de")).to_plotly_json()
+    assert "3,5" in fig["data"][0]["text"]
+    ticks = fig["layout"]["xaxis"]["tickvals"]
+    assert ticks[0] == 0 and ticks[-1] >= 5.0 and len(ticks) <= 10
+    assert fig["layout"]["xaxis"]["ticktext"][1] == i18n.format_number(ticks[1], "de")
+
+
+@pytest.mark.parametrize(("span", "step"), [(5.0, 1), (3.7, 0.5), (0.4, 0.05), (120, 20), (0, 1)])
+def test_tick_steps_are_one_two_or_five_times_a_power_of_ten(span, step):
+    assert charts._nice_step(span) == pytest.approx(step)
