@@ -216,6 +216,15 @@ def format_number(value: float, lang: str | None) -> str:
     return text.translate(_digits(system))
 
 
+def format_pattern(value: float, pattern: str, lang: str | None) -> str:
+    """A number by a fixed pattern ("#,##0.00") in the reader's language and digits (the report)."""
+    system = numbering(lang)
+    text = babel_numbers.format_decimal(
+        value, format=pattern, locale=locale_of(normalize(lang)), numbering_system=system
+    )
+    return text.translate(_digits(system))
+
+
 def format_percent(value: float, lang: str | None) -> str:
     """A share in the reader's language, whole percent: "40 %" in German, "%40" in Turkish, "40%" in
     English (Babel's pattern of each language), in the language's digits."""

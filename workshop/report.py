@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
@@ -73,8 +72,16 @@ def find_font(name: str = "DejaVuSans.ttf") -> Path | None:
 
 
 class _PDF(FPDF):
-    def __init__(self, footer_left: str, page_label: str, cjk: bool = False, shaping: bool = False) -> None:
+    def __init__(
+        self,
+        footer_left: str,
+        page_label: str,
+        cjk: bool = False,
+        shaping: bool = False,
+        number: Callable[[int], str] = str,
+    ) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
+        self.number = number  # page numbers in the report's digits
         self.shaping = shaping
         self.footer_left = footer_left
         self.page_label = page_label  # "Page {page} of {pages}"
@@ -127,12 +134,17 @@ class _PDF(FPDF):
         self.set_text_color(110)
         self.cell(self.epw * 0.7, 5, _shorten(self, self.footer_left, self.epw * 0.7))
         if self.total_pages is not None:  # known from a first run (report_pdf): shaped like the rest
-            self.cell(0, 5, self.page_label.format(page=self.page_no(), pages=self.total_pages), align="R")
+            self.cell(
+                0,
+                5,
+                self.page_label.format(page=self.number(self.page_no()), pages=self.number(self.total_pages)),
+                align="R",
+            )
         else:
             # The total is filled in on output, in place of an alias that a shaped line no longer
             # holds as text (fpdf2 #1090): this cell is written unshaped.
             shaping, self.text_shaping = self.text_shaping, None
-            self.cell(0, 5, self.page_label.format(page=self.page_no(), pages=PAGES_ALIAS), align="R")
+            self.cell(0, 5, self.page_label.format(page=self.number(self.page_no()), pages=PAGES_ALIAS), align="R")
             self.text_shaping = shaping
         self.set_text_color(0)
 
@@ -181,7 +193,7 @@ class _Report:
         # in an Integrationskonferenz (workshop.vocabulary).
         self.w = vocabulary.words(workshop.kind, _)
         self.pick = lambda vision, conference: _(vocabulary.pick(workshop.kind, vision, conference))
-        self.pdf = _PDF(workshop.title, _(N_("Page {page} of {pages}")), cjk, shaping)
+        self.pdf = _PDF(workshop.title, _(N_("Page {page} of {pages}")), cjk, shaping, self.number)
         pdf = self.pdf
         pdf.set_margins(20, 18, 20)
         pdf.set_auto_page_break(True, margin=20)
@@ -199,14 +211,14 @@ class _Report:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
         whole = float(value).is_integer()
-        return format_decimal(value, format="#,##0" if whole else "#,##0.00", locale=self.lang)
+        return i18n.format_pattern(value, "#,##0" if whole else "#,##0.00", self.lang_code)
 
     def score(self, value: float) -> str:
         """A score as the method counts it: mean ratings with two decimals, counts whole (or .5)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
         pattern = "#,##0.#" if methods.of(self.method.ballot_method).whole_numbers else "#,##0.00"
-        return format_decimal(value, format=pattern, locale=self.lang)
+        return i18n.format_pattern(value, pattern, self.lang_code)
 
     def percent(self, value: float) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -311,10 +323,17 @@ class _Report:
             after=2,
         )
         self.heading(self.ws.title, size=22, space_after=4)
-        when = format_date(self.ws.date, format="long", locale=self.lang) if self.ws.date else ""
+        when = (
+            i18n.in_digits(format_date(self.ws.date, format="long", locale=self.lang), self.lang_code)
+            if self.ws.date
+            else ""
+        )
         self.fact(_(N_("Date")), when)
         self.fact(_(N_("Venue")), self.ws.place)
-        self.fact(_(N_("Report created")), format_date(generated, format="long", locale=self.lang))
+        self.fact(
+            _(N_("Report created")),
+            i18n.in_digits(format_date(generated, format="long", locale=self.lang), self.lang_code),
+        )
         pdf.ln(4)
         if self.ws.vision_title or self.ws.vision_description:
             self.heading(self.pick(N_("Guiding vision (Leitbild)"), N_("Theme")), size=13)
@@ -326,7 +345,7 @@ class _Report:
         if goals:
             self.heading(self.w["goals"], size=13)
             for goal in goals:
-                self.para(f"{goal.position}. {goal.title}", style="B", after=0.5)
+                self.para(f"{self.number(goal.position)}. {goal.title}", style="B", after=0.5)
                 if goal.description:
                     self.para(goal.description, size=9, colour=60, after=1.5)
             pdf.ln(2)
@@ -397,7 +416,7 @@ class _Report:
             y = pdf.get_y()
             pdf.set_xy(x0, y + 1.4)
             pdf.set_font(self.f, "B", 9)
-            pdf.cell(w_rank, 4.2, f"{getattr(row, place_col)}.")
+            pdf.cell(w_rank, 4.2, f"{self.number(getattr(row, place_col))}.")
             pdf.set_font(self.f, "", 9)
             for i, line in enumerate(lines):
                 pdf.set_xy(x0 + w_rank, y + 1.4 + 4.2 * i)
@@ -438,7 +457,7 @@ class _Report:
                     "The {n} measures with the highest score; the colour shows the goal.",
                     shown,
                 )
-            ).format(n=shown),
+            ).format(n=self.number(shown)),
             size=9,
             colour=80,
         )
@@ -462,7 +481,7 @@ class _Report:
         pdf = self.pdf
         pdf.set_font(self.f, "", 8)
         for goal in goals:
-            label = f"{goal.position}. {goal.title}"
+            label = f"{self.number(goal.position)}. {goal.title}"
             width = min(pdf.get_string_width(label) + 8, pdf.epw)
             if pdf.get_x() + width > pdf.l_margin + pdf.epw:
                 pdf.ln(5)
@@ -492,7 +511,7 @@ class _Report:
                     "The top-{k} overlap is the share of the top {k} recommendations that both rankings have in "
                     "common."
                 ),
-            ).format(k=k),
+            ).format(k=self.number(k)),
             size=9,
             colour=60,
         )
@@ -511,7 +530,7 @@ class _Report:
             _(N_("Method B")),
             self.w["measures"],
             _(N_("Kendall's tau")),
-            _(N_("Top-{k} overlap")).format(k=k),
+            _(N_("Top-{k} overlap")).format(k=self.number(k)),
         )
         self.table(header, rows, (46, 46, 24, 22, 32), ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
 
@@ -539,7 +558,7 @@ class _Report:
                     "{share} of the recomputed ranks; the last column says how often the recommendation came among "
                     "the top {k}."
                 ),
-            ).format(k=k, share=self.percent(analysis.INTERVAL)),
+            ).format(k=self.number(k), share=self.percent(analysis.INTERVAL)),
             size=9,
             colour=60,
         )
@@ -547,11 +566,13 @@ class _Report:
         for r in shown.itertuples(index=False):
             rows.append(
                 (
-                    f"{r.place_overall}.",
+                    f"{self.number(r.place_overall)}.",
                     self.german_title(r.measure_id, r.title),
                     self.score(r.score),
                     f"{self.score(r.low)} – {self.score(r.high)}",
-                    f"{r.rank_best}–{r.rank_worst}" if r.rank_best != r.rank_worst else str(r.rank_best),
+                    f"{self.number(r.rank_best)}–{self.number(r.rank_worst)}"
+                    if r.rank_best != r.rank_worst
+                    else self.number(r.rank_best),
                     self.percent(r.top_share),
                 )
             )
@@ -567,7 +588,7 @@ class _Report:
 
     def goal_heading(self, goal: Goal) -> str:
         return self.pick(N_("Goal {n}: {title}"), N_("Guiding question {n}: {title}")).format(
-            n=goal.position, title=goal.title
+            n=self.number(goal.position), title=goal.title
         )
 
     def appendix(self, ranked: pd.DataFrame, goals: Sequence[Goal]) -> None:
@@ -588,7 +609,7 @@ class _Report:
             elif pdf.will_page_break(24):
                 pdf.add_page()
             read = self.readings[row.measure_id]
-            self.para(f"{row.place_overall}. {read.title}", size=10, style="B", after=0.5)
+            self.para(f"{self.number(row.place_overall)}. {read.title}", size=10, style="B", after=0.5)
             if not read.translated:
                 self.original(row, read)  # "not translated yet" right under an original
             if read.description.strip():
@@ -612,7 +633,7 @@ class _Report:
             facts = [
                 (_(N_("Working group")), getattr(row, "group_name", "") or "–"),
                 (_(N_("Score")), self.score(row.score)),
-                (self.pick(N_("Rank in goal"), N_("Rank in guiding question")), str(row.place_goal)),
+                (self.pick(N_("Rank in goal"), N_("Rank in guiding question")), self.number(row.place_goal)),
                 (_(N_("Status")), _(MEASURE_STATUS_LABELS.get(status, status)) if status else "–"),
             ]
             self.para("  ·  ".join(f"{k}: {v}" for k, v in facts), size=8, colour=80, after=0.5)
