@@ -141,18 +141,18 @@ def stored_ballots(prep: Prepared, tokens: list[str]) -> tuple[int, dict[str, ob
     db = Database(prep.db_path, read_only=True)
     try:
         total = db.scalar(
-            "SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [prep.workshop_id, prep.method]
+            "SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2", [prep.workshop_id, prep.method]
         )
         out = {}
         for tok in tokens:
             h = hashlib.sha256(tok.encode()).hexdigest()
             row = db.fetchone(
                 "SELECT b.id FROM ballots b JOIN devices d ON d.id = b.device_id "
-                "WHERE d.token_hash = ? AND b.method = ?",
+                "WHERE d.token_hash = $1 AND b.method = $2",
                 [h, prep.method],
             )
             if row:
-                rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = ?", [row[0]])
+                rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = $1", [row[0]])
                 out[tok] = methods.of(prep.method).ballot.from_rows(rows)
         return total, out
     finally:

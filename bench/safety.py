@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> None:
         tokens = [services.join(db, ws.join_code)[1] for _ in range(args.ballots)]
         for token in tokens:
             _vote(db, token, measures, ws.rules, rng)
-        ballots = db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [ws.id])
+        ballots = db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = $1", [ws.id])
         votes = db.scalar(
-            "SELECT count(*) FROM votes JOIN ballots b ON b.id = ballot_id WHERE workshop_id = ?", [ws.id]
+            "SELECT count(*) FROM votes JOIN ballots b ON b.id = ballot_id WHERE workshop_id = $1", [ws.id]
         )
         keeper = safety.Keeper(db, Path(tmp) / "safety", minutes=5, keep=3)
 

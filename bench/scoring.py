@@ -137,7 +137,7 @@ def sql_rank(db: Database, workshop_id: str, method: str, n_measures: int) -> pd
             SELECT v.measure_id, {score} AS score,
                    count(DISTINCT v.ballot_id) FILTER (WHERE v.value > 0) AS supporters
             FROM votes v JOIN ballots b ON b.id = v.ballot_id
-            WHERE b.workshop_id = ? AND b.method = ?
+            WHERE b.workshop_id = $1 AND b.method = $2
             GROUP BY v.measure_id)
         SELECT m.id AS measure_id, m.goal_id, m.title, coalesce(s.score, 0) AS score,
                coalesce(s.supporters, 0) AS supporters, m.seq,
@@ -146,7 +146,7 @@ def sql_rank(db: Database, workshop_id: str, method: str, n_measures: int) -> pd
                row_number() OVER (PARTITION BY m.goal_id
                    ORDER BY coalesce(s.score, 0) DESC, coalesce(s.supporters, 0) DESC, m.seq) AS rank_goal
         FROM measures m LEFT JOIN s ON s.measure_id = m.id
-        WHERE m.workshop_id = ? AND NOT m.hidden AND m.merged_into IS NULL
+        WHERE m.workshop_id = $3 AND NOT m.hidden AND m.merged_into IS NULL
         ORDER BY rank_overall"""
     return db.df(q, params + [workshop_id, str(ballot_method), workshop_id])
 

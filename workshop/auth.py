@@ -135,7 +135,7 @@ def check(db: Database, actor: object) -> None:
         raise PermissionDenied(N_("This needs the facilitator passphrase."))
     digest = _digest(actor.session_key)
     row = db.fetchone(
-        "SELECT key_hash FROM facilitator_sessions WHERE key_hash = ? AND expires_at > ?",
+        "SELECT key_hash FROM facilitator_sessions WHERE key_hash = $1 AND expires_at > $2",
         [digest, datetime.now()],
     )
     if not row or not hmac.compare_digest(row[0], digest):
@@ -149,7 +149,7 @@ def system_session(db: Database, minutes: int = 5) -> Facilitator:
     expires = datetime.now() + timedelta(minutes=minutes)
     db.write(
         lambda cur: cur.execute(
-            "INSERT INTO facilitator_sessions (key_hash, expires_at) VALUES (?, ?)", [_digest(key), expires]
+            "INSERT INTO facilitator_sessions (key_hash, expires_at) VALUES ($1, $2)", [_digest(key), expires]
         )
     )
     return Facilitator(key)
@@ -157,5 +157,5 @@ def system_session(db: Database, minutes: int = 5) -> Facilitator:
 
 def logout(db: Database, actor: Facilitator) -> None:
     db.write(
-        lambda cur: cur.execute("DELETE FROM facilitator_sessions WHERE key_hash = ?", [_digest(actor.session_key)])
+        lambda cur: cur.execute("DELETE FROM facilitator_sessions WHERE key_hash = $1", [_digest(actor.session_key)])
     )

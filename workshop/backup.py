@@ -27,8 +27,9 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import psycopg
 
-from . import i18n, methods
+from . import i18n, methods, pgstore
 from .errors import N_, NP_, DomainError, NotFound, ValidationError
 from .model import (
     TITLE_MAX,
@@ -42,6 +43,10 @@ from .model import (
     clean_text,
 )
 from .store import MARK_LEADS, SCHEMA_VERSION, Database
+
+# A transaction that lost to another one (retried by the store) / a row the database refuses.
+CONFLICTS = (duckdb.TransactionException, *pgstore.CONFLICTS)
+DATA_ERRORS = (duckdb.Error, psycopg.Error)
 
 FORMAT = "planungswerkstatt-workshop-backup"
 FORMAT_VERSION = 3
@@ -87,16 +92,16 @@ TABLES: dict[str, tuple[Col, ...]] = {
     "audit_log": _cols("id:int, workshop_id, logged_at:timestamp, action, subject, value_before, value_after"),
 }
 _EXPORT_SQL = {
-    "goals": "SELECT {cols} FROM goals WHERE workshop_id = ? ORDER BY position, id",
-    "groups": "SELECT {cols} FROM groups WHERE workshop_id = ? ORDER BY position, id",
-    "measures": "SELECT {cols} FROM measures WHERE workshop_id = ? ORDER BY seq, id",
-    "translations": "SELECT {cols} FROM translations WHERE workshop_id = ? ORDER BY measure_id, lang",
-    "devices": "SELECT {cols} FROM devices WHERE workshop_id = ? ORDER BY created_at, id",
-    "ballots": "SELECT {cols} FROM ballots WHERE workshop_id = ? ORDER BY submitted_at, id",
-    "votes": "SELECT {cols} FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ? "
+    "goals": "SELECT {cols} FROM goals WHERE workshop_id = $1 ORDER BY position, id",
+    "groups": "SELECT {cols} FROM groups WHERE workshop_id = $1 ORDER BY position, id",
+    "measures": "SELECT {cols} FROM measures WHERE workshop_id = $1 ORDER BY seq, id",
+    "translations": "SELECT {cols} FROM translations WHERE workshop_id = $1 ORDER BY measure_id, lang",
+    "devices": "SELECT {cols} FROM devices WHERE workshop_id = $1 ORDER BY created_at, id",
+    "ballots": "SELECT {cols} FROM ballots WHERE workshop_id = $1 ORDER BY submitted_at, id",
+    "votes": "SELECT {cols} FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $1 "
     "ORDER BY v.ballot_id, v.measure_id, v.criterion, v.value",
-    "cards": "SELECT {cols} FROM cards WHERE workshop_id = ? ORDER BY number, id",
-    "audit_log": "SELECT {cols} FROM audit_log WHERE workshop_id = ? ORDER BY id",
+    "cards": "SELECT {cols} FROM cards WHERE workshop_id = $1 ORDER BY number, id",
+    "audit_log": "SELECT {cols} FROM audit_log WHERE workshop_id = $1 ORDER BY id",
 }
 _ENUMS = {
     ("workshop", "phase"): Phase,
@@ -122,7 +127,7 @@ def export_workshop(db: Database, workshop_id: str) -> dict:
     """
     names = ", ".join(c.name for c in WORKSHOP)
     with db.snapshot() as cur:
-        row = cur.execute(f"SELECT {names} FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+        row = cur.execute(f"SELECT {names} FROM workshops WHERE id = $1", [workshop_id]).fetchone()
         if not row:
             raise NotFound(N_("This workshop does not exist."))
         workshop = {c.name: _plain(v) for c, v in zip(WORKSHOP, row, strict=True)}
@@ -394,9 +399,17 @@ def _frame(rows: list[dict[str, Any]], cols: tuple[Col, ...]) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series([r[c.name] for r in rows], dtype=dtypes[c.kind]) for c in cols})
 
 
-def _insert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
+def _insert(cur, engine: str, table: str, rows: list[dict[str, Any]], cols: tuple[Col, ...]) -> None:
+    """Bulk-insert a table's rows: DuckDB reads a typed frame, PostgreSQL a COPY."""
+    if not rows:
         return
+    if engine == "postgresql":
+        names = ", ".join(c.name for c in cols)
+        with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row([r[c.name] for c in cols])
+        return
+    frame = _frame(rows, cols)
     names = ", ".join(frame.columns)
     cur.register("restore_rows", frame)
     try:
@@ -408,20 +421,24 @@ def _insert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     cur.unregister("restore_rows")
 
 
-def _advance_sequence(cur: duckdb.DuckDBPyConnection, name: str, at_least: int) -> None:
+def _advance_sequence(cur, engine: str, name: str, at_least: int) -> None:
     """Move a sequence past ``at_least``.
 
     DuckDB has no ``ALTER SEQUENCE ... RESTART`` and cannot replace a sequence a table default
-    depends on, so the missing values are drawn (in one statement) until it is far enough.
+    depends on, so the missing values are drawn (in one statement) until it is far enough;
+    PostgreSQL sets it.
     """
+    if engine == "postgresql":
+        cur.execute(f"SELECT setval('{name}', greatest($1, (SELECT last_value FROM {name})))", [max(at_least, 1)])
+        return
     last = cur.execute(
         "SELECT coalesce(last_value, 0) FROM duckdb_sequences() "
-        "WHERE sequence_name = ? AND database_name = current_database()",
+        "WHERE sequence_name = $1 AND database_name = current_database()",
         [name],
     ).fetchone()[0]
     missing = at_least - last
     if missing > 0:
-        cur.execute(f"SELECT max(nextval('{name}')) FROM range(?)", [missing])
+        cur.execute(f"SELECT max(nextval('{name}')) FROM generate_series(1, $1)", [missing])
 
 
 def restore(db: Database, data: dict | str | bytes, *, accept_altered: bool = False) -> str:
@@ -457,27 +474,29 @@ def restore(db: Database, data: dict | str | bytes, *, accept_altered: bool = Fa
             problem=exc.problem.message(),
         ) from None
 
-    def tx(cur: duckdb.DuckDBPyConnection) -> str:
-        if cur.execute("SELECT 1 FROM workshops WHERE id = ?", [ws["id"]]).fetchone():
+    def tx(cur) -> str:
+        if cur.execute("SELECT 1 FROM workshops WHERE id = $1", [ws["id"]]).fetchone():
             raise ValidationError(
                 N_(
                     "This workshop already exists in the database; nothing was restored. Delete it first "
                     "to replace it with the backup."
                 )
             )
-        if cur.execute("SELECT 1 FROM workshops WHERE join_code = ?", [ws["join_code"]]).fetchone():
+        if cur.execute("SELECT 1 FROM workshops WHERE join_code = $1", [ws["join_code"]]).fetchone():
             raise ValidationError(
                 N_("Another workshop in the database has the join code {code}; nothing was restored."),
                 code=ws["join_code"],
             )
         for table in ("goals", "groups", "measures", "devices", "ballots", "cards"):
             ids = [r["id"] for r in tables[table]]
-            if ids and cur.execute(f"SELECT count(*) FROM {table} WHERE list_contains(?, id)", [ids]).fetchone()[0]:
+            taken = f"SELECT count(*) FROM {table} WHERE id IN (SELECT unnest($1))"
+            if ids and cur.execute(taken, [ids]).fetchone()[0]:
                 raise ValidationError(N_("Parts of this backup already exist in the database; nothing was restored."))
         row = {**ws, "rules": json.dumps(ws["rules"], ensure_ascii=False)}
         names = [c.name for c in WORKSHOP]
         cur.execute(
-            f"INSERT INTO workshops ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            f"INSERT INTO workshops ({', '.join(names)}) "
+            f"VALUES ({', '.join(f'${i}' for i in range(1, len(names) + 1))})",
             [row[n] for n in names],
         )
         try:
@@ -491,26 +510,30 @@ def restore(db: Database, data: dict | str | bytes, *, accept_altered: bool = Fa
                     # Entry ids are drawn fresh from seq_audit (the old ones may be taken here), in the old order.
                     rows = sorted(rows, key=lambda r: r["id"])
                     fresh = sorted(
-                        i for (i,) in cur.execute("SELECT nextval('seq_audit') FROM range(?)", [len(rows)]).fetchall()
+                        i
+                        for (i,) in cur.execute(
+                            "SELECT nextval('seq_audit') FROM generate_series(1, $1)", [len(rows)]
+                        ).fetchall()
                     )
                     rows = [{**r, "id": i} for r, i in zip(rows, fresh, strict=True)]
-                _insert(cur, table, _frame(rows, cols))
-        except duckdb.TransactionException:
+                _insert(cur, db.engine, table, rows, cols)
+        except CONFLICTS:
             raise
-        except duckdb.Error as exc:
+        except DATA_ERRORS as exc:
             raise ValidationError(
                 N_("The backup is damaged or incomplete ({detail}); nothing was restored."), detail=type(exc).__name__
             ) from exc
         if altered:
             cur.execute(
                 "INSERT INTO audit_log (workshop_id, action, subject, value_before, value_after) "
-                "VALUES (?, 'restore_altered', ?, '', ?)",
+                "VALUES ($1, 'restore_altered', $2, '', $3)",
                 [ws["id"], ws["id"], str(parsed.get("checksum") or "")],
             )
         # `leads` is derived, not in the file: marked again for the restored ballots.
-        cur.execute(MARK_LEADS.format(where="ballot_id IN (SELECT id FROM ballots WHERE workshop_id = ?)"), [ws["id"]])
+        cur.execute(MARK_LEADS.format(where="ballot_id IN (SELECT id FROM ballots WHERE workshop_id = $1)"), [ws["id"]])
         # Explicit seq values keep the tie-break; new measures must still come after all of them.
-        _advance_sequence(cur, "seq_measure", cur.execute("SELECT coalesce(max(seq), 0) FROM measures").fetchone()[0])
+        highest = cur.execute("SELECT coalesce(max(seq), 0) FROM measures").fetchone()[0]
+        _advance_sequence(cur, db.engine, "seq_measure", highest)
         return ws["id"]
 
     return db.write(tx)

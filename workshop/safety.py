@@ -78,17 +78,26 @@ def fingerprint(data: dict) -> str:
 # Every row of a workshop, hashed inside the database: a few milliseconds where an export takes
 # tens (bench/safety.py), so that a round over unchanged workshops converts and writes nothing.
 # One statement per table (as scalar subqueries of one statement they took several times longer).
-_ROWS_SQL = ["SELECT hash(w) FROM workshops w WHERE id = $w"] + [
-    "SELECT count(*), bit_xor(hash(v)) FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $w"
-    if table == "votes"
-    else f"SELECT count(*), bit_xor(hash(t)) FROM {table} t WHERE workshop_id = $w"
-    for table in backup.TABLES
-]
+# PostgreSQL: the hash of each row's text (``hashtext``), summed (it has no hash of a whole row).
+def _rows_sql(row_hash: str, combine: str) -> list[str]:
+    return [f"SELECT {row_hash.format(t='w')} FROM workshops w WHERE id = $1"] + [
+        f"SELECT count(*), {combine.format(h=row_hash.format(t='v'))} FROM votes v "
+        "JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $1"
+        if table == "votes"
+        else f"SELECT count(*), {combine.format(h=row_hash.format(t='t'))} FROM {table} t WHERE workshop_id = $1"
+        for table in backup.TABLES
+    ]
+
+
+_ROWS_SQL = {
+    "duckdb": _rows_sql("hash({t})", "bit_xor({h})"),
+    "postgresql": _rows_sql("hashtext({t}::text)", "sum({h}::bigint)"),
+}
 
 
 def _rows(db: Database, workshop_id: str) -> tuple:
     with db.snapshot() as cur:
-        return tuple(cur.execute(sql, {"w": workshop_id}).fetchone() for sql in _ROWS_SQL)
+        return tuple(tuple(cur.execute(sql, [workshop_id]).fetchone()) for sql in _ROWS_SQL[db.engine])
 
 
 def _write(where: Path, name: str, text: str) -> Path:
@@ -283,7 +292,8 @@ class Keeper:
     def copy_all(self) -> list[Path]:
         """A copy of every open workshop that changed since its last one."""
         phases = [str(p) for p in OPEN_PHASES]
-        ids = [r[0] for r in self.db().fetchall("SELECT id FROM workshops WHERE list_contains(?, phase)", [phases])]
+        rows = self.db().fetchall("SELECT id FROM workshops WHERE phase IN (SELECT unnest($1))", [phases])
+        ids = [r[0] for r in rows]
         return [path for wid in ids if (path := self.copy(wid))]
 
     def forget(self, join_code: str, workshop_id: str) -> None:

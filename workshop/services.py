@@ -147,7 +147,7 @@ def _workshop(row: tuple) -> Workshop:
 
 
 def get_workshop(db: Database, workshop_id: str) -> Workshop:
-    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = ?", [_key(workshop_id)])
+    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = $1", [_key(workshop_id)])
     if not row:
         raise NotFound(N_("This workshop does not exist."))
     return _workshop(row)
@@ -159,7 +159,7 @@ def find_by_code(db: Database, code: object) -> Workshop:
         raise ValidationError(
             NP_("A workshop code has {n} character.", "A workshop code has {n} characters."), n=CODE_LENGTH
         )
-    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE join_code = ?", [norm])
+    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE join_code = $1", [norm])
     if not row:
         raise NotFound(N_("No workshop has the code {code}. Please check it on the projector."), code=norm)
     return _workshop(row)
@@ -191,14 +191,14 @@ def set_current_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) 
 def _new_join_code(cur) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not cur.execute("SELECT 1 FROM workshops WHERE join_code = ?", [code]).fetchone():
+        if not cur.execute("SELECT 1 FROM workshops WHERE join_code = $1", [code]).fetchone():
             return code
 
 
 def _audit(cur, workshop_id: str, action: str, subject: str = "", before: Any = "", after: Any = "") -> None:
     """One audit entry: when, what, before → after. Never a participant's identity."""
     cur.execute(
-        "INSERT INTO audit_log (workshop_id, action, subject, value_before, value_after) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (workshop_id, action, subject, value_before, value_after) VALUES ($1, $2, $3, $4, $5)",
         [workshop_id, action, subject, _audit_value(before), _audit_value(after)],
     )
 
@@ -257,7 +257,7 @@ def create_workshop(
         code = _new_join_code(cur)
         cur.execute(
             "INSERT INTO workshops (id, title, date, place, join_code, kind, vision_title, vision_description, "
-            "rules, previous_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rules, previous_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             [
                 wid,
                 title,
@@ -275,7 +275,7 @@ def create_workshop(
             _carry_over(cur, previous_id, wid)
             cur.execute(
                 "UPDATE workshops AS w SET privacy_contact = p.privacy_contact, retention_months = p.retention_months "
-                "FROM workshops AS p WHERE p.id = ? AND w.id = ?",
+                "FROM workshops AS p WHERE p.id = $1 AND w.id = $2",
                 [previous_id, wid],
             )
         _audit(cur, wid, "create_workshop", title, "", {"kind": str(kind), "previous": previous_id})
@@ -314,11 +314,11 @@ def set_privacy(
 
     def tx(cur):
         before = _workshop(
-            cur.execute(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+            cur.execute(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = $1", [workshop_id]).fetchone()
         )
         _check_expected(expected, (before.privacy_contact, before.retention_months))
         cur.execute(
-            "UPDATE workshops SET privacy_contact = ?, retention_months = ? WHERE id = ?",
+            "UPDATE workshops SET privacy_contact = $1, retention_months = $2 WHERE id = $3",
             [contact, retention_months, workshop_id],
         )
         _audit(
@@ -338,10 +338,10 @@ def last_activity(db: Database, workshop_id: str) -> date | None:
     """The last day anything happened in a workshop: a facilitator's step, a proposal or a ballot."""
     wid = _key(workshop_id)
     return db.scalar(
-        "SELECT CAST(greatest(coalesce((SELECT max(logged_at) FROM audit_log WHERE workshop_id = ?), w.created_at), "
-        "coalesce((SELECT max(created_at) FROM measures WHERE workshop_id = ?), w.created_at), "
-        "coalesce((SELECT max(submitted_at) FROM ballots WHERE workshop_id = ?), w.created_at)) AS DATE) "
-        "FROM workshops w WHERE w.id = ?",
+        "SELECT CAST(greatest(coalesce((SELECT max(logged_at) FROM audit_log WHERE workshop_id = $1), w.created_at), "
+        "coalesce((SELECT max(created_at) FROM measures WHERE workshop_id = $2), w.created_at), "
+        "coalesce((SELECT max(submitted_at) FROM ballots WHERE workshop_id = $3), w.created_at)) AS DATE) "
+        "FROM workshops w WHERE w.id = $4",
         [wid, wid, wid, wid],
     )
 
@@ -365,32 +365,32 @@ def _carry_over(cur, old_id: str, new_id_: str) -> None:
     """Copy goals, groups and the visible measures of a past workshop into the next round."""
     goal_map: dict[str, str] = {}
     for gid, pos, title, desc in cur.execute(
-        "SELECT id, position, title, description FROM goals WHERE workshop_id = ? ORDER BY position", [old_id]
+        "SELECT id, position, title, description FROM goals WHERE workshop_id = $1 ORDER BY position", [old_id]
     ).fetchall():
         goal_map[gid] = new_id()
-        cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [goal_map[gid], new_id_, pos, title, desc])
+        cur.execute("INSERT INTO goals VALUES ($1, $2, $3, $4, $5)", [goal_map[gid], new_id_, pos, title, desc])
     group_map: dict[str, str] = {}
     for gid, pos, name in cur.execute(
-        "SELECT id, position, name FROM groups WHERE workshop_id = ? ORDER BY position", [old_id]
+        "SELECT id, position, name FROM groups WHERE workshop_id = $1 ORDER BY position", [old_id]
     ).fetchall():
         group_map[gid] = new_id()
-        cur.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", [group_map[gid], new_id_, pos, name])
+        cur.execute("INSERT INTO groups VALUES ($1, $2, $3, $4)", [group_map[gid], new_id_, pos, name])
     rows = cur.execute(
         "SELECT goal_id, group_id, title, description, responsible, target_group, timeframe, cost, status "
-        "FROM measures WHERE workshop_id = ? AND NOT hidden AND merged_into IS NULL ORDER BY seq",
+        "FROM measures WHERE workshop_id = $1 AND NOT hidden AND merged_into IS NULL ORDER BY seq",
         [old_id],
     ).fetchall()
     for goal_id, group_id, *fields, status in rows:
         carried = MeasureStatus.OPEN if status == MeasureStatus.NEW else status
         cur.execute(
             "INSERT INTO measures (id, workshop_id, goal_id, group_id, title, description, responsible, "
-            "target_group, timeframe, cost, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "target_group, timeframe, cost, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             [new_id(), new_id_, goal_map[goal_id], group_map.get(group_id), *fields, str(carried)],
         )
 
 
 def _phase_of(cur, workshop_id: str) -> Phase:
-    row = cur.execute("SELECT phase FROM workshops WHERE id = ?", [_key(workshop_id)]).fetchone()
+    row = cur.execute("SELECT phase FROM workshops WHERE id = $1", [_key(workshop_id)]).fetchone()
     if not row:
         raise NotFound(N_("This workshop does not exist."))
     return Phase(row[0])
@@ -411,7 +411,7 @@ def set_phase(db: Database, fac: auth.Facilitator, workshop_id: str, phase: Phas
             return False
         reveal = "" if phase == Phase.RESULTS else ", results_revealed = FALSE"
         cur.execute(
-            f"UPDATE workshops SET phase = ?, phase_ends_at = NULL{reveal} WHERE id = ?", [str(phase), workshop_id]
+            f"UPDATE workshops SET phase = $1, phase_ends_at = NULL{reveal} WHERE id = $2", [str(phase), workshop_id]
         )
         _audit(cur, workshop_id, "phase", "", str(before), str(phase))
         return True
@@ -432,7 +432,7 @@ def set_timer(db: Database, fac: auth.Facilitator, workshop_id: str, minutes: in
 
     def tx(cur):
         _phase_of(cur, workshop_id)
-        cur.execute("UPDATE workshops SET phase_ends_at = ? WHERE id = ?", [ends, workshop_id])
+        cur.execute("UPDATE workshops SET phase_ends_at = $1 WHERE id = $2", [ends, workshop_id])
         _audit(cur, workshop_id, "timer", "", "", "" if ends is None else ends.isoformat())
 
     db.write(tx)
@@ -451,7 +451,7 @@ def reveal_results(db: Database, fac: auth.Facilitator, workshop_id: str, reveal
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
-        cur.execute("UPDATE workshops SET results_revealed = ? WHERE id = ?", [bool(revealed), workshop_id])
+        cur.execute("UPDATE workshops SET results_revealed = $1 WHERE id = $2", [bool(revealed), workshop_id])
         _audit(cur, workshop_id, "reveal_results", "", not revealed, bool(revealed))
 
     db.write(tx)
@@ -472,11 +472,11 @@ def set_wall_view(db: Database, fac: auth.Facilitator, workshop_id: str, view: o
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
-        goal = cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [view, workshop_id]).fetchone()
+        goal = cur.execute("SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [view, workshop_id]).fetchone()
         if view not in (WALL_OVERALL, WALL_MATRIX) and goal is None:
             raise ValidationError(N_("Unknown view."))
-        old = cur.execute("SELECT wall_view FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0]
-        cur.execute("UPDATE workshops SET wall_view = ? WHERE id = ?", [view, workshop_id])
+        old = cur.execute("SELECT wall_view FROM workshops WHERE id = $1", [workshop_id]).fetchone()[0]
+        cur.execute("UPDATE workshops SET wall_view = $1 WHERE id = $2", [view, workshop_id])
         _audit(cur, workshop_id, "wall_view", "", old, view)
 
     db.write(tx)
@@ -485,9 +485,9 @@ def set_wall_view(db: Database, fac: auth.Facilitator, workshop_id: str, view: o
 
 def count_ballots(db: Database, workshop_id: str, method: Method | str | None = None) -> int:
     if method is None:
-        return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [_key(workshop_id)])
+        return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = $1", [_key(workshop_id)])
     return db.scalar(
-        "SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [_key(workshop_id), str(method)]
+        "SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2", [_key(workshop_id), str(method)]
     )
 
 
@@ -512,17 +512,17 @@ def set_rules(
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.SET_RULES)
         old = VotingRules.from_dict(
-            json.loads(cur.execute("SELECT rules FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0])
+            json.loads(cur.execute("SELECT rules FROM workshops WHERE id = $1", [workshop_id]).fetchone()[0])
         )
         _check_expected(expected, old)
         affected = cur.execute(
-            "SELECT count(*) FROM ballots WHERE workshop_id = ? AND method = ?", [workshop_id, str(old.method)]
+            "SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2", [workshop_id, str(old.method)]
         ).fetchone()[0]
         if affected and old != rules and confirm_affected != affected:
             raise ValidationError(
                 N_("Ballots already cast that this change affects: {count}. Please confirm it."), count=affected
             )
-        cur.execute("UPDATE workshops SET rules = ? WHERE id = ?", [json.dumps(rules.to_dict()), workshop_id])
+        cur.execute("UPDATE workshops SET rules = $1 WHERE id = $2", [json.dumps(rules.to_dict()), workshop_id])
         _audit(cur, workshop_id, "rules", "", old.to_dict(), rules.to_dict())
 
     db.write(tx)
@@ -540,7 +540,7 @@ def _rules(rules: object) -> VotingRules:
 
 def list_goals(db: Database, workshop_id: str) -> list[Goal]:
     rows = db.fetchall(
-        "SELECT id, workshop_id, position, title, description FROM goals WHERE workshop_id = ? ORDER BY position",
+        "SELECT id, workshop_id, position, title, description FROM goals WHERE workshop_id = $1 ORDER BY position",
         [_key(workshop_id)],
     )
     return [Goal(*r) for r in rows]
@@ -548,7 +548,7 @@ def list_goals(db: Database, workshop_id: str) -> list[Goal]:
 
 def list_groups(db: Database, workshop_id: str) -> list[Group]:
     rows = db.fetchall(
-        "SELECT id, workshop_id, position, name FROM groups WHERE workshop_id = ? ORDER BY position",
+        "SELECT id, workshop_id, position, name FROM groups WHERE workshop_id = $1 ORDER BY position",
         [_key(workshop_id)],
     )
     return [Group(*r) for r in rows]
@@ -558,7 +558,7 @@ def measures_per_goal(db: Database, workshop_id: str) -> dict[str, int]:
     """How many measures (hidden and merged ones too) each goal holds: what removing it would move."""
     return dict(
         db.fetchall(
-            "SELECT goal_id, count(*) FROM measures WHERE workshop_id = ? GROUP BY goal_id", [_key(workshop_id)]
+            "SELECT goal_id, count(*) FROM measures WHERE workshop_id = $1 GROUP BY goal_id", [_key(workshop_id)]
         )
     )
 
@@ -572,7 +572,9 @@ def _clean_goal(title: object, description: object) -> tuple[str, str]:
 
 def _refuse_a_second(cur, workshop_id: str, title: str, goal_id: str = "") -> None:
     """A goal (guiding question) with the title of another one of the workshop (case aside)."""
-    others = cur.execute("SELECT title FROM goals WHERE workshop_id = ? AND id <> ?", [workshop_id, goal_id]).fetchall()
+    others = cur.execute(
+        "SELECT title FROM goals WHERE workshop_id = $1 AND id <> $2", [workshop_id, goal_id]
+    ).fetchall()
     if title.casefold() in {t.casefold() for (t,) in others}:
         raise ValidationError(
             N_("Two goals have the same title."), conference=N_("Two guiding questions have the same title.")
@@ -588,9 +590,9 @@ def add_goal(db: Database, fac: auth.Facilitator, workshop_id: str, title: objec
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
         _refuse_a_second(cur, workshop_id, title)
         pos = cur.execute(
-            "SELECT coalesce(max(position), 0) + 1 FROM goals WHERE workshop_id = ?", [workshop_id]
+            "SELECT coalesce(max(position), 0) + 1 FROM goals WHERE workshop_id = $1", [workshop_id]
         ).fetchone()[0]
-        cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [gid, workshop_id, pos, title, description])
+        cur.execute("INSERT INTO goals VALUES ($1, $2, $3, $4, $5)", [gid, workshop_id, pos, title, description])
         _audit(cur, workshop_id, "add_goal", title)
 
     db.write(tx)
@@ -621,12 +623,12 @@ def set_vision_text(
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
         before = cur.execute(
-            "SELECT vision_title, vision_description, kind FROM workshops WHERE id = ?", [workshop_id]
+            "SELECT vision_title, vision_description, kind FROM workshops WHERE id = $1", [workshop_id]
         ).fetchone()
         _check_expected(None if expected is None else tuple(map(str, expected)), tuple(before))
         new_kind = before[2] if kind is None else str(kind)
         cur.execute(
-            "UPDATE workshops SET vision_title = ?, vision_description = ?, kind = ? WHERE id = ?",
+            "UPDATE workshops SET vision_title = $1, vision_description = $2, kind = $3 WHERE id = $4",
             [title, description, new_kind, workshop_id],
         )
         _audit(
@@ -644,7 +646,7 @@ def set_vision_text(
 
 def _goal_row(cur, goal_id: object) -> tuple[str, int, str, str]:
     row = cur.execute(
-        "SELECT workshop_id, position, title, description FROM goals WHERE id = ?", [_key(goal_id)]
+        "SELECT workshop_id, position, title, description FROM goals WHERE id = $1", [_key(goal_id)]
     ).fetchone()
     if not row:
         raise NotFound(**NO_SUCH_GOAL)
@@ -669,7 +671,7 @@ def edit_goal(
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
         _check_expected(None if expected is None else tuple(expected), (old_title, old_desc))
         _refuse_a_second(cur, wid, title, goal_id)
-        cur.execute("UPDATE goals SET title = ?, description = ? WHERE id = ?", [title, description, goal_id])
+        cur.execute("UPDATE goals SET title = $1, description = $2 WHERE id = $3", [title, description, goal_id])
         _audit(cur, wid, "edit_goal", goal_id, {"title": old_title, "description": old_desc}, {"title": title})
 
     db.write(tx)
@@ -677,7 +679,7 @@ def edit_goal(
 
 
 def _get_goal(db: Database, goal_id: str) -> Goal:
-    row = db.fetchone("SELECT id, workshop_id, position, title, description FROM goals WHERE id = ?", [_key(goal_id)])
+    row = db.fetchone("SELECT id, workshop_id, position, title, description FROM goals WHERE id = $1", [_key(goal_id)])
     if not row:
         raise NotFound(**NO_SUCH_GOAL)
     return Goal(*row)
@@ -691,7 +693,7 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
     def tx(cur):
         wid, _pos, title, _desc = _goal_row(cur, goal_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
-        n = cur.execute("SELECT count(*) FROM measures WHERE goal_id = ?", [goal_id]).fetchone()[0]
+        n = cur.execute("SELECT count(*) FROM measures WHERE goal_id = $1", [goal_id]).fetchone()[0]
         if n and move_to is None:
             raise ValidationError(
                 NP_(
@@ -709,12 +711,12 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
             if (
                 move_to == goal_id
                 or not cur.execute(
-                    "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(move_to), wid]
+                    "SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(move_to), wid]
                 ).fetchone()
             ):
                 raise ValidationError(**CHOOSE_GOAL)
-            cur.execute("UPDATE measures SET goal_id = ? WHERE goal_id = ?", [move_to, goal_id])
-        cur.execute("DELETE FROM goals WHERE id = ?", [goal_id])
+            cur.execute("UPDATE measures SET goal_id = $1 WHERE goal_id = $2", [move_to, goal_id])
+        cur.execute("DELETE FROM goals WHERE id = $1", [goal_id])
         _renumber_goals(cur, wid)
         _audit(cur, wid, "remove_goal", goal_id, title, {"moved": n, "to": move_to})
         return n
@@ -726,11 +728,11 @@ def _renumber_goals(cur, workshop_id: str, order: list[str] | None = None) -> No
     ids = order or [
         gid
         for (gid,) in cur.execute(
-            "SELECT id FROM goals WHERE workshop_id = ? ORDER BY position", [workshop_id]
+            "SELECT id FROM goals WHERE workshop_id = $1 ORDER BY position", [workshop_id]
         ).fetchall()
     ]
     for pos, gid in enumerate(ids, start=1):
-        cur.execute("UPDATE goals SET position = ? WHERE id = ?", [pos, gid])
+        cur.execute("UPDATE goals SET position = $1 WHERE id = $2", [pos, gid])
 
 
 def move_goal(db: Database, fac: auth.Facilitator, goal_id: str, step: int) -> list[Goal]:
@@ -744,7 +746,7 @@ def move_goal(db: Database, fac: auth.Facilitator, goal_id: str, step: int) -> l
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
         ids = [
             gid
-            for (gid,) in cur.execute("SELECT id FROM goals WHERE workshop_id = ? ORDER BY position", [wid]).fetchall()
+            for (gid,) in cur.execute("SELECT id FROM goals WHERE workshop_id = $1 ORDER BY position", [wid]).fetchall()
         ]
         i = ids.index(goal_id)
         j = max(0, min(len(ids) - 1, i + step))
@@ -801,31 +803,32 @@ def replace_vision(
         require(phase, Role.FACILITATOR, Action.EDIT_VISION)
         if clean_rules is not None:
             require(phase, Role.FACILITATOR, Action.SET_RULES)
-            if cur.execute("SELECT count(*) FROM ballots WHERE workshop_id = ?", [workshop_id]).fetchone()[0]:
+            if cur.execute("SELECT count(*) FROM ballots WHERE workshop_id = $1", [workshop_id]).fetchone()[0]:
                 raise ValidationError(N_("This workshop already has ballots; change its rules under “Voting rules”."))
-        if cur.execute("SELECT count(*) FROM measures WHERE workshop_id = ?", [workshop_id]).fetchone()[0]:
+        if cur.execute("SELECT count(*) FROM measures WHERE workshop_id = $1", [workshop_id]).fetchone()[0]:
             raise ValidationError(
                 N_("This workshop already has measures; its goals can only be added to."),
                 conference=N_("This workshop already has recommendations; its guiding questions can only be added to."),
             )
-        cur.execute("DELETE FROM goals WHERE workshop_id = ?", [workshop_id])
+        cur.execute("DELETE FROM goals WHERE workshop_id = $1", [workshop_id])
         goal_ids = [new_id() for _ in clean_goals]
         for pos, (gid, (gt, gd)) in enumerate(zip(goal_ids, clean_goals, strict=True), start=1):
-            cur.execute("INSERT INTO goals VALUES (?, ?, ?, ?, ?)", [gid, workshop_id, pos, gt, gd])
+            cur.execute("INSERT INTO goals VALUES ($1, $2, $3, $4, $5)", [gid, workshop_id, pos, gt, gd])
         cur.execute(
-            "UPDATE workshops SET vision_title = ?, vision_description = ? WHERE id = ?",
+            "UPDATE workshops SET vision_title = $1, vision_description = $2 WHERE id = $3",
             [title, description, workshop_id],
         )
         if clean_groups is not None:
             _write_groups(cur, workshop_id, clean_groups)
         if clean_rules is not None:
-            cur.execute("UPDATE workshops SET rules = ? WHERE id = ?", [json.dumps(clean_rules.to_dict()), workshop_id])
+            rules_json = json.dumps(clean_rules.to_dict())
+            cur.execute("UPDATE workshops SET rules = $1 WHERE id = $2", [rules_json, workshop_id])
         if clean_measures:
-            groups = dict(cur.execute("SELECT name, id FROM groups WHERE workshop_id = ?", [workshop_id]).fetchall())
+            groups = dict(cur.execute("SELECT name, id FROM groups WHERE workshop_id = $1", [workshop_id]).fetchall())
             for goal_index, data, group, status in clean_measures:
                 cur.execute(
                     "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
-                    "timeframe, cost, group_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "timeframe, cost, group_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     [
                         new_id(),
                         workshop_id,
@@ -841,7 +844,7 @@ def replace_vision(
                     ],
                 )
         if kind is not None:
-            cur.execute("UPDATE workshops SET kind = ? WHERE id = ?", [str(kind), workshop_id])
+            cur.execute("UPDATE workshops SET kind = $1 WHERE id = $2", [str(kind), workshop_id])
         _audit(
             cur,
             workshop_id,
@@ -889,24 +892,24 @@ def _clean_group_names(names: list[object]) -> list[str]:
 def _write_groups(cur, workshop_id: str, names: list[str]) -> None:
     existing = {
         name: gid
-        for gid, name in cur.execute("SELECT id, name FROM groups WHERE workshop_id = ?", [workshop_id]).fetchall()
+        for gid, name in cur.execute("SELECT id, name FROM groups WHERE workshop_id = $1", [workshop_id]).fetchall()
     }
     keep = set()
     for pos, name in enumerate(names, start=1):
         if name in existing:
-            cur.execute("UPDATE groups SET position = ? WHERE id = ?", [pos, existing[name]])
+            cur.execute("UPDATE groups SET position = $1 WHERE id = $2", [pos, existing[name]])
             keep.add(existing[name])
         else:
-            cur.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", [new_id(), workshop_id, pos, name])
+            cur.execute("INSERT INTO groups VALUES ($1, $2, $3, $4)", [new_id(), workshop_id, pos, name])
     for name, gid in existing.items():
         if gid not in keep:
             used = (
-                cur.execute("SELECT count(*) FROM measures WHERE group_id = ?", [gid]).fetchone()[0]
-                + cur.execute("SELECT count(*) FROM devices WHERE group_id = ?", [gid]).fetchone()[0]
+                cur.execute("SELECT count(*) FROM measures WHERE group_id = $1", [gid]).fetchone()[0]
+                + cur.execute("SELECT count(*) FROM devices WHERE group_id = $1", [gid]).fetchone()[0]
             )
             if used:
                 raise ValidationError(N_("The working group “{name}” is in use and cannot be removed."), name=name)
-            cur.execute("DELETE FROM groups WHERE id = ?", [gid])
+            cur.execute("DELETE FROM groups WHERE id = $1", [gid])
 
 
 def set_groups(
@@ -927,7 +930,7 @@ def set_groups(
         before = [
             n
             for (n,) in cur.execute(
-                "SELECT name FROM groups WHERE workshop_id = ? ORDER BY position", [workshop_id]
+                "SELECT name FROM groups WHERE workshop_id = $1 ORDER BY position", [workshop_id]
             ).fetchall()
         ]
         _check_expected(None if expected is None else list(expected), before)
@@ -973,7 +976,7 @@ def join(
     device_id = new_id()
     db.write(
         lambda cur: cur.execute(
-            "INSERT INTO devices (id, workshop_id, token_hash, group_id, kiosk) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO devices (id, workshop_id, token_hash, group_id, kiosk) VALUES ($1, $2, $3, $4, $5)",
             [device_id, workshop.id, token_hash(token), group_id, kiosk],
         )
     )
@@ -991,7 +994,7 @@ def resume(db: Database, token: object) -> Participant | None:
     """The device of a ballot token, or None for a token that is unknown or malformed."""
     if not _token_shape(token):
         return None
-    row = db.fetchone("SELECT workshop_id, id, group_id, kiosk FROM devices WHERE token_hash = ?", [token_hash(token)])
+    row = db.fetchone("SELECT workshop_id, id, group_id, kiosk FROM devices WHERE token_hash = $1", [token_hash(token)])
     return Participant(row[0], row[1], row[2], bool(row[3])) if row else None
 
 
@@ -1008,7 +1011,7 @@ def retire_token(db: Database, participant: Participant) -> None:
     participant = _joined(participant)
     db.write(
         lambda cur: cur.execute(
-            "UPDATE devices SET token_hash = ? WHERE id = ?", [f"retired:{new_id()}", participant.device_id]
+            "UPDATE devices SET token_hash = $1 WHERE id = $2", [f"retired:{new_id()}", participant.device_id]
         )
     )
 
@@ -1017,7 +1020,9 @@ def set_device_group(db: Database, participant: Participant, group_id: str | Non
     participant = _joined(participant)
     if group_id is not None and _key(group_id) not in {g.id for g in list_groups(db, participant.workshop_id)}:
         raise ValidationError(N_("Unknown working group."))
-    db.write(lambda cur: cur.execute("UPDATE devices SET group_id = ? WHERE id = ?", [group_id, participant.device_id]))
+    db.write(
+        lambda cur: cur.execute("UPDATE devices SET group_id = $1 WHERE id = $2", [group_id, participant.device_id])
+    )
     return replace(participant, group_id=group_id)
 
 
@@ -1041,7 +1046,7 @@ def _measure(row: tuple) -> Measure:
 
 
 def get_measure(db: Database, measure_id: str) -> Measure:
-    row = db.fetchone(f"SELECT {_MEASURE_COLS} FROM measures WHERE id = ?", [_key(measure_id)])
+    row = db.fetchone(f"SELECT {_MEASURE_COLS} FROM measures WHERE id = $1", [_key(measure_id)])
     if not row:
         raise NotFound(**NO_SUCH_MEASURE)
     return _measure(row)
@@ -1053,13 +1058,13 @@ def list_measures(
     """Measures in goal order, then proposal order; merged-away ones are never listed."""
     sql = (
         f"SELECT {', '.join('m.' + c.strip() for c in _MEASURE_COLS.split(','))} FROM measures m "
-        "JOIN goals g ON g.id = m.goal_id WHERE m.workshop_id = ? AND m.merged_into IS NULL"
+        "JOIN goals g ON g.id = m.goal_id WHERE m.workshop_id = $1 AND m.merged_into IS NULL"
     )
     params: list[Any] = [_key(workshop_id)]
     if not include_hidden:
         sql += " AND NOT m.hidden"
     if group_id is not None:
-        sql += " AND m.group_id = ?"
+        sql += " AND m.group_id = $2"
         params.append(_key(group_id))
     return [_measure(r) for r in db.fetchall(sql + " ORDER BY g.position, m.seq", params)]
 
@@ -1067,7 +1072,7 @@ def list_measures(
 def own_measures(db: Database, participant: Participant) -> list[Measure]:
     participant = _joined(participant)
     rows = db.fetchall(
-        f"SELECT {_MEASURE_COLS} FROM measures WHERE author_device_id = ? AND merged_into IS NULL ORDER BY seq",
+        f"SELECT {_MEASURE_COLS} FROM measures WHERE author_device_id = $1 AND merged_into IS NULL ORDER BY seq",
         [participant.device_id],
     )
     return [_measure(r) for r in rows]
@@ -1094,7 +1099,7 @@ def propose_measure(
     if isinstance(actor, Participant):
         workshop_id, group_id, device_id = actor.workshop_id, actor.group_id, actor.device_id
     else:
-        goal = db.fetchone("SELECT workshop_id FROM goals WHERE id = ?", [_key(goal_id)])
+        goal = db.fetchone("SELECT workshop_id FROM goals WHERE id = $1", [_key(goal_id)])
         if not goal:
             raise ValidationError(**CHOOSE_GOAL)
         workshop_id, device_id = goal[0], None
@@ -1103,8 +1108,8 @@ def propose_measure(
         require(_phase_of(cur, workshop_id), role, Action.PROPOSE)
         if device_id is not None:
             recent = cur.execute(
-                "SELECT count(*) FROM measures WHERE author_device_id = ? "
-                "AND created_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL 60 SECOND",
+                "SELECT count(*) FROM measures WHERE author_device_id = $1 "
+                "AND created_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL '60 seconds'",
                 [device_id],
             ).fetchone()[0]
             if recent >= PROPOSALS_PER_MINUTE:
@@ -1116,19 +1121,20 @@ def propose_measure(
                     max=PROPOSALS_PER_MINUTE,
                 )
         if not cur.execute(
-            "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), workshop_id]
+            "SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(goal_id), workshop_id]
         ).fetchone():
             raise ValidationError(**CHOOSE_GOAL)
         if (
             group_id is not None
             and not cur.execute(
-                "SELECT 1 FROM groups WHERE id = ? AND workshop_id = ?", [_key(group_id), workshop_id]
+                "SELECT 1 FROM groups WHERE id = $1 AND workshop_id = $2", [_key(group_id), workshop_id]
             ).fetchone()
         ):
             raise ValidationError(N_("Unknown working group."))
         cur.execute(
             "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
-            "timeframe, cost, group_id, author_device_id, lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "timeframe, cost, group_id, author_device_id, lang) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             [
                 mid,
                 workshop_id,
@@ -1157,7 +1163,7 @@ def propose_measure(
 def _outdate_translations(cur, measure_id: str, before: tuple, after: MeasureInput) -> None:
     """The original's title or description changed: its translations no longer say the same."""
     if tuple(before) != (after.title, after.description):
-        cur.execute("UPDATE translations SET stale = TRUE, reviewed = FALSE WHERE measure_id = ?", [measure_id])
+        cur.execute("UPDATE translations SET stale = TRUE, reviewed = FALSE WHERE measure_id = $1", [measure_id])
 
 
 def _measure_input(data: object) -> MeasureInput:
@@ -1168,7 +1174,7 @@ def _measure_input(data: object) -> MeasureInput:
 
 def _own(cur, participant: Participant, measure_id: str) -> None:
     row = cur.execute(
-        "SELECT author_device_id FROM measures WHERE id = ? AND workshop_id = ?",
+        "SELECT author_device_id FROM measures WHERE id = $1 AND workshop_id = $2",
         [_key(measure_id), participant.workshop_id],
     ).fetchone()
     if not row or row[0] != participant.device_id:
@@ -1185,14 +1191,14 @@ def edit_own_measure(
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.EDIT_OWN)
         _own(cur, participant, measure_id)
         if not cur.execute(
-            "SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), participant.workshop_id]
+            "SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(goal_id), participant.workshop_id]
         ).fetchone():
             raise ValidationError(**CHOOSE_GOAL)
-        before = cur.execute("SELECT title, description FROM measures WHERE id = ?", [measure_id]).fetchone()
+        before = cur.execute("SELECT title, description FROM measures WHERE id = $1", [measure_id]).fetchone()
         _outdate_translations(cur, measure_id, before, clean)
         cur.execute(
-            "UPDATE measures SET goal_id = ?, title = ?, description = ?, responsible = ?, target_group = ?, "
-            "timeframe = ?, cost = ? WHERE id = ?",
+            "UPDATE measures SET goal_id = $1, title = $2, description = $3, responsible = $4, target_group = $5, "
+            "timeframe = $6, cost = $7 WHERE id = $8",
             [
                 goal_id,
                 clean.title,
@@ -1215,8 +1221,8 @@ def withdraw_own_measure(db: Database, participant: Participant, measure_id: str
     def tx(cur):
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.WITHDRAW_OWN)
         _own(cur, participant, measure_id)
-        cur.execute("DELETE FROM translations WHERE measure_id = ?", [measure_id])
-        cur.execute("DELETE FROM measures WHERE id = ?", [measure_id])
+        cur.execute("DELETE FROM translations WHERE measure_id = $1", [measure_id])
+        cur.execute("DELETE FROM measures WHERE id = $1", [measure_id])
 
     db.write(tx)
 
@@ -1260,10 +1266,10 @@ def _version_input(data: object) -> MeasureInput:
 
 
 def _put_translation(cur, workshop_id: str, measure_id: str, lang: str, data: MeasureInput, made, *, reviewed: bool):
-    cur.execute("DELETE FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang])
+    cur.execute("DELETE FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang])
     cur.execute(
         "INSERT INTO translations (measure_id, workshop_id, lang, title, description, made, reviewed) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
         [measure_id, workshop_id, lang, data.title, data.description, str(made), reviewed],
     )
 
@@ -1271,7 +1277,7 @@ def _put_translation(cur, workshop_id: str, measure_id: str, lang: str, data: Me
 def _translatable(cur, measure_id: object, lang: object) -> tuple[str, str, str]:
     """(workshop id, title, original language) of a measure that may get a translation to ``lang``."""
     row = cur.execute(
-        "SELECT workshop_id, title, lang FROM measures WHERE id = ? AND merged_into IS NULL", [_key(measure_id)]
+        "SELECT workshop_id, title, lang FROM measures WHERE id = $1 AND merged_into IS NULL", [_key(measure_id)]
     ).fetchone()
     if not row:
         raise NotFound(**NO_SUCH_MEASURE)
@@ -1303,13 +1309,13 @@ def translate_measure(
             _mediator_save(cur, _as_mediator(db, actor), measure_id, lang)
         if expected is not None:
             stored = cur.execute(
-                "SELECT title, description FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+                "SELECT title, description FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
             ).fetchone()
             shown = tuple(expected) if isinstance(expected, list | tuple) else expected
             _check_expected(shown, tuple(stored) if stored else ("", ""))
         if role is None:
             before = cur.execute(
-                "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+                "SELECT title FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
             ).fetchone()
             _put_translation(cur, wid, measure_id, lang, version, Made.MEDIATOR, reviewed=False)
             _audit(
@@ -1327,7 +1333,7 @@ def translate_measure(
         else:
             require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
             before = cur.execute(
-                "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+                "SELECT title FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
             ).fetchone()
             _put_translation(cur, wid, measure_id, lang, version, Made.FACILITATOR, reviewed=True)
             _audit(cur, wid, "translate", f"{measure_id}:{lang}", before[0] if before else "", version.title)
@@ -1344,10 +1350,10 @@ def remove_translation(db: Database, fac: auth.Facilitator, measure_id: str, lan
         wid, _title, _original = _translatable(cur, measure_id, lang)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
         before = cur.execute(
-            "SELECT title FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]
+            "SELECT title FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
         ).fetchone()
         if before:
-            cur.execute("DELETE FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang])
+            cur.execute("DELETE FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang])
             _audit(cur, wid, "remove_translation", f"{measure_id}:{lang}", before[0], "")
 
     db.write(tx)
@@ -1361,7 +1367,7 @@ def set_measure_language(db: Database, actor: object, measure_id: str, lang: str
 
     def tx(cur):
         row = cur.execute(
-            "SELECT workshop_id, lang FROM measures WHERE id = ? AND merged_into IS NULL", [_key(measure_id)]
+            "SELECT workshop_id, lang FROM measures WHERE id = $1 AND merged_into IS NULL", [_key(measure_id)]
         ).fetchone()
         if not row:
             raise NotFound(**NO_SUCH_MEASURE)
@@ -1371,11 +1377,11 @@ def set_measure_language(db: Database, actor: object, measure_id: str, lang: str
             _own(cur, actor, measure_id)
         else:
             require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
-        if cur.execute("SELECT 1 FROM translations WHERE measure_id = ? AND lang = ?", [measure_id, lang]).fetchone():
+        if cur.execute("SELECT 1 FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]).fetchone():
             raise ValidationError(
                 N_("There is a translation to this language already. Remove it first, then change the original's.")
             )
-        cur.execute("UPDATE measures SET lang = ? WHERE id = ?", [lang, measure_id])
+        cur.execute("UPDATE measures SET lang = $1 WHERE id = $2", [lang, measure_id])
         if role == Role.FACILITATOR:
             _audit(cur, wid, "measure_language", measure_id, before, lang)
 
@@ -1391,7 +1397,7 @@ def set_machine_translations(db: Database, fac: auth.Facilitator, workshop_id: s
     before = get_workshop(db, workshop_id)
 
     def tx(cur):
-        cur.execute("UPDATE workshops SET show_machine = ? WHERE id = ?", [shown, before.id])
+        cur.execute("UPDATE workshops SET show_machine = $1 WHERE id = $2", [shown, before.id])
         _audit(cur, before.id, "show_machine_translations", "", before.show_machine, shown)
 
     db.write(tx)
@@ -1425,7 +1431,9 @@ def translate_with_engine(db: Database, fac: auth.Facilitator, workshop_id: str,
     def tx(cur):
         n = 0
         for mid, lang, version in made:
-            taken = cur.execute("SELECT 1 FROM translations WHERE measure_id = ? AND lang = ?", [mid, lang]).fetchone()
+            taken = cur.execute(
+                "SELECT 1 FROM translations WHERE measure_id = $1 AND lang = $2", [mid, lang]
+            ).fetchone()
             if not taken:  # a person saved one meanwhile: theirs stays
                 _put_translation(cur, ws.id, mid, lang, version, Made.ENGINE, reviewed=False)
                 n += 1
@@ -1470,7 +1478,7 @@ def create_mediator_key(db: Database, fac: auth.Facilitator, workshop_id: str, l
 
     def tx(cur):
         cur.execute(
-            "INSERT INTO mediator_keys (id, workshop_id, key_hash, lang) VALUES (?, ?, ?, ?)",
+            "INSERT INTO mediator_keys (id, workshop_id, key_hash, lang) VALUES ($1, $2, $3, $4)",
             [kid, workshop_id, token_hash(key), lang],
         )
         _audit(cur, workshop_id, "mediator_link", kid, "", lang)
@@ -1482,7 +1490,7 @@ def create_mediator_key(db: Database, fac: auth.Facilitator, workshop_id: str, l
 def list_mediator_keys(db: Database, fac: auth.Facilitator, workshop_id: str) -> list[MediatorKey]:
     auth.check(db, fac)
     rows = db.fetchall(
-        "SELECT id, lang, created_at, revoked FROM mediator_keys WHERE workshop_id = ? ORDER BY created_at, id",
+        "SELECT id, lang, created_at, revoked FROM mediator_keys WHERE workshop_id = $1 ORDER BY created_at, id",
         [_key(workshop_id)],
     )
     return [MediatorKey(r[0], r[1], r[2], bool(r[3])) for r in rows]
@@ -1493,10 +1501,10 @@ def revoke_mediator_key(db: Database, fac: auth.Facilitator, key_id: str) -> Non
     auth.check(db, fac)
 
     def tx(cur):
-        row = cur.execute("SELECT workshop_id, lang FROM mediator_keys WHERE id = ?", [_key(key_id)]).fetchone()
+        row = cur.execute("SELECT workshop_id, lang FROM mediator_keys WHERE id = $1", [_key(key_id)]).fetchone()
         if not row:
             raise NotFound(N_("This link does not exist."))
-        cur.execute("UPDATE mediator_keys SET revoked = TRUE WHERE id = ?", [key_id])
+        cur.execute("UPDATE mediator_keys SET revoked = TRUE WHERE id = $1", [key_id])
         _audit(cur, row[0], "mediator_link_revoked", key_id, row[1], "")
 
     db.write(tx)
@@ -1507,7 +1515,7 @@ def mediator(db: Database, key: object) -> Mediator | None:
     if not isinstance(key, str) or not 16 <= len(key) <= 100:
         return None
     row = db.fetchone(
-        "SELECT workshop_id, lang, id FROM mediator_keys WHERE key_hash = ? AND NOT revoked", [token_hash(key)]
+        "SELECT workshop_id, lang, id FROM mediator_keys WHERE key_hash = $1 AND NOT revoked", [token_hash(key)]
     )
     return Mediator(row[0], row[1], row[2]) if row else None
 
@@ -1516,7 +1524,7 @@ def _as_mediator(db: Database, actor: object) -> Mediator:
     """A mediator whose key still works (a revoked link stops at its next request)."""
     if not isinstance(actor, Mediator):
         raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
-    row = db.fetchone("SELECT 1 FROM mediator_keys WHERE id = ? AND NOT revoked", [actor.key_id])
+    row = db.fetchone("SELECT 1 FROM mediator_keys WHERE id = $1 AND NOT revoked", [actor.key_id])
     if not row:
         raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
     return actor
@@ -1557,8 +1565,8 @@ def _mediator_save(cur, actor: Mediator, measure_id: object, lang: object) -> st
     if _phase_of(cur, wid) not in MEDIATOR_PHASES:
         raise PermissionDenied(N_("Translations can be made once proposals are collected."))
     recent = cur.execute(
-        "SELECT count(*) FROM audit_log WHERE workshop_id = ? AND action = 'mediator_translate' AND subject LIKE ? "
-        "AND logged_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL 60 SECOND",
+        "SELECT count(*) FROM audit_log WHERE workshop_id = $1 AND action = 'mediator_translate' AND subject LIKE $2 "
+        "AND logged_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL '60 seconds'",
         [wid, actor.key_id + ":%"],
     ).fetchone()[0]
     if recent >= MEDIATOR_SAVES_PER_MINUTE:
@@ -1586,7 +1594,7 @@ def review_translation(db: Database, actor: object, measure_id: str, lang: str) 
             _audit(cur, wid, "review_translation", f"{measure_id}:{lang}", "", "reviewed")
         if not cur.execute(
             "UPDATE translations SET reviewed = TRUE, stale = FALSE, updated_at = current_timestamp "
-            "WHERE measure_id = ? AND lang = ? RETURNING 1",
+            "WHERE measure_id = $1 AND lang = $2 RETURNING 1",
             [measure_id, lang],
         ).fetchone():
             raise NotFound(N_("There is no translation to check yet."))
@@ -1605,7 +1613,7 @@ _TRANSLATION_COLS = "measure_id, lang, title, description, made, reviewed, stale
 def translations_of(db: Database, measure_id: str) -> dict[str, Translation]:
     """One measure's translations by language."""
     rows = db.fetchall(
-        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE measure_id = ? ORDER BY lang", [_key(measure_id)]
+        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE measure_id = $1 ORDER BY lang", [_key(measure_id)]
     )
     return {r[1]: _translation(r) for r in rows}
 
@@ -1613,7 +1621,7 @@ def translations_of(db: Database, measure_id: str) -> dict[str, Translation]:
 def list_translations(db: Database, workshop_id: str) -> dict[str, dict[str, Translation]]:
     """Every translation of a workshop's measures: measure id -> language -> translation."""
     rows = db.fetchall(
-        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE workshop_id = ? ORDER BY measure_id, lang",
+        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE workshop_id = $1 ORDER BY measure_id, lang",
         [_key(workshop_id)],
     )
     out: dict[str, dict[str, Translation]] = {}
@@ -1637,7 +1645,7 @@ def _voting_measures(cur, workshop: Workshop) -> dict[str, str]:
     # Only the two columns, in the order list_measures gives: every submit validates against this.
     rows = cur.execute(
         "SELECT m.id, m.goal_id FROM measures m JOIN goals g ON g.id = m.goal_id "
-        "WHERE m.workshop_id = ? AND m.merged_into IS NULL AND NOT m.hidden ORDER BY g.position, m.seq",
+        "WHERE m.workshop_id = $1 AND m.merged_into IS NULL AND NOT m.hidden ORDER BY g.position, m.seq",
         [workshop.id],
     ).fetchall()
     visible = dict(rows)
@@ -1715,7 +1723,7 @@ def _resolve_tokens(cur, ballots: list[_PendingBallot]) -> list[_PendingBallot |
         found = {
             row[0]: row[1:]
             for row in cur.execute(
-                "SELECT token_hash, workshop_id, id FROM devices WHERE token_hash IN (SELECT unnest($h))", {"h": hashes}
+                "SELECT token_hash, workshop_id, id FROM devices WHERE token_hash IN (SELECT unnest($1))", [hashes]
             ).fetchall()
         }
     items: list[_PendingBallot | DomainError] = []
@@ -1742,24 +1750,26 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     # over the id lists: a join against the unnested lists cost 3-4 ms to plan.
     items = _resolve_tokens(cur, ballots)
     ballots = [b for b in items if isinstance(b, _PendingBallot)]
+    if not ballots:  # every one refused: nothing to read or write (an empty list has no type to unnest)
+        return items
     workshops = {
         row[0]: _workshop(row)
         for row in cur.execute(
-            f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id IN (SELECT unnest($w))",
-            {"w": sorted({b.workshop_id for b in ballots})},
+            f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id IN (SELECT unnest($1))",
+            [sorted({b.workshop_id for b in ballots})],
         ).fetchall()
     }
     measures: dict[str, dict[str, str]] = {}  # per workshop, read once for the batch when needed
     devices = [b.device_id for b in ballots]
     joined = set(
-        cur.execute("SELECT id, workshop_id FROM devices WHERE id IN (SELECT unnest($d))", {"d": devices}).fetchall()
+        cur.execute("SELECT id, workshop_id FROM devices WHERE id IN (SELECT unnest($1))", [devices]).fetchall()
     )
     stored = {
         (row[0], row[1]): row[2:]
         for row in cur.execute(
             "SELECT device_id, method, id, submission_id, submitted_at FROM ballots "
-            "WHERE device_id IN (SELECT unnest($d))",
-            {"d": devices},
+            "WHERE device_id IN (SELECT unnest($1))",
+            [devices],
         ).fetchall()
     }
     carded = set()
@@ -1767,7 +1777,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
         carded = {
             row[0]
             for row in cur.execute(
-                "SELECT device_id FROM cards WHERE NOT revoked AND device_id IN (SELECT unnest($d))", {"d": devices}
+                "SELECT device_id FROM cards WHERE NOT revoked AND device_id IN (SELECT unnest($1))", [devices]
             ).fetchall()
         }
     now = datetime.now()
@@ -1825,38 +1835,31 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     # A few statements for everyone (lists unnested by DuckDB), however many ballots there are.
     if replaced:
         ids = list(replaced)
-        cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT unnest($ids))", {"ids": ids})
+        cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT unnest($1))", [ids])
         cur.execute(
-            "UPDATE ballots SET submission_id = q.submission, submitted_at = $now "
-            "FROM (SELECT unnest($ids) AS id, unnest($subs) AS submission) q WHERE ballots.id = q.id",
-            {"ids": ids, "subs": list(replaced.values()), "now": now},
+            "UPDATE ballots SET submission_id = q.submission, submitted_at = $1 "
+            "FROM (SELECT unnest($2) AS id, unnest($3) AS submission) q WHERE ballots.id = q.id",
+            [now, ids, list(replaced.values())],
         )
     if new:
         ids, workshop_ids, device_ids, method_keys, subs = (list(col) for col in zip(*new, strict=True))
         cur.execute(
             "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id, submitted_at) "
-            "SELECT unnest($ids), unnest($workshops), unnest($devices), unnest($methods), unnest($subs), $now",
-            {
-                "ids": ids,
-                "workshops": workshop_ids,
-                "devices": device_ids,
-                "methods": method_keys,
-                "subs": subs,
-                "now": now,
-            },
+            "SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), $6",
+            [ids, workshop_ids, device_ids, method_keys, subs, now],
         )
     if votes:
         ballot_ids, measure_ids, criteria, values, leads = (list(col) for col in zip(*votes, strict=True))
         cur.execute(
             "INSERT INTO votes (ballot_id, measure_id, criterion, value, leads) "
-            "SELECT unnest($b), unnest($m), unnest($c), unnest($v), unnest($l)",
-            {"b": ballot_ids, "m": measure_ids, "c": criteria, "v": values, "l": leads},
+            "SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5)",
+            [ballot_ids, measure_ids, criteria, [float(v) for v in values], leads],
         )
     return outcomes
 
 
 def _stored_rows(cur, ballot_id: str) -> list[tuple[str, str, float]]:
-    rows = cur.execute("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = ?", [ballot_id]).fetchall()
+    rows = cur.execute("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = $1", [ballot_id]).fetchall()
     return sorted((m, c, float(v)) for m, c, v in rows)
 
 
@@ -1890,17 +1893,20 @@ def get_ballot(db: Database, participant: Participant, method: Method | str | No
         method = Method(method)
     except ValueError:
         raise ValidationError(N_("Unknown voting method.")) from None
-    row = db.fetchone("SELECT id FROM ballots WHERE device_id = ? AND method = ?", [participant.device_id, str(method)])
+    row = db.fetchone(
+        "SELECT id FROM ballots WHERE device_id = $1 AND method = $2", [participant.device_id, str(method)]
+    )
     if not row:
         return None
-    rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = ?", [row[0]])
+    rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = $1", [row[0]])
     return methods.of(method).ballot.from_rows(rows)
 
 
 def audit_log(db: Database, fac: auth.Facilitator, workshop_id: str):
     auth.check(db, fac)
     return db.df(
-        "SELECT logged_at, action, subject, value_before, value_after FROM audit_log WHERE workshop_id = ? ORDER BY id",
+        "SELECT logged_at, action, subject, value_before, value_after FROM audit_log "
+        "WHERE workshop_id = $1 ORDER BY id",
         [_key(workshop_id)],
     )
 
@@ -1918,18 +1924,18 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.DELETE_WORKSHOP)
-        code = cur.execute("SELECT join_code FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0]
+        code = cur.execute("SELECT join_code FROM workshops WHERE id = $1", [workshop_id]).fetchone()[0]
         cur.execute(
-            "DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE workshop_id = ?)", [workshop_id]
+            "DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE workshop_id = $1)", [workshop_id]
         )
         for table in WORKSHOP_TABLES:
-            cur.execute(f"DELETE FROM {table} WHERE workshop_id = ?", [workshop_id])
-        cur.execute("DELETE FROM workshops WHERE id = ?", [workshop_id])
+            cur.execute(f"DELETE FROM {table} WHERE workshop_id = $1", [workshop_id])
+        cur.execute("DELETE FROM workshops WHERE id = $1", [workshop_id])
         # The current-workshop pointer and the projector keys of this workshop.
         cur.execute(
-            "DELETE FROM meta WHERE value = ? AND (key = 'current_workshop' OR key LIKE 'projector:%')", [workshop_id]
+            "DELETE FROM meta WHERE value = $1 AND (key = 'current_workshop' OR key LIKE 'projector:%')", [workshop_id]
         )
-        cur.execute("UPDATE workshops SET previous_id = NULL WHERE previous_id = ?", [workshop_id])
+        cur.execute("UPDATE workshops SET previous_id = NULL WHERE previous_id = $1", [workshop_id])
         return code
 
     code = db.write(tx)
@@ -1942,7 +1948,7 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
 
 def _measure_workshop(cur, measure_id: object) -> tuple[str, str]:
     row = cur.execute(
-        "SELECT workshop_id, title FROM measures WHERE id = ? AND merged_into IS NULL", [_key(measure_id)]
+        "SELECT workshop_id, title FROM measures WHERE id = $1 AND merged_into IS NULL", [_key(measure_id)]
     ).fetchone()
     if not row:
         raise NotFound(**NO_SUCH_MEASURE)
@@ -1965,12 +1971,12 @@ def moderate_edit(
     def tx(cur):
         wid, before = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        stored = cur.execute("SELECT title, description FROM measures WHERE id = ?", [measure_id]).fetchone()
+        stored = cur.execute("SELECT title, description FROM measures WHERE id = $1", [measure_id]).fetchone()
         _check_expected(None if expected is None else tuple(expected), tuple(stored))
         _outdate_translations(cur, measure_id, stored, clean)
         cur.execute(
-            "UPDATE measures SET title = ?, description = ?, responsible = ?, target_group = ?, timeframe = ?, "
-            "cost = ? WHERE id = ?",
+            "UPDATE measures SET title = $1, description = $2, responsible = $3, target_group = $4, timeframe = $5, "
+            "cost = $6 WHERE id = $7",
             [
                 clean.title,
                 clean.description,
@@ -1994,7 +2000,7 @@ def set_hidden(db: Database, fac: auth.Facilitator, measure_id: str, hidden: boo
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        cur.execute("UPDATE measures SET hidden = ? WHERE id = ?", [hidden, measure_id])
+        cur.execute("UPDATE measures SET hidden = $1 WHERE id = $2", [hidden, measure_id])
         _audit(cur, wid, "hide" if hidden else "unhide", measure_id, not hidden, hidden)
 
     db.write(tx)
@@ -2007,10 +2013,10 @@ def move_measure(db: Database, fac: auth.Facilitator, measure_id: str, goal_id: 
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        if not cur.execute("SELECT 1 FROM goals WHERE id = ? AND workshop_id = ?", [_key(goal_id), wid]).fetchone():
+        if not cur.execute("SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(goal_id), wid]).fetchone():
             raise ValidationError(**CHOOSE_GOAL)
-        before = cur.execute("SELECT goal_id FROM measures WHERE id = ?", [measure_id]).fetchone()[0]
-        cur.execute("UPDATE measures SET goal_id = ? WHERE id = ?", [goal_id, measure_id])
+        before = cur.execute("SELECT goal_id FROM measures WHERE id = $1", [measure_id]).fetchone()[0]
+        cur.execute("UPDATE measures SET goal_id = $1 WHERE id = $2", [goal_id, measure_id])
         _audit(cur, wid, "move", measure_id, before, goal_id)
 
     db.write(tx)
@@ -2028,8 +2034,8 @@ def set_status(db: Database, fac: auth.Facilitator, measure_id: str, status: Mea
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        before = cur.execute("SELECT status FROM measures WHERE id = ?", [measure_id]).fetchone()[0]
-        cur.execute("UPDATE measures SET status = ? WHERE id = ?", [str(status), measure_id])
+        before = cur.execute("SELECT status FROM measures WHERE id = $1", [measure_id]).fetchone()[0]
+        cur.execute("UPDATE measures SET status = $1 WHERE id = $2", [str(status), measure_id])
         _audit(cur, wid, "status", measure_id, before, str(status))
 
     db.write(tx)
@@ -2062,35 +2068,33 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
                     conference=N_("Only recommendations of the same workshop can be merged."),
                 )
         ids = [target_id, *sources]
-        marks = ", ".join("?" for _ in ids)
         before = _votes_on(cur, ids)
         for method, agg in ((str(m.method), m.merge_sql) for m in methods.all_methods()):
-            cur.execute(
-                "CREATE OR REPLACE TEMP TABLE merged_votes AS "
+            # One ballot's votes on the merged measures, combined (a few hundred rows at most).
+            merged = cur.execute(
                 f"SELECT v.ballot_id, v.criterion, {agg} AS value FROM votes v JOIN ballots b ON b.id = v.ballot_id "
-                f"WHERE b.method = ? AND v.measure_id IN ({marks}) GROUP BY v.ballot_id, v.criterion",
-                [method, *ids],
-            )
+                "WHERE b.method = $1 AND v.measure_id IN (SELECT unnest($2)) GROUP BY v.ballot_id, v.criterion",
+                [method, ids],
+            ).fetchall()
             cur.execute(
-                f"DELETE FROM votes WHERE measure_id IN ({marks}) AND ballot_id IN "
-                "(SELECT id FROM ballots WHERE method = ?)",
-                [*ids, method],
+                "DELETE FROM votes WHERE measure_id IN (SELECT unnest($1)) AND ballot_id IN "
+                "(SELECT id FROM ballots WHERE method = $2)",
+                [ids, method],
             )
-            cur.execute(
-                "INSERT INTO votes (ballot_id, measure_id, criterion, value) "
-                "SELECT ballot_id, ?, criterion, value FROM merged_votes",
-                [target_id],
-            )
-        cur.execute("DROP TABLE IF EXISTS merged_votes")
-        cur.execute(store.MARK_LEADS.format(where="measure_id = ?"), [target_id])
+            if merged:
+                cur.executemany(
+                    "INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES ($1, $2, $3, $4)",
+                    [(b, target_id, c, float(v)) for b, c, v in merged],
+                )
+        cur.execute(store.MARK_LEADS.format(where="measure_id = $1"), [target_id])
         cur.execute(
-            f"UPDATE measures SET merged_into = ? WHERE id IN ({', '.join('?' for _ in sources)})",
-            [target_id, *sources],
+            "UPDATE measures SET merged_into = $1 WHERE id IN (SELECT unnest($2))",
+            [target_id, list(sources)],
         )
-        position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM merges WHERE workshop_id = ?", [wid])
+        position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM merges WHERE workshop_id = $1", [wid])
         cur.execute(
             "INSERT INTO merges (id, workshop_id, position, target_id, sources, votes_before, votes_after) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [new_id(), wid, position.fetchone()[0], target_id, json.dumps(sources), json.dumps(before),
              json.dumps(_votes_on(cur, [target_id]))],
         )  # fmt: skip
@@ -2102,10 +2106,10 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
 
 def _votes_on(cur, measure_ids: list[str]) -> list[list]:
     """Every vote on these measures, in one order: what a merge keeps to undo itself."""
-    marks = ", ".join("?" for _ in measure_ids)
     rows = cur.execute(
-        f"SELECT ballot_id, measure_id, criterion, value FROM votes WHERE measure_id IN ({marks}) ORDER BY ALL",
-        measure_ids,
+        "SELECT ballot_id, measure_id, criterion, value FROM votes WHERE measure_id IN (SELECT unnest($1)) "
+        "ORDER BY ballot_id, measure_id, criterion, value",
+        [list(measure_ids)],
     ).fetchall()
     return [list(r) for r in rows]
 
@@ -2123,7 +2127,7 @@ class Merge:
 def open_merges(db: Database, workshop_id: str) -> list[Merge]:
     """The merges of a workshop that are not undone, the latest first."""
     rows = db.fetchall(
-        "SELECT id, target_id, sources, merged_at FROM merges WHERE workshop_id = ? AND undone_at IS NULL "
+        "SELECT id, target_id, sources, merged_at FROM merges WHERE workshop_id = $1 AND undone_at IS NULL "
         "ORDER BY position DESC",
         [_key(workshop_id)],
     )
@@ -2139,7 +2143,7 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
     def tx(cur):
         row = cur.execute(
             "SELECT workshop_id, position, target_id, sources, votes_before, votes_after, undone_at FROM merges "
-            "WHERE id = ?",
+            "WHERE id = $1",
             [_key(merge_id)],
         ).fetchone()
         if row is None:
@@ -2151,7 +2155,7 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
         sources = json.loads(sources_json)
         ids = [target_id, *sources]
         later = cur.execute(
-            "SELECT target_id, sources FROM merges WHERE workshop_id = ? AND undone_at IS NULL AND position > ?",
+            "SELECT target_id, sources FROM merges WHERE workshop_id = $1 AND undone_at IS NULL AND position > $2",
             [wid, position],
         ).fetchall()
         if any(t in ids or set(json.loads(s)) & set(ids) for t, s in later):
@@ -2167,19 +2171,19 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
                     "instead."
                 ),
             )
-        marks = ", ".join("?" for _ in ids)
-        cur.execute(f"DELETE FROM votes WHERE measure_id IN ({marks})", ids)
+        cur.execute("DELETE FROM votes WHERE measure_id IN (SELECT unnest($1))", [ids])
         before = json.loads(before_json)
         if before:
-            cur.executemany("INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES (?, ?, ?, ?)", before)
-        cur.execute(store.MARK_LEADS.format(where=f"measure_id IN ({marks})"), ids)
-        source_marks = ", ".join("?" for _ in sources)
+            cur.executemany(
+                "INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES ($1, $2, $3, $4)", before
+            )
+        cur.execute(store.MARK_LEADS.format(where="measure_id IN (SELECT unnest($1))"), [ids])
         cur.execute(
-            f"UPDATE measures SET merged_into = NULL WHERE merged_into = ? AND id IN ({source_marks})",
-            [target_id, *sources],
+            "UPDATE measures SET merged_into = NULL WHERE merged_into = $1 AND id IN (SELECT unnest($2))",
+            [target_id, list(sources)],
         )
-        cur.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = ?", [_key(merge_id)])
-        title = cur.execute("SELECT title FROM measures WHERE id = ?", [target_id]).fetchone()[0]
+        cur.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = $1", [_key(merge_id)])
+        title = cur.execute("SELECT title FROM measures WHERE id = $1", [target_id]).fetchone()[0]
         _audit(cur, wid, "unmerge", target_id, sources, title)
         return target_id
 
@@ -2188,7 +2192,7 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
 
 def merged_sources(db: Database, measure_id: str) -> list[Measure]:
     """The measures merged into this one, with their original texts."""
-    rows = db.fetchall(f"SELECT {_MEASURE_COLS} FROM measures WHERE merged_into = ? ORDER BY seq", [_key(measure_id)])
+    rows = db.fetchall(f"SELECT {_MEASURE_COLS} FROM measures WHERE merged_into = $1 ORDER BY seq", [_key(measure_id)])
     return [_measure(r) for r in rows]
 
 
@@ -2278,12 +2282,12 @@ def generate_cards(db: Database, fac: auth.Facilitator, workshop_id: str, count:
 
     def tx(cur):
         start = cur.execute(
-            "SELECT coalesce(max(number), 0) FROM cards WHERE workshop_id = ?", [workshop_id]
+            "SELECT coalesce(max(number), 0) FROM cards WHERE workshop_id = $1", [workshop_id]
         ).fetchone()[0]
         for i in range(count):
             code = _new_card_code()
             cur.execute(
-                "INSERT INTO cards (id, workshop_id, number, code_hash) VALUES (?, ?, ?, ?)",
+                "INSERT INTO cards (id, workshop_id, number, code_hash) VALUES ($1, $2, $3, $4)",
                 [new_id(), workshop_id, start + i + 1, token_hash(code)],
             )
             cards.append((start + i + 1, code))
@@ -2301,15 +2305,15 @@ def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: i
 
     def tx(cur):
         row = cur.execute(
-            "SELECT id, device_id FROM cards WHERE workshop_id = ? AND number = ?", [_key(workshop_id), number]
+            "SELECT id, device_id FROM cards WHERE workshop_id = $1 AND number = $2", [_key(workshop_id), number]
         ).fetchone()
         if not row:
             raise NotFound(N_("There is no card with the number {n}."), n=number)
-        cur.execute("UPDATE cards SET revoked = TRUE WHERE id = ?", [row[0]])
+        cur.execute("UPDATE cards SET revoked = TRUE WHERE id = $1", [row[0]])
         if row[1] is not None:
             # A ballot cast with a revoked card no longer counts.
-            cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE device_id = ?)", [row[1]])
-            cur.execute("DELETE FROM ballots WHERE device_id = ?", [row[1]])
+            cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE device_id = $1)", [row[1]])
+            cur.execute("DELETE FROM ballots WHERE device_id = $1", [row[1]])
         _audit(cur, workshop_id, "revoke_card", str(number))
 
     db.write(tx)
@@ -2317,7 +2321,7 @@ def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: i
 
 def card_stats(db: Database, workshop_id: str) -> dict[str, int]:
     row = db.fetchone(
-        "SELECT count(*), count(device_id), count(*) FILTER (WHERE revoked) FROM cards WHERE workshop_id = ?",
+        "SELECT count(*), count(device_id), count(*) FILTER (WHERE revoked) FROM cards WHERE workshop_id = $1",
         [_key(workshop_id)],
     )
     return {"cards": row[0], "used": row[1], "revoked": row[2]}
@@ -2325,7 +2329,7 @@ def card_stats(db: Database, workshop_id: str) -> dict[str, int]:
 
 def has_card(db: Database, participant: Participant) -> bool:
     participant = _joined(participant)
-    return bool(db.scalar("SELECT count(*) FROM cards WHERE device_id = ? AND NOT revoked", [participant.device_id]))
+    return bool(db.scalar("SELECT count(*) FROM cards WHERE device_id = $1 AND NOT revoked", [participant.device_id]))
 
 
 def redeem_card(db: Database, participant: Participant, code: object, *, client: str | None = None) -> None:
@@ -2347,14 +2351,14 @@ def redeem_card(db: Database, participant: Participant, code: object, *, client:
 
     def tx(cur):
         row = cur.execute(
-            "SELECT id, device_id, revoked FROM cards WHERE workshop_id = ? AND code_hash = ?",
+            "SELECT id, device_id, revoked FROM cards WHERE workshop_id = $1 AND code_hash = $2",
             [participant.workshop_id, token_hash(norm)],
         ).fetchone()
         if not row or row[2]:
             raise ValidationError(N_("This voting card is not valid."))
         if row[1] is not None and row[1] != participant.device_id:
             raise ValidationError(N_("This voting card has already been used."))
-        cur.execute("UPDATE cards SET device_id = ? WHERE id = ?", [participant.device_id, row[0]])
+        cur.execute("UPDATE cards SET device_id = $1 WHERE id = $2", [participant.device_id, row[0]])
 
     try:
         db.write(tx)

@@ -94,7 +94,7 @@ CREATE TABLE votes (
     ballot_id VARCHAR NOT NULL,
     measure_id VARCHAR NOT NULL,
     criterion VARCHAR NOT NULL DEFAULT '',
-    value DOUBLE NOT NULL
+    value DOUBLE PRECISION NOT NULL
 );
 """
 
@@ -143,7 +143,7 @@ ALTER TABLE workshops ADD COLUMN retention_months INTEGER NOT NULL DEFAULT 6;
 # votes (merge, restore, this migration) re-marks the ballots it touched with MARK_LEADS.
 MARK_LEADS = """
 UPDATE votes SET leads = (votes.criterion = f.first)
-FROM (SELECT ballot_id, measure_id, min(criterion) AS first FROM votes WHERE {where} GROUP BY ALL) f
+FROM (SELECT ballot_id, measure_id, min(criterion) AS first FROM votes WHERE {where} GROUP BY ballot_id, measure_id) f
 WHERE votes.ballot_id = f.ballot_id AND votes.measure_id = f.measure_id
 """
 _V5 = f"""
@@ -212,6 +212,9 @@ DROP INDEX idx_translations_workshop;
 ALTER TABLE translations ADD COLUMN stale BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX idx_translations_workshop ON translations (workshop_id);
 """
+
+# Both engines: an upsert as the SQL standard's dialects of DuckDB and PostgreSQL write it.
+SET_META = "INSERT INTO meta VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
 MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -304,8 +307,107 @@ def _damaged(path: str, what: str) -> StoreDamaged:
     )
 
 
-class Database:
+class Store:
+    """What services, views and exports ask of a store, whichever engine holds the data.
+
+    Two engines: ``Database`` (an embedded DuckDB file, the default) and
+    ``workshop.pgstore.PostgresDatabase`` (a PostgreSQL server shared by several app processes).
+    Statements are written once where the two dialects agree: positional ``$1`` parameters
+    (native to both), ``unnest`` of list parameters, ``ON CONFLICT`` upserts; where they differ,
+    each engine has its own statement, chosen by ``engine``.
+    """
+
+    engine: str
+    path: str
+    write_trouble: tuple[datetime, str] | None
+
+    def cursor(self):  # pragma: no cover - each engine
+        raise NotImplementedError
+
+    def snapshot(self):  # pragma: no cover - each engine
+        raise NotImplementedError
+
+    def write(self, fn: Callable[[Any], T]) -> T:  # pragma: no cover - each engine
+        raise NotImplementedError
+
+    def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:  # pragma: no cover
+        raise NotImplementedError
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.fetchone(sql, params)
+        return row[0] if row else None
+
+    def write_batched(
+        self,
+        item: Any,
+        batch_fn: Callable[[duckdb.DuckDBPyConnection, list[Any]], list[Any]],
+        key: Callable[[Any], Any] = id,
+    ) -> Any:
+        """Group commit: write ``item`` together with whatever else is waiting for the same
+        ``batch_fn``, in one transaction, and return this item's outcome.
+
+        ``batch_fn(cursor, items)`` returns one outcome per item, in order: a result, or an
+        exception for an item it refused (and wrote nothing for). If the transaction fails, every
+        item of it gets that exception and nothing of it is stored. Items with equal ``key`` never
+        share a batch: they are written one after the other, in the order they arrived.
+
+        Why: every DuckDB statement costs about half a millisecond and each one hands the GIL back
+        and forth; 300 phones submitting within two seconds, one transaction each, queued for
+        seconds at the write lock. One transaction for everyone waiting is a few statements.
+        """
+        with self._batches_lock:
+            batcher = self._batches.setdefault(batch_fn, _Batcher())
+        return batcher.run(self, item, batch_fn, key)
+
+    # -- schema ------------------------------------------------------------------------------
+    def version(self) -> int:
+        with self.cursor() as cur:
+            exists = cur.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_name = 'meta' AND table_schema = current_schema()"
+            ).fetchone()[0]
+            if not exists:
+                return 0
+            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            return int(row[0]) if row else 0
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> int:
+        """Apply the forward migrations up to ``target``; returns the version reached."""
+        current = self.version()
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"database schema {current} is newer than this app ({SCHEMA_VERSION})")
+        for version in range(current, target):
+            script = MIGRATIONS[version]
+
+            def apply(cur, script=script, version=version):
+                for statement in filter(str.strip, script.split(";")):
+                    cur.execute(statement)
+                cur.execute(SET_META, ["schema_version", str(version + 1)])
+
+            self.write(apply)
+            log.info("database %s migrated to schema %d", self.path, version + 1)
+        return max(current, target)
+
+    # -- key/value settings ------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        return self.scalar("SELECT value FROM meta WHERE key = $1", [key])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.write(lambda cur: cur.execute(SET_META, [key, value]))
+
+
+class Database(Store):
     """One DuckDB file, opened once per process, safe to use from many threads."""
+
+    engine = "duckdb"
 
     def __init__(self, path: str | Path, *, read_only: bool = False, migrate: bool = True) -> None:
         self.path = str(path)
@@ -383,18 +485,6 @@ class Database:
             finally:
                 _rollback(cur)
 
-    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        with self.cursor() as cur:
-            return cur.execute(sql, params or []).fetchall()
-
-    def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
-        with self.cursor() as cur:
-            return cur.execute(sql, params or []).fetchone()
-
-    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        row = self.fetchone(sql, params)
-        return row[0] if row else None
-
     def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         with self.cursor() as cur:
             return cur.execute(sql, params or []).df()
@@ -442,28 +532,6 @@ class Database:
             reason=reason,
         )
 
-    def write_batched(
-        self,
-        item: Any,
-        batch_fn: Callable[[duckdb.DuckDBPyConnection, list[Any]], list[Any]],
-        key: Callable[[Any], Any] = id,
-    ) -> Any:
-        """Group commit: write ``item`` together with whatever else is waiting for the same
-        ``batch_fn``, in one transaction, and return this item's outcome.
-
-        ``batch_fn(cursor, items)`` returns one outcome per item, in order: a result, or an
-        exception for an item it refused (and wrote nothing for). If the transaction fails, every
-        item of it gets that exception and nothing of it is stored. Items with equal ``key`` never
-        share a batch: they are written one after the other, in the order they arrived.
-
-        Why: every DuckDB statement costs about half a millisecond and each one hands the GIL back
-        and forth; 300 phones submitting within two seconds, one transaction each, queued for
-        seconds at the write lock. One transaction for everyone waiting is a few statements.
-        """
-        with self._batches_lock:
-            batcher = self._batches.setdefault(batch_fn, _Batcher())
-        return batcher.run(self, item, batch_fn, key)
-
     def checkpoint(self) -> None:
         with self._write_lock, self.cursor() as cur:
             cur.execute("CHECKPOINT")
@@ -506,41 +574,6 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
-
-    # -- schema ------------------------------------------------------------------------------
-    def version(self) -> int:
-        with self.cursor() as cur:
-            exists = cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()[
-                0
-            ]
-            if not exists:
-                return 0
-            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            return int(row[0]) if row else 0
-
-    def migrate(self, target: int = SCHEMA_VERSION) -> int:
-        """Apply the forward migrations up to ``target``; returns the version reached."""
-        current = self.version()
-        if current > SCHEMA_VERSION:
-            raise RuntimeError(f"database schema {current} is newer than this app ({SCHEMA_VERSION})")
-        for version in range(current, target):
-            script = MIGRATIONS[version]
-
-            def apply(cur, script=script, version=version):
-                for statement in filter(str.strip, script.split(";")):
-                    cur.execute(statement)
-                cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version + 1)])
-
-            self.write(apply)
-            log.info("database %s migrated to schema %d", self.path, version + 1)
-        return max(current, target)
-
-    # -- key/value settings ------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        return self.scalar("SELECT value FROM meta WHERE key = ?", [key])
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.write(lambda cur: cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value]))
 
 
 class _Pending:

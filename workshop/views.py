@@ -23,8 +23,8 @@ def measures_frame(db: Database, workshop_id: str, *, include_hidden: bool = Fal
         "coalesce(t.description, '') AS german_description, coalesce(t.made, '') AS german_made, "
         "coalesce(t.reviewed, false) AS german_reviewed "
         "FROM measures m JOIN goals g ON g.id = m.goal_id LEFT JOIN groups gr ON gr.id = m.group_id "
-        "LEFT JOIN translations t ON t.measure_id = m.id AND t.lang = ? AND NOT t.stale "
-        f"WHERE m.workshop_id = ? AND m.merged_into IS NULL {hidden} ORDER BY g.position, m.seq",
+        "LEFT JOIN translations t ON t.measure_id = m.id AND t.lang = $1 AND NOT t.stale "
+        f"WHERE m.workshop_id = $2 AND m.merged_into IS NULL {hidden} ORDER BY g.position, m.seq",
         [MAIN_LANGUAGE, workshop_id],
     )
 
@@ -90,12 +90,12 @@ def for_reader(
 _VOTES_SQL = """
     SELECT v.ballot_id, v.measure_id, v.criterion, v.value
     FROM votes v JOIN ballots b ON b.id = v.ballot_id
-    WHERE b.workshop_id = $workshop AND b.method = $method
+    WHERE b.workshop_id = $1 AND b.method = $2
 """
 
 
 def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.DataFrame:
-    return db.df(_VOTES_SQL, {"workshop": workshop_id, "method": str(Method(method))})
+    return db.df(_VOTES_SQL, [workshop_id, str(Method(method))])
 
 
 # The aggregates of scoring.aggregate, computed where the votes are. No count(DISTINCT ...):
@@ -103,7 +103,7 @@ def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.Data
 # measure are its leading rows instead (one per ballot and measure, store.MARK_LEADS).
 _CELLS_SQL = """
     SELECT measure_id, criterion, count(*) AS n, sum(value) AS total,
-           sum(greatest($n_list - place, 0)) AS points, count(*) FILTER (WHERE value > 0) AS positive,
+           sum(greatest($4 - place, 0)) AS points, count(*) FILTER (WHERE value > 0) AS positive,
            count(*) FILTER (WHERE leads) AS leads
     FROM ({votes})
     GROUP BY measure_id, criterion
@@ -111,7 +111,7 @@ _CELLS_SQL = """
 _COUNTED = """
     SELECT v.measure_id, v.criterion, v.value, v.leads, {place} AS place
     FROM votes v JOIN ballots b ON b.id = v.ballot_id
-    WHERE b.workshop_id = $workshop AND b.method = $method AND v.measure_id IN (SELECT unnest($measures))
+    WHERE b.workshop_id = $1 AND b.method = $2 AND v.measure_id IN (SELECT unnest(CAST($3 AS VARCHAR[])))
 """
 # A ranking's places closed up over the measures in the count (see scoring.aggregate); the other
 # methods need no place (and no window over a million votes).
@@ -137,8 +137,9 @@ def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> 
     if voting.uses_shortlist and workshop.rules.shortlist:
         measures = measures[measures["id"].isin(workshop.rules.shortlist)]
     # The database aggregates (a million votes → a few hundred rows); pandas scores and orders.
-    params = {"workshop": workshop.id, "method": str(method), "measures": list(measures["id"])}
-    cells = db.df(_CELLS_SQL_BY_METHOD[method], {**params, "n_list": len(measures)})
+    # $1 workshop, $2 method, $3 the measures counted, $4 their number (a ranking's points).
+    params = [workshop.id, str(method), [str(i) for i in measures["id"]], len(measures)]
+    cells = db.df(_CELLS_SQL_BY_METHOD[method], params)
     voters = scoring.voters_from_cells(cells, rated=voting.per_criterion)
     cells = cells.astype({"n": int, "total": float, "points": float})
     ranked = scoring.rank_aggregated(key, cells, voters, measures, workshop.rules.criteria)
@@ -159,7 +160,7 @@ def merged_titles(db: Database, workshop_id: str) -> dict[str, str]:
     yabancılar meclisi (Türkçe) · Sprachcafé"."""
     names = i18n.available_languages()
     rows = db.fetchall(
-        "SELECT merged_into, title, lang FROM measures WHERE workshop_id = ? AND merged_into IS NOT NULL "
+        "SELECT merged_into, title, lang FROM measures WHERE workshop_id = $1 AND merged_into IS NOT NULL "
         "ORDER BY merged_into, seq",
         [workshop_id],
     )
@@ -174,7 +175,7 @@ def proposals_per_goal(db: Database, workshop_id: str) -> pd.DataFrame:
     return db.df(
         "SELECT g.title AS goal, g.position, count(m.id) AS proposals FROM goals g "
         "LEFT JOIN measures m ON m.goal_id = g.id AND NOT m.hidden AND m.merged_into IS NULL "
-        "WHERE g.workshop_id = ? GROUP BY g.title, g.position ORDER BY g.position",
+        "WHERE g.workshop_id = $1 GROUP BY g.title, g.position ORDER BY g.position",
         [workshop_id],
     )
 
@@ -185,8 +186,8 @@ def turnout_per_group(db: Database, workshop: Workshop) -> pd.DataFrame:
         "SELECT coalesce(gr.name, '') AS group_name, coalesce(gr.position, 1e9) AS position, "
         "count(DISTINCT d.id) AS devices, count(DISTINCT b.id) AS ballots "
         "FROM devices d LEFT JOIN groups gr ON gr.id = d.group_id "
-        "LEFT JOIN ballots b ON b.device_id = d.id AND b.method = ? "
-        "WHERE d.workshop_id = ? GROUP BY 1, 2 ORDER BY 2",
+        "LEFT JOIN ballots b ON b.device_id = d.id AND b.method = $1 "
+        "WHERE d.workshop_id = $2 GROUP BY 1, 2 ORDER BY 2",
         [str(workshop.rules.method), workshop.id],
     )
 
@@ -194,9 +195,9 @@ def turnout_per_group(db: Database, workshop: Workshop) -> pd.DataFrame:
 def counts(db: Database, workshop: Workshop) -> dict[str, int]:
     """Live counters for the console and the projector, in one query."""
     row = db.fetchone(
-        "SELECT (SELECT count(*) FROM devices WHERE workshop_id = $w), "
-        "(SELECT count(*) FROM measures WHERE workshop_id = $w AND NOT hidden AND merged_into IS NULL), "
-        "(SELECT count(*) FROM ballots WHERE workshop_id = $w AND method = $m)",
-        {"w": workshop.id, "m": str(workshop.rules.method)},
+        "SELECT (SELECT count(*) FROM devices WHERE workshop_id = $1), "
+        "(SELECT count(*) FROM measures WHERE workshop_id = $1 AND NOT hidden AND merged_into IS NULL), "
+        "(SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2)",
+        [workshop.id, str(workshop.rules.method)],
     )
     return {"devices": row[0], "measures": row[1], "ballots": row[2]}

@@ -46,7 +46,7 @@ def moderation(app, facilitator):
 
 def _votes(db, ws_id) -> list[tuple]:
     return sorted(
-        db.fetchall("SELECT v.* FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ?", [ws_id])
+        db.fetchall("SELECT v.* FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $1", [ws_id])
     )
 
 

@@ -66,12 +66,12 @@ def _markdown(at) -> str:
 
 
 def _devices(db, workshop_id: str) -> int:
-    return db.scalar("SELECT count(*) FROM devices WHERE workshop_id = ?", [workshop_id])
+    return db.scalar("SELECT count(*) FROM devices WHERE workshop_id = $1", [workshop_id])
 
 
 def _ballot_rows(db, participant) -> list[tuple]:
     return db.fetchall(
-        "SELECT id, method, submission_id FROM ballots WHERE device_id = ? ORDER BY id", [participant.device_id]
+        "SELECT id, method, submission_id FROM ballots WHERE device_id = $1 ORDER BY id", [participant.device_id]
     )
 
 
@@ -405,7 +405,9 @@ def test_submit_stores_one_ballot_a_resend_too_and_a_change_replaces_it(app, wor
     assert len(rows) == 1
     assert rows[0][0] == first_ballot_id and rows[0][2] != first_submission
     assert services.get_ballot(app_db, participant) == DotBallot({keys[0]: 1, keys[1]: 1, keys[2]: 2})
-    votes = app_db.fetchall("SELECT measure_id, value FROM votes WHERE ballot_id = ? ORDER BY measure_id", [rows[0][0]])
+    votes = app_db.fetchall(
+        "SELECT measure_id, value FROM votes WHERE ballot_id = $1 ORDER BY measure_id", [rows[0][0]]
+    )
     assert sorted(votes) == sorted([(keys[0], 1.0), (keys[1], 1.0), (keys[2], 2.0)])
     assert _ballot_data(app({"t": at.query_params["t"], "lang": "en"}).run())["saved"] == {
         "method": "dots",

@@ -359,7 +359,8 @@ def snapshot(path: Path) -> dict[str, tuple[list[str], collections.Counter]]:
             cols = [
                 r[0]
                 for r in db.fetchall(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = $1 "
+                    "ORDER BY ordinal_position",
                     [table],
                 )
             ]

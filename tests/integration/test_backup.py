@@ -63,9 +63,9 @@ def test_backup_is_json_with_format_marker_and_every_table(source, text):
     assert data["workshop"]["rules"] == ws.rules.to_dict()  # parsed JSON, not a string
     for table in TABLES[1:]:
         count = db.scalar(
-            f"SELECT count(*) FROM {table} WHERE workshop_id = ?"
+            f"SELECT count(*) FROM {table} WHERE workshop_id = $1"
             if table != "votes"
-            else "SELECT count(*) FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ?",
+            else "SELECT count(*) FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $1",
             [ws.id],
         )
         assert count > 0
@@ -75,7 +75,7 @@ def test_backup_is_json_with_format_marker_and_every_table(source, text):
 def test_backup_never_contains_tokens_or_token_hashes(source, text):
     db, ws = source
     assert "token" not in text
-    hashes = [h for (h,) in db.fetchall("SELECT token_hash FROM devices WHERE workshop_id = ?", [ws.id])]
+    hashes = [h for (h,) in db.fetchall("SELECT token_hash FROM devices WHERE workshop_id = $1", [ws.id])]
     assert len(hashes) > 10
     assert not any(h in text for h in hashes)
     assert all(
@@ -119,8 +119,8 @@ def test_restore_reproduces_the_backup_exactly(text, restored):
 
 def test_restored_devices_get_fresh_unusable_token_hashes(source, restored):
     (db, ws), (db2, ws2) = source, restored
-    old = dict(db.fetchall("SELECT id, token_hash FROM devices WHERE workshop_id = ?", [ws.id]))
-    new = dict(db2.fetchall("SELECT id, token_hash FROM devices WHERE workshop_id = ?", [ws2.id]))
+    old = dict(db.fetchall("SELECT id, token_hash FROM devices WHERE workshop_id = $1", [ws.id]))
+    new = dict(db2.fetchall("SELECT id, token_hash FROM devices WHERE workshop_id = $1", [ws2.id]))
     assert new.keys() == old.keys()
     assert not set(new.values()) & set(old.values())
     assert all(len(h) == 64 for h in new.values())
@@ -128,7 +128,7 @@ def test_restored_devices_get_fresh_unusable_token_hashes(source, restored):
 
 def test_restore_moves_the_measure_sequence_past_the_restored_seqs(empty, text):
     wid = backup.restore(empty, text)
-    highest = empty.scalar("SELECT max(seq) FROM measures WHERE workshop_id = ?", [wid])
+    highest = empty.scalar("SELECT max(seq) FROM measures WHERE workshop_id = $1", [wid])
     assert highest >= 20
     assert empty.scalar("SELECT nextval('seq_measure')") > highest
 
@@ -234,10 +234,10 @@ def test_other_format_version_is_refused(empty, text):
 def test_a_failure_midway_rolls_back_the_whole_restore(empty, text, monkeypatch):
     real_insert = backup._insert
 
-    def failing_insert(cur, table, frame):
+    def failing_insert(cur, engine, table, rows, cols):
         if table == "votes":  # workshop, goals, groups, measures, devices and ballots are in by now
             raise RuntimeError("disk full")
-        real_insert(cur, table, frame)
+        real_insert(cur, engine, table, rows, cols)
 
     monkeypatch.setattr(backup, "_insert", failing_insert)
     with pytest.raises(RuntimeError, match="disk full"):
@@ -259,16 +259,16 @@ def test_voting_cards_are_in_the_backup_as_their_hashes(tmp_path):
     ws = demo.build(db)
     fac = auth.system_session(db)
     codes = services.generate_cards(db, fac, ws.id, 10)
-    device = db.scalar("SELECT id FROM devices WHERE workshop_id = ? ORDER BY id LIMIT 1", [ws.id])
-    db.write(lambda cur: cur.execute("UPDATE cards SET device_id = ? WHERE number <= 3", [device]))
+    device = db.scalar("SELECT id FROM devices WHERE workshop_id = $1 ORDER BY id LIMIT 1", [ws.id])
+    db.write(lambda cur: cur.execute("UPDATE cards SET device_id = $1 WHERE number <= 3", [device]))
     db.write(lambda cur: cur.execute("UPDATE cards SET revoked = TRUE WHERE number = 10"))
     columns = "number, code_hash, device_id, revoked"
-    before = db.fetchall(f"SELECT {columns} FROM cards WHERE workshop_id = ? ORDER BY number", [ws.id])
+    before = db.fetchall(f"SELECT {columns} FROM cards WHERE workshop_id = $1 ORDER BY number", [ws.id])
     data = backup.export_workshop(db, ws.id)
     assert len(data["cards"]) == 10 and all(codes[0][1] not in json.dumps(c) for c in data["cards"]), "hashes only"
     fresh = Database(tmp_path / "fresh.duckdb")
     wid = backup.restore(fresh, backup.dumps(data))
-    assert fresh.fetchall(f"SELECT {columns} FROM cards WHERE workshop_id = ? ORDER BY number", [wid]) == before
+    assert fresh.fetchall(f"SELECT {columns} FROM cards WHERE workshop_id = $1 ORDER BY number", [wid]) == before
     db.close()
     fresh.close()
 
@@ -328,12 +328,12 @@ def test_a_vote_for_an_unknown_measure_or_a_nan_value_is_damage(empty, text):
 def test_an_altered_backup_restored_deliberately_is_in_the_audit_log(empty, text, tmp_path):
     data = _edit(text, lambda d: d["workshop"].update(place="Rathaus Harburg"))
     wid = backup.restore(empty, data, accept_altered=True)
-    actions = [a for (a,) in empty.fetchall("SELECT action FROM audit_log WHERE workshop_id = ?", [wid])]
+    actions = [a for (a,) in empty.fetchall("SELECT action FROM audit_log WHERE workshop_id = $1", [wid])]
     assert "restore_altered" in actions
     clean = Database(tmp_path / "clean.duckdb")
     wid = backup.restore(clean, text)
     assert "restore_altered" not in [
-        a for (a,) in clean.fetchall("SELECT action FROM audit_log WHERE workshop_id = ?", [wid])
+        a for (a,) in clean.fetchall("SELECT action FROM audit_log WHERE workshop_id = $1", [wid])
     ]
     clean.close()
 

@@ -91,7 +91,7 @@ def test_a_posted_ballot_is_stored_a_resend_stores_nothing_new_a_change_replaces
     body = _body(token, DotBallot({first: 2}))
     status, answer = call(body)
     assert status == 200 and not answer["replaced"]
-    stored_at = db.scalar("SELECT submitted_at FROM ballots WHERE device_id = ?", [participant.device_id])
+    stored_at = db.scalar("SELECT submitted_at FROM ballots WHERE device_id = $1", [participant.device_id])
     assert answer["saved"] == i18n.format_time(stored_at, "en"), "the time in the reader's language: 2:05 PM"
     assert services.get_ballot(db, participant) == DotBallot({first: 2})
     assert call(body) == (status, answer), "a resend (same submission) gets the same answer"
@@ -105,7 +105,7 @@ def test_a_posted_ballot_is_stored_a_resend_stores_nothing_new_a_change_replaces
 def demo_ballots(db, ws, participant) -> int:
     """Ballots of other devices (the demo may come with some)."""
     return db.scalar(
-        "SELECT count(*) FROM ballots WHERE workshop_id = ? AND device_id <> ?", [ws.id, participant.device_id]
+        "SELECT count(*) FROM ballots WHERE workshop_id = $1 AND device_id <> $2", [ws.id, participant.device_id]
     )
 
 

@@ -785,7 +785,7 @@ def test_delete_workshop(world, kind, ws, phase):
         with pytest.raises(NotFound):
             services.get_workshop(db, wid)
         for table in ("goals", "groups", "devices", "measures", "ballots", "audit_log"):
-            assert not db.scalar(f"SELECT count(*) FROM {table} WHERE workshop_id = ?", [wid]), table
+            assert not db.scalar(f"SELECT count(*) FROM {table} WHERE workshop_id = $1", [wid]), table
         assert services.resume(db, scene.token) is None
 
 
@@ -1070,7 +1070,7 @@ def test_retire_token(world, kind):
     expect(out, isinstance(actor, services.Participant))
     if out.ok and actor is own:
         assert services.resume(world.db, token) is None
-        assert world.db.scalar("SELECT count(*) FROM devices WHERE id = ?", [own.device_id]) == 1
+        assert world.db.scalar("SELECT count(*) FROM devices WHERE id = $1", [own.device_id]) == 1
 
 
 @fuzzes("set_device_group")
@@ -1146,7 +1146,7 @@ def test_propose_measure(world, kind, start, goal, data, group):
         assert (stored.workshop_id, stored.goal_id, stored.group_id) == (target.ws_id, goal_id, want_group)
         assert (stored.status, stored.hidden, stored.merged_into) == (MeasureStatus.NEW, False, None)
         assert_measure_stored(stored, data)
-        author = db.scalar("SELECT author_device_id FROM measures WHERE id = ?", [stored.id])
+        author = db.scalar("SELECT author_device_id FROM measures WHERE id = $1", [stored.id])
         assert author == (actor.device_id if isinstance(actor, services.Participant) else None)
 
 
@@ -1226,10 +1226,10 @@ def translation_allowed(world: World, actor: object, mid: object, phases_of: dic
     if not (isinstance(lang, str) and lang in i18n.available_languages()):
         return False
     phase = phases_of.get(mid) if isinstance(mid, str) else None
-    if phase is None or world.db.scalar("SELECT lang FROM measures WHERE id = ?", [mid]) == lang:
+    if phase is None or world.db.scalar("SELECT lang FROM measures WHERE id = $1", [mid]) == lang:
         return False
     if isinstance(actor, services.Participant):
-        author = world.db.scalar("SELECT author_device_id FROM measures WHERE id = ?", [mid])
+        author = world.db.scalar("SELECT author_device_id FROM measures WHERE id = $1", [mid])
         return may(author == actor.device_id, phase, Role.PARTICIPANT, Action.EDIT_OWN)
     return may(actor is world.fac, phase, Role.FACILITATOR, Action.TRANSLATE)
 
@@ -1299,7 +1299,7 @@ def test_set_measure_language(world, kind, start, measure, lang):
     phases_of = {mine: start, world.home.measures[1]: start, world.foreign.measures[1]: Phase.COLLECT}
     taken = isinstance(mid, str) and isinstance(lang, str) and lang in services.translations_of(db, mid)
     offered = isinstance(lang, str) and lang in i18n.available_languages()
-    same = offered and isinstance(mid, str) and db.scalar("SELECT lang FROM measures WHERE id = ?", [mid]) == lang
+    same = offered and isinstance(mid, str) and db.scalar("SELECT lang FROM measures WHERE id = $1", [mid]) == lang
     allowed_here = translation_allowed(world, actor, mid, phases_of, lang) or (
         same and translation_allowed(world, actor, mid, phases_of, "de" if lang != "de" else "en")
     )
@@ -1356,7 +1356,7 @@ def test_review_translation(world, kind, start, measure, lang):
     world.at(world.home, Phase.REVIEW)
     target = "fa" if services.get_measure(db, home).lang == "tr" else "tr"
     services.translate_measure(db, world.fac, home, target, MeasureInput("Bir çeviri"))
-    db.write(lambda cur: cur.execute("UPDATE translations SET reviewed = FALSE WHERE measure_id = ?", [home]))
+    db.write(lambda cur: cur.execute("UPDATE translations SET reviewed = FALSE WHERE measure_id = $1", [home]))
     holder = services.mediator(db, services.create_mediator_key(db, world.fac, world.home.ws_id, target)[1])
     world.at(world.home, start)
     actor = holder if kind == "mediator" else world.facilitator(kind)
@@ -1839,7 +1839,7 @@ def test_revoke_card(world, kind, ws, number):
     out = attempt(db, lambda: services.revoke_card(db, world.facilitator(kind), wid, number))
     expect(out, kind == "valid" and wid == fresh and type(number) is int and 1 <= number <= 3)
     if out.ok:
-        assert db.scalar("SELECT revoked FROM cards WHERE workshop_id = ? AND number = ?", [fresh, number]) is True
+        assert db.scalar("SELECT revoked FROM cards WHERE workshop_id = $1 AND number = $2", [fresh, number]) is True
         assert services.card_stats(db, fresh)["revoked"] == 1
 
 

@@ -45,10 +45,10 @@ def hall(db, fac):
 
 
 def stored(db: Database, device_id: str) -> tuple[str, dict[str, float]] | None:
-    row = db.fetchone("SELECT id, submission_id FROM ballots WHERE device_id = ?", [device_id])
+    row = db.fetchone("SELECT id, submission_id FROM ballots WHERE device_id = $1", [device_id])
     if row is None:
         return None
-    votes = dict(db.fetchall("SELECT measure_id, value FROM votes WHERE ballot_id = ?", [row[0]]))
+    votes = dict(db.fetchall("SELECT measure_id, value FROM votes WHERE ballot_id = $1", [row[0]]))
     return row[1], votes
 
 
@@ -119,7 +119,7 @@ def test_a_second_burst_replaces_every_ballot(db, hall):
     assert [r.ballot_id for r in results] == [r.ballot_id for r in first]  # same ballot row, new content
     for p, s in zip(devices[:40], subs, strict=True):
         assert stored(db, p.device_id) == (s, {ids[1]: 3.0, ids[2]: 2.0})
-    assert db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [ws.id]) == 40
+    assert db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = $1", [ws.id]) == 40
 
 
 def test_one_device_twice_in_a_burst_keeps_one_ballot_that_was_confirmed(db, hall):
@@ -130,7 +130,7 @@ def test_one_device_twice_in_a_burst_keeps_one_ballot_that_was_confirmed(db, hal
     results, errors = at_once([(lambda b=b, s=s: services.submit_ballot(db, p, b, s)) for b, s in [*tries, resend]])
     assert errors == [None] * 7
     assert results[0].ballot_id == results[6].ballot_id
-    assert db.scalar("SELECT count(*) FROM ballots WHERE device_id = ?", [p.device_id]) == 1
+    assert db.scalar("SELECT count(*) FROM ballots WHERE device_id = $1", [p.device_id]) == 1
     sub, votes = stored(db, p.device_id)
     (ballot, _s) = next(t for t in tries if t[1] == sub)  # the stored one is one of those confirmed
     assert votes == {m: float(v) for m, v in ballot.dots.items()}
@@ -160,7 +160,7 @@ def test_a_batch_submitted_after_closing_is_refused_whole(db, fac, hall):
         [(lambda p=p: services.submit_ballot(db, p, DotBallot({ids[0]: 1}), uuid.uuid4().hex)) for p in devices[:20]]
     )
     assert all(isinstance(e, PermissionDenied) for e in errors)
-    assert db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = ?", [ws.id]) == 0
+    assert db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = $1", [ws.id]) == 0
 
 
 def test_a_failing_transaction_stores_nothing_of_its_batch_and_tells_everyone(tmp_path):
@@ -169,7 +169,7 @@ def test_a_failing_transaction_stores_nothing_of_its_batch_and_tells_everyone(tm
         database.write(lambda cur: cur.execute("CREATE TABLE t (v INTEGER)"))
 
         def batch(cur, items):
-            cur.executemany("INSERT INTO t VALUES (?)", [[i] for i in items])
+            cur.executemany("INSERT INTO t VALUES ($1)", [[i] for i in items])
             if 13 in items:
                 raise RuntimeError("disk full")
             return [f"ok {i}" for i in items]
@@ -207,7 +207,7 @@ def test_a_batch_function_that_miscounts_stores_nothing(tmp_path):
         database.write(lambda cur: cur.execute("CREATE TABLE t (v INTEGER)"))
 
         def batch(cur, items):
-            cur.executemany("INSERT INTO t VALUES (?)", [[i] for i in items])
+            cur.executemany("INSERT INTO t VALUES ($1)", [[i] for i in items])
             return []  # one outcome short
 
         with pytest.raises(RuntimeError, match="outcomes"):

@@ -73,7 +73,7 @@ def test_merge_conserves_dots_and_counts_each_ballot_once(raw, chosen):
 
 def _every_vote(db, ws) -> list[tuple]:
     return sorted(
-        db.fetchall("SELECT v.* FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ?", [ws.id])
+        db.fetchall("SELECT v.* FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $1", [ws.id])
     )
 
 

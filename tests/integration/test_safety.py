@@ -284,7 +284,7 @@ def test_writes_lost_with_a_cut_off_log_are_reported_with_the_copy_that_holds_th
 
     reopened = Database(db_path)  # DuckDB opens it without a word
     try:
-        stored = {b for (b,) in reopened.fetchall("SELECT id FROM ballots WHERE workshop_id = ?", [ws.id])}
+        stored = {b for (b,) in reopened.fetchall("SELECT id FROM ballots WHERE workshop_id = $1", [ws.id])}
         lost = in_copy - stored
         assert lost, "the cut must lose ballots for this test to mean anything"
         k = safety.start(reopened, settings(db_path, PW_SAFETY_DIR=str(tmp_path / "safety")))

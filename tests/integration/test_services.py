@@ -48,7 +48,7 @@ def snapshot(db: Database) -> dict[str, list]:
 
 
 def count(db: Database, table: str, workshop_id: str) -> int:
-    return db.scalar(f"SELECT count(*) FROM {table} WHERE workshop_id = ?", [workshop_id])
+    return db.scalar(f"SELECT count(*) FROM {table} WHERE workshop_id = $1", [workshop_id])
 
 
 def new_workshop(db, fac, *, phase=Phase.COLLECT, rules=None, goals=("Zusammenleben", "Deutsch als Sprache")):
@@ -173,7 +173,7 @@ def test_resume_with_the_token(db, fac):
     assert count(db, "devices", ws.id) == 1
     # only a hash of the token is stored
     assert token not in repr(snapshot(db))
-    assert db.scalar("SELECT count(*) FROM devices WHERE token_hash = ?", [services.token_hash(token)]) == 1
+    assert db.scalar("SELECT count(*) FROM devices WHERE token_hash = $1", [services.token_hash(token)]) == 1
 
 
 @pytest.mark.parametrize("token", ["not-a-token-we-ever-handed-out", "short", "", "x" * 500])
@@ -292,7 +292,7 @@ def test_a_participant_of_another_workshop_cannot_touch_a_proposal(db, fac):
 def ballot_rows(db, participant):
     return db.fetchall(
         "SELECT b.id, b.submission_id, v.measure_id, v.value FROM ballots b JOIN votes v ON v.ballot_id = b.id "
-        "WHERE b.device_id = ? ORDER BY v.measure_id",
+        "WHERE b.device_id = $1 ORDER BY v.measure_id",
         [participant.device_id],
     )
 
@@ -357,7 +357,7 @@ def test_submit_outside_vote_is_refused_and_nothing_stored(db, fac, voting, phas
 
 
 def _hide(db, measure_id):
-    db.write(lambda cur: cur.execute("UPDATE measures SET hidden = TRUE WHERE id = ?", [measure_id]))
+    db.write(lambda cur: cur.execute("UPDATE measures SET hidden = TRUE WHERE id = $1", [measure_id]))
 
 
 @pytest.mark.parametrize(
@@ -544,8 +544,8 @@ def test_carry_over_to_the_next_round(db, fac):
     merged = services.propose_measure(db, p, goals[0], MeasureInput(title="Zusammengelegt"))
     done = services.propose_measure(db, p, goals[2], MeasureInput(title="Schon erledigt"))
     _hide(db, hidden.id)
-    db.write(lambda cur: cur.execute("UPDATE measures SET merged_into = ? WHERE id = ?", [kept.id, merged.id]))
-    db.write(lambda cur: cur.execute("UPDATE measures SET status = 'done' WHERE id = ?", [done.id]))
+    db.write(lambda cur: cur.execute("UPDATE measures SET merged_into = $1 WHERE id = $2", [kept.id, merged.id]))
+    db.write(lambda cur: cur.execute("UPDATE measures SET status = 'done' WHERE id = $1", [done.id]))
     services.set_phase(db, fac, old.id, Phase.VOTE)
     services.submit_ballot(db, p, DotBallot({kept.id: 2}), sub())
     services.set_phase(db, fac, old.id, Phase.RESULTS)
@@ -574,7 +574,8 @@ def test_carry_over_to_the_next_round(db, fac):
     # the new round starts without devices, ballots or authors; the old round is unchanged
     assert count(db, "devices", new.id) == 0 and count(db, "ballots", new.id) == 0
     assert (
-        db.scalar("SELECT count(*) FROM measures WHERE workshop_id = ? AND author_device_id IS NOT NULL", [new.id]) == 0
+        db.scalar("SELECT count(*) FROM measures WHERE workshop_id = $1 AND author_device_id IS NOT NULL", [new.id])
+        == 0
     )
     assert (services.list_goals(db, old.id), services.list_measures(db, old.id, include_hidden=True)) == old_snapshot
 
@@ -615,7 +616,7 @@ def test_demo_ranking_matches_the_stored_votes(demo_db):
     totals = dict(
         db.fetchall(
             "SELECT v.measure_id, sum(v.value) FROM votes v JOIN ballots b ON b.id = v.ballot_id "
-            "WHERE b.workshop_id = ? AND b.method = 'dots' GROUP BY 1",
+            "WHERE b.workshop_id = $1 AND b.method = 'dots' GROUP BY 1",
             [ws.id],
         )
     )

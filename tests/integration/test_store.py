@@ -122,7 +122,7 @@ def test_a_file_from_a_newer_app_is_refused(tmp_path):
     path = tmp_path / "future.duckdb"
     Database(path).close()
     con = duckdb.connect(str(path))
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    con.execute("UPDATE meta SET value = $1 WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
     con.close()
     with pytest.raises(RuntimeError, match="newer"):
         Database(path)
@@ -273,7 +273,7 @@ def test_concurrent_ballots_are_never_lost(tmp_path):
 
     db = Database(path)  # what is on disk after a reopen
     try:
-        rows = db.fetchall("SELECT device_id, id, submission_id FROM ballots WHERE workshop_id = ?", [ws.id])
+        rows = db.fetchall("SELECT device_id, id, submission_id FROM ballots WHERE workshop_id = $1", [ws.id])
         per_device: dict[str, list] = {}
         for device_id, ballot_id, submission_id in rows:
             per_device.setdefault(device_id, []).append((ballot_id, submission_id))
@@ -281,10 +281,10 @@ def test_concurrent_ballots_are_never_lost(tmp_path):
         assert all(len(v) == 1 for v in per_device.values()), "a device has two ballots"
         for device_id, (receipt,) in receipts.items():
             assert per_device[device_id] == [(receipt.ballot_id, receipt.submission_id)]
-            votes = db.fetchall("SELECT measure_id, value FROM votes WHERE ballot_id = ?", [receipt.ballot_id])
+            votes = db.fetchall("SELECT measure_id, value FROM votes WHERE ballot_id = $1", [receipt.ballot_id])
             assert {m: int(v) for m, v in votes} == expected[device_id]
         total = db.scalar(
-            "SELECT sum(value) FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = ?", [ws.id]
+            "SELECT sum(value) FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $1", [ws.id]
         )
         assert total == sum(sum(e.values()) for e in expected.values())
     finally:

@@ -105,7 +105,9 @@ def test_the_facilitator_translates_in_moderation_reviewed_and_logged(db, fac, h
     assert ls.lang == "ls", "Leichte Sprache is a target like any other"
     services.remove_translation(db, fac, m.id, "ls")
     assert set(services.translations_of(db, m.id)) == {"de"}
-    log = db.fetchall("SELECT action, subject, value_before, value_after FROM audit_log WHERE workshop_id = ?", [ws.id])
+    log = db.fetchall(
+        "SELECT action, subject, value_before, value_after FROM audit_log WHERE workshop_id = $1", [ws.id]
+    )
     assert ("translate", f"{m.id}:de", DE.title, "Ein Beirat für Zugewanderte") in log
     assert ("remove_translation", f"{m.id}:ls", "Ein Rat für Menschen aus anderen Ländern", "") in log
     services.set_phase(db, fac, ws.id, Phase.VOTE)
@@ -126,7 +128,7 @@ def test_the_original_language_can_be_corrected_unless_a_translation_has_it(db, 
     services.remove_translation(db, fac, m.id, "ar")
     assert services.set_measure_language(db, fac, m.id, "ar").lang == "ar"
     assert ("measure_language", m.id, "tr", "ar") in db.fetchall(
-        "SELECT action, subject, value_before, value_after FROM audit_log WHERE workshop_id = ?", [ws.id]
+        "SELECT action, subject, value_before, value_after FROM audit_log WHERE workshop_id = $1", [ws.id]
     )
 
 
@@ -142,7 +144,7 @@ def test_a_merged_source_keeps_its_translations_a_withdrawn_one_takes_them_along
     assert services.translations_of(db, source.id)["de"].title == DE.title
     assert set(services.list_translations(db, ws.id)) == {target.id, source.id}
     services.delete_workshop(db, fac, ws.id)
-    assert db.scalar("SELECT count(*) FROM translations WHERE workshop_id = ?", [ws.id]) == 0
+    assert db.scalar("SELECT count(*) FROM translations WHERE workshop_id = $1", [ws.id]) == 0
 
 
 def test_the_backup_carries_languages_and_translations_and_refuses_bad_ones(db, fac, hall, tmp_path):
@@ -247,7 +249,7 @@ def test_a_mediator_link_translates_its_language_in_its_workshop_and_nothing_els
     assert services.mediator(db, key) is None
     with pytest.raises(PermissionDenied):
         services.translate_measure(db, mediator, turkish.id, "ar", AR)  # a page still open: refused
-    log = [r[0] for r in db.fetchall("SELECT action FROM audit_log WHERE workshop_id = ? ORDER BY id", [ws.id])]
+    log = [r[0] for r in db.fetchall("SELECT action FROM audit_log WHERE workshop_id = $1 ORDER BY id", [ws.id])]
     assert {"mediator_link", "mediator_translate", "mediator_link_revoked"} <= set(log)
     assert [k.revoked for k in services.list_mediator_keys(db, fac, ws.id)] == [True]
 
@@ -309,7 +311,7 @@ def test_participants_see_machine_translations_only_when_the_facilitator_allows_
     assert (read.title, read.machine) == (f"[ar] {TR.title}", True)
     assert participation.screen_version(on) != participation.screen_version(off), "the phones redraw"
     assert ("show_machine_translations", "false", "true") in db.fetchall(
-        "SELECT action, value_before, value_after FROM audit_log WHERE workshop_id = ?", [ws.id]
+        "SELECT action, value_before, value_after FROM audit_log WHERE workshop_id = $1", [ws.id]
     )
     with pytest.raises(PermissionDenied):
         services.set_machine_translations(db, author, ws.id, False)
