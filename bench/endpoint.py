@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
                 t.join()
             wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
             stored = db.scalar(
-                "SELECT count(*) FROM ballots WHERE submission_id IN (SELECT unnest($1))",
+                "SELECT count(*) FROM ballots WHERE submission_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
                 [[b["submission"] for b in bodies]],
             )
             print(

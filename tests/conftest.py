@@ -15,3 +15,86 @@ if str(ROOT) not in sys.path:
 from ui import runtime  # noqa: E402
 
 runtime._tuned = True
+
+
+# --- the two store engines -------------------------------------------------------------------
+# The service and integration suites run on both: the embedded DuckDB file and a PostgreSQL server
+# (scripts/test.sh starts a throwaway one and sets PW_TEST_DATABASE_URL). Without the server the
+# PostgreSQL half fails; it never skips.
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+
+ENGINES = ("duckdb", "postgresql")
+
+
+def postgres_url() -> str:
+    url = os.environ.get("PW_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail(
+            "The PostgreSQL half of the tests needs a server: run them through scripts/test.sh, which starts "
+            "a throwaway one, or set PW_TEST_DATABASE_URL=postgresql://user@127.0.0.1:PORT/postgres"
+        )
+    return url
+
+
+def fresh_postgres_database() -> str:
+    """A new, empty database on the test server; returns its URL."""
+    import psycopg
+
+    admin = postgres_url()
+    name = "pw_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class StoreMaker:
+    """New stores of one engine for a test or a module; closed (and dropped) at the end."""
+
+    def __init__(self, engine: str, tmp_path_factory) -> None:
+        self.engine = engine
+        self._tmp = tmp_path_factory
+        self._made: list = []
+
+    def __call__(self, name: str = "workshop", **kwargs):
+        from workshop.pgstore import PostgresDatabase
+        from workshop.store import Database
+
+        if self.engine == "duckdb":
+            db = Database(self._tmp.mktemp("store") / f"{name}.duckdb", **kwargs)
+            url = None
+        else:
+            url = fresh_postgres_database()
+            db = PostgresDatabase(url, **kwargs)
+        self._made.append((db, url))
+        return db
+
+    def close(self) -> None:
+        for db, url in self._made:
+            try:
+                db.close()
+            finally:
+                if url:
+                    drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def make_store(engine, tmp_path_factory):
+    maker = StoreMaker(engine, tmp_path_factory)
+    yield maker
+    maker.close()

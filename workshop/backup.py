@@ -489,7 +489,7 @@ def restore(db: Database, data: dict | str | bytes, *, accept_altered: bool = Fa
             )
         for table in ("goals", "groups", "measures", "devices", "ballots", "cards"):
             ids = [r["id"] for r in tables[table]]
-            taken = f"SELECT count(*) FROM {table} WHERE id IN (SELECT unnest($1))"
+            taken = f"SELECT count(*) FROM {table} WHERE id IN (SELECT unnest(CAST($1 AS VARCHAR[])))"
             if ids and cur.execute(taken, [ids]).fetchone()[0]:
                 raise ValidationError(N_("Parts of this backup already exist in the database; nothing was restored."))
         row = {**ws, "rules": json.dumps(ws["rules"], ensure_ascii=False)}

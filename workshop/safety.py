@@ -292,7 +292,9 @@ class Keeper:
     def copy_all(self) -> list[Path]:
         """A copy of every open workshop that changed since its last one."""
         phases = [str(p) for p in OPEN_PHASES]
-        rows = self.db().fetchall("SELECT id FROM workshops WHERE phase IN (SELECT unnest($1))", [phases])
+        rows = self.db().fetchall(
+            "SELECT id FROM workshops WHERE phase IN (SELECT unnest(CAST($1 AS VARCHAR[])))", [phases]
+        )
         ids = [r[0] for r in rows]
         return [path for wid in ids if (path := self.copy(wid))]
 

@@ -1723,7 +1723,9 @@ def _resolve_tokens(cur, ballots: list[_PendingBallot]) -> list[_PendingBallot |
         found = {
             row[0]: row[1:]
             for row in cur.execute(
-                "SELECT token_hash, workshop_id, id FROM devices WHERE token_hash IN (SELECT unnest($1))", [hashes]
+                "SELECT token_hash, workshop_id, id FROM devices "
+                "WHERE token_hash IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
+                [hashes],
             ).fetchall()
         }
     items: list[_PendingBallot | DomainError] = []
@@ -1755,20 +1757,22 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     workshops = {
         row[0]: _workshop(row)
         for row in cur.execute(
-            f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id IN (SELECT unnest($1))",
+            f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
             [sorted({b.workshop_id for b in ballots})],
         ).fetchall()
     }
     measures: dict[str, dict[str, str]] = {}  # per workshop, read once for the batch when needed
     devices = [b.device_id for b in ballots]
     joined = set(
-        cur.execute("SELECT id, workshop_id FROM devices WHERE id IN (SELECT unnest($1))", [devices]).fetchall()
+        cur.execute(
+            "SELECT id, workshop_id FROM devices WHERE id IN (SELECT unnest(CAST($1 AS VARCHAR[])))", [devices]
+        ).fetchall()
     )
     stored = {
         (row[0], row[1]): row[2:]
         for row in cur.execute(
             "SELECT device_id, method, id, submission_id, submitted_at FROM ballots "
-            "WHERE device_id IN (SELECT unnest($1))",
+            "WHERE device_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
             [devices],
         ).fetchall()
     }
@@ -1777,7 +1781,8 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
         carded = {
             row[0]
             for row in cur.execute(
-                "SELECT device_id FROM cards WHERE NOT revoked AND device_id IN (SELECT unnest($1))", [devices]
+                "SELECT device_id FROM cards WHERE NOT revoked AND device_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
+                [devices],
             ).fetchall()
         }
     now = datetime.now()
@@ -1835,24 +1840,27 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     # A few statements for everyone (lists unnested by DuckDB), however many ballots there are.
     if replaced:
         ids = list(replaced)
-        cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT unnest($1))", [ids])
+        cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))", [ids])
         cur.execute(
             "UPDATE ballots SET submission_id = q.submission, submitted_at = $1 "
-            "FROM (SELECT unnest($2) AS id, unnest($3) AS submission) q WHERE ballots.id = q.id",
+            "FROM (SELECT unnest(CAST($2 AS VARCHAR[])) AS id, unnest(CAST($3 AS VARCHAR[])) AS submission) q "
+            "WHERE ballots.id = q.id",
             [now, ids, list(replaced.values())],
         )
     if new:
         ids, workshop_ids, device_ids, method_keys, subs = (list(col) for col in zip(*new, strict=True))
         cur.execute(
             "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id, submitted_at) "
-            "SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), $6",
+            "SELECT unnest(CAST($1 AS VARCHAR[])), unnest(CAST($2 AS VARCHAR[])), unnest(CAST($3 AS VARCHAR[])), "
+            "unnest(CAST($4 AS VARCHAR[])), unnest(CAST($5 AS VARCHAR[])), CAST($6 AS TIMESTAMP)",
             [ids, workshop_ids, device_ids, method_keys, subs, now],
         )
     if votes:
         ballot_ids, measure_ids, criteria, values, leads = (list(col) for col in zip(*votes, strict=True))
         cur.execute(
             "INSERT INTO votes (ballot_id, measure_id, criterion, value, leads) "
-            "SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5)",
+            "SELECT unnest(CAST($1 AS VARCHAR[])), unnest(CAST($2 AS VARCHAR[])), unnest(CAST($3 AS VARCHAR[])), "
+            "unnest(CAST($4 AS DOUBLE PRECISION[])), unnest(CAST($5 AS BOOLEAN[]))",
             [ballot_ids, measure_ids, criteria, [float(v) for v in values], leads],
         )
     return outcomes
@@ -2073,11 +2081,12 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
             # One ballot's votes on the merged measures, combined (a few hundred rows at most).
             merged = cur.execute(
                 f"SELECT v.ballot_id, v.criterion, {agg} AS value FROM votes v JOIN ballots b ON b.id = v.ballot_id "
-                "WHERE b.method = $1 AND v.measure_id IN (SELECT unnest($2)) GROUP BY v.ballot_id, v.criterion",
+                "WHERE b.method = $1 AND v.measure_id IN (SELECT unnest(CAST($2 AS VARCHAR[]))) "
+                "GROUP BY v.ballot_id, v.criterion",
                 [method, ids],
             ).fetchall()
             cur.execute(
-                "DELETE FROM votes WHERE measure_id IN (SELECT unnest($1)) AND ballot_id IN "
+                "DELETE FROM votes WHERE measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[]))) AND ballot_id IN "
                 "(SELECT id FROM ballots WHERE method = $2)",
                 [ids, method],
             )
@@ -2088,7 +2097,7 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
                 )
         cur.execute(store.MARK_LEADS.format(where="measure_id = $1"), [target_id])
         cur.execute(
-            "UPDATE measures SET merged_into = $1 WHERE id IN (SELECT unnest($2))",
+            "UPDATE measures SET merged_into = $1 WHERE id IN (SELECT unnest(CAST($2 AS VARCHAR[])))",
             [target_id, list(sources)],
         )
         position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM merges WHERE workshop_id = $1", [wid])
@@ -2107,7 +2116,8 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
 def _votes_on(cur, measure_ids: list[str]) -> list[list]:
     """Every vote on these measures, in one order: what a merge keeps to undo itself."""
     rows = cur.execute(
-        "SELECT ballot_id, measure_id, criterion, value FROM votes WHERE measure_id IN (SELECT unnest($1)) "
+        "SELECT ballot_id, measure_id, criterion, value FROM votes "
+        "WHERE measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[]))) "
         "ORDER BY ballot_id, measure_id, criterion, value",
         [list(measure_ids)],
     ).fetchall()
@@ -2171,15 +2181,16 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
                     "instead."
                 ),
             )
-        cur.execute("DELETE FROM votes WHERE measure_id IN (SELECT unnest($1))", [ids])
+        cur.execute("DELETE FROM votes WHERE measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))", [ids])
         before = json.loads(before_json)
         if before:
             cur.executemany(
                 "INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES ($1, $2, $3, $4)", before
             )
-        cur.execute(store.MARK_LEADS.format(where="measure_id IN (SELECT unnest($1))"), [ids])
+        cur.execute(store.MARK_LEADS.format(where="measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))"), [ids])
         cur.execute(
-            "UPDATE measures SET merged_into = NULL WHERE merged_into = $1 AND id IN (SELECT unnest($2))",
+            "UPDATE measures SET merged_into = NULL "
+            "WHERE merged_into = $1 AND id IN (SELECT unnest(CAST($2 AS VARCHAR[])))",
             [target_id, list(sources)],
         )
         cur.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = $1", [_key(merge_id)])

@@ -105,7 +105,7 @@ _CELLS_SQL = """
     SELECT measure_id, criterion, count(*) AS n, sum(value) AS total,
            sum(greatest($4 - place, 0)) AS points, count(*) FILTER (WHERE value > 0) AS positive,
            count(*) FILTER (WHERE leads) AS leads
-    FROM ({votes})
+    FROM ({votes}) AS counted
     GROUP BY measure_id, criterion
 """
 _COUNTED = """

@@ -15,9 +15,9 @@ TABLES = ("workshops", "goals", "groups", "measures", "devices", "ballots", "vot
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory):
+def source(make_store):
     """The demo workshop (ballots of every method) in its own file, built once for the module."""
-    db = Database(tmp_path_factory.mktemp("source") / "w.duckdb")
+    db = make_store("source")
     ws = demo.build(db)
     yield db, ws
     db.close()
@@ -30,10 +30,10 @@ def text(source):
 
 
 @pytest.fixture(scope="module")
-def restored(tmp_path_factory, text):
+def restored(make_store, text):
     """The backup restored into a fresh file whose measure sequence is already far ahead."""
-    db = Database(tmp_path_factory.mktemp("restored") / "w.duckdb")
-    db.write(lambda cur: cur.execute("SELECT max(nextval('seq_measure')) FROM range(1000)"))
+    db = make_store("restored")
+    db.write(lambda cur: cur.execute("SELECT max(nextval('seq_measure')) FROM generate_series(1, 1000)"))
     wid = backup.restore(db, text.encode("utf-8"))
     yield db, services.get_workshop(db, wid)
     db.close()
@@ -41,12 +41,12 @@ def restored(tmp_path_factory, text):
 
 def snapshot(db: Database) -> dict[str, object]:
     """Every row of every workshop table, to show that a refused restore changed nothing."""
-    return {t: db.fetchall(f"SELECT * FROM {t} ORDER BY ALL") for t in TABLES}
+    return {t: sorted(db.fetchall(f"SELECT * FROM {t}"), key=repr) for t in TABLES}
 
 
 @pytest.fixture
-def empty(tmp_path):
-    db = Database(tmp_path / "w.duckdb")
+def empty(make_store):
+    db = make_store("empty")
     yield db
     db.close()
 
@@ -133,9 +133,9 @@ def test_restore_moves_the_measure_sequence_past_the_restored_seqs(empty, text):
     assert empty.scalar("SELECT nextval('seq_measure')") > highest
 
 
-def test_restore_accepts_dict_and_bytes_with_bom(tmp_path, text):
+def test_restore_accepts_dict_and_bytes_with_bom(make_store, text):
     for i, data in enumerate((json.loads(text), b"\xef\xbb\xbf" + text.encode("utf-8"))):
-        db = Database(tmp_path / f"w{i}.duckdb")
+        db = make_store(f"w{i}")
         wid = backup.restore(db, data)
         assert services.get_workshop(db, wid).title == json.loads(text)["workshop"]["title"]
         db.close()

@@ -17,12 +17,11 @@ from ui import api, common
 from workshop import auth, demo, i18n, participation, services
 from workshop.errors import StoreLocked
 from workshop.model import DotBallot, Phase
-from workshop.store import Database
 
 
 @pytest.fixture
-def hall(tmp_path, monkeypatch):
-    db = Database(tmp_path / "api.duckdb")
+def hall(make_store, monkeypatch):
+    db = make_store("api")
     ws = demo.build(db)
     monkeypatch.setattr(common, "open_db", lambda: db)
     yield db, ws
@@ -273,8 +272,10 @@ def test_only_json_is_accepted(hall, content_type):
 
 
 def test_a_write_failure_answers_503_in_json_and_raises_the_alarm(hall, monkeypatch):
-    """Issue 18.5: a read-only file or a full disk answered a bare 500 "Internal Server Error"."""
+    """Issue 18.5: a read-only file or a full disk answered a bare 500 "Internal Server Error".
+    PostgreSQL (issue 21.4): the server going away mid-vote answers the same way."""
     import duckdb
+    import psycopg
 
     from workshop import services as services_module
 
@@ -283,12 +284,18 @@ def test_a_write_failure_answers_503_in_json_and_raises_the_alarm(hall, monkeypa
     real = services_module._write_ballots
 
     def disk_full(cur, ballots):
+        if db.engine == "postgresql":
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
         raise duckdb.IOException("Could not write file: No space left on device")
 
     monkeypatch.setattr(services_module, "_write_ballots", disk_full)
     status, answer = call(_body(token, DotBallot({_first(db, ws): 1})), lang="de")
-    assert status == 503 and "Festplatte ist voll" in answer["error"], answer
-    assert db.write_trouble is not None and db.write_trouble[1] == "the disk is full"
+    said, reason = {
+        "duckdb": ("Festplatte ist voll", "the disk is full"),
+        "postgresql": ("Datenbank-Server antwortet nicht", "the database server does not answer"),
+    }[db.engine]
+    assert status == 503 and said in answer["error"], answer
+    assert db.write_trouble is not None and db.write_trouble[1] == reason
     assert services.get_ballot(db, participant) is None
     monkeypatch.setattr(services_module, "_write_ballots", real)
     assert call(_body(token, DotBallot({_first(db, ws): 1})))[0] == 200, "saved once the disk has room"

@@ -13,12 +13,11 @@ import pytest
 from workshop import auth, cards, demo, services
 from workshop.errors import PermissionDenied, ValidationError
 from workshop.model import DotBallot, Phase
-from workshop.store import Database
 
 
 @pytest.fixture
-def setup(tmp_path):
-    db = Database(tmp_path / "cards.duckdb")
+def setup(make_store):
+    db = make_store("cards")
     ws = demo.build(db)
     fac = auth.system_session(db, minutes=30)
     services.set_phase(db, fac, ws.id, Phase.REVIEW)

@@ -335,8 +335,11 @@ def snapshot(db: Database) -> dict[str, tuple]:
     The same check as test_services.snapshot (a refused call changed nothing), computed inside
     DuckDB: the module's database grows to thousands of rows, and this runs twice per call.
     """
-    names = [r[0] for r in db.fetchall("SELECT table_name FROM information_schema.tables ORDER BY 1")]
-    sql = " UNION ALL ".join(f"SELECT '{n}', count(*), sum(hash(t)::HUGEINT) FROM \"{n}\" AS t" for n in names)
+    names = [r[0] for r in db.fetchall(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+    )]
+    row_hash = {"duckdb": "hash(t)::HUGEINT", "postgresql": "hashtext(t::text)::NUMERIC"}[db.engine]
+    sql = " UNION ALL ".join(f"SELECT '{n}', count(*), sum({row_hash}) FROM \"{n}\" AS t" for n in names)
     return {name: (rows, digest) for name, rows, digest in db.fetchall(sql)}
 
 
@@ -533,10 +536,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    database = Database(tmp_path_factory.mktemp("fuzz") / "workshop.duckdb")
-    yield database
-    database.close()
+def db(make_store):
+    return make_store("fuzz")
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,8 @@ PASSPHRASE = "group-commit-pass"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    database = Database(tmp_path_factory.mktemp("group") / "workshop.duckdb")
-    yield database
-    database.close()
+def db(make_store):
+    return make_store("group")
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +161,8 @@ def test_a_batch_submitted_after_closing_is_refused_whole(db, fac, hall):
     assert db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = $1", [ws.id]) == 0
 
 
-def test_a_failing_transaction_stores_nothing_of_its_batch_and_tells_everyone(tmp_path):
-    database = Database(tmp_path / "fail.duckdb")
+def test_a_failing_transaction_stores_nothing_of_its_batch_and_tells_everyone(make_store):
+    database = make_store("fail")
     try:
         database.write(lambda cur: cur.execute("CREATE TABLE t (v INTEGER)"))
 
@@ -182,8 +180,8 @@ def test_a_failing_transaction_stores_nothing_of_its_batch_and_tells_everyone(tm
         database.close()
 
 
-def test_items_with_the_same_key_never_share_a_batch(tmp_path):
-    database = Database(tmp_path / "keys.duckdb")
+def test_items_with_the_same_key_never_share_a_batch(make_store):
+    database = make_store("keys")
     seen: list[list[str]] = []
     try:
 
@@ -201,8 +199,8 @@ def test_items_with_the_same_key_never_share_a_batch(tmp_path):
         database.close()
 
 
-def test_a_batch_function_that_miscounts_stores_nothing(tmp_path):
-    database = Database(tmp_path / "count.duckdb")
+def test_a_batch_function_that_miscounts_stores_nothing(make_store):
+    database = make_store("count")
     try:
         database.write(lambda cur: cur.execute("CREATE TABLE t (v INTEGER)"))
 

@@ -32,11 +32,10 @@ TOO_MANY = auth.TOO_SOON
 
 
 @pytest.fixture
-def db(tmp_path: Path):
-    database = Database(tmp_path / "login.duckdb")
+def db(make_store):
+    database = make_store("login")
     auth.ensure_passphrase(database, PASSPHRASE)
-    yield database
-    database.close()
+    return database
 
 
 def refusal(fn) -> str | None:

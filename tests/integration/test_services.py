@@ -24,10 +24,8 @@ PASSPHRASE = "secret-pass"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    database = Database(tmp_path_factory.mktemp("services") / "workshop.duckdb")
-    yield database
-    database.close()
+def db(make_store):
+    return make_store("services")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +41,9 @@ def sub() -> str:
 
 def snapshot(db: Database) -> dict[str, list]:
     """Every row of every table, to show that a refused call changed nothing."""
-    names = [r[0] for r in db.fetchall("SELECT table_name FROM information_schema.tables ORDER BY 1")]
+    names = [r[0] for r in db.fetchall(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+    )]
     return {n: sorted(map(repr, db.fetchall(f'SELECT * FROM "{n}"'))) for n in names}
 
 
@@ -591,13 +591,11 @@ def test_carry_over_from_an_unknown_workshop_is_refused(db, fac):
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def demo_db(make_store):
     from workshop import demo
 
-    database = Database(tmp_path_factory.mktemp("demo") / "demo.duckdb")
-    ws = demo.build(database)
-    yield database, ws
-    database.close()
+    database = make_store("demo")
+    return database, demo.build(database)
 
 
 def test_the_demo_is_a_workshop_in_the_vote_phase_with_ballots(demo_db):

@@ -20,10 +20,8 @@ AR = MeasureInput("مقهى الديمقراطية الشهري في الحي", 
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    database = Database(tmp_path_factory.mktemp("translations") / "w.duckdb")
-    yield database
-    database.close()
+def db(make_store):
+    return make_store("translations")
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +145,7 @@ def test_a_merged_source_keeps_its_translations_a_withdrawn_one_takes_them_along
     assert db.scalar("SELECT count(*) FROM translations WHERE workshop_id = $1", [ws.id]) == 0
 
 
-def test_the_backup_carries_languages_and_translations_and_refuses_bad_ones(db, fac, hall, tmp_path):
+def test_the_backup_carries_languages_and_translations_and_refuses_bad_ones(db, fac, hall, make_store):
     ws, goals, author, _other = hall
     m = services.propose_measure(db, author, goals[0], TR, lang="tr", versions={"de": DE})
     services.set_phase(db, fac, ws.id, Phase.REVIEW)
@@ -161,7 +159,7 @@ def test_the_backup_carries_languages_and_translations_and_refuses_bad_ones(db, 
     }
 
     def restored(data, name: str) -> tuple[Database, str]:
-        fresh = Database(tmp_path / f"{name}.duckdb")
+        fresh = make_store(name)
         try:
             return fresh, backup.restore(fresh, data)
         except Exception:
