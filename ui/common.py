@@ -18,6 +18,7 @@ import streamlit as st
 from workshop import auth, config, demo, hall, i18n, participation, safety, services, translation, views, vocabulary
 from workshop.errors import N_, DomainError, ImportErrors, PermissionDenied, StoreLocked
 from workshop.model import Workshop
+from workshop.pgstore import open_store
 from workshop.store import Database
 
 log = logging.getLogger("planungswerkstatt")
@@ -63,7 +64,7 @@ def _open_db() -> Database:
     except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
         secrets = {}
     settings = config.load(secrets=secrets)
-    db = Database(settings.db_path)
+    db = open_store(settings.db_path)
     generated = auth.ensure_passphrase(db, settings.passphrase)
     if generated:
         # Printed once, as Jupyter prints its token; only the hash is stored.

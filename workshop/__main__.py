@@ -1,9 +1,10 @@
 """Planungswerkstatt on the command line: demo, vision import, backup and restore.
 
-Usage: ``python -m workshop {demo,import-vision,backup,restore,passphrase} --help``.
+Usage: ``python -m workshop {demo,import-vision,backup,restore,passphrase,migrate,copy-store} --help``.
 
-Every command opens the database file itself (``PW_DB_PATH`` or ``--db``); while the app holds
-the file, the command stops with a message saying so and changes nothing.
+Every command opens the store itself (``--db``, else ``PW_DATABASE_URL`` for PostgreSQL, else the
+DuckDB file ``PW_DB_PATH``); while the app holds a DuckDB file, the command stops with a message
+saying so and changes nothing (a PostgreSQL server is shared: commands run beside the app).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from pathlib import Path
 
 from . import auth, config, demo, services
 from .errors import DomainError, ImportErrors, NotFound
-from .store import Database
+from .pgstore import open_store
+from .store import SCHEMA_VERSION, Database
 
 
 def _open(args) -> Database:
-    return Database(args.db or config.load().db_path)
+    return open_store(args.db or config.load().db_path)
 
 
 def _find(db: Database, ref: str):
@@ -105,9 +107,29 @@ def cmd_passphrase(args) -> int:
     return 0
 
 
+def cmd_migrate(args) -> int:
+    db = open_store(args.db or config.load().db_path, migrate=False)
+    before = db.version()
+    after = db.migrate()
+    print(f"Schema version {before} -> {after} (this app: {SCHEMA_VERSION}) in {db.path}.")
+    return 0
+
+
+def cmd_copy_store(args) -> int:
+    from . import transfer
+
+    source = open_store(args.source, migrate=False)
+    target = open_store(args.target)
+    transfer.copy_store(source, target)
+    print(f"Copied {source.path} -> {target.path}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workshop", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", help="database file (default: PW_DB_PATH or data/workshop.duckdb)")
+    parser.add_argument(
+        "--db", help="postgresql:// URL or DuckDB file (default: PW_DATABASE_URL, PW_DB_PATH or data/workshop.duckdb)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="load the demo workshop (or rebuild it with --reset)")
@@ -137,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("passphrase", help="set a new facilitator passphrase")
     p.add_argument("new", help="the new passphrase")
     p.set_defaults(func=cmd_passphrase)
+
+    p = sub.add_parser("migrate", help="bring the store's schema to this app's version")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("copy-store", help="copy the whole archive into an empty store of either engine")
+    p.add_argument("source", help="postgresql:// URL or DuckDB file to copy from")
+    p.add_argument("target", help="postgresql:// URL or DuckDB file to copy into (no workshops yet)")
+    p.set_defaults(func=cmd_copy_store)
     return parser
 
 

@@ -38,7 +38,8 @@ def load(env: dict[str, str] | None = None, secrets: dict | None = None) -> Sett
     env = dict(os.environ if env is None else env)
     secrets = secrets or {}
     passphrase = env.get("PW_PASSPHRASE") or secrets.get("facilitator_passphrase") or None
-    db_path = env.get("PW_DB_PATH") or str(DATA_DIR / "workshop.duckdb")
+    # PW_DATABASE_URL=postgresql://… : a PostgreSQL server shared by several app processes; else a DuckDB file.
+    db_path = env.get("PW_DATABASE_URL") or env.get("PW_DB_PATH") or str(DATA_DIR / "workshop.duckdb")
     return Settings(
         db_path=db_path,
         passphrase=passphrase,

@@ -403,7 +403,8 @@ _keepers: weakref.WeakKeyDictionary[Database, Keeper] = weakref.WeakKeyDictionar
 def start(db: Database, settings: config.Settings) -> Keeper | None:
     """Start the safety copies of the process's database and report lost writes; never raises
     (a copy is a safeguard: its failure must not keep the hall from working)."""
-    if db.path == ":memory:" or settings.safety_minutes <= 0 or db in _keepers:
+    # PostgreSQL keeps its own write-ahead log and backups (pg_dump): no copies beside each replica.
+    if db.path == ":memory:" or db.engine != "duckdb" or settings.safety_minutes <= 0 or db in _keepers:
         return _keepers.get(db)
     keeper = Keeper(db, settings.safety_dir, minutes=settings.safety_minutes, keep=settings.safety_keep)
     try:
@@ -425,7 +426,7 @@ def phase_changed(db: Database, workshop_id: str) -> None:
 def forget(db: Database, join_code: str, workshop_id: str) -> None:
     """Remove a deleted workshop's copies, whether or not a keeper runs in this process (the
     command line deletes too). A failure is logged: the workshop is gone from the database anyway."""
-    if db.path == ":memory:":
+    if db.path == ":memory:" or db.engine != "duckdb":
         return
     try:
         keeper = _keepers.get(db)

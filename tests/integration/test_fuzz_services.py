@@ -335,9 +335,12 @@ def snapshot(db: Database) -> dict[str, tuple]:
     The same check as test_services.snapshot (a refused call changed nothing), computed inside
     DuckDB: the module's database grows to thousands of rows, and this runs twice per call.
     """
-    names = [r[0] for r in db.fetchall(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
-    )]
+    names = [
+        r[0]
+        for r in db.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+        )
+    ]
     row_hash = {"duckdb": "hash(t)::HUGEINT", "postgresql": "hashtext(t::text)::NUMERIC"}[db.engine]
     sql = " UNION ALL ".join(f"SELECT '{n}', count(*), sum({row_hash}) FROM \"{n}\" AS t" for n in names)
     return {name: (rows, digest) for name, rows, digest in db.fetchall(sql)}

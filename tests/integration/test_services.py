@@ -41,9 +41,12 @@ def sub() -> str:
 
 def snapshot(db: Database) -> dict[str, list]:
     """Every row of every table, to show that a refused call changed nothing."""
-    names = [r[0] for r in db.fetchall(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
-    )]
+    names = [
+        r[0]
+        for r in db.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+        )
+    ]
     return {n: sorted(map(repr, db.fetchall(f'SELECT * FROM "{n}"'))) for n in names}
 
 
