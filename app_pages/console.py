@@ -197,7 +197,11 @@ with st.expander(_("Language mediators: translation desk links")):
             common.show_error(exc)
         else:
             common.refresh()
-            st.success(ngettext("{n} machine translation made.", "{n} machine translations made.", n).format(n=n))
+            st.success(
+                ngettext("{n} machine translation made.", "{n} machine translations made.", n).format(
+                    n=common.number(n)
+                )
+            )
     shown_links = st.session_state.get("desk_links", {})
     for link in services.list_mediator_keys(db, fac, ws.id):
         if link.revoked:
@@ -226,7 +230,9 @@ with st.expander(_("Voting cards")):
             "{cards} card, {used} used, {revoked} revoked. Cards are required: {required}.",
             "{cards} cards, {used} used, {revoked} revoked. Cards are required: {required}.",
             stats["cards"],
-        ).format(**stats, required=_("yes") if ws.rules.cards_required else _("no"))
+        ).format(
+            **{k: common.number(v) for k, v in stats.items()}, required=_("yes") if ws.rules.cards_required else _("no")
+        )
     )
     st.caption(_("Switch “voting cards required” on or off in the voting rules (Set up)."))
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")

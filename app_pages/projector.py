@@ -92,9 +92,9 @@ def countdown(ws) -> str:
     if not ws.phase_ends_at:
         return ""
     left = int((ws.phase_ends_at - datetime.now()).total_seconds())
-    if left <= 0:
-        return "0:00"
-    return f"{left // 60}:{left % 60:02d}"
+    left = max(left, 0)
+    # Minutes and seconds in the wall's digits (Persian: ۱۴:۳۷).
+    return i18n.in_digits(f"{left // 60}:{left % 60:02d}", common.lang())
 
 
 @st.fragment(run_every=1.0)
@@ -163,7 +163,7 @@ def phase_view(ws) -> None:
         st.html(
             f'<p class="pj-big">{common.number(counts["ballots"])}</p><p class="pj-label">'
             + ngettext("ballot from {devices} devices", "ballots from {devices} devices", counts["ballots"]).format(
-                devices=counts["devices"]
+                devices=common.number(counts["devices"])
             )
             + "</p>"
         )

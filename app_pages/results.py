@@ -83,14 +83,15 @@ if not workshops:
 current = services.current_workshop(db)
 ids = [w.id for w in workshops]
 names = {w.id: f"{common.isolate(w.title)} · {common.format_date(w.date)}" for w in workshops}
-if st.session_state.get("results_workshop") not in ids:
-    st.session_state.pop("results_workshop", None)
+workshop_key = common.keyed_by_language("results_workshop")
+if st.session_state.get(workshop_key) not in ids:
+    st.session_state.pop(workshop_key, None)
 wid = st.selectbox(
     _("Workshop"),
     ids,
-    index=ids.index(current.id) if current and current.id in ids else 0,
+    index=None if workshop_key in st.session_state else ids.index(current.id) if current and current.id in ids else 0,
     format_func=names.get,
-    key="results_workshop",
+    key=workshop_key,
     help=_("Choosing a workshop here does not change the workshop participants see."),
 )
 ws = services.get_workshop(db, wid)
@@ -118,16 +119,17 @@ if not available:
 
 own = scoring.METHOD_FOR_BALLOTS[ws.rules.method]
 keys = list(available)
-if st.session_state.get("results_method") not in keys:
-    st.session_state.pop("results_method", None)
+method_state = common.keyed_by_language("results_method")
+if st.session_state.get(method_state) not in keys:
+    st.session_state.pop(method_state, None)
 method_key = st.selectbox(
     _("Scoring method"),
     keys,
-    index=keys.index(own) if own in keys else 0,
+    index=None if method_state in st.session_state else keys.index(own) if own in keys else 0,
     format_func=lambda k: ngettext("{method} ({n} ballot)", "{method} ({n} ballots)", available[k]).format(
-        method=_(scoring.METHODS[k].label), n=available[k]
+        method=_(scoring.METHODS[k].label), n=common.number(available[k])
     ),
-    key="results_method",
+    key=method_state,
 )
 method = scoring.METHODS[method_key]
 voting = methods.of(method.ballot_method)
@@ -155,13 +157,13 @@ goal_filter = f1.selectbox(
     words["goal"],
     [None, *goal_ids],
     format_func=lambda g: words["all_goals"] if g is None else common.isolate(goal_names[g]),
-    key="results_goal",
+    key=common.keyed_by_language("results_goal"),
 )
 group_filter = f2.selectbox(
     _("Proposed in working group"),
     [None, *group_names],
     format_func=lambda g: _("All working groups") if g is None else g,
-    key="results_group",
+    key=common.keyed_by_language("results_group"),
 )
 shown = reader
 if goal_filter:
@@ -279,7 +281,7 @@ with tab_robust:
             _(
                 "Kendall's tau is 1 for the same order, 0 for no relation and −1 for the reverse order. "
                 "The top-{k} overlap is the share of the top {k} that both rankings have in common."
-            ).format(k=TOP_K)
+            ).format(k=common.number(TOP_K))
         )
         labels = {k: _(m.label) for k, m in scoring.METHODS.items()}
         st.dataframe(
@@ -292,7 +294,9 @@ with tab_robust:
                 "measures": st.column_config.NumberColumn(words["measures"]),
                 "tau": st.column_config.NumberColumn(_("Kendall's tau"), format="%.2f"),
                 "k": None,
-                "top_k_overlap": st.column_config.NumberColumn(_("Top-{k} overlap").format(k=TOP_K), format="percent"),
+                "top_k_overlap": st.column_config.NumberColumn(
+                    _("Top-{k} overlap").format(k=common.number(TOP_K)), format="percent"
+                ),
             },
         )
 
@@ -304,7 +308,7 @@ with tab_robust:
             "The ballots were drawn again at random {n} time (bootstrap).",
             "The ballots were drawn again at random {n} times (bootstrap).",
             RESAMPLES,
-        ).format(n=RESAMPLES)
+        ).format(n=common.number(RESAMPLES))
         explained = say(
             N_(
                 "The likely range holds {share} of the recomputed scores. A close call is a measure whose range "
@@ -359,7 +363,9 @@ with tab_robust:
                 "score": st.column_config.NumberColumn(_("Score"), format=f"%.{decimals}f"),
                 "score_range": st.column_config.TextColumn(_("Likely range")),
                 "rank_range": st.column_config.TextColumn(_("Rank range")),
-                "top_share": st.column_config.NumberColumn(_("In the top {k}").format(k=TOP_K), format="percent"),
+                "top_share": st.column_config.NumberColumn(
+                    _("In the top {k}").format(k=common.number(TOP_K)), format="percent"
+                ),
                 "swap_next": st.column_config.NumberColumn(_("Overtaken"), format="percent"),
             },
         )
@@ -375,7 +381,7 @@ with tab_robust:
                 "From each ballot's mean rating of a recommendation: an interquartile range of at most {low} is "
                 "consensus, of {high} or more controversial."
             ),
-        ).format(low=f"{analysis.CONSENSUS_IQR:g}", high=f"{analysis.CONTROVERSIAL_IQR:g}")
+        ).format(low=common.number(analysis.CONSENSUS_IQR), high=common.number(analysis.CONTROVERSIAL_IQR))
         least = (
             ngettext(
                 "A measure needs at least {n} rating for this.",
@@ -389,7 +395,7 @@ with tab_robust:
                 analysis.MIN_RATINGS,
             )
         )
-        st.caption(f"{ranges} {least.format(n=analysis.MIN_RATINGS)}")
+        st.caption(f"{ranges} {least.format(n=common.number(analysis.MIN_RATINGS))}")
     else:
         st.caption(
             _(
@@ -436,7 +442,7 @@ with tab_ratings:
             _("Criterion"),
             [None, *crit_labels],
             format_func=lambda k: _("All criteria") if k is None else crit_labels[k],
-            key="results_criterion",
+            key=common.keyed_by_language("results_criterion"),
         )
         subset = views.for_reader(
             rating_ranked[rating_ranked["measure_id"].isin(shown["measure_id"])],

@@ -153,6 +153,22 @@ def ngettext():
     return i18n.ngettext_for(lang())
 
 
+def keyed_by_language(key: str) -> str:
+    """The key of a select box whose option texts are in the page's language.
+
+    Streamlit keeps a keyed select box's option texts from the run that made it: after a change of
+    language in the sidebar, the results page's boxes still spoke the old one. A key per language
+    draws the box anew; the choice made in the other language carries over. (Pass ``index`` only
+    when the key is not in ``st.session_state`` yet: Streamlit warns about a value set both ways.)
+    """
+    own = f"{key}:{lang()}"
+    if own not in st.session_state:
+        for other in [k for k in st.session_state if isinstance(k, str) and k.startswith(key + ":")]:
+            st.session_state[own] = st.session_state.pop(other)
+            break
+    return own
+
+
 def number(value: float) -> str:
     """A number in this screen's language and digits (charts, metrics): "3,5" in German, "۳٫۵" in Persian."""
     return i18n.format_number(value, lang())

@@ -23,16 +23,26 @@ def _plain(value: float) -> str:
     return f"{value:g}"
 
 
-def _number_axis(number: Number | None, top: float, step: float | None = None, start: float = 0) -> dict:
+def _number_axis(number: Number | None, top: float, step: float | None = None, start: float = 0, most: int = 6) -> dict:
     """Tick values and texts written by ``number`` (the reader's digits and decimal sign: plotly
     writes Latin digits and a decimal point in every language, and has no setting for either).
-    Without a ``number`` plotly places and writes the ticks itself."""
+    Without a ``number`` plotly places and writes the ticks itself. At most ``most`` ticks, level
+    (plotly shows every tick it is given, and turned them sideways on a phone when they crowded)."""
     if number is None:
         return {}
     step = step or _nice_step(top - start)
+    while (max(top, start) - start) / step + 1 > most:
+        step = _next_step(step)
     count = int(math.floor((max(top, start) - start) / step + 1e-9)) + 1
     values = [round(start + i * step, 10) for i in range(count + 1)]
-    return {"tickmode": "array", "tickvals": values, "ticktext": [number(v) for v in values]}
+    return {"tickmode": "array", "tickvals": values, "ticktext": [number(v) for v in values], "tickangle": 0}
+
+
+def _next_step(step: float) -> float:
+    """The next step up in the 1-2-5 series: 1 → 2 → 5 → 10, 0.5 → 1."""
+    power = 10 ** math.floor(math.log10(step) + 1e-9)
+    lead = round(step / power)
+    return (2 if lead < 2 else 5 if lead < 5 else 10) * power
 
 
 def _nice_step(span: float) -> float:

@@ -582,7 +582,7 @@ class _Report:
             _(N_("Score")),
             _(N_("Likely range")),
             _(N_("Rank range")),
-            _(N_("In the top {k}")).format(k=k),
+            _(N_("In the top {k}")).format(k=self.number(k)),
         )
         self.table(header, rows, (12, 52, 18, 34, 26, 28), ("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
 

@@ -205,6 +205,6 @@ def test_every_method_speaks_the_conferences_words(app, app_db, facilitator, con
     at = app({"lang": "en"}, facilitator=facilitator).run()
     at.switch_page("app_pages/results.py").run()
     for key in scoring.METHODS:
-        at.selectbox(key="results_method").set_value(key).run()
+        at.selectbox(key="results_method:en").set_value(key).run()
         found[f"results.py {key}"] = offenders(at)
     assert not any(found.values()), "\n".join(f"{p}: {line}" for p, lines in found.items() for line in lines)

@@ -43,9 +43,9 @@ def test_renders_for_the_facilitator_with_all_downloads(page, workshop):
     _no_exception(page)
     assert not page.warning and not page.error
     assert {b.key for b in page.get("download_button")} == DOWNLOADS
-    assert page.selectbox(key="results_workshop").value == workshop.id
+    assert page.selectbox(key="results_workshop:de").value == workshop.id
     own = scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
-    assert page.selectbox(key="results_method").value == own
+    assert page.selectbox(key="results_method:de").value == own
     assert len(page.get("plotly_chart")) >= 4, "overall, one per goal, turnout, ratings"
     tables = page.dataframe
     assert len(tables) == 5, "ranking, turnout, stability, close calls, consensus"
@@ -63,24 +63,24 @@ def test_every_method_with_ballots_can_be_chosen(page, app_db, workshop):
     counts = {k: services.count_ballots(app_db, workshop.id, m.ballot_method) for k, m in scoring.METHODS.items()}
     with_ballots = [k for k, n in counts.items() if n]
     assert len(with_ballots) == 4, "the demo has ballots of every method"
-    assert page.selectbox(key="results_method").options == [
-        page.selectbox(key="results_method").format_func(k) for k in with_ballots
+    assert page.selectbox(key="results_method:de").options == [
+        page.selectbox(key="results_method:de").format_func(k) for k in with_ballots
     ]
     for key in with_ballots:
-        page.selectbox(key="results_method").set_value(key).run()
+        page.selectbox(key="results_method:de").set_value(key).run()
         _no_exception(page)
         assert {b.key for b in page.get("download_button")} == DOWNLOADS
 
 
 def test_filters_by_goal_and_group(page, app_db, workshop):
     goal = services.list_goals(app_db, workshop.id)[0]
-    page.selectbox(key="results_goal").set_value(goal.id).run()
+    page.selectbox(key="results_goal:de").set_value(goal.id).run()
     _no_exception(page)
     shown = page.metric[2].value
     total = page.metric[1].value
     assert 0 < int(shown) < int(total)
-    group = page.selectbox(key="results_group").options[1]
-    page.selectbox(key="results_group").select(group).run()
+    group = page.selectbox(key="results_group:de").options[1]
+    page.selectbox(key="results_group:de").select(group).run()
     _no_exception(page)
     assert int(page.metric[2].value) <= int(shown)
     page.toggle(key="results_close_only").set_value(False).run()
@@ -132,6 +132,22 @@ def test_english(app_db, facilitator):
     at = results_page(facilitator, lang="en").run()
     _no_exception(at)
     assert at.title[0].value == "Results"
+
+
+def test_a_change_of_language_redraws_the_boxes_and_keeps_the_choices(app_db, facilitator, workshop):
+    """Streamlit kept a keyed select box's option texts from its first run: after the sidebar's
+    language changed, the method and filter boxes still spoke the old language."""
+    at = results_page(facilitator, lang="de").run()
+    keys = at.selectbox(key="results_method:de").options
+    chosen = [k for k in scoring.METHODS if k != at.selectbox(key="results_method:de").value][0]
+    at.selectbox(key="results_method:de").set_value(chosen).run()
+    at.query_params["lang"] = "fa"
+    at.run()
+    _no_exception(at)
+    box = at.selectbox(key="results_method:fa")
+    assert box.value == chosen, "the choice carries over"
+    assert box.options != keys and any(ch in "".join(box.options) for ch in "۰۱۲۳۴۵۶۷۸۹"), box.options
+    assert not at.warning, [w.value for w in at.warning]
 
 
 def test_refuses_without_login(app_db):
