@@ -408,7 +408,21 @@ _STREAMLIT_LABELS = {
     "Clear all": N_("Clear all choices"),
     "Link to heading": N_("Link to this section"),
     "Selected values": N_("Chosen"),
+    "Close": N_("Close"),
+    "Notifications": N_("Notifications"),
+    "Collapse sidebar": N_("Hide the menu"),
+    "Expand sidebar": N_("Show the menu"),
+    "Download as CSV": N_("Download as CSV"),
+    "Search": N_("Search"),
+    "Close Search": N_("Close the search"),
+    "Fullscreen": N_("Full screen"),
+    "Show/hide columns": N_("Show or hide columns"),
+    "Copy to clipboard": N_("Copy"),
+    "Decrement": N_("Less"),
+    "Increment": N_("More"),
 }
+# Names Streamlit builds from a prefix and the option's text ("Remove Deutsch").
+_STREAMLIT_PREFIXES = {"Remove ": N_("Remove {label}")}
 _PAGE_SCRIPT = """<script>(() => {
   const texts = %(texts)s;
   document.documentElement.lang = %(locale)s;
@@ -419,10 +433,13 @@ _PAGE_SCRIPT = """<script>(() => {
     for (const a of document.querySelectorAll('a[href="#stMain"]')) {
       if (a.textContent !== t.skip) a.textContent = t.skip;
     }
-    const names = Object.keys(t.labels).map((en) => `[aria-label="${en}"]`).join(",");
-    for (const el of document.querySelectorAll(names + ",[data-pw-en]")) {
+    const names = Object.keys(t.labels).map((en) => `[aria-label="${en}"]`);
+    const starts = Object.keys(t.prefixes).map((en) => `[aria-label^="${en}"]`);
+    for (const el of document.querySelectorAll([...names, ...starts, "[data-pw-en]"].join(","))) {
       const en = el.getAttribute("data-pw-en") || el.getAttribute("aria-label");
-      const said = t.labels[en];
+      let said = t.labels[en];
+      const prefix = Object.keys(t.prefixes).find((p) => en.startsWith(p));
+      if (said === undefined && prefix) said = t.prefixes[prefix].replace("{label}", en.slice(prefix.length));
       if (said === undefined) continue;
       el.setAttribute("data-pw-en", en);
       if (el.getAttribute("aria-label") !== said) el.setAttribute("aria-label", said);
@@ -451,6 +468,7 @@ def page_language_script(language: str) -> str:
     texts = {
         "skip": _("Skip to the main content"),
         "labels": {en: _(ours) for en, ours in _STREAMLIT_LABELS.items()},
+        "prefixes": {en: _(ours) for en, ours in _STREAMLIT_PREFIXES.items()},
     }
     return _PAGE_SCRIPT % {
         "texts": json.dumps(texts, ensure_ascii=False),
