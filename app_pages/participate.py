@@ -198,7 +198,7 @@ def _send_proposal() -> None:
     for field in ("title", "desc", "resp", "target", "time", "cost", "also_title", "also_desc"):
         st.session_state[f"new_{field}"] = ""
     _keep_proposal()
-    st.session_state["proposal_saved"] = measure.title
+    st.session_state["proposal_saved"] = (measure.title, measure.lang or translation.MAIN_LANGUAGE)
     common.refresh()
 
 
@@ -251,9 +251,10 @@ def collect_screen() -> None:
     if error := st.session_state.pop("proposal_error", None):
         common.show_error(error)
         st.toast(common.md_escape(error.message(_, ws.kind)), icon=":material/error:")
-    if (title := st.session_state.pop("proposal_saved", None)) is not None:
+    if (saved := st.session_state.pop("proposal_saved", None)) is not None:
+        title, written_in = saved
         st.success(_("Thank you! Your proposal was saved."))
-        common.literal(title, tag="p", cls="pw-measure")
+        common.literal(title, tag="p", cls="pw-measure", lang=written_in)
         st.toast(_("Thank you! Your proposal was saved."), icon=":material/check_circle:")
 
     own = {m.id: m for m in services.own_measures(db, participant)}
