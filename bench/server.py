@@ -304,10 +304,10 @@ def snapshot(dest: Path) -> Path:
 
 
 class Nginx:
-    """nginx on 127.0.0.1:<free port> in front of a Streamlit server, configured exactly as
-    ``scripts/nginx_site.py`` configures a hall's server."""
+    """nginx on 127.0.0.1:<free port> in front of a Streamlit server (or several: ``app_port`` a
+    list), configured exactly as ``scripts/nginx_site.py`` configures a hall's server."""
 
-    def __init__(self, out: Path, app_port: int):
+    def __init__(self, out: Path, app_port: int | list[int]):
         self.out, self.app_port, self.port = out, app_port, free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -320,7 +320,8 @@ class Nginx:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
             raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
-        conf = nginx_site.write_site(self.out, f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}")
+        ports = self.app_port if isinstance(self.app_port, list) else [self.app_port]
+        conf = nginx_site.write_site(self.out, f"127.0.0.1:{self.port}", [f"127.0.0.1:{p}" for p in ports])
         # nginx's workers run as an unprivileged user: they must be able to reach the static files
         # (a temporary directory is private to its owner).
         for d in (self.out.parent, self.out):

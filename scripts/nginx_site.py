@@ -13,6 +13,16 @@ It writes ``static/`` (a copy of Streamlit's static files, each JS/CSS/SVG/JSON 
 ``.gz`` next to it), ``site.conf`` (a ``server`` block) and ``nginx.conf`` (a complete
 configuration around it). Rerun it after upgrading Streamlit: the file names change with it.
 The benchmark (``python -m bench.load --scenario storm --proxy nginx``) uses this same script.
+
+Several app processes on one PostgreSQL database (``PW_DATABASE_URL``; README, "City-wide
+deployment"): name each with ``--app``. nginx then balances them, and keeps each browser on one
+(a Streamlit screen lives in the process its websocket reached): the first answer gives the
+browser a random ``pw_replica`` cookie, and the same cookie always hashes to the same process.
+If that process dies, nginx sends the browser to another one, where the screen starts afresh
+from the URL and the database (a ballot sent but not acknowledged is resent by the phone).
+
+    python scripts/nginx_site.py --out /srv/pw-nginx --listen 0.0.0.0:80 \
+        --app 127.0.0.1:8501 --app 127.0.0.1:8502 --app 127.0.0.1:8503
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ map $http_upgrade $pw_connection {{
     default upgrade;
     ''      close;
 }}
-
+{upstream}
 server {{
     listen {listen};
     server_name _;
@@ -63,7 +73,7 @@ server {{
 
     # The page itself, health checks, uploads and downloads.
     location / {{
-        proxy_pass http://{app};
+        proxy_pass http://{app};{sticky}
         proxy_http_version 1.1;
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $remote_addr;
@@ -133,14 +143,47 @@ def find_mime_types() -> str:
     raise SystemExit("nginx's mime.types not found: is nginx installed?")
 
 
-def write_site(out: Path, listen: str, app: str) -> Path:
+# Several app processes: a browser keeps to one by its pw_replica cookie (nginx's own hash; the
+# sticky cookie of the commercial nginx is not needed). A browser without the cookie gets one made
+# of this request's id, and lands where that id hashes: the page and its websocket meet in one process.
+UPSTREAM = """
+map $cookie_pw_replica $pw_replica {{
+    ""      $request_id;
+    default $cookie_pw_replica;
+}}
+
+upstream planungswerkstatt {{
+    hash $pw_replica consistent;
+{servers}
+}}
+"""
+STICKY = """
+        add_header Set-Cookie "pw_replica=$pw_replica; Path=/; HttpOnly; SameSite=Lax" always;"""
+
+
+def site_conf(listen: str, apps: list[str], static: Path) -> str:
+    """The ``server`` block: one app process proxied directly, several balanced and sticky."""
+    if len(apps) == 1:
+        return SITE.format(listen=listen, app=apps[0], static=static, upstream="", sticky="")
+    servers = "\n".join(f"    server {a} max_fails=1 fail_timeout=10s;" for a in apps)
+    return SITE.format(
+        listen=listen,
+        app="planungswerkstatt",
+        static=static,
+        upstream=UPSTREAM.format(servers=servers),
+        sticky=STICKY,
+    )
+
+
+def write_site(out: Path, listen: str, app: str | list[str]) -> Path:
     """Write static/, site.conf and nginx.conf into ``out``; returns the nginx.conf path."""
+    apps = [app] if isinstance(app, str) else list(app)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (out / "tmp" / sub).mkdir(parents=True, exist_ok=True)
     copy_static(out / "static")
-    (out / "site.conf").write_text(SITE.format(listen=listen, app=app, static=out / "static"))
+    (out / "site.conf").write_text(site_conf(listen, apps, out / "static"))
     conf = out / "nginx.conf"
     conf.write_text(MAIN.format(out=out, mime=find_mime_types()))
     return conf
@@ -150,9 +193,13 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, required=True, help="directory for static/, site.conf, nginx.conf")
     p.add_argument("--listen", default="80", help="what nginx listens on, e.g. 80 or 0.0.0.0:8080")
-    p.add_argument("--app", default="127.0.0.1:8501", help="where streamlit run listens")
+    p.add_argument(
+        "--app",
+        action="append",
+        help="where streamlit run listens (default 127.0.0.1:8501); repeat it for each app process",
+    )
     args = p.parse_args(argv)
-    conf = write_site(args.out, args.listen, args.app)
+    conf = write_site(args.out, args.listen, args.app or ["127.0.0.1:8501"])
     print(f"wrote {conf}; start with: nginx -c {conf}")
 
 
