@@ -8,12 +8,22 @@ import streamlit as st
 
 from ui import api, common, runtime
 from workshop import i18n
+from workshop.errors import StoreLocked
 
 
 def run(pages, **kwargs) -> None:
     """Run the chosen page, then stop: nothing below may render for a participant."""
-    st.navigation(pages, **kwargs).run()
+    guarded(st.navigation(pages, **kwargs))
     st.stop()
+
+
+def guarded(page) -> None:
+    """Run a page; a database that stops answering mid-page (a PostgreSQL server gone away) ends
+    it with the same message every screen shows then, in the page's language, not a traceback."""
+    try:
+        page.run()
+    except StoreLocked as exc:
+        common.store_trouble(exc)
 
 
 def main() -> None:
@@ -103,7 +113,7 @@ def main() -> None:
             common.set_param("lang", choice)
             st.rerun()
 
-    nav.run()
+    guarded(nav)
 
 
 if __name__ == "__main__":

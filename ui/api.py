@@ -195,6 +195,8 @@ def watch_answer(code: object) -> tuple[int, dict]:
         workshop_id = common.cached_workshop_id(code)
         workshop = common.cached_workshop(workshop_id)
         devices = common.cached_counts(workshop_id)["devices"]
+    except StoreLocked:  # the database cannot be reached just now: the phone asks again later
+        return 503, {"v": None}
     except DomainError:
         return 404, {"v": None}
     every = participation.watch_seconds(workshop.phase, workshop.results_revealed, devices)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from workshop import auth, config, demo, hall, i18n, participation, safety, services, translation, views, vocabulary
-from workshop.errors import N_, DomainError, ImportErrors, PermissionDenied, StoreLocked
+from workshop.errors import N_, DomainError, ImportErrors, PermissionDenied, StoreLocked, StoreUnreachable
 from workshop.model import Workshop
 from workshop.pgstore import open_store
 from workshop.store import Database
@@ -34,14 +34,19 @@ def get_db() -> Database:
     first, so this is the rare case of a file that went away later."""
     try:
         return _open_db()
-    except DomainError as exc:  # held by another process, read-only, damaged
-        log.error("%s", exc)
-        # The file's path is for the console's log and the facilitation team, not for the hall.
-        if st.session_state.get("facilitator") is not None:
-            show_error(exc)
-        else:
-            st.error(gettext()(StoreLocked.PUBLIC))
+    except DomainError as exc:  # held by another process, read-only, damaged, unreachable
+        store_trouble(exc)
         st.stop()
+
+
+def store_trouble(exc: DomainError) -> None:
+    """What a screen says when the database cannot be opened or reached: the whole message (file,
+    server, what to do) to the facilitation team, a short one in the page's language to the hall."""
+    log.error("%s", exc)
+    if st.session_state.get("facilitator") is not None:
+        show_error(exc)
+    else:
+        st.error(gettext()(StoreLocked.PUBLIC))
 
 
 def client_address() -> str | None:
@@ -591,10 +596,14 @@ async def start_up(_app):
 
     A file that cannot be opened (held by another app, read-only, damaged) stops the server here
     with the message on its console and a non-zero exit, instead of a healthy-looking server that
-    refuses every screen and ballot.
+    refuses every screen and ballot. A database server that does not answer may come back by
+    itself: the app starts anyway, every screen says the database cannot be reached and tries it
+    again, and the ballot endpoint answers 503 until it answers.
     """
     try:
         await asyncio.to_thread(_open_db)
+    except StoreUnreachable as exc:
+        log.error("%s The app starts anyway and tries again on every screen.", exc.message())
     except DomainError as exc:
         # The console is where whoever starts the server looks; a traceback would bury the message.
         print(f"\nPlanungswerkstatt cannot start: {exc.message()}\n", file=sys.stderr, flush=True)

@@ -108,6 +108,11 @@ class StoreLocked(DomainError):
     PUBLIC = N_("The app cannot reach its database right now. Please tell the facilitation team.")
 
 
+class StoreUnreachable(StoreLocked):
+    """The database server (PostgreSQL) does not answer: at start, or gone mid-vote. It may come
+    back by itself (a restart, the network), so the app keeps serving and says so on every screen."""
+
+
 class StoreDamaged(DomainError):
     """The database file or its write-ahead log is damaged (a crash, a failing disk) and cannot be
     opened. Its message names the file and what to do; participants see ``StoreLocked.PUBLIC``."""

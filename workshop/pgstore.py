@@ -26,7 +26,7 @@ from psycopg import errors as pg_errors
 from psycopg.types.numeric import FloatLoader
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from .errors import N_, StoreLocked, StoreUnwritable
+from .errors import N_, StoreUnreachable, StoreUnwritable
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,9 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SELECT set_config('TimeZone', $1, false)", [_local_zone()])
 
 
-def unreachable(url: str, exc: BaseException | None = None) -> StoreLocked:
+def unreachable(url: str, exc: BaseException | None = None) -> StoreUnreachable:
     """The message for a server that does not answer (at start, or gone mid-vote)."""
-    return StoreLocked(
+    return StoreUnreachable(
         N_(
             "The database server {url} does not answer ({reason}). Check that PostgreSQL is running and "
             "reachable, then try again; nothing of this was saved."
