@@ -154,7 +154,8 @@ LANGUAGES = i18n.available_languages()
 
 
 def _proposal_draft() -> dict:
-    return common.draft(participant.device_id).setdefault("proposal", {})
+    """This device's half-typed proposal (in the database: any app process finds it)."""
+    return services.get_draft(db, participant)
 
 
 def _start_proposal(goal_ids: list[str]) -> None:
@@ -175,9 +176,13 @@ def _start_proposal(goal_ids: list[str]) -> None:
 
 
 def _keep_proposal() -> None:
-    kept = _proposal_draft()
-    for field in PROPOSAL_FIELDS:
-        kept[field] = st.session_state.get(f"new_{field}")
+    """Store the fields as they are now, when they differ from the stored draft (one read per run,
+    a write only after a field was changed)."""
+    now = {field: st.session_state.get(f"new_{field}") for field in PROPOSAL_FIELDS}
+    if now != st.session_state.get("_draft_kept"):
+        if now != _proposal_draft():
+            services.keep_draft(db, participant, now)
+        st.session_state["_draft_kept"] = now
 
 
 def _send_proposal() -> None:
@@ -340,7 +345,7 @@ def next_person(*, thanks: bool) -> None:
     first says "thank you" (to the person who voted, and nothing of their ballot) and waits for
     the next person's tap."""
     services.retire_token(db, participant)
-    common.draft(participant.device_id).clear()
+    services.keep_draft(db, participant, {})
     _p, token = services.join(
         db, ws.join_code, group_id=participant.group_id, kiosk=True, client=common.client_address()
     )

@@ -388,20 +388,6 @@ def cached_voting_measures(workshop_id: str) -> dict:
     return services.voting_measures(get_db(), cached_workshop(workshop_id))
 
 
-@st.cache_resource(show_spinner=False)
-def _drafts() -> dict:
-    return {}
-
-
-def draft(device_id: str) -> dict:
-    """Half-filled ballots, kept in the server process per device: a reload, a dropped Wi-Fi or a
-    sleeping tablet gets its draft back (a new browser session, the same token)."""
-    store = _drafts()
-    if len(store) > 20_000:  # bounded: a hall has hundreds of devices, not tens of thousands
-        store.clear()
-    return store.setdefault(device_id, {})
-
-
 # Streamlit's own English texts a participant meets, by the way Streamlit writes them: the skip link's
 # text and the accessible names of its buttons (select boxes, heading links). Streamlit offers no
 # setting for them, so the page script below rewrites them in the page's language, and again whenever

@@ -7,30 +7,30 @@ once to the server log, as Jupyter does with its token.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import math
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from . import limits
 from .errors import N_, PermissionDenied
 from .store import Database
 
 log = logging.getLogger(__name__)
 _HASH_KEY = "facilitator_passphrase_hash"
 _hasher = PasswordHasher()
-# Per client address: wrong attempts so far, the moment the last one was checked, and whether a
-# check is under way right now.
-_failures: dict[str, list] = {}
-_failures_lock = threading.Lock()
+# Per client address, in the database (``login_attempts``: every app process on one database
+# counts the same tries): wrong attempts so far, the moment the last one was checked, and until when
+# a check under way holds the address (a process that dies mid-check frees it after BUSY_FOR).
 _FORGET_AFTER_S = 3600.0
+BUSY_FOR = timedelta(seconds=30)
 MAX_DELAY_S = 8.0
 TOO_SOON = N_("The passphrase was not checked: after a wrong one, please wait {seconds} s before trying again.")
 
@@ -64,37 +64,57 @@ def ensure_passphrase(db: Database, configured: str | None) -> str | None:
     return generated
 
 
-def _wait_for(count: int, last: float, now: float) -> float:
+def _wait_for(count: int, last: datetime, now: datetime) -> float:
     if not count:
         return 0.0
-    return max(0.0, min(MAX_DELAY_S, 0.5 * 2 ** (count - 1)) - (now - last))
+    return max(0.0, min(MAX_DELAY_S, 0.5 * 2 ** (count - 1)) - (now - last).total_seconds())
 
 
-def _claim(client: str) -> None:
-    """Let one check of this client's passphrase begin, or refuse at once (nothing waits in line)."""
-    now = time.monotonic()
-    with _failures_lock:
-        if len(_failures) > 10_000:  # a flood of addresses: forget the long quiet ones
-            for key in [k for k, (_c, last, busy) in _failures.items() if not busy and now - last > _FORGET_AFTER_S]:
-                del _failures[key]
-        entry = _failures.setdefault(client, [0, 0.0, False])
-        count, last, busy = entry
+def _claim(db: Database, client: str) -> None:
+    """Let one check of this client's passphrase begin, or refuse at once (nothing waits in line).
+    One transaction: of tries sent at once, to one process or several, exactly one claims."""
+
+    client = limits.pseudonym(db, client)  # never the address itself
+
+    def tx(cur) -> float | None:
+        now = datetime.now()
+        cur.execute("DELETE FROM login_attempts WHERE last_at < $1 AND (busy_until IS NULL OR busy_until < $2)",
+                    [now - timedelta(seconds=_FORGET_AFTER_S), now])  # fmt: skip
+        row = cur.execute(
+            "SELECT failures, last_at, busy_until FROM login_attempts WHERE client = $1", [client]
+        ).fetchone()
+        count, last, busy_until = row if row else (0, now, None)
         wait = _wait_for(count, last, now)
-        if busy or wait > 0:
-            raise PermissionDenied(TOO_SOON, seconds=max(1, math.ceil(wait)))
-        entry[2] = True
+        if (busy_until is not None and busy_until > now) or wait > 0:
+            return wait
+        cur.execute(
+            "INSERT INTO login_attempts (client, failures, last_at, busy_until) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (client) DO UPDATE SET busy_until = excluded.busy_until",
+            [client, count, last, now + BUSY_FOR],
+        )
+        return None
+
+    wait = db.write(tx)
+    if wait is not None:
+        raise PermissionDenied(TOO_SOON, seconds=max(1, math.ceil(wait)))
 
 
-def _settle(client: str, ok: bool | None) -> None:
+def _settle(db: Database, client: str, ok: bool | None) -> None:
     """End this client's check: a right passphrase forgets its failures, a wrong one counts."""
-    with _failures_lock:
-        entry = _failures.setdefault(client, [0, 0.0, False])
-        entry[2] = False
+    client = limits.pseudonym(db, client)
+
+    def tx(cur) -> None:
         if ok:
-            _failures.pop(client, None)
+            cur.execute("DELETE FROM login_attempts WHERE client = $1", [client])
         elif ok is False:
-            entry[0] += 1
-            entry[1] = time.monotonic()
+            cur.execute(
+                "UPDATE login_attempts SET failures = failures + 1, last_at = $1, busy_until = NULL WHERE client = $2",
+                [datetime.now(), client],
+            )
+        else:
+            cur.execute("UPDATE login_attempts SET busy_until = NULL WHERE client = $1", [client])
+
+    db.write(tx)
 
 
 def _verify(db: Database, passphrase: object) -> bool:
@@ -117,13 +137,14 @@ def login(db: Database, passphrase: object, *, client: str = "default", hours: i
     the facilitator's right passphrase wait behind theirs, and from another address they do not
     slow it down at all.
     """
-    _claim(client)
+    _claim(db, client)
     try:
         ok = _verify(db, passphrase)
     except BaseException:  # the store failed, not the passphrase: release the claim, count nothing
-        _settle(client, None)
+        with contextlib.suppress(Exception):  # the store may still fail: the claim ends after BUSY_FOR
+            _settle(db, client, None)
         raise
-    _settle(client, ok)
+    _settle(db, client, ok)
     if not ok:
         raise PermissionDenied(N_("Wrong passphrase."))
     return system_session(db, minutes=hours * 60)

@@ -1,53 +1,74 @@
 """Sliding-window limits for what a device or an address may try per minute (joins, card codes).
 
-In process memory: one app process serves a hall. A key that has been quiet for a whole window is
-forgotten, so a flood of made-up keys cannot grow the table without bound.
+In the database (``attempts``), so that every app process on one database counts the same tries:
+behind a load balancer a guesser's tries land on several processes. Rows older than the window
+are deleted as new ones arrive, so a flood of made-up keys cannot grow the table without bound.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import hashlib
+import secrets
+import weakref
 from collections.abc import Hashable
+from datetime import datetime, timedelta
+
+from .store import Store
+
+_SALT_KEY = "limits_salt"
+_salts: weakref.WeakKeyDictionary[Store, bytes] = weakref.WeakKeyDictionary()
+
+
+def pseudonym(db: Store, key: Hashable, cur=None) -> str:
+    """The key as stored: a keyed hash, never the address itself (the privacy notice promises no IP
+    address is stored). The key is random per database and shared by its processes (``meta``);
+    made on first use, inside the caller's transaction when there is one (``cur``)."""
+    salt = _salts.get(db)
+    if salt is None:
+        insert = "INSERT INTO meta VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        if cur is not None:
+            cur.execute(insert, [_SALT_KEY, secrets.token_hex(32)])
+            stored = cur.execute("SELECT value FROM meta WHERE key = $1", [_SALT_KEY]).fetchone()[0]
+        else:
+            db.write(lambda c: c.execute(insert, [_SALT_KEY, secrets.token_hex(32)]))
+            stored = db.get_meta(_SALT_KEY)
+        salt = _salts[db] = bytes.fromhex(stored)
+    text = "|".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=salt, digest_size=16).hexdigest()
 
 
 class Window:
     """At most ``limit`` events per key within ``seconds``; ``limit`` 0 or less means no limit."""
 
-    def __init__(self, limit: int, seconds: float = 60.0) -> None:
+    def __init__(self, kind: str, limit: int, seconds: float = 60.0) -> None:
+        self.kind = kind
         self.limit = limit
         self.seconds = seconds
-        self._events: dict[Hashable, deque[float]] = {}
-        self._lock = threading.Lock()
-        self._next_sweep = 0.0
 
-    def _recent(self, key: Hashable, now: float) -> deque[float]:
-        events = self._events.get(key)
-        if events is None:
-            return deque()
-        while events and now - events[0] >= self.seconds:
-            events.popleft()
-        return events
-
-    def full(self, key: Hashable) -> bool:
+    def full(self, db: Store, key: Hashable) -> bool:
         """True when ``key`` has had ``limit`` events in the window (the next one would be too many)."""
         if self.limit <= 0:
             return False
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.limit
+        since = datetime.now() - timedelta(seconds=self.seconds)
+        count = db.scalar(
+            "SELECT count(*) FROM attempts WHERE kind = $1 AND key = $2 AND tried_at > $3",
+            [self.kind, pseudonym(db, key), since],
+        )
+        return count >= self.limit
 
-    def add(self, key: Hashable) -> None:
+    def add(self, db: Store, key: Hashable) -> None:
         if self.limit <= 0:
             return
-        now = time.monotonic()
-        with self._lock:
-            if now >= self._next_sweep:
-                for k in [k for k in self._events if not self._recent(k, now)]:
-                    del self._events[k]
-                self._next_sweep = now + self.seconds
-            self._events.setdefault(key, deque()).append(now)
+        db.write(lambda cur: self.add_in(db, cur, key))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._events.clear()
+    def add_in(self, db: Store, cur, key: Hashable) -> None:
+        """Count an event inside a transaction that writes anyway (a join)."""
+        if self.limit <= 0:
+            return
+        stored = pseudonym(db, key, cur)
+        now = datetime.now()
+        cur.execute(
+            "DELETE FROM attempts WHERE kind = $1 AND tried_at <= $2",
+            [self.kind, now - timedelta(seconds=self.seconds)],
+        )
+        cur.execute("INSERT INTO attempts (kind, key, tried_at) VALUES ($1, $2, $3)", [self.kind, stored, now])

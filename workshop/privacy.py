@@ -61,6 +61,10 @@ def notice(
             (
                 _("Your proposals, exactly as you typed them, and the working group you chose."),
                 _(
+                    "A proposal you have started but not sent yet, so that a reload does not lose it. It is "
+                    "emptied when you send it and deleted with the workshop."
+                ),
+                _(
                     "Your votes, linked to a random number of this device, not to you. The number lets you change "
                     "your vote, and it makes sure that each device counts once."
                 ),

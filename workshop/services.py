@@ -50,7 +50,7 @@ CODE_LENGTH = 6
 PROPOSALS_PER_MINUTE = 10  # per device: a group tablet typing fast stays far below it
 TOKEN_BYTES = 24  # 192 random bits per ballot token
 _settings = config.load()
-_joins = limits.Window(_settings.joins_per_address_minute)  # new devices per client address
+_joins = limits.Window("join", _settings.joins_per_address_minute)  # new devices per client address
 
 # Refusals raised in several places, in both kinds' words (errors.DomainError).
 NO_SUCH_GOAL = {"msgid": N_("This goal does not exist."), "conference": N_("This guiding question does not exist.")}
@@ -121,6 +121,7 @@ WORKSHOP_TABLES = (
     "groups",
     "merges",
     "audit_log",
+    "drafts",
 )
 
 
@@ -968,20 +969,22 @@ def join(
             return existing, token
     if group_id is not None and _key(group_id) not in {g.id for g in list_groups(db, workshop.id)}:
         raise ValidationError(N_("Unknown working group."))
-    if client is not None and _joins.full(client):
+    if client is not None and _joins.full(db, client):
         raise PermissionDenied(
             N_("Too many new devices joined from this network in the last minute. Please wait a minute and try again.")
         )
     token = secrets.token_urlsafe(TOKEN_BYTES)
     device_id = new_id()
-    db.write(
-        lambda cur: cur.execute(
+
+    def tx(cur):
+        cur.execute(
             "INSERT INTO devices (id, workshop_id, token_hash, group_id, kiosk) VALUES ($1, $2, $3, $4, $5)",
             [device_id, workshop.id, token_hash(token), group_id, kiosk],
         )
-    )
-    if client is not None:
-        _joins.add(client)
+        if client is not None:
+            _joins.add_in(db, cur, client)
+
+    db.write(tx)
     return Participant(workshop.id, device_id, group_id, kiosk), token
 
 
@@ -1012,6 +1015,41 @@ def retire_token(db: Database, participant: Participant) -> None:
     db.write(
         lambda cur: cur.execute(
             "UPDATE devices SET token_hash = $1 WHERE id = $2", [f"retired:{new_id()}", participant.device_id]
+        )
+    )
+
+
+# A half-typed proposal per device, kept while it is typed (a reload, a dropped Wi-Fi, a phone that
+# slept, or the next request landing on another app process finds it again). Its texts are emptied
+# when it is sent, it goes with its workshop, and it is never part of a backup: nobody but its author
+# has seen it.
+DRAFT_MAX_CHARS = 40_000
+
+
+def get_draft(db: Database, participant: Participant) -> dict:
+    participant = _joined(participant)
+    data = db.scalar("SELECT data FROM drafts WHERE device_id = $1", [participant.device_id])
+    try:
+        found = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def keep_draft(db: Database, participant: Participant, data: dict) -> None:
+    """Store the draft (an empty one deletes it); a draft too large to be typing is not kept."""
+    participant = _joined(participant)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    if len(text) > DRAFT_MAX_CHARS:
+        return
+    if not any(v for v in data.values()):
+        db.write(lambda cur: cur.execute("DELETE FROM drafts WHERE device_id = $1", [participant.device_id]))
+        return
+    db.write(
+        lambda cur: cur.execute(
+            "INSERT INTO drafts (device_id, workshop_id, data, updated_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (device_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            [participant.device_id, participant.workshop_id, text, datetime.now()],
         )
     )
 
@@ -2272,9 +2310,9 @@ def set_shortlist(db: Database, fac: auth.Facilitator, workshop_id: str, measure
 CARD_LENGTH = 8  # 31^8 ≈ 8.5e11 codes; guessing is rate-limited (see redeem_card)
 CARD_ATTEMPTS_PER_MINUTE = 5  # wrong codes per device
 CARD_ATTEMPTS_PER_WORKSHOP_MINUTE = 200  # wrong codes per workshop, from every address together
-_card_attempts = limits.Window(CARD_ATTEMPTS_PER_MINUTE)
-_card_attempts_by_address = limits.Window(_settings.card_tries_per_address_minute)
-_card_attempts_by_workshop = limits.Window(CARD_ATTEMPTS_PER_WORKSHOP_MINUTE)
+_card_attempts = limits.Window("card_device", CARD_ATTEMPTS_PER_MINUTE)
+_card_attempts_by_address = limits.Window("card_address", _settings.card_tries_per_address_minute)
+_card_attempts_by_workshop = limits.Window("card_workshop", CARD_ATTEMPTS_PER_WORKSHOP_MINUTE)
 
 
 def _new_card_code() -> str:
@@ -2356,7 +2394,7 @@ def redeem_card(db: Database, participant: Participant, code: object, *, client:
     ]
     if client is not None:
         keys.append((_card_attempts_by_address, (participant.workshop_id, client)))
-    if any(window.full(key) for window, key in keys):
+    if any(window.full(db, key) for window, key in keys):
         raise PermissionDenied(N_("Too many tries. Please wait a minute and ask the facilitation team."))
     norm = normalize_code(code)
 
@@ -2374,6 +2412,10 @@ def redeem_card(db: Database, participant: Participant, code: object, *, client:
     try:
         db.write(tx)
     except ValidationError:
-        for window, key in keys:
-            window.add(key)
+
+        def count(cur):
+            for window, key in keys:
+                window.add_in(db, cur, key)
+
+        db.write(count)
         raise

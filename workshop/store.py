@@ -216,7 +216,31 @@ CREATE INDEX idx_translations_workshop ON translations (workshop_id);
 # Both engines: an upsert as the SQL standard's dialects of DuckDB and PostgreSQL write it.
 SET_META = "INSERT INTO meta VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+# What several app processes on one database must share (issue 21): the login slow-down per
+# address, the limits on joins and voting-card tries, and half-typed proposals (drafts) per device.
+# Before, each lived in a process's memory, so a second process knew nothing of them.
+_V10 = """
+CREATE TABLE login_attempts (
+    client VARCHAR PRIMARY KEY,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_at TIMESTAMP NOT NULL,
+    busy_until TIMESTAMP
+);
+CREATE TABLE attempts (
+    kind VARCHAR NOT NULL,
+    key VARCHAR NOT NULL,
+    tried_at TIMESTAMP NOT NULL
+);
+CREATE INDEX idx_attempts ON attempts (kind, key);
+CREATE TABLE drafts (
+    device_id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    data VARCHAR NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 
