@@ -1,6 +1,7 @@
 """Scale scenario for the scoring: 10 000 ballots and 1 000 000 votes.
 
     .venv/bin/python -m bench.scoring [--ballots 10000] [--votes-per-ballot 100] [--repeat 5]
+    .venv/bin/python -m bench.scoring --db postgresql://pw@127.0.0.1:5432/scale   # on PostgreSQL
 
 For each method it times, on the same data (median of ``--repeat`` runs, milliseconds):
 
@@ -10,8 +11,9 @@ For each method it times, on the same data (median of ``--repeat`` runs, millise
   supporters, the tie-break) inside the database, returning one row per measure;
 * ``groupby``: a plain ``votes.groupby("measure_id")["value"].sum()`` as the floor.
 
-The file is built directly with bulk inserts into the app's schema (``Database`` runs the
-migrations), 200 measures in 4 goals; every ballot has ``--votes-per-ballot`` rows.
+The file (or, with ``--db``, an empty PostgreSQL database) is built directly with bulk inserts
+into the app's schema (the store runs the migrations), 200 measures in 4 goals; every ballot has
+``--votes-per-ballot`` rows.
 """
 
 from __future__ import annotations
@@ -33,18 +35,22 @@ sys.path.insert(0, str(ROOT))
 
 from workshop import analysis, auth, scoring, services, views  # noqa: E402
 from workshop.model import Method, Phase, VotingRules  # noqa: E402
+from workshop.pgstore import open_store  # noqa: E402
 from workshop.store import MARK_LEADS, Database  # noqa: E402
+from workshop.transfer import insert_frame  # noqa: E402
 
 SQL = {
     # score, supporters, then the tie-break of workshop.scoring.TIE_BREAK (score, supporters, seq)
     "dots": "sum(v.value)",
     "approval": "count(DISTINCT v.ballot_id)",
-    "borda": "sum(greatest(? - v.value, 0))",
+    "borda": "sum(greatest($4 - v.value, 0))",
 }
 
 
 def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int) -> tuple[Database, str]:
-    db = Database(path)
+    """A workshop of ``n_ballots`` ballots per method in the store at ``path`` (a DuckDB file or a
+    postgresql:// URL of an empty database)."""
+    db = open_store(path)
     fac = auth.system_session(db)
     ws = services.create_workshop(db, fac, title="Scale", rules=VotingRules())
     rng = np.random.default_rng(seed)
@@ -60,10 +66,8 @@ def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int
         }
     )
     with db.cursor() as cur:
-        cur.register("g", goals)
-        cur.register("m", measures)
-        cur.execute("INSERT INTO goals (id, workshop_id, position, title) SELECT * FROM g")
-        cur.execute("INSERT INTO measures (id, workshop_id, goal_id, title) SELECT * FROM m")
+        insert_frame(cur, db.engine, "goals", list(goals.columns), goals)
+        insert_frame(cur, db.engine, "measures", list(measures.columns), measures)
     mids = measures["id"].to_numpy()
     crits = ["impact", "feasibility"]
     for method in ("dots", "approval", "rating", "ranking"):
@@ -104,15 +108,11 @@ def build(path: str, n_ballots: int, per_ballot: int, n_measures: int, seed: int
                 {"ballot_id": rep_b, "measure_id": rep_m, "criterion": "", "value": value.astype(float)}
             )
         with db.cursor() as cur:
-            cur.register("b", ballots)
-            cur.register("v", votes)
-            cur.execute(
-                "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id) "
-                "SELECT id, workshop_id, device_id, method, submission_id FROM b"
-            )
-            cur.execute("INSERT INTO votes (ballot_id, measure_id, criterion, value) SELECT * FROM v")
+            insert_frame(cur, db.engine, "ballots", list(ballots.columns), ballots)
+            insert_frame(cur, db.engine, "votes", list(votes.columns), votes)
             # Marked the way a migration or a restore marks them (a submitted ballot marks its own rows).
-            cur.execute(MARK_LEADS.format(where="ballot_id IN (SELECT id FROM b)"))
+            where = "ballot_id IN (SELECT id FROM ballots WHERE workshop_id = $1 AND method = $2)"
+            cur.execute(MARK_LEADS.format(where=where), [ws.id, method])
     services.set_phase(db, fac, ws.id, Phase.COLLECT)
     services.set_phase(db, fac, ws.id, Phase.REVIEW)
     db.checkpoint()
@@ -130,7 +130,6 @@ def timed(fn, repeat: int) -> tuple[float, object]:
 
 def sql_rank(db: Database, workshop_id: str, method: str, n_measures: int) -> pd.DataFrame:
     score = SQL[method]
-    params = [n_measures] if method == "borda" else []
     ballot_method = scoring.METHODS[method].ballot_method
     q = f"""
         WITH s AS (
@@ -148,7 +147,8 @@ def sql_rank(db: Database, workshop_id: str, method: str, n_measures: int) -> pd
         FROM measures m LEFT JOIN s ON s.measure_id = m.id
         WHERE m.workshop_id = $3 AND NOT m.hidden AND m.merged_into IS NULL
         ORDER BY rank_overall"""
-    return db.df(q, params + [workshop_id, str(ballot_method), workshop_id])
+    extra = [n_measures] if method == "borda" else []
+    return db.df(q, [workshop_id, str(ballot_method), workshop_id, *extra])
 
 
 def main(argv=None) -> int:
@@ -158,12 +158,14 @@ def main(argv=None) -> int:
     p.add_argument("--measures", type=int, default=200)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--db", help="an empty PostgreSQL database (postgresql://…) instead of a DuckDB file")
     args = p.parse_args(argv)
     if args.votes_per_ballot > args.measures:
         p.error("--votes-per-ballot must not exceed --measures")
     with tempfile.TemporaryDirectory(prefix="pw-scale-") as tmp:
         t = time.perf_counter()
-        db, wid = build(str(Path(tmp) / "scale.duckdb"), args.ballots, args.votes_per_ballot, args.measures, args.seed)
+        target = args.db or str(Path(tmp) / "scale.duckdb")
+        db, wid = build(target, args.ballots, args.votes_per_ballot, args.measures, args.seed)
         print(
             f"built {args.ballots} ballots × 4 methods, {args.ballots * args.votes_per_ballot:,} votes per method, "
             f"{args.measures} measures in {time.perf_counter() - t:.1f} s"

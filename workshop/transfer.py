@@ -68,7 +68,8 @@ def _columns(db: Store, table: str) -> list[str]:
     ]
 
 
-def _insert(cur, engine: str, table: str, columns: list[str], frame: pd.DataFrame) -> None:
+def insert_frame(cur, engine: str, table: str, columns: list[str], frame: pd.DataFrame) -> None:
+    """Bulk-insert a frame's rows: DuckDB reads the frame itself, PostgreSQL a COPY."""
     if frame.empty:
         return
     names = ", ".join(columns)
@@ -125,7 +126,7 @@ def copy_store(source: Store, target: Store, say: Callable[[str], None] = print)
             if table == "meta":  # the target's own schema version stays
                 frame = frame[frame["key"] != "schema_version"]
                 cur.execute("DELETE FROM meta WHERE key <> 'schema_version'")
-            _insert(cur, target.engine, table, columns, frame)
+            insert_frame(cur, target.engine, table, columns, frame)
             counts[table] = len(frame)
         for sequence, (table, column) in _SEQUENCES.items():
             if table in frames:

@@ -15,16 +15,21 @@ import pandas as pd
 import pytest
 
 from bench.scoring import build
+from tests.conftest import drop_postgres_database, fresh_postgres_database
 from workshop import auth, backup, scoring, services, views
 from workshop.model import MeasureInput, Method, Phase, RatingBallot, VotingRules
 from workshop.store import Database
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3])
-def scale(request, tmp_path_factory):
-    db, wid = build(str(tmp_path_factory.mktemp("rank") / "r.duckdb"), 300, 12, 30, seed=request.param)
+def scale(request, engine, tmp_path_factory):
+    """Random ballots of every method, on each engine (the aggregation runs in its SQL)."""
+    target = str(tmp_path_factory.mktemp("rank") / "r.duckdb") if engine == "duckdb" else fresh_postgres_database()
+    db, wid = build(target, 300, 12, 30, seed=request.param)
     yield db, wid
     db.close()
+    if engine != "duckdb":
+        drop_postgres_database(target)
 
 
 @pytest.mark.parametrize("key", list(scoring.METHODS))
