@@ -68,3 +68,20 @@ def test_bench_endpoint_stores_every_ballot_of_a_small_burst() -> None:
     rounds = [line for line in proc.stdout.splitlines() if line.startswith("round ")]
     assert len(rounds) == 2, proc.stdout
     assert all("stored 20/20, refused 0" in line for line in rounds), proc.stdout
+
+
+def test_bench_replicas_runs_every_set_up_and_loses_nothing() -> None:
+    """``python -m bench.replicas`` at N=10, one round: DuckDB, PostgreSQL with one and two processes."""
+    from tests.conftest import postgres_url
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.replicas", "--db", postgres_url(), "--n", "10", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [ln for ln in proc.stdout.splitlines() if "round 1" in ln]
+    assert len(lines) == 3, proc.stdout
+    assert all("not acknowledged 0, lost 0" in ln for ln in lines), proc.stdout
