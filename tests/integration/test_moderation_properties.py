@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from workshop import auth, services, views
 from workshop.errors import ValidationError
 from workshop.model import ApprovalBallot, DotBallot, MeasureInput, Method, Phase, VotingRules
-from workshop.store import Database
 
 N_MEASURES = 5
 
@@ -23,8 +22,13 @@ ballots = st.lists(
 approvals = st.lists(st.sets(st.integers(0, N_MEASURES - 1), min_size=1), min_size=1, max_size=8)
 
 
-def _workshop(method: Method):
-    db = Database(":memory:")
+@pytest.fixture(scope="module")
+def store(make_store):
+    """One database per engine; every example makes a workshop of its own in it."""
+    return make_store("properties")
+
+
+def _workshop(db, method: Method):
     fac = auth.system_session(db, minutes=10)
     ws = services.create_workshop(db, fac, title="Eigenschaften", rules=VotingRules(method=method, dots_per_person=9))
     services.replace_vision(db, fac, ws.id, title="Leitbild", description="", goals=[("Ziel A", ""), ("Ziel B", "")])
@@ -51,8 +55,8 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 
 @FAST
 @given(ballots, st.sets(st.integers(0, N_MEASURES - 1), min_size=2))
-def test_merge_conserves_dots_and_counts_each_ballot_once(raw, chosen):
-    db, fac, ws, ids = _workshop(Method.DOTS)
+def test_merge_conserves_dots_and_counts_each_ballot_once(store, raw, chosen):
+    db, fac, ws, ids = _workshop(store, Method.DOTS)
     for b in raw:
         _vote(db, ws, DotBallot({ids[i]: n for i, n in b.items()}))
     before = _votes(db, ws, Method.DOTS)
@@ -79,8 +83,8 @@ def _every_vote(db, ws) -> list[tuple]:
 
 @FAST
 @given(ballots, st.sets(st.integers(0, N_MEASURES - 1), min_size=2))
-def test_undoing_a_merge_restores_every_vote_and_the_ranking(raw, chosen):
-    db, fac, ws, ids = _workshop(Method.DOTS)
+def test_undoing_a_merge_restores_every_vote_and_the_ranking(store, raw, chosen):
+    db, fac, ws, ids = _workshop(store, Method.DOTS)
     for b in raw:
         _vote(db, ws, DotBallot({ids[i]: n for i, n in b.items()}))
     services.set_phase(db, fac, ws.id, Phase.REVIEW)
@@ -99,8 +103,8 @@ def test_undoing_a_merge_restores_every_vote_and_the_ranking(raw, chosen):
     assert list(services.audit_log(db, fac, ws.id)["action"])[-2:] == ["merge", "unmerge"]
 
 
-def test_a_merge_cannot_be_undone_after_a_ballot_changed_or_under_a_later_merge():
-    db, fac, ws, ids = _workshop(Method.DOTS)
+def test_a_merge_cannot_be_undone_after_a_ballot_changed_or_under_a_later_merge(store):
+    db, fac, ws, ids = _workshop(store, Method.DOTS)
     voter, _token = services.join(db, ws.join_code)
     services.submit_ballot(db, voter, DotBallot({ids[0]: 2, ids[1]: 1}), uuid.uuid4().hex)
     services.set_phase(db, fac, ws.id, Phase.REVIEW)
@@ -123,8 +127,8 @@ def test_a_merge_cannot_be_undone_after_a_ballot_changed_or_under_a_later_merge(
 
 @FAST
 @given(approvals, st.sets(st.integers(0, N_MEASURES - 1), min_size=2))
-def test_merged_approval_counts_the_union_of_supporters(raw, chosen):
-    db, fac, ws, ids = _workshop(Method.APPROVAL)
+def test_merged_approval_counts_the_union_of_supporters(store, raw, chosen):
+    db, fac, ws, ids = _workshop(store, Method.APPROVAL)
     for b in raw:
         _vote(db, ws, ApprovalBallot(frozenset(ids[i] for i in b)))
     merged = [ids[i] for i in sorted(chosen)]
@@ -138,8 +142,8 @@ def test_merged_approval_counts_the_union_of_supporters(raw, chosen):
 
 @FAST
 @given(ballots, st.integers(0, N_MEASURES - 1), st.booleans())
-def test_hide_and_move_never_change_a_vote(raw, which, move):
-    db, fac, ws, ids = _workshop(Method.DOTS)
+def test_hide_and_move_never_change_a_vote(store, raw, which, move):
+    db, fac, ws, ids = _workshop(store, Method.DOTS)
     for b in raw:
         _vote(db, ws, DotBallot({ids[i]: n for i, n in b.items()}))
     before = _votes(db, ws, Method.DOTS).sort_values(["ballot_id", "measure_id"]).reset_index(drop=True)
@@ -159,8 +163,8 @@ def test_hide_and_move_never_change_a_vote(raw, which, move):
     assert scores_after.sort_index().equals(scores_before.sort_index())
 
 
-def test_moderation_is_refused_while_voting_and_changes_nothing():
-    db, fac, ws, ids = _workshop(Method.DOTS)
+def test_moderation_is_refused_while_voting_and_changes_nothing(store):
+    db, fac, ws, ids = _workshop(store, Method.DOTS)
     _vote(db, ws, DotBallot({ids[0]: 2, ids[1]: 1}))
     before = _votes(db, ws, Method.DOTS)
     import pytest
