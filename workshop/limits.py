@@ -22,7 +22,8 @@ _salts: weakref.WeakKeyDictionary[Store, bytes] = weakref.WeakKeyDictionary()
 def pseudonym(db: Store, key: Hashable, cur=None) -> str:
     """The key as stored: a keyed hash, never the address itself (the privacy notice promises no IP
     address is stored). The key is random per database and shared by its processes (``meta``);
-    made on first use, inside the caller's transaction when there is one (``cur``)."""
+    made by the migration to schema 10 (random UUIDs of either engine), or here on first use,
+    inside the caller's transaction when there is one (``cur``)."""
     salt = _salts.get(db)
     if salt is None:
         insert = "INSERT INTO meta VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"

@@ -26,7 +26,8 @@ from psycopg import errors as pg_errors
 from psycopg.types.numeric import FloatLoader
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from .errors import N_, StoreUnreachable, StoreUnwritable
+from .errors import N_, StoreUnreachable, StoreUnwritable, ValidationError
+from .model import MALFORMED
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,8 @@ class PostgresDatabase(Store):
                 yield cur
         except UNREACHABLE as exc:
             raise unreachable(self.url, exc) from exc
+        except psycopg.DataError as exc:  # text PostgreSQL cannot hold (a NUL character): bad input
+            raise ValidationError(MALFORMED) from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[psycopg.RawCursor]:
@@ -178,6 +181,8 @@ class PostgresDatabase(Store):
                 if attempt == _RETRIES - 1:
                     raise
                 log.info("write conflict with another process, retrying: %s", exc)
+            except psycopg.DataError as exc:  # text PostgreSQL cannot hold (a NUL character): bad input
+                raise ValidationError(MALFORMED) from exc
             except UNREACHABLE as exc:
                 self.write_trouble = (datetime.now(), N_("the database server does not answer"))
                 log.error("the database server %s does not answer: %s", self.path, exc)

@@ -75,8 +75,9 @@ def token_hash(token: str) -> str:
 
 def _key(value: object) -> str:
     """An id for a query. Only a string can name a row; anything else (a number, a list) would
-    make DuckDB try a cast and fail, so it becomes the empty string, which names no row."""
-    return value if isinstance(value, str) else ""
+    make DuckDB try a cast and fail, so it becomes the empty string, which names no row; so does a
+    string with a NUL character (PostgreSQL's text cannot hold one, and no id has one)."""
+    return value if isinstance(value, str) and "\x00" not in value else ""
 
 
 def _sequence(value: object) -> list:
@@ -1037,8 +1038,13 @@ def get_draft(db: Database, participant: Participant) -> dict:
 
 
 def keep_draft(db: Database, participant: Participant, data: dict) -> None:
-    """Store the draft (an empty one deletes it); a draft too large to be typing is not kept."""
+    """Store the draft (an empty one deletes it); a draft too large to be typing is not kept.
+    ``data``: field name -> what is typed (text, a choice, nothing)."""
     participant = _joined(participant)
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str | bool | int)) for k, v in data.items()
+    ):
+        raise ValidationError(MALFORMED)
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     if len(text) > DRAFT_MAX_CHARS:
         return

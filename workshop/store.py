@@ -232,6 +232,8 @@ CREATE TABLE attempts (
     tried_at TIMESTAMP NOT NULL
 );
 CREATE INDEX idx_attempts ON attempts (kind, key);
+INSERT INTO meta VALUES ('limits_salt',
+    replace(CAST(gen_random_uuid() AS VARCHAR), '-', '') || replace(CAST(gen_random_uuid() AS VARCHAR), '-', ''));
 CREATE TABLE drafts (
     device_id VARCHAR PRIMARY KEY,
     workshop_id VARCHAR NOT NULL,

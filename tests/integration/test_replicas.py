@@ -22,6 +22,7 @@ from bench.client import get_json, post_json
 from bench.load import PASSPHRASE, Projector
 from bench.server import Nginx, Server
 from tests.conftest import drop_postgres_database, fresh_postgres_database
+from tests.integration import asyncrun
 from ui import api
 from workshop import auth, demo, services
 from workshop.model import Phase
@@ -91,7 +92,7 @@ def test_phones_on_a_projector_on_b_and_the_phase_followed_across(hall):
         await projector.client.close()
         return acks, projector
 
-    acks, projector = asyncio.run(run())
+    acks, projector = asyncrun.run(run())
     assert not projector.error, projector.error
     delays, missing = projector.staleness(acks, baseline)
     assert missing == 0, f"the projector on B never showed {missing} of the ballots sent to A"
@@ -113,7 +114,7 @@ def test_phones_on_a_projector_on_b_and_the_phase_followed_across(hall):
         assert answer["v"] != first["v"]
         return time.perf_counter() - changed
 
-    followed = asyncio.run(watch())
+    followed = asyncrun.run(watch())
     print(f"phase changed -> phone watching on A: {followed:.2f} s")
     assert followed <= 2.0
     fac = auth.system_session(db)
@@ -171,7 +172,7 @@ def test_kill_9_of_one_replica_mid_burst_loses_and_doubles_nothing(hall):
         assert any(t > killed[0] for t in times), "ballots were still arriving when A died"
         return acked, unanswered
 
-    acked, unanswered = asyncio.run(burst())
+    acked, unanswered = asyncrun.run(burst())
     print(f"\nkill -9 of A mid-burst: {len(acked)} acknowledged, {len(unanswered)} resent after no answer")
     assert a.proc.poll() is not None, "replica A is dead"
     assert len(acked) == 100, "every phone got its ballot acknowledged, at last by B"
@@ -187,5 +188,5 @@ def test_kill_9_of_one_replica_mid_burst_loses_and_doubles_nothing(hall):
     assert unanswered, "ballots were in flight to A when it died"
     # A phone whose ballot had no answer reconnects (nginx: to B) and its screen shows that ballot.
     token, sub = unanswered[0]
-    status, view = asyncio.run(get_json(proxy.port, f"{BALLOT}?t={token}&lang=de"))
+    status, view = asyncrun.run(get_json(proxy.port, f"{BALLOT}?t={token}&lang=de"))
     assert status == 200 and view["ballot"]["saved"] == ballots[sub], view

@@ -18,6 +18,7 @@ import pytest
 from bench.client import Client, post_json
 from bench.server import Server, free_port
 from tests.conftest import drop_postgres_database, fresh_postgres_database
+from tests.integration import asyncrun
 from ui import api
 from workshop import demo, i18n, services
 from workshop.errors import StoreLocked
@@ -100,7 +101,7 @@ def _shown_error(port: int, lang: str) -> list[str]:
         finally:
             await tab.close()
 
-    return asyncio.run(look())
+    return asyncrun.run(look())
 
 
 def test_unreachable_at_start_every_screen_says_so_and_the_endpoint_answers_503(database, tmp_path):
@@ -116,7 +117,7 @@ def test_unreachable_at_start_every_screen_says_so_and_the_endpoint_answers_503(
             assert i18n.gettext_for(lang)(StoreLocked.PUBLIC) in alerts, alerts
         _p, token = services.join(db, ws.join_code)
         body = {"t": token, "submission": os.urandom(16).hex(), "ballot": {"method": "dots", "dots": {}}}
-        status, answer = asyncio.run(post_json(app.port, f"{api.PATH}?lang=tr", body, timeout=30))
+        status, answer = asyncrun.run(post_json(app.port, f"{api.PATH}?lang=tr", body, timeout=30))
         assert status == 503 and answer["error"] == i18n.gettext_for("tr")(StoreLocked.PUBLIC), answer
         relay.mend()  # the server is back: the next screen works, without a restart of the app
         time.sleep(1)
@@ -138,17 +139,17 @@ def test_gone_mid_vote_the_phone_hears_503_and_its_resend_is_stored_once(databas
         for _p, token in phones
     ]
     try:
-        status, _answer = asyncio.run(post_json(app.port, f"{api.PATH}?lang=de", ballots[0], timeout=30))
+        status, _answer = asyncrun.run(post_json(app.port, f"{api.PATH}?lang=de", ballots[0], timeout=30))
         assert status == 200
         relay.cut()
-        status, answer = asyncio.run(post_json(app.port, f"{api.PATH}?lang=de", ballots[1], timeout=30))
+        status, answer = asyncrun.run(post_json(app.port, f"{api.PATH}?lang=de", ballots[1], timeout=30))
         assert status == 503 and answer["error"], answer
         assert "Datenbank" in answer["error"] or answer["error"] == i18n.gettext_for("de")(StoreLocked.PUBLIC)
         # A screen opened now says so in its language (no traceback), as at start.
         assert i18n.gettext_for("fa")(StoreLocked.PUBLIC) in _shown_error(app.port, "fa")
         relay.mend()
         for _attempt in range(20):  # the phone sends again after a while, as core.js does
-            status, answer = asyncio.run(post_json(app.port, f"{api.PATH}?lang=de", ballots[1], timeout=30))
+            status, answer = asyncrun.run(post_json(app.port, f"{api.PATH}?lang=de", ballots[1], timeout=30))
             if status == 200:
                 break
             time.sleep(0.5)
