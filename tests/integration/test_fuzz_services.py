@@ -13,8 +13,8 @@ message renders, with the database unchanged. Any other exception fails the test
 from __future__ import annotations
 
 import dataclasses
-import json
 import inspect
+import json
 import math
 import string
 import unicodedata
