@@ -55,12 +55,17 @@ def _field(page, label: str):
 
 
 def _flash(page, text: str) -> None:
-    """Wait for a confirmation (user text in it is escaped with invisible word joiners)."""
-    page.wait_for_function(
-        "t => [...document.querySelectorAll('[data-testid=stAlert]')]"
-        ".some(a => a.innerText.replaceAll('\u2060', '').includes(t))",
-        arg=text,
-    )
+    """Wait for a confirmation (user text in it is escaped with invisible word joiners); on a
+    timeout, say which messages the page showed instead."""
+    try:
+        page.wait_for_function(
+            "t => [...document.querySelectorAll('[data-testid=stAlert]')]"
+            ".some(a => a.innerText.replaceAll('\u2060', '').includes(t))",
+            arg=text,
+        )
+    except Exception as exc:
+        shown = page.locator("[data-testid=stAlert]").all_inner_texts()
+        raise AssertionError(f"no {text!r} on the page; it showed {shown}") from exc
 
 
 def _add_field(page):
@@ -140,7 +145,10 @@ def test_an_integrationskonferenz_from_set_up_to_downloads(own_server, browser):
         # Another workshop and back: each form shows its own workshop's values.
         if not _field(page, "Title").is_visible():
             page.get_by_text("Create a new workshop").click()
+        # Opening the expander may rerun the page: a value typed meanwhile was lost (CI, twice).
+        settled(page, 300)
         _field(page, "Title").fill("Planungswerkstatt zum Vergleich")
+        expect(_field(page, "Title")).to_have_value("Planungswerkstatt zum Vergleich")
         page.get_by_role("button", name="Create", exact=True).click()
         _flash(page, "it is now the current workshop")
         # The confirmation is at the top: the forms below are redrawn a moment later in the same run.
