@@ -161,18 +161,17 @@ def _proposal_draft() -> dict:
 def _start_proposal(goal_ids: list[str]) -> None:
     """The new proposal's fields start from the draft this device left (a reload, a dropped
     Wi-Fi, a phone that slept): fields outside a form reach the server as soon as one is left."""
-    kept = _proposal_draft()
-    for field in PROPOSAL_FIELDS:
-        key = f"new_{field}"
-        if key not in st.session_state:
-            value = kept.get(field, "")
-            if field == "goal" and value not in goal_ids:
-                value = goal_ids[0] if goal_ids else None
-            if field == "lang" and value not in LANGUAGES:
-                value = common.lang()  # what a proposal is written in: the screen's language, to begin with
-            if field == "also_lang" and value not in LANGUAGES:
-                value = "de" if common.lang() != "de" else "en"
-            st.session_state[key] = value
+    missing = [field for field in PROPOSAL_FIELDS if f"new_{field}" not in st.session_state]
+    kept = _proposal_draft() if missing else {}  # a database read on a session's first run only
+    for field in missing:
+        value = kept.get(field, "")
+        if field == "goal" and value not in goal_ids:
+            value = goal_ids[0] if goal_ids else None
+        if field == "lang" and value not in LANGUAGES:
+            value = common.lang()  # what a proposal is written in: the screen's language, to begin with
+        if field == "also_lang" and value not in LANGUAGES:
+            value = "de" if common.lang() != "de" else "en"
+        st.session_state[f"new_{field}"] = value
 
 
 def _keep_proposal() -> None:

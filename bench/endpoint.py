@@ -29,15 +29,16 @@ from workshop import demo, services  # noqa: E402
 from workshop.store import Database  # noqa: E402
 
 
-def _ballot(measures: list[str], rules, rng: random.Random) -> dict:
-    """A dot ballot within the workshop's rules (no goal budget: the demo has none)."""
+def dot_ballot(measures: list[str], rules, rng: random.Random, *, at_least_one: bool = False) -> dict:
+    """A random dot ballot within the workshop's rules (no goal budget: the demo has none); with
+    ``at_least_one`` never empty (a ballot that a count can be seen to change)."""
     dots, left = {}, rules.dots_per_person
     for m in rng.sample(measures, len(measures)):
         n = min(left, rng.randint(0, rules.max_per_measure))
         if n:
             dots[m] = n
             left -= n
-    return {"method": "dots", "dots": dots}
+    return {"method": "dots", "dots": dots or ({measures[0]: 1} if at_least_one else {})}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         for i, t in enumerate(tokens[: args.sequential]):
             status, answer = api.store_ballot(
-                db, {"t": t, "submission": f"seq{i:08d}", "ballot": _ballot(measures, ws.rules, rng)}, "de"
+                db, {"t": t, "submission": f"seq{i:08d}", "ballot": dot_ballot(measures, ws.rules, rng)}, "de"
             )
             assert status == 200, answer
         seq_ms = (time.perf_counter() - start) / max(1, args.sequential) * 1000
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         hall = tokens[args.sequential :]
         for rnd in range(1, args.rounds + 1):
             bodies = [
-                {"t": t, "submission": f"r{rnd}-{i:08d}", "ballot": _ballot(measures, ws.rules, rng)}
+                {"t": t, "submission": f"r{rnd}-{i:08d}", "ballot": dot_ballot(measures, ws.rules, rng)}
                 for i, t in enumerate(hall)
             ]
             took: list[float] = [0.0] * len(bodies)

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.client import post_json  # noqa: E402
+from bench.endpoint import dot_ballot  # noqa: E402
 from bench.server import Server, _proc_cpu_seconds  # noqa: E402
 from ui import api  # noqa: E402
 from workshop import demo, services  # noqa: E402
@@ -39,16 +40,6 @@ def _machine_cpu() -> float:
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     busy = sum(int(x) for i, x in enumerate(fields) if i not in (3, 4))  # without idle and iowait
     return busy / os.sysconf("SC_CLK_TCK")
-
-
-def _ballot(measures: list[str], rules, rng: random.Random) -> dict:
-    dots, left = {}, rules.dots_per_person
-    for m in rng.sample(measures, len(measures)):
-        n = min(left, rng.randint(0, rules.max_per_measure))
-        if n:
-            dots[m] = n
-            left -= n
-    return {"method": "dots", "dots": dots or {measures[0]: 1}}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -89,7 +80,10 @@ def run(name: str, target: str, processes: int, n: int, rounds: int, tmp: Path) 
     rng = random.Random(21)
     try:
         for rnd in range(1, rounds + 1):
-            bodies = [{"t": t, "submission": uuid.uuid4().hex, "ballot": _ballot(measures, rules, rng)} for t in tokens]
+            bodies = [
+                {"t": t, "submission": uuid.uuid4().hex, "ballot": dot_ballot(measures, rules, rng, at_least_one=True)}
+                for t in tokens
+            ]
             app0 = sum(_proc_cpu_seconds(s.pid) or 0 for s in servers)
             all0, wall0 = _machine_cpu(), time.perf_counter()
             took, failed = asyncio.run(_burst([s.port for s in servers], bodies))

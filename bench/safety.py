@@ -29,14 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.endpoint import _ballot, _pct  # noqa: E402
+from bench.endpoint import _pct, dot_ballot  # noqa: E402
 from ui import api  # noqa: E402
 from workshop import demo, safety, services  # noqa: E402
 from workshop.store import Database  # noqa: E402
 
 
 def _vote(db: Database, token: str, measures: list[str], rules, rng: random.Random) -> float:
-    body = {"t": token, "submission": rng.randbytes(8).hex(), "ballot": _ballot(measures, rules, rng)}
+    body = {"t": token, "submission": rng.randbytes(8).hex(), "ballot": dot_ballot(measures, rules, rng)}
     t0 = time.perf_counter()
     status, answer = api.store_ballot(db, body, "de")
     assert status == 200, answer

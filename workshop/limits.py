@@ -8,7 +8,6 @@ are deleted as new ones arrive, so a flood of made-up keys cannot grow the table
 from __future__ import annotations
 
 import hashlib
-import secrets
 import weakref
 from collections.abc import Hashable
 from datetime import datetime, timedelta
@@ -19,21 +18,13 @@ _SALT_KEY = "limits_salt"
 _salts: weakref.WeakKeyDictionary[Store, bytes] = weakref.WeakKeyDictionary()
 
 
-def pseudonym(db: Store, key: Hashable, cur=None) -> str:
+def pseudonym(db: Store, key: Hashable) -> str:
     """The key as stored: a keyed hash, never the address itself (the privacy notice promises no IP
-    address is stored). The key is random per database and shared by its processes (``meta``);
-    made by the migration to schema 10 (random UUIDs of either engine), or here on first use,
-    inside the caller's transaction when there is one (``cur``)."""
+    address is stored). The hash's key is random per database and shared by its processes: made
+    by the migration to schema 10 (random UUIDs of either engine), kept in ``meta``."""
     salt = _salts.get(db)
     if salt is None:
-        insert = "INSERT INTO meta VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
-        if cur is not None:
-            cur.execute(insert, [_SALT_KEY, secrets.token_hex(32)])
-            stored = cur.execute("SELECT value FROM meta WHERE key = $1", [_SALT_KEY]).fetchone()[0]
-        else:
-            db.write(lambda c: c.execute(insert, [_SALT_KEY, secrets.token_hex(32)]))
-            stored = db.get_meta(_SALT_KEY)
-        salt = _salts[db] = bytes.fromhex(stored)
+        salt = _salts[db] = bytes.fromhex(db.get_meta(_SALT_KEY))
     text = "|".join(map(str, key)) if isinstance(key, tuple) else str(key)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=salt, digest_size=16).hexdigest()
 
@@ -66,7 +57,7 @@ class Window:
         """Count an event inside a transaction that writes anyway (a join)."""
         if self.limit <= 0:
             return
-        stored = pseudonym(db, key, cur)
+        stored = pseudonym(db, key)
         now = datetime.now()
         cur.execute(
             "DELETE FROM attempts WHERE kind = $1 AND tried_at <= $2",

@@ -82,24 +82,15 @@ def test_the_command_copies_a_file_into_postgresql(tmp_path, postgres_url):
     db = Database(path)
     demo.build(db)
     db.close()
-    done = subprocess.run(
-        [sys.executable, "-m", "workshop", "copy-store", str(path), postgres_url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def command(*args: str) -> subprocess.CompletedProcess:
+        run = [sys.executable, "-m", "workshop", *args]
+        return subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    done = command("copy-store", str(path), postgres_url)
     assert done.returncode == 0, done.stderr
     assert "rankings unchanged" in done.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "workshop", "copy-store", str(path), postgres_url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = command("copy-store", str(path), postgres_url)
     assert again.returncode == 2 and "already holds workshops" in again.stderr
-    migrate = subprocess.run(
-        [sys.executable, "-m", "workshop", "--db", postgres_url, "migrate"], cwd=ROOT, capture_output=True, text=True
-    )
+    migrate = command("--db", postgres_url, "migrate")
     assert migrate.returncode == 0 and "Schema version" in migrate.stdout

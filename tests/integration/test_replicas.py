@@ -19,6 +19,7 @@ import time
 import pytest
 
 from bench.client import get_json, post_json
+from bench.endpoint import dot_ballot
 from bench.load import PASSPHRASE, Projector
 from bench.server import Nginx, Server
 from tests.conftest import drop_postgres_database, fresh_postgres_database
@@ -29,16 +30,6 @@ from workshop.model import Phase
 from workshop.pgstore import PostgresDatabase
 
 BALLOT = api.PATH
-
-
-def _ballot(measures: list[str], rules, rng: random.Random) -> dict:
-    dots, left = {}, rules.dots_per_person
-    for m in rng.sample(measures, len(measures)):
-        n = min(left, rng.randint(0, rules.max_per_measure))
-        if n:
-            dots[m] = n
-            left -= n
-    return {"method": "dots", "dots": dots or {measures[0]: 1}}
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +72,11 @@ def test_phones_on_a_projector_on_b_and_the_phase_followed_across(hall):
         await asyncio.sleep(1.5)
         acks = []
         for i, token in enumerate(tokens):
-            body = {"t": token, "submission": os.urandom(16).hex(), "ballot": _ballot(measures, ws.rules, rng)}
+            body = {
+                "t": token,
+                "submission": os.urandom(16).hex(),
+                "ballot": dot_ballot(measures, ws.rules, rng, at_least_one=True),
+            }
             status, answer = await post_json(a.port, BALLOT, body)
             assert status == 200, answer
             acks.append(time.perf_counter())
@@ -126,7 +121,7 @@ def test_kill_9_of_one_replica_mid_burst_loses_and_doubles_nothing(hall):
     measures = list(services.voting_measures(db, ws))
     rng = random.Random(9)
     phones = [(services.join(db, ws.join_code), os.urandom(16).hex()) for _ in range(100)]
-    ballots = {sub: _ballot(measures, ws.rules, rng) for _p, sub in phones}
+    ballots = {sub: dot_ballot(measures, ws.rules, rng, at_least_one=True) for _p, sub in phones}
 
     async def burst() -> tuple[dict, list]:
         acked: dict[str, str] = {}  # submission -> when it was saved
