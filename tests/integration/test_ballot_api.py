@@ -277,7 +277,7 @@ def test_a_write_failure_answers_503_in_json_and_raises_the_alarm(hall, monkeypa
     import duckdb
     import psycopg
 
-    from workshop import services as services_module
+    from workshop.services import ballots as services_module
 
     db, ws = hall
     participant, token = services.join(db, ws.join_code)

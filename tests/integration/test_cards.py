@@ -153,7 +153,7 @@ def test_fresh_devices_from_one_address_cannot_add_up_their_card_guesses(setup):
 
 def test_the_workshop_has_a_limit_of_its_own_for_wrong_card_codes(setup, monkeypatch):
     db, ws, _fac = setup
-    monkeypatch.setattr(services, "_card_attempts_by_workshop", services.limits.Window("card_workshop", 12))
+    monkeypatch.setattr(services.cards, "_card_attempts_by_workshop", services.cards.limits.Window("card_workshop", 12))
     refused = 0
     for i in range(20):
         device, _t = services.join(db, ws.join_code)

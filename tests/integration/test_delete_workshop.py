@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from workshop import auth, services
+from workshop.errors import PermissionDenied
 from workshop.model import DotBallot, MeasureInput, Phase, VotingRules
 from workshop.store import Database
 
@@ -96,6 +97,6 @@ def test_a_refused_delete_keeps_the_file_as_it_was(db):
     fac = auth.login(db, "delete-test-passphrase", client="delete-test")
     ws, _ = build(db, fac, "Bleibt", "OKAPI")
     forged = auth.Facilitator(session_key="forged")
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.delete_workshop(db, forged, ws.id)
     assert services.count_ballots(db, ws.id) == 12

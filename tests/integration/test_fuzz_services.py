@@ -83,7 +83,7 @@ def public_services() -> set[str]:
     return {
         name
         for name, obj in vars(services).items()
-        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == services.__name__
+        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__.startswith(services.__name__ + ".")
     }
 
 

@@ -73,13 +73,13 @@ def at_once(fns):
 @pytest.fixture
 def batch_sizes(monkeypatch):
     sizes: list[int] = []
-    original = services._write_ballots
+    original = services.ballots._write_ballots
 
     def counting(cur, ballots):
         sizes.append(len(ballots))
         return original(cur, ballots)
 
-    monkeypatch.setattr(services, "_write_ballots", counting)
+    monkeypatch.setattr(services.ballots, "_write_ballots", counting)
     return sizes
 
 
@@ -136,11 +136,11 @@ def test_one_device_twice_in_a_burst_keeps_one_ballot_that_was_confirmed(db, hal
 
 def test_a_refused_ballot_in_a_batch_does_not_stop_the_others(db, fac, hall):
     ws, ids, devices = hall
-    ok = services._PendingBallot(ws.id, devices[1].device_id, uuid.uuid4().hex, DotBallot({ids[0]: 2}))
-    stranger = services._PendingBallot(ws.id, "no-such-device", uuid.uuid4().hex, DotBallot({ids[0]: 1}))
-    unknown = services._PendingBallot(ws.id, devices[2].device_id, uuid.uuid4().hex, DotBallot({"no-such": 1}))
-    too_many = services._PendingBallot(ws.id, devices[3].device_id, uuid.uuid4().hex, DotBallot({ids[0]: 4}))
-    outcomes = db.write(lambda cur: services._write_ballots(cur, [ok, stranger, unknown, too_many]))
+    ok = services.ballots._PendingBallot(ws.id, devices[1].device_id, uuid.uuid4().hex, DotBallot({ids[0]: 2}))
+    stranger = services.ballots._PendingBallot(ws.id, "no-such-device", uuid.uuid4().hex, DotBallot({ids[0]: 1}))
+    unknown = services.ballots._PendingBallot(ws.id, devices[2].device_id, uuid.uuid4().hex, DotBallot({"no-such": 1}))
+    too_many = services.ballots._PendingBallot(ws.id, devices[3].device_id, uuid.uuid4().hex, DotBallot({ids[0]: 4}))
+    outcomes = db.write(lambda cur: services.ballots._write_ballots(cur, [ok, stranger, unknown, too_many]))
     assert isinstance(outcomes[1], PermissionDenied)
     assert isinstance(outcomes[2], ValidationError)
     assert isinstance(outcomes[3], ValidationError)  # more than 3 dots on one measure
@@ -248,11 +248,11 @@ def test_tokens_unknown_retired_or_malformed_store_nothing(db, hall):
 def test_one_device_by_token_and_by_device_in_one_batch_stores_the_first(db, hall):
     ws, ids, _devices = hall
     p, token = services.join(db, ws.join_code)
-    by_token = services._PendingBallot(
+    by_token = services.ballots._PendingBallot(
         None, None, uuid.uuid4().hex, DotBallot({ids[0]: 1}), token_hash=services.token_hash(token)
     )
-    by_device = services._PendingBallot(ws.id, p.device_id, uuid.uuid4().hex, DotBallot({ids[1]: 2}))
-    outcomes = db.write(lambda cur: services._write_ballots(cur, [by_token, by_device]))
+    by_device = services.ballots._PendingBallot(ws.id, p.device_id, uuid.uuid4().hex, DotBallot({ids[1]: 2}))
+    outcomes = db.write(lambda cur: services.ballots._write_ballots(cur, [by_token, by_device]))
     assert outcomes[0].submission_id == by_token.submission_id
     assert isinstance(outcomes[1], ValidationError)
     assert stored(db, p.device_id) == (by_token.submission_id, {ids[0]: 1.0})

@@ -254,7 +254,7 @@ def test_a_mediator_link_translates_its_language_in_its_workshop_and_nothing_els
 
 def test_a_mediator_saves_at_most_so_many_translations_a_minute(db, fac, hall, monkeypatch):
     ws, goals, author, _other = hall
-    monkeypatch.setattr(services, "MEDIATOR_SAVES_PER_MINUTE", 2)
+    monkeypatch.setattr(services.translations, "MEDIATOR_SAVES_PER_MINUTE", 2)
     ids = [services.propose_measure(db, author, goals[0], MeasureInput(f"Vorschlag {n}"), lang="de").id for n in "abc"]
     mediator = services.mediator(db, services.create_mediator_key(db, fac, ws.id, "tr")[1])
     for mid in ids[:2]:
