@@ -9,6 +9,7 @@ from workshop.errors import N_, ValidationError
 from workshop.model import (
     clean_text,
 )
+from workshop.queries import hall as queries
 from workshop.store import Database
 
 from .common import token_hash
@@ -28,7 +29,7 @@ def set_public_url(db: Database, fac: auth.Facilitator, url: object) -> None:
     if url:
         db.set_meta("public_url", url)
     else:
-        db.write(lambda cur: cur.execute("DELETE FROM meta WHERE key = 'public_url'"))
+        queries.forget_public_url(db)
 
 
 def projector_key(db: Database, fac: auth.Facilitator, workshop_id: str) -> str:
