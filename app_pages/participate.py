@@ -398,8 +398,8 @@ def card_screen() -> None:
 # --- results ---------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=5, show_spinner=False)
-def public_ranking(workshop_id: str):
+@st.cache_data(ttl=5, show_spinner=False, max_entries=16)
+def public_ranking(workshop_id: str, version: int):
     return views.ranking(db, services.get_workshop(db, workshop_id))
 
 
@@ -408,7 +408,9 @@ def results_screen() -> None:
         st.info(_("Voting is closed. The results will appear here as soon as the facilitation team shows them."))
         return
     # In the reader's language where a translation may be shown, the original one tap away.
-    ranked = views.for_reader(public_ranking(ws.id), translations, common.lang(), machine=ws.show_machine)
+    ranked = views.for_reader(
+        public_ranking(ws.id, common.cached_version(ws.id)), translations, common.lang(), machine=ws.show_machine
+    )
     # A phone is narrow: short label lines, the left margin sized to them, the goals' colours as
     # on the projector and their legend.
     colours = charts.goal_colours([g.title for g in goals])

@@ -63,9 +63,10 @@ def qr_data_uri(url: str) -> str:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def ranking(workshop_id: str, method_key: str, ballots: int):
-    """Once voting is closed the ballots no longer change: recompute only when their count does,
-    not on every one-second refresh (at a million votes a ranking takes about a second)."""
+def ranking(workshop_id: str, method_key: str, ballots: int, version: int):
+    """Once voting is closed the ballots no longer change: recompute only when their count or the
+    workshop's version does (a merge, a hidden measure, on any app process), not on every
+    one-second refresh (at a million votes a ranking takes about a second)."""
     return views.ranking(db, services.get_workshop(db, workshop_id), method_key)
 
 
@@ -194,7 +195,7 @@ def results_view(ws) -> None:
     # The wall speaks the workshop's main language: German titles, the original in small type under;
     # a translation saved at the desk shows at the next refresh (the ranking itself is cached).
     ranked = views.for_reader(
-        ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"]),
+        ranking(ws.id, scoring.METHOD_FOR_BALLOTS[ws.rules.method], counts["ballots"], common.cached_version(ws.id)),
         common.cached_translations(ws.id),
         translation.MAIN_LANGUAGE,
         machine=ws.show_machine,
@@ -223,7 +224,7 @@ def results_view(ws) -> None:
         return
     if ws.wall_view == services.WALL_MATRIX:
         rating_ballots = services.count_ballots(db, ws.id, Method.RATING)
-        rated = ranking(ws.id, "rating", rating_ballots) if rating_ballots else None
+        rated = ranking(ws.id, "rating", rating_ballots, common.cached_version(ws.id)) if rating_ballots else None
         crit = [c.key for c in ws.rules.criteria]
         if rated is not None and len(crit) >= 2 and all(f"mean_{k}" in rated for k in crit[:2]):
             c0, c1 = ws.rules.criteria[:2]

@@ -21,7 +21,7 @@ RESAMPLES = 500
 CHART_CONFIG = {"displayModeBar": False}
 
 
-@st.cache_data(ttl=15, show_spinner=False, max_entries=16)
+@st.cache_data(ttl=2, show_spinner=False, max_entries=16)
 def ballots_by_method(workshop_id: str) -> dict[str, int]:
     """Ballots per scoring method (only methods that have ballots)."""
     database = common.get_db()
@@ -37,9 +37,10 @@ def _rankable(workshop: Workshop, method_key: str):
     return measures
 
 
-@st.cache_data(ttl=15, show_spinner=False, max_entries=32)
-def results(workshop_id: str, method_key: str) -> dict:
-    """Everything the page shows for one workshop and method (language-neutral frames)."""
+@st.cache_data(show_spinner=False, max_entries=32)
+def results(workshop_id: str, method_key: str, ballots: int, version: int) -> dict:
+    """Everything the page shows for one workshop and method (language-neutral frames), made anew
+    when the method's ballots or the workshop's version change (on any app process)."""
     database = common.get_db()
     ws = services.get_workshop(database, workshop_id)
     method = scoring.METHODS[method_key].ballot_method
@@ -139,7 +140,7 @@ st.caption(
     )
 )
 
-data = results(ws.id, method_key)
+data = results(ws.id, method_key, available[method_key], common.cached_version(ws.id))
 # Each measure in the page's language where it has a translation participants may see, as on their
 # phones; the original beside it (in the charts in small type under the title, in the table a column).
 translations = common.cached_translations(ws.id)

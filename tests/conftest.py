@@ -21,7 +21,9 @@ runtime._tuned = True
 # The service and integration suites run on both: the embedded DuckDB file and a PostgreSQL server
 # (scripts/test.sh starts a throwaway one and sets PW_TEST_DATABASE_URL). Without the server the
 # PostgreSQL half fails; it never skips.
+import collections  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
@@ -98,3 +100,49 @@ def make_store(engine, tmp_path_factory):
     maker = StoreMaker(engine, tmp_path_factory)
     yield maker
     maker.close()
+
+
+# Debian's headless Chromium, one for the whole session: the browser tests (tests/e2e) and the
+# replica test (a facilitator's console on one app process) share it; Playwright's sync API allows
+# one per process.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def tallies_check(db) -> tuple[collections.Counter, collections.Counter]:
+    """(the tallies kept, summed over the shards; what the votes stored give): equal when every
+    writer of votes kept them (workshop.queries.tallies). Rows without votes are left out."""
+    from workshop.store import ADD_TALLIES
+
+    select = ADD_TALLIES[ADD_TALLIES.index("SELECT") : ADD_TALLIES.index("ON CONFLICT")]
+    from_votes = select.format(votes="TRUE").replace("$1, ", "").replace("CAST($2 AS BIGINT) * ", "")
+    kept = db.fetchall(
+        "SELECT workshop_id, method, measure_id, criterion, sum(n), sum(total), sum(positive), sum(leads), "
+        "sum(place_sum) FROM tallies GROUP BY workshop_id, method, measure_id, criterion HAVING sum(n) <> 0"
+    )
+
+    def plain(rows):  # numbers as floats: the engines' sums come back as int, float or Decimal
+        return collections.Counter(tuple(x if isinstance(x, str) else float(x) for x in row) for row in rows)
+
+    return plain(kept), plain(db.fetchall(from_votes))

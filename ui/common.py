@@ -324,14 +324,29 @@ def require_facilitator() -> auth.Facilitator:
     return fac
 
 
-# --- shared, short-lived reads (300 devices polling collapse to one query per second) --------
+# --- shared reads (300 devices polling collapse to one query per second) ---------------------
 # cache_resource hands every session the same object (no pickled copy per call, measured as a
 # hot spot under load); that is safe because these values are frozen dataclasses and tuples.
+# What the screens show of a workshop is cached under its version (``services.workshop_version``):
+# every change of it, made by this process or by another one on the same database, draws a new
+# version, so one look at the version per VERSION_LOOK seconds is all that is read while nothing
+# changes. Counts of devices and ballots change with every phone: they are read anew after a TTL.
+
+VERSION_LOOK = 0.5  # seconds: how long another app process's change may stay unseen here
 
 
-@st.cache_resource(ttl=1, show_spinner=False)
-def cached_workshop(workshop_id: str) -> Workshop:
+@st.cache_resource(ttl=VERSION_LOOK, show_spinner=False)
+def cached_version(workshop_id: str) -> int:
+    return services.workshop_version(get_db(), workshop_id)
+
+
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=200)
+def _workshop_at(workshop_id: str, version: int) -> Workshop:
     return services.get_workshop(get_db(), workshop_id)
+
+
+def cached_workshop(workshop_id: str) -> Workshop:
+    return _workshop_at(workshop_id, cached_version(workshop_id))
 
 
 @st.cache_resource(ttl=60, show_spinner=False, max_entries=1000)
@@ -346,25 +361,41 @@ def cached_counts(workshop_id: str) -> dict:
     return views.counts(get_db(), cached_workshop(workshop_id))
 
 
-@st.cache_resource(ttl=2, show_spinner=False)
-def cached_goals(workshop_id: str) -> tuple:
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=200)
+def _goals_at(workshop_id: str, version: int) -> tuple:
     return tuple(services.list_goals(get_db(), workshop_id))
 
 
-@st.cache_resource(ttl=2, show_spinner=False)
-def cached_groups(workshop_id: str) -> tuple:
+def cached_goals(workshop_id: str) -> tuple:
+    return _goals_at(workshop_id, cached_version(workshop_id))
+
+
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=200)
+def _groups_at(workshop_id: str, version: int) -> tuple:
     return tuple(services.list_groups(get_db(), workshop_id))
 
 
-@st.cache_resource(ttl=2, show_spinner=False)
-def cached_measures(workshop_id: str) -> tuple:
+def cached_groups(workshop_id: str) -> tuple:
+    return _groups_at(workshop_id, cached_version(workshop_id))
+
+
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=200)
+def _measures_at(workshop_id: str, version: int) -> tuple:
     return tuple(services.list_measures(get_db(), workshop_id))
 
 
-@st.cache_resource(ttl=2, show_spinner=False)
+def cached_measures(workshop_id: str) -> tuple:
+    return _measures_at(workshop_id, cached_version(workshop_id))
+
+
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=200)
+def _translations_at(workshop_id: str, version: int) -> dict:
+    return services.list_translations(get_db(), workshop_id)
+
+
 def cached_translations(workshop_id: str) -> dict:
     """measure id -> language -> translation (``services.list_translations``)."""
-    return services.list_translations(get_db(), workshop_id)
+    return _translations_at(workshop_id, cached_version(workshop_id))
 
 
 _texts_memo: dict[tuple[str, bool], tuple[dict, dict]] = {}
@@ -382,10 +413,14 @@ def texts_versions(workshop_id: str, machine: bool, translations: dict | None = 
     return memo[1]
 
 
-@st.cache_resource(ttl=2, show_spinner=False)
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=200)
+def _voting_measures_at(workshop_id: str, version: int) -> dict:
+    return services.voting_measures(get_db(), services.get_workshop(get_db(), workshop_id))
+
+
 def cached_voting_measures(workshop_id: str) -> dict:
     """Measures open for voting (id -> goal id). Read-only: callers must not change it."""
-    return services.voting_measures(get_db(), cached_workshop(workshop_id))
+    return _voting_measures_at(workshop_id, cached_version(workshop_id))
 
 
 # Streamlit's own English texts a participant meets, by the way Streamlit writes them: the skip link's
@@ -551,16 +586,8 @@ def clear_form(name: str) -> None:
 
 
 def refresh() -> None:
-    """Drop the short-lived shared reads after a write, so the next run sees it at once."""
-    for cached in (
-        cached_workshop,
-        cached_goals,
-        cached_groups,
-        cached_measures,
-        cached_translations,
-        cached_voting_measures,
-    ):
-        cached.clear()
+    """After a write: look at the workshop's version again, so the next run sees the write at once."""
+    cached_version.clear()  # the write drew a new version: every read keyed by it is made anew
 
 
 def act(fac: auth.Facilitator, fn, *args, rerun: bool = True, **kwargs) -> bool:

@@ -42,6 +42,7 @@ from .model import (
     WorkshopKind,
     clean_text,
 )
+from .queries import changes, tallies
 from .store import MARK_LEADS, SCHEMA_VERSION, Database
 
 # A transaction that lost to another one (retried by the store) / a row the database refuses.
@@ -531,6 +532,8 @@ def restore(db: Database, data: dict | str | bytes, *, accept_altered: bool = Fa
             )
         # `leads` is derived, not in the file: marked again for the restored ballots.
         cur.execute(MARK_LEADS.format(where="ballot_id IN (SELECT id FROM ballots WHERE workshop_id = $1)"), [ws["id"]])
+        tallies.recount(cur, ws["id"])  # derived too: counted from the restored votes
+        changes.bump(cur, ws["id"])  # a workshop restored under an id some process may still cache
         # Explicit seq values keep the tie-break; new measures must still come after all of them.
         highest = cur.execute("SELECT coalesce(max(seq), 0) FROM measures").fetchone()[0]
         _advance_sequence(cur, db.engine, "seq_measure", highest)

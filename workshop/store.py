@@ -242,7 +242,59 @@ CREATE TABLE drafts (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+# A version per workshop, drawn from one sequence and changed in the same transaction as anything
+# its screens show (vision, groups, measures, translations, rules): an app process keys what it
+# caches by it, so a change made by another process on the same database is seen at the next look
+# at the version (issue 21). From a sequence, not a counter: a workshop deleted and restored from a
+# backup never gets a version a process may still hold from before.
+_V11 = """
+CREATE SEQUENCE seq_changes START 1;
+CREATE TABLE changes (
+    workshop_id VARCHAR PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+"""
+
+# What the votes of some ballots add to the tallies (workshop.queries.tallies): $1 the shard, $2 the
+# sign (1 or -1), {votes} which votes.
+ADD_TALLIES = """
+INSERT INTO tallies (shard, workshop_id, method, measure_id, criterion, n, total, positive, leads, place_sum)
+SELECT $1, b.workshop_id, b.method, v.measure_id, v.criterion,
+       CAST($2 AS BIGINT) * count(*), CAST($2 AS BIGINT) * sum(v.value),
+       CAST($2 AS BIGINT) * count(*) FILTER (WHERE v.value > 0),
+       CAST($2 AS BIGINT) * count(*) FILTER (WHERE v.leads), CAST($2 AS BIGINT) * sum(v.place)
+FROM (
+    SELECT ballot_id, measure_id, criterion, value, leads,
+           row_number() OVER (PARTITION BY ballot_id, criterion ORDER BY value, measure_id) AS place
+    FROM votes WHERE {votes}
+) AS v JOIN ballots b ON b.id = v.ballot_id
+GROUP BY b.workshop_id, b.method, v.measure_id, v.criterion
+ON CONFLICT (shard, workshop_id, method, measure_id, criterion) DO UPDATE SET
+    n = tallies.n + excluded.n, total = tallies.total + excluded.total,
+    positive = tallies.positive + excluded.positive, leads = tallies.leads + excluded.leads,
+    place_sum = tallies.place_sum + excluded.place_sum
+"""
+# Tallies per workshop, method, measure and criterion, kept with the votes (workshop.queries.tallies):
+# a ranking reads them instead of a million votes. Filled here from the votes stored so far.
+_V12 = f"""
+CREATE TABLE tallies (
+    shard VARCHAR NOT NULL,
+    workshop_id VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    measure_id VARCHAR NOT NULL,
+    criterion VARCHAR NOT NULL,
+    n BIGINT NOT NULL,
+    total DOUBLE PRECISION NOT NULL,
+    positive BIGINT NOT NULL,
+    leads BIGINT NOT NULL,
+    place_sum BIGINT NOT NULL,
+    PRIMARY KEY (shard, workshop_id, method, measure_id, criterion)
+);
+CREATE INDEX idx_votes_measure ON votes (measure_id);
+{ADD_TALLIES.format(votes="TRUE").replace("$1", "''").replace("CAST($2 AS BIGINT)", "1")}
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 

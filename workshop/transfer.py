@@ -36,7 +36,11 @@ _ORDER = (
     "facilitator_sessions",
     "meta",
 )
-_SEQUENCES = {"seq_measure": ("measures", "seq"), "seq_audit": ("audit_log", "id")}
+_SEQUENCES = {
+    "seq_measure": ("measures", "seq"),
+    "seq_audit": ("audit_log", "id"),
+    "seq_changes": ("changes", "version"),
+}
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,8 @@ def copy_store(source: Store, target: Store, say: Callable[[str], None] = print)
             counts[table] = len(frame)
         for sequence, (table, column) in _SEQUENCES.items():
             if table in frames:
-                _advance(cur, target.engine, sequence, int(frames[table][1][column].max() or 0))
+                highest = frames[table][1][column].max()
+                _advance(cur, target.engine, sequence, 0 if pd.isna(highest) else int(highest))
         return counts
 
     counts = target.write(tx)

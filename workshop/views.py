@@ -8,6 +8,7 @@ import pandas as pd
 
 from . import i18n, methods, scoring
 from .model import Made, Measure, Method, Translation, Workshop
+from .queries import tallies
 from .store import Database
 from .translation import MAIN_LANGUAGE, Reading, reading
 
@@ -98,33 +99,45 @@ def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.Data
     return db.df(_VOTES_SQL, [workshop_id, str(Method(method))])
 
 
-# The aggregates of scoring.aggregate, computed where the votes are. No count(DISTINCT ...):
-# it cost 150-350 ms at a million votes against 30 ms for plain counts; the voters of a rated
-# measure are its leading rows instead (one per ballot and measure, store.MARK_LEADS).
-_CELLS_SQL = """
-    SELECT measure_id, criterion, count(*) AS n, sum(value) AS total,
-           sum(greatest($4 - place, 0)) AS points, count(*) FILTER (WHERE value > 0) AS positive,
-           count(*) FILTER (WHERE leads) AS leads
-    FROM ({votes}) AS counted
-    GROUP BY measure_id, criterion
-"""
-_COUNTED = """
-    SELECT v.measure_id, v.criterion, v.value, v.leads, {place} AS place
-    FROM votes v JOIN ballots b ON b.id = v.ballot_id
-    WHERE b.workshop_id = $1 AND b.method = $2 AND v.measure_id IN (SELECT unnest(CAST($3 AS VARCHAR[])))
-"""
-# A ranking's places closed up over the measures in the count (see scoring.aggregate); the other
-# methods need no place (and no window over a million votes).
-_CELLS_SQL_BY_METHOD = {
-    method: _CELLS_SQL.format(
-        votes=_COUNTED.format(
-            place="row_number() OVER (PARTITION BY v.ballot_id, v.criterion ORDER BY v.value, v.measure_id)"
-            if methods.of(method).places
-            else "v.value"
+# The aggregates of scoring.aggregate from the tallies kept with the votes (queries.tallies): a
+# few hundred rows whatever the number of votes. Voters of a rated measure are its leading rows
+# (one per ballot and measure, store.MARK_LEADS), so no count(DISTINCT ...) is needed.
+CELL_COLUMNS = ["measure_id", "criterion", "n", "total", "points", "positive", "leads"]
+
+
+def _cells(db: Database, workshop_id: str, method: Method, counted: list[str]) -> pd.DataFrame:
+    """The cells of the measures ``counted`` (their number is a ranking's list length).
+
+    A ranking's places are closed up over the counted measures (scoring.aggregate). A ballot whose
+    measures are all counted has the places the tallies summed (``place_sum``), so its votes earn
+    ``n_list - place`` each: ``n * n_list - place_sum``. Only ballots that also named a measure
+    not counted (hidden or off the shortlist after they were cast) are read vote by vote, and the
+    tallies of their votes are replaced by their exact points."""
+    tallied = tallies.cells(db, workshop_id, str(method))
+    counted_set = set(counted)
+    cells = tallied[tallied["measure_id"].isin(counted_set)].copy()
+    cells = cells.astype({"n": int, "total": float, "positive": int, "leads": int, "place_sum": float})
+    if not methods.of(method).places:
+        return cells.assign(points=0.0)[CELL_COLUMNS].reset_index(drop=True)
+    n_list = len(counted)
+    cells["points"] = cells["n"] * n_list - cells["place_sum"]
+    outside = sorted(set(tallied["measure_id"]) - counted_set)
+    if outside:
+        votes = tallies.votes_of_ballots_naming(db, str(method), outside)
+        votes = votes.sort_values(["ballot_id", "criterion", "value", "measure_id"], kind="stable")
+        own = votes.assign(place=votes.groupby(["ballot_id", "criterion"]).cumcount() + 1)
+        inside = votes[votes["measure_id"].isin(counted_set)]
+        inside = inside.assign(place=inside.groupby(["ballot_id", "criterion"]).cumcount() + 1)
+        key = ["measure_id", "criterion"]
+        tallied_part = own.groupby(key).agg(n=("value", "size"), place_sum=("place", "sum"))
+        exact = (n_list - inside["place"]).clip(lower=0).groupby([inside["measure_id"], inside["criterion"]]).sum()
+        fix = tallied_part.join(exact.rename("exact"), how="outer").fillna(0).reset_index()
+        cells = cells.merge(fix, on=key, how="left", suffixes=("", "_dirty")).fillna(
+            {"n_dirty": 0, "place_sum_dirty": 0, "exact": 0}
         )
-    )
-    for method in Method
-}
+        cells["points"] -= cells["n_dirty"] * n_list - cells["place_sum_dirty"]
+        cells["points"] += cells["exact"]
+    return cells[CELL_COLUMNS].reset_index(drop=True)
 
 
 def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> pd.DataFrame:
@@ -136,12 +149,9 @@ def ranking(db: Database, workshop: Workshop, method_key: str | None = None) -> 
     measures = measures_frame(db, workshop.id)
     if voting.uses_shortlist and workshop.rules.shortlist:
         measures = measures[measures["id"].isin(workshop.rules.shortlist)]
-    # The database aggregates (a million votes → a few hundred rows); pandas scores and orders.
-    # $1 workshop, $2 method, $3 the measures counted, $4 their number (a ranking's points).
-    params = [workshop.id, str(method), [str(i) for i in measures["id"]], len(measures)]
-    cells = db.df(_CELLS_SQL_BY_METHOD[method], params)
+    # The tallies (a million votes → a few hundred rows); pandas scores and orders.
+    cells = _cells(db, workshop.id, method, [str(i) for i in measures["id"]])
     voters = scoring.voters_from_cells(cells, rated=voting.per_criterion)
-    cells = cells.astype({"n": int, "total": float, "points": float})
     ranked = scoring.rank_aggregated(key, cells, voters, measures, workshop.rules.criteria)
     info = measures[["id", "goal_title", "goal_position", "group_name", *DETAILS, "status", *LANGUAGE_COLUMNS]]
     merged = merged_titles(db, workshop.id)

@@ -77,10 +77,8 @@ def fresh() -> None:
     from ui import common
 
     st.cache_data.clear()
-    for cached in (common.cached_workshop, common.cached_counts, common.cached_goals, common.cached_measures):
+    for cached in (common.cached_version, common.cached_counts):
         cached.clear()
-    common.cached_groups.clear()
-    common.cached_voting_measures.clear()
 
 
 def offenders(at) -> list[str]:

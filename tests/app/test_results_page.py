@@ -101,7 +101,7 @@ def test_reads_each_measure_in_the_pages_language_with_the_original_beside_it(
     services.translate_measure(app_db, facilitator, best["measure_id"], "en", MeasureInput("A monthly democracy café"))
     try:
         services.set_phase(app_db, facilitator, workshop.id, phase)
-        common.cached_translations.clear()
+        common.cached_version.clear()
         exported = []
         real_csv = exports.ranking_csv
         monkeypatch.setattr(
@@ -125,7 +125,7 @@ def test_reads_each_measure_in_the_pages_language_with_the_original_beside_it(
         services.set_phase(app_db, facilitator, workshop.id, Phase.REVIEW)
         services.remove_translation(app_db, facilitator, best["measure_id"], "en")
         services.set_phase(app_db, facilitator, workshop.id, phase)
-        common.cached_translations.clear()
+        common.cached_version.clear()
 
 
 def test_english(app_db, facilitator):

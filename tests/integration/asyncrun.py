@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -18,3 +18,12 @@ T = TypeVar("T")
 def run(coro: Coroutine[Any, Any, T]) -> T:
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def start(coro: Coroutine[Any, Any, T]) -> Future[T]:
+    """Run ``coro`` in a thread of its own while the test goes on (a browser step, say); the
+    returned future's ``result()`` waits for it."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(asyncio.run, coro)
+    pool.shutdown(wait=False)
+    return future

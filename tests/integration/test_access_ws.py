@@ -418,6 +418,10 @@ def check_database(before, after, *, workshop_id: str, tokens: list[str], projec
     )
     assert entries == [(workshop_id, "phase", "review"), (workshop_id, "timer", "")], entries
 
+    # The two audited changes drew the workshop new versions (what app processes cache is keyed by it).
+    cols, added, removed = changes.pop("changes", (None, [], []))
+    assert [r[cols.index("workshop_id")] for r in added] == [workshop_id] and len(removed) <= 1, (added, removed)
+
     # Wrong passphrases are counted (the login slow-down, in the database since issue 21), as a hash
     # of the address, and nothing is held busy afterwards.
     cols, added, removed = changes.pop("login_attempts", (None, [], []))

@@ -1917,7 +1917,7 @@ def test_redeem_card(world, kind, code):
 # --- reading --------------------------------------------------------------------------------------
 
 
-@fuzzes("get_workshop", "list_workshops", "list_measures", "phase_label")
+@fuzzes("get_workshop", "workshop_version", "list_workshops", "list_measures", "phase_label")
 @FUZZ
 @given(
     ws=id_arg("home", "deleted"),
@@ -1931,6 +1931,8 @@ def test_reading_never_writes_and_refuses_cleanly(world, ws, include_hidden, gro
     got = attempt(db, lambda: services.get_workshop(db, wid), read_only=True)
     expect(got, wid == world.home.ws_id)
     assert not got.ok or got.value.id == wid
+    version = attempt(db, lambda: services.workshop_version(db, wid), read_only=True)
+    assert version.ok and isinstance(version.value, int), "any id: a version (0 for one never changed)"
     listed = attempt(db, lambda: services.list_workshops(db), read_only=True)
     assert listed.ok and world.home.ws_id in {w.id for w in listed.value}
     group_id = resolve(group, home=world.home.groups[0], foreign=world.foreign.groups[0])

@@ -25,7 +25,7 @@ from workshop.store import Database
 
 
 def _clear() -> None:
-    for cached in (common.cached_workshop, common.cached_workshop_id, common.cached_counts, common.cached_translations):
+    for cached in (common.cached_version, common.cached_workshop_id, common.cached_counts):
         cached.clear()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from workshop.store import Store
@@ -27,7 +28,7 @@ def engine(q: Any) -> str:
     """``duckdb`` or ``postgresql``: the engine behind a store or one of its cursors."""
     if isinstance(q, Store):
         return q.engine
-    return "duckdb" if type(q).__module__.startswith("duckdb") else "postgresql"
+    return "duckdb" if isinstance(q, duckdb.DuckDBPyConnection) else "postgresql"
 
 
 def rows(q: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple]:

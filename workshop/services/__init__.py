@@ -133,6 +133,7 @@ from .workshops import (
     set_rules,
     set_timer,
     set_wall_view,
+    workshop_version,
 )
 
 __all__ = [
@@ -231,6 +232,7 @@ __all__ = [
     "set_timer",
     "set_vision_text",
     "set_wall_view",
+    "workshop_version",
     "submit_ballot",
     "submit_ballot_by_token",
     "token_hash",

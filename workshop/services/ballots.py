@@ -15,20 +15,18 @@ from workshop.model import (
     Workshop,
     require,
 )
+from workshop.queries import ballots as queries
+from workshop.queries import tallies
 from workshop.store import Database
 
 from .common import Participant, _key, _sequence, new_id, token_hash
 from .measures import list_measures
 from .participants import _joined, _token_shape
-from .workshops import _WORKSHOP_COLS, _workshop, get_workshop, set_rules
+from .workshops import _workshop, get_workshop, set_rules
 
 
 def count_ballots(db: Database, workshop_id: str, method: Method | str | None = None) -> int:
-    if method is None:
-        return db.scalar("SELECT count(*) FROM ballots WHERE workshop_id = $1", [_key(workshop_id)])
-    return db.scalar(
-        "SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2", [_key(workshop_id), str(method)]
-    )
+    return queries.ballot_count(db, _key(workshop_id), None if method is None else _key(str(method)))
 
 
 def voting_measures(db: Database, workshop: Workshop) -> dict[str, str]:
@@ -40,13 +38,7 @@ def voting_measures(db: Database, workshop: Workshop) -> dict[str, str]:
 
 
 def _voting_measures(cur, workshop: Workshop) -> dict[str, str]:
-    # Only the two columns, in the order list_measures gives: every submit validates against this.
-    rows = cur.execute(
-        "SELECT m.id, m.goal_id FROM measures m JOIN goals g ON g.id = m.goal_id "
-        "WHERE m.workshop_id = $1 AND m.merged_into IS NULL AND NOT m.hidden ORDER BY g.position, m.seq",
-        [workshop.id],
-    ).fetchall()
-    visible = dict(rows)
+    visible = dict(queries.voting_measure_rows(cur, workshop.id))
     if methods.of(workshop.rules.method).uses_shortlist and workshop.rules.shortlist:
         return {m: visible[m] for m in workshop.rules.shortlist if m in visible}
     return visible
@@ -118,14 +110,7 @@ def _resolve_tokens(cur, ballots: list[_PendingBallot]) -> list[_PendingBallot |
     hashes = [b.token_hash for b in ballots if b.token_hash is not None]
     found = {}
     if hashes:
-        found = {
-            row[0]: row[1:]
-            for row in cur.execute(
-                "SELECT token_hash, workshop_id, id FROM devices "
-                "WHERE token_hash IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
-                [hashes],
-            ).fetchall()
-        }
+        found = {row[0]: row[1:] for row in queries.devices_of_tokens(cur, hashes)}
     items: list[_PendingBallot | DomainError] = []
     seen: set[str] = set()
     for b in ballots:
@@ -153,36 +138,15 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     if not ballots:  # every one refused: nothing to read or write (an empty list has no type to unnest)
         return items
     workshops = {
-        row[0]: _workshop(row)
-        for row in cur.execute(
-            f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
-            [sorted({b.workshop_id for b in ballots})],
-        ).fetchall()
+        row[0]: _workshop(row) for row in queries.workshops_by_id(cur, sorted({b.workshop_id for b in ballots}))
     }
     measures: dict[str, dict[str, str]] = {}  # per workshop, read once for the batch when needed
     devices = [b.device_id for b in ballots]
-    joined = set(
-        cur.execute(
-            "SELECT id, workshop_id FROM devices WHERE id IN (SELECT unnest(CAST($1 AS VARCHAR[])))", [devices]
-        ).fetchall()
-    )
-    stored = {
-        (row[0], row[1]): row[2:]
-        for row in cur.execute(
-            "SELECT device_id, method, id, submission_id, submitted_at FROM ballots "
-            "WHERE device_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
-            [devices],
-        ).fetchall()
-    }
+    joined = set(queries.device_workshops(cur, devices))
+    stored = {(row[0], row[1]): row[2:] for row in queries.stored_ballots(cur, devices)}
     carded = set()
     if any(ws.rules.cards_required for ws in workshops.values()):
-        carded = {
-            row[0]
-            for row in cur.execute(
-                "SELECT device_id FROM cards WHERE NOT revoked AND device_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
-                [devices],
-            ).fetchall()
-        }
+        carded = {row[0] for row in queries.carded_devices(cur, devices)}
     now = datetime.now()
     outcomes: list[Receipt | DomainError] = []
     replaced: dict[str, str] = {}  # ballot id -> submission id
@@ -235,38 +199,22 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             new.append((ballot_id, b.workshop_id, b.device_id, method, b.submission_id))
         votes.extend(_vote_rows(ballot_id, rows))
         outcomes.append(Receipt(ballot_id, b.submission_id, now, replaced=ballot_id in replaced))
-    # A few statements for everyone (lists unnested by DuckDB), however many ballots there are.
+    # A few statements for everyone (lists unnested by DuckDB), however many ballots there are;
+    # the tallies lose what the replaced ballots gave and gain what the batch's ballots give.
     if replaced:
-        ids = list(replaced)
-        cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))", [ids])
-        cur.execute(
-            "UPDATE ballots SET submission_id = q.submission, submitted_at = $1 "
-            "FROM (SELECT unnest(CAST($2 AS VARCHAR[])) AS id, unnest(CAST($3 AS VARCHAR[])) AS submission) q "
-            "WHERE ballots.id = q.id",
-            [now, ids, list(replaced.values())],
-        )
+        tallies.add(cur, list(replaced), -1)
+        queries.delete_votes_of_ballots(cur, list(replaced))
+        queries.resubmit_ballots(cur, replaced, now)
     if new:
-        ids, workshop_ids, device_ids, method_keys, subs = (list(col) for col in zip(*new, strict=True))
-        cur.execute(
-            "INSERT INTO ballots (id, workshop_id, device_id, method, submission_id, submitted_at) "
-            "SELECT unnest(CAST($1 AS VARCHAR[])), unnest(CAST($2 AS VARCHAR[])), unnest(CAST($3 AS VARCHAR[])), "
-            "unnest(CAST($4 AS VARCHAR[])), unnest(CAST($5 AS VARCHAR[])), CAST($6 AS TIMESTAMP)",
-            [ids, workshop_ids, device_ids, method_keys, subs, now],
-        )
+        queries.insert_ballots(cur, new, now)
     if votes:
-        ballot_ids, measure_ids, criteria, values, leads = (list(col) for col in zip(*votes, strict=True))
-        cur.execute(
-            "INSERT INTO votes (ballot_id, measure_id, criterion, value, leads) "
-            "SELECT unnest(CAST($1 AS VARCHAR[])), unnest(CAST($2 AS VARCHAR[])), unnest(CAST($3 AS VARCHAR[])), "
-            "unnest(CAST($4 AS DOUBLE PRECISION[])), unnest(CAST($5 AS BOOLEAN[]))",
-            [ballot_ids, measure_ids, criteria, [float(v) for v in values], leads],
-        )
+        queries.insert_votes(cur, votes)
+        tallies.add(cur, list(replaced) + [row[0] for row in new])
     return outcomes
 
 
 def _stored_rows(cur, ballot_id: str) -> list[tuple[str, str, float]]:
-    rows = cur.execute("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = $1", [ballot_id]).fetchall()
-    return sorted((m, c, float(v)) for m, c, v in rows)
+    return sorted((m, c, float(v)) for m, c, v in queries.ballot_votes(cur, ballot_id))
 
 
 def _vote_rows(ballot_id: str, rows: list[VoteRow]):
@@ -299,13 +247,10 @@ def get_ballot(db: Database, participant: Participant, method: Method | str | No
         method = Method(method)
     except ValueError:
         raise ValidationError(N_("Unknown voting method.")) from None
-    row = db.fetchone(
-        "SELECT id FROM ballots WHERE device_id = $1 AND method = $2", [participant.device_id, str(method)]
-    )
-    if not row:
+    ballot_id = queries.device_ballot(db, participant.device_id, str(method))
+    if ballot_id is None:
         return None
-    rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = $1", [row[0]])
-    return methods.of(method).ballot.from_rows(rows)
+    return methods.of(method).ballot.from_rows(queries.ballot_votes(db, ballot_id))
 
 
 def set_shortlist(db: Database, fac: auth.Facilitator, workshop_id: str, measure_ids: list[str]) -> Workshop:

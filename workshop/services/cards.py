@@ -6,6 +6,8 @@ import secrets
 
 from workshop import auth, limits
 from workshop.errors import N_, NotFound, PermissionDenied, ValidationError
+from workshop.queries import cards as queries
+from workshop.queries import tallies
 from workshop.store import Database
 
 from .common import CODE_ALPHABET, Participant, _audit, _key, _settings, new_id, normalize_code, token_hash
@@ -35,14 +37,11 @@ def generate_cards(db: Database, fac: auth.Facilitator, workshop_id: str, count:
     cards: list[tuple[int, str]] = []
 
     def tx(cur):
-        start = cur.execute(
-            "SELECT coalesce(max(number), 0) FROM cards WHERE workshop_id = $1", [workshop_id]
-        ).fetchone()[0]
+        start = queries.last_number(cur, workshop_id)
         for i in range(count):
             code = _new_card_code()
-            cur.execute(
-                "INSERT INTO cards (id, workshop_id, number, code_hash) VALUES ($1, $2, $3, $4)",
-                [new_id(), workshop_id, start + i + 1, token_hash(code)],
+            queries.insert_card(
+                cur, card_id=new_id(), workshop_id=workshop_id, number=start + i + 1, code_hash=token_hash(code)
             )
             cards.append((start + i + 1, code))
         _audit(cur, workshop_id, "cards", "", "", {"generated": count})
@@ -58,32 +57,27 @@ def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: i
         raise NotFound(N_("There is no card with the number {n}."), n=number)
 
     def tx(cur):
-        row = cur.execute(
-            "SELECT id, device_id FROM cards WHERE workshop_id = $1 AND number = $2", [_key(workshop_id), number]
-        ).fetchone()
+        row = queries.card_by_number(cur, _key(workshop_id), number)
         if not row:
             raise NotFound(N_("There is no card with the number {n}."), n=number)
-        cur.execute("UPDATE cards SET revoked = TRUE WHERE id = $1", [row[0]])
+        queries.revoke(cur, row[0])
         if row[1] is not None:
             # A ballot cast with a revoked card no longer counts.
-            cur.execute("DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE device_id = $1)", [row[1]])
-            cur.execute("DELETE FROM ballots WHERE device_id = $1", [row[1]])
+            tallies.take_away_device(cur, row[1])
+            queries.delete_ballots_of(cur, row[1])
         _audit(cur, workshop_id, "revoke_card", str(number))
 
     db.write(tx)
 
 
 def card_stats(db: Database, workshop_id: str) -> dict[str, int]:
-    row = db.fetchone(
-        "SELECT count(*), count(device_id), count(*) FILTER (WHERE revoked) FROM cards WHERE workshop_id = $1",
-        [_key(workshop_id)],
-    )
+    row = queries.card_counts(db, _key(workshop_id))
     return {"cards": row[0], "used": row[1], "revoked": row[2]}
 
 
 def has_card(db: Database, participant: Participant) -> bool:
     participant = _joined(participant)
-    return bool(db.scalar("SELECT count(*) FROM cards WHERE device_id = $1 AND NOT revoked", [participant.device_id]))
+    return bool(queries.valid_cards_of(db, participant.device_id))
 
 
 def redeem_card(db: Database, participant: Participant, code: object, *, client: str | None = None) -> None:
@@ -104,15 +98,12 @@ def redeem_card(db: Database, participant: Participant, code: object, *, client:
     norm = normalize_code(code)
 
     def tx(cur):
-        row = cur.execute(
-            "SELECT id, device_id, revoked FROM cards WHERE workshop_id = $1 AND code_hash = $2",
-            [participant.workshop_id, token_hash(norm)],
-        ).fetchone()
+        row = queries.card_by_code(cur, participant.workshop_id, token_hash(norm))
         if not row or row[2]:
             raise ValidationError(N_("This voting card is not valid."))
         if row[1] is not None and row[1] != participant.device_id:
             raise ValidationError(N_("This voting card has already been used."))
-        cur.execute("UPDATE cards SET device_id = $1 WHERE id = $2", [participant.device_id, row[0]])
+        queries.bind(cur, row[0], participant.device_id)
 
     try:
         db.write(tx)

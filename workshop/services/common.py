@@ -16,6 +16,8 @@ from workshop.model import (
     MeasureInput,
     Phase,
 )
+from workshop.queries import changes
+from workshop.queries import workshops as workshop_queries
 
 # Join codes avoid characters people confuse when reading them off a wall: 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -77,11 +79,16 @@ class Participant:
 
 
 def _audit(cur, workshop_id: str, action: str, subject: str = "", before: Any = "", after: Any = "") -> None:
-    """One audit entry: when, what, before → after. Never a participant's identity."""
-    cur.execute(
-        "INSERT INTO audit_log (workshop_id, action, subject, value_before, value_after) VALUES ($1, $2, $3, $4, $5)",
-        [workshop_id, action, subject, _audit_value(before), _audit_value(after)],
-    )
+    """One audit entry: when, what, before → after. Never a participant's identity. An audited
+    change is one the workshop's screens may show: it draws the workshop a new version (``_changed``)."""
+    workshop_queries.insert_audit(cur, workshop_id, action, subject, _audit_value(before), _audit_value(after))
+    _changed(cur, workshop_id)
+
+
+def _changed(cur, workshop_id: str) -> None:
+    """In the transaction of a change to what the workshop's screens show (its row, vision, groups,
+    measures, translations): a new version, which every app process's caches are keyed by."""
+    changes.bump(cur, workshop_id)
 
 
 def _audit_value(value: Any) -> str:
@@ -103,10 +110,10 @@ def _check_expected(expected: object, stored: object) -> None:
 
 
 def _phase_of(cur, workshop_id: str) -> Phase:
-    row = cur.execute("SELECT phase FROM workshops WHERE id = $1", [_key(workshop_id)]).fetchone()
-    if not row:
+    phase = workshop_queries.phase(cur, _key(workshop_id))
+    if phase is None:
         raise NotFound(N_("This workshop does not exist."))
-    return Phase(row[0])
+    return Phase(phase)
 
 
 def _measure_input(data: object) -> MeasureInput:

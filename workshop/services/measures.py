@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from workshop import i18n
 from workshop.errors import N_, NP_, NotFound, PermissionDenied, ValidationError
@@ -17,6 +16,9 @@ from workshop.model import (
     Role,
     require,
 )
+from workshop.queries import measures as queries
+from workshop.queries import translations as translation_queries
+from workshop.queries import vision as vision_queries
 from workshop.store import Database
 
 from .common import (
@@ -25,6 +27,7 @@ from .common import (
     PROPOSALS_PER_MINUTE,
     Participant,
     _audit,
+    _changed,
     _key,
     _measure_input,
     _phase_of,
@@ -32,10 +35,7 @@ from .common import (
 )
 from .participants import _actor_role, _joined
 
-_MEASURE_COLS = (
-    "id, workshop_id, goal_id, title, description, responsible, target_group, timeframe, cost, group_id, "
-    "status, hidden, merged_into, seq, lang"
-)
+_MEASURE_COLS = queries.MEASURE_COLUMNS
 
 
 def _measure(row: tuple) -> Measure:
@@ -43,7 +43,7 @@ def _measure(row: tuple) -> Measure:
 
 
 def get_measure(db: Database, measure_id: str) -> Measure:
-    row = db.fetchone(f"SELECT {_MEASURE_COLS} FROM measures WHERE id = $1", [_key(measure_id)])
+    row = queries.measure_row(db, _key(measure_id))
     if not row:
         raise NotFound(**NO_SUCH_MEASURE)
     return _measure(row)
@@ -53,26 +53,18 @@ def list_measures(
     db: Database, workshop_id: str, *, include_hidden: bool = False, group_id: str | None = None
 ) -> list[Measure]:
     """Measures in goal order, then proposal order; merged-away ones are never listed."""
-    sql = (
-        f"SELECT {', '.join('m.' + c.strip() for c in _MEASURE_COLS.split(','))} FROM measures m "
-        "JOIN goals g ON g.id = m.goal_id WHERE m.workshop_id = $1 AND m.merged_into IS NULL"
+    rows = queries.measures_of(
+        db,
+        _key(workshop_id),
+        include_hidden=include_hidden,
+        group_id=None if group_id is None else _key(group_id),
     )
-    params: list[Any] = [_key(workshop_id)]
-    if not include_hidden:
-        sql += " AND NOT m.hidden"
-    if group_id is not None:
-        sql += " AND m.group_id = $2"
-        params.append(_key(group_id))
-    return [_measure(r) for r in db.fetchall(sql + " ORDER BY g.position, m.seq", params)]
+    return [_measure(r) for r in rows]
 
 
 def own_measures(db: Database, participant: Participant) -> list[Measure]:
     participant = _joined(participant)
-    rows = db.fetchall(
-        f"SELECT {_MEASURE_COLS} FROM measures WHERE author_device_id = $1 AND merged_into IS NULL ORDER BY seq",
-        [participant.device_id],
-    )
-    return [_measure(r) for r in rows]
+    return [_measure(r) for r in queries.measures_by_author(db, participant.device_id)]
 
 
 def propose_measure(
@@ -96,62 +88,41 @@ def propose_measure(
     if isinstance(actor, Participant):
         workshop_id, group_id, device_id = actor.workshop_id, actor.group_id, actor.device_id
     else:
-        goal = db.fetchone("SELECT workshop_id FROM goals WHERE id = $1", [_key(goal_id)])
-        if not goal:
+        workshop_id, device_id = vision_queries.goal_workshop(db, _key(goal_id)), None
+        if workshop_id is None:
             raise ValidationError(**CHOOSE_GOAL)
-        workshop_id, device_id = goal[0], None
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), role, Action.PROPOSE)
-        if device_id is not None:
-            recent = cur.execute(
-                "SELECT count(*) FROM measures WHERE author_device_id = $1 "
-                "AND created_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL '60 seconds'",
-                [device_id],
-            ).fetchone()[0]
-            if recent >= PROPOSALS_PER_MINUTE:
-                raise ValidationError(
-                    NP_(
-                        "You sent {max} proposal in the last minute. Please wait a moment before the next one.",
-                        "You sent {max} proposals in the last minute. Please wait a moment before the next one.",
-                    ),
-                    max=PROPOSALS_PER_MINUTE,
-                )
-        if not cur.execute(
-            "SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(goal_id), workshop_id]
-        ).fetchone():
+        if device_id is not None and queries.proposals_last_minute(cur, device_id) >= PROPOSALS_PER_MINUTE:
+            raise ValidationError(
+                NP_(
+                    "You sent {max} proposal in the last minute. Please wait a moment before the next one.",
+                    "You sent {max} proposals in the last minute. Please wait a moment before the next one.",
+                ),
+                max=PROPOSALS_PER_MINUTE,
+            )
+        if not vision_queries.goal_in_workshop(cur, _key(goal_id), workshop_id):
             raise ValidationError(**CHOOSE_GOAL)
-        if (
-            group_id is not None
-            and not cur.execute(
-                "SELECT 1 FROM groups WHERE id = $1 AND workshop_id = $2", [_key(group_id), workshop_id]
-            ).fetchone()
-        ):
+        if group_id is not None and not vision_queries.group_in_workshop(cur, _key(group_id), workshop_id):
             raise ValidationError(N_("Unknown working group."))
-        cur.execute(
-            "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
-            "timeframe, cost, group_id, author_device_id, lang) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            [
-                mid,
-                workshop_id,
-                goal_id,
-                clean.title,
-                clean.description,
-                clean.responsible,
-                clean.target_group,
-                clean.timeframe,
-                clean.cost,
-                group_id,
-                device_id,
-                original,
-            ],
+        queries.insert_measure(
+            cur,
+            measure_id=mid,
+            workshop_id=workshop_id,
+            goal_id=goal_id,
+            texts=queries.texts(clean),
+            group_id=group_id,
+            author_device_id=device_id,
+            lang=original,
         )
         made = Made.AUTHOR if role == Role.PARTICIPANT else Made.FACILITATOR
         for version_lang, version in extra.items():
             _put_translation(cur, workshop_id, mid, version_lang, version, made, reviewed=made == Made.FACILITATOR)
         if role == Role.FACILITATOR:
             _audit(cur, workshop_id, "add_measure", mid, "", clean.title)
+        else:
+            _changed(cur, workshop_id)
 
     db.write(tx)
     return get_measure(db, mid)
@@ -160,14 +131,11 @@ def propose_measure(
 def _outdate_translations(cur, measure_id: str, before: tuple, after: MeasureInput) -> None:
     """The original's title or description changed: its translations no longer say the same."""
     if tuple(before) != (after.title, after.description):
-        cur.execute("UPDATE translations SET stale = TRUE, reviewed = FALSE WHERE measure_id = $1", [measure_id])
+        translation_queries.outdate_translations(cur, measure_id)
 
 
 def _own(cur, participant: Participant, measure_id: str) -> None:
-    row = cur.execute(
-        "SELECT author_device_id FROM measures WHERE id = $1 AND workshop_id = $2",
-        [_key(measure_id), participant.workshop_id],
-    ).fetchone()
+    row = queries.measure_author(cur, _key(measure_id), participant.workshop_id)
     if not row or row[0] != participant.device_id:
         raise PermissionDenied(N_("You can only change your own proposals."))
 
@@ -181,26 +149,12 @@ def edit_own_measure(
     def tx(cur):
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.EDIT_OWN)
         _own(cur, participant, measure_id)
-        if not cur.execute(
-            "SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(goal_id), participant.workshop_id]
-        ).fetchone():
+        if not vision_queries.goal_in_workshop(cur, _key(goal_id), participant.workshop_id):
             raise ValidationError(**CHOOSE_GOAL)
-        before = cur.execute("SELECT title, description FROM measures WHERE id = $1", [measure_id]).fetchone()
+        before = queries.title_and_description(cur, measure_id)
         _outdate_translations(cur, measure_id, before, clean)
-        cur.execute(
-            "UPDATE measures SET goal_id = $1, title = $2, description = $3, responsible = $4, target_group = $5, "
-            "timeframe = $6, cost = $7 WHERE id = $8",
-            [
-                goal_id,
-                clean.title,
-                clean.description,
-                clean.responsible,
-                clean.target_group,
-                clean.timeframe,
-                clean.cost,
-                measure_id,
-            ],
-        )
+        queries.update_texts(cur, measure_id, queries.texts(clean), goal_id=goal_id)
+        _changed(cur, participant.workshop_id)
 
     db.write(tx)
     return get_measure(db, measure_id)
@@ -212,8 +166,9 @@ def withdraw_own_measure(db: Database, participant: Participant, measure_id: str
     def tx(cur):
         require(_phase_of(cur, participant.workshop_id), Role.PARTICIPANT, Action.WITHDRAW_OWN)
         _own(cur, participant, measure_id)
-        cur.execute("DELETE FROM translations WHERE measure_id = $1", [measure_id])
-        cur.execute("DELETE FROM measures WHERE id = $1", [measure_id])
+        translation_queries.delete_translations_of(cur, measure_id)
+        queries.delete_measure(cur, measure_id)
+        _changed(cur, participant.workshop_id)
 
     db.write(tx)
 
@@ -256,9 +211,14 @@ def _version_input(data: object) -> MeasureInput:
 
 
 def _put_translation(cur, workshop_id: str, measure_id: str, lang: str, data: MeasureInput, made, *, reviewed: bool):
-    cur.execute("DELETE FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang])
-    cur.execute(
-        "INSERT INTO translations (measure_id, workshop_id, lang, title, description, made, reviewed) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [measure_id, workshop_id, lang, data.title, data.description, str(made), reviewed],
+    translation_queries.delete_translation(cur, measure_id, lang)
+    translation_queries.insert_translation(
+        cur,
+        measure_id=measure_id,
+        workshop_id=workshop_id,
+        lang=lang,
+        title=data.title,
+        description=data.description,
+        made=str(made),
+        reviewed=reviewed,
     )

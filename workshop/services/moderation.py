@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from workshop import auth, methods, store
+from workshop import auth, methods
 from workshop.errors import N_, NotFound, ValidationError
 from workshop.model import (
     Action,
@@ -17,6 +17,10 @@ from workshop.model import (
     clean_flag,
     require,
 )
+from workshop.queries import measures as measure_queries
+from workshop.queries import moderation as queries
+from workshop.queries import tallies
+from workshop.queries import vision as vision_queries
 from workshop.store import Database
 
 from .common import (
@@ -30,13 +34,11 @@ from .common import (
     _sequence,
     new_id,
 )
-from .measures import _MEASURE_COLS, _measure, _outdate_translations, get_measure
+from .measures import _measure, _outdate_translations, get_measure
 
 
 def _measure_workshop(cur, measure_id: object) -> tuple[str, str]:
-    row = cur.execute(
-        "SELECT workshop_id, title FROM measures WHERE id = $1 AND merged_into IS NULL", [_key(measure_id)]
-    ).fetchone()
+    row = queries.workshop_and_title(cur, _key(measure_id))
     if not row:
         raise NotFound(**NO_SUCH_MEASURE)
     return row[0], row[1]
@@ -58,22 +60,10 @@ def moderate_edit(
     def tx(cur):
         wid, before = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        stored = cur.execute("SELECT title, description FROM measures WHERE id = $1", [measure_id]).fetchone()
+        stored = measure_queries.title_and_description(cur, measure_id)
         _check_expected(None if expected is None else tuple(expected), tuple(stored))
         _outdate_translations(cur, measure_id, stored, clean)
-        cur.execute(
-            "UPDATE measures SET title = $1, description = $2, responsible = $3, target_group = $4, timeframe = $5, "
-            "cost = $6 WHERE id = $7",
-            [
-                clean.title,
-                clean.description,
-                clean.responsible,
-                clean.target_group,
-                clean.timeframe,
-                clean.cost,
-                measure_id,
-            ],
-        )
+        measure_queries.update_texts(cur, measure_id, measure_queries.texts(clean))
         _audit(cur, wid, "edit_measure", measure_id, before, clean.title)
 
     db.write(tx)
@@ -87,7 +77,7 @@ def set_hidden(db: Database, fac: auth.Facilitator, measure_id: str, hidden: boo
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        cur.execute("UPDATE measures SET hidden = $1 WHERE id = $2", [hidden, measure_id])
+        queries.update_hidden(cur, measure_id, hidden)
         _audit(cur, wid, "hide" if hidden else "unhide", measure_id, not hidden, hidden)
 
     db.write(tx)
@@ -100,10 +90,10 @@ def move_measure(db: Database, fac: auth.Facilitator, measure_id: str, goal_id: 
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        if not cur.execute("SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(goal_id), wid]).fetchone():
+        if not vision_queries.goal_in_workshop(cur, _key(goal_id), wid):
             raise ValidationError(**CHOOSE_GOAL)
-        before = cur.execute("SELECT goal_id FROM measures WHERE id = $1", [measure_id]).fetchone()[0]
-        cur.execute("UPDATE measures SET goal_id = $1 WHERE id = $2", [goal_id, measure_id])
+        before = queries.goal_of(cur, measure_id)
+        queries.update_goal(cur, measure_id, goal_id)
         _audit(cur, wid, "move", measure_id, before, goal_id)
 
     db.write(tx)
@@ -121,8 +111,8 @@ def set_status(db: Database, fac: auth.Facilitator, measure_id: str, status: Mea
     def tx(cur):
         wid, _title = _measure_workshop(cur, measure_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.MODERATE)
-        before = cur.execute("SELECT status FROM measures WHERE id = $1", [measure_id]).fetchone()[0]
-        cur.execute("UPDATE measures SET status = $1 WHERE id = $2", [str(status), measure_id])
+        before = queries.status(cur, measure_id)
+        queries.update_status(cur, measure_id, str(status))
         _audit(cur, wid, "status", measure_id, before, str(status))
 
     db.write(tx)
@@ -156,36 +146,25 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
                 )
         ids = [target_id, *sources]
         before = _votes_on(cur, ids)
+        touched = sorted({vote[0] for vote in before})  # the ballots whose votes change
+        tallies.add(cur, touched, -1)
         for method, agg in ((str(m.method), m.merge_sql) for m in methods.all_methods()):
-            # One ballot's votes on the merged measures, combined (a few hundred rows at most).
-            merged = cur.execute(
-                f"SELECT v.ballot_id, v.criterion, {agg} AS value FROM votes v JOIN ballots b ON b.id = v.ballot_id "
-                "WHERE b.method = $1 AND v.measure_id IN (SELECT unnest(CAST($2 AS VARCHAR[]))) "
-                "GROUP BY v.ballot_id, v.criterion",
-                [method, ids],
-            ).fetchall()
-            cur.execute(
-                "DELETE FROM votes WHERE measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[]))) AND ballot_id IN "
-                "(SELECT id FROM ballots WHERE method = $2)",
-                [ids, method],
-            )
-            if merged:
-                cur.executemany(
-                    "INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES ($1, $2, $3, $4)",
-                    [(b, target_id, c, float(v)) for b, c, v in merged],
-                )
-        cur.execute(store.MARK_LEADS.format(where="measure_id = $1"), [target_id])
-        cur.execute(
-            "UPDATE measures SET merged_into = $1 WHERE id IN (SELECT unnest(CAST($2 AS VARCHAR[])))",
-            [target_id, list(sources)],
+            merged = queries.combined_votes(cur, ids, method=method, aggregate=agg)
+            queries.delete_votes_on(cur, ids, method=method)
+            queries.insert_votes(cur, [(b, target_id, c, float(v)) for b, c, v in merged])
+        queries.mark_leads_on(cur, target_id)
+        tallies.add(cur, touched)
+        queries.merge_into(cur, target_id, list(sources))
+        queries.insert_merge(
+            cur,
+            merge_id=new_id(),
+            workshop_id=wid,
+            position=queries.next_merge_position(cur, wid),
+            target_id=target_id,
+            sources=json.dumps(sources),
+            votes_before=json.dumps(before),
+            votes_after=json.dumps(_votes_on(cur, [target_id])),
         )
-        position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM merges WHERE workshop_id = $1", [wid])
-        cur.execute(
-            "INSERT INTO merges (id, workshop_id, position, target_id, sources, votes_before, votes_after) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [new_id(), wid, position.fetchone()[0], target_id, json.dumps(sources), json.dumps(before),
-             json.dumps(_votes_on(cur, [target_id]))],
-        )  # fmt: skip
         _audit(cur, wid, "merge", target_id, sources, title)
 
     db.write(tx)
@@ -194,13 +173,7 @@ def merge_measures(db: Database, fac: auth.Facilitator, target_id: str, source_i
 
 def _votes_on(cur, measure_ids: list[str]) -> list[list]:
     """Every vote on these measures, in one order: what a merge keeps to undo itself."""
-    rows = cur.execute(
-        "SELECT ballot_id, measure_id, criterion, value FROM votes "
-        "WHERE measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[]))) "
-        "ORDER BY ballot_id, measure_id, criterion, value",
-        [list(measure_ids)],
-    ).fetchall()
-    return [list(r) for r in rows]
+    return [list(r) for r in queries.votes_on(cur, list(measure_ids))]
 
 
 @dataclass(frozen=True)
@@ -215,11 +188,7 @@ class Merge:
 
 def open_merges(db: Database, workshop_id: str) -> list[Merge]:
     """The merges of a workshop that are not undone, the latest first."""
-    rows = db.fetchall(
-        "SELECT id, target_id, sources, merged_at FROM merges WHERE workshop_id = $1 AND undone_at IS NULL "
-        "ORDER BY position DESC",
-        [_key(workshop_id)],
-    )
+    rows = queries.open_merge_rows(db, _key(workshop_id))
     return [Merge(r[0], r[1], tuple(json.loads(r[2])), r[3]) for r in rows]
 
 
@@ -230,11 +199,7 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
     auth.check(db, fac)
 
     def tx(cur):
-        row = cur.execute(
-            "SELECT workshop_id, position, target_id, sources, votes_before, votes_after, undone_at FROM merges "
-            "WHERE id = $1",
-            [_key(merge_id)],
-        ).fetchone()
+        row = queries.merge_row(cur, _key(merge_id))
         if row is None:
             raise NotFound(N_("This merge does not exist."))
         wid, position, target_id, sources_json, before_json, after_json, undone_at = row
@@ -243,10 +208,7 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
             raise ValidationError(N_("This merge has already been undone."))
         sources = json.loads(sources_json)
         ids = [target_id, *sources]
-        later = cur.execute(
-            "SELECT target_id, sources FROM merges WHERE workshop_id = $1 AND undone_at IS NULL AND position > $2",
-            [wid, position],
-        ).fetchall()
+        later = queries.later_merges(cur, wid, position)
         if any(t in ids or set(json.loads(s)) & set(ids) for t, s in later):
             raise ValidationError(
                 N_("A later merge includes these measures: undo that one first."),
@@ -260,20 +222,16 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
                     "instead."
                 ),
             )
-        cur.execute("DELETE FROM votes WHERE measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))", [ids])
-        before = json.loads(before_json)
-        if before:
-            cur.executemany(
-                "INSERT INTO votes (ballot_id, measure_id, criterion, value) VALUES ($1, $2, $3, $4)", before
-            )
-        cur.execute(store.MARK_LEADS.format(where="measure_id IN (SELECT unnest(CAST($1 AS VARCHAR[])))"), [ids])
-        cur.execute(
-            "UPDATE measures SET merged_into = NULL "
-            "WHERE merged_into = $1 AND id IN (SELECT unnest(CAST($2 AS VARCHAR[])))",
-            [target_id, list(sources)],
-        )
-        cur.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = $1", [_key(merge_id)])
-        title = cur.execute("SELECT title FROM measures WHERE id = $1", [target_id]).fetchone()[0]
+        restored = json.loads(before_json)
+        touched = sorted({vote[0] for vote in restored})  # every ballot of the merge's votes
+        tallies.add(cur, touched, -1)
+        queries.delete_votes_on(cur, ids)
+        queries.insert_votes(cur, restored)
+        queries.mark_leads_on_each(cur, ids)
+        tallies.add(cur, touched)
+        queries.unmerge_from(cur, target_id, list(sources))
+        queries.mark_merge_undone(cur, _key(merge_id))
+        title = queries.title(cur, target_id)
         _audit(cur, wid, "unmerge", target_id, sources, title)
         return target_id
 
@@ -282,5 +240,4 @@ def unmerge_measures(db: Database, fac: auth.Facilitator, merge_id: str) -> Meas
 
 def merged_sources(db: Database, measure_id: str) -> list[Measure]:
     """The measures merged into this one, with their original texts."""
-    rows = db.fetchall(f"SELECT {_MEASURE_COLS} FROM measures WHERE merged_into = $1 ORDER BY seq", [_key(measure_id)])
-    return [_measure(r) for r in rows]
+    return [_measure(r) for r in queries.merged_source_rows(db, _key(measure_id))]

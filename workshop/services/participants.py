@@ -16,6 +16,7 @@ from workshop.model import (
     clean_flag,
     require,
 )
+from workshop.queries import participants as queries
 from workshop.store import Database
 
 from .common import TOKEN_BYTES, Participant, _joins, _key, new_id, token_hash
@@ -55,9 +56,13 @@ def join(
     device_id = new_id()
 
     def tx(cur):
-        cur.execute(
-            "INSERT INTO devices (id, workshop_id, token_hash, group_id, kiosk) VALUES ($1, $2, $3, $4, $5)",
-            [device_id, workshop.id, token_hash(token), group_id, kiosk],
+        queries.insert_device(
+            cur,
+            device_id=device_id,
+            workshop_id=workshop.id,
+            token_hash=token_hash(token),
+            group_id=group_id,
+            kiosk=kiosk,
         )
         if client is not None:
             _joins.add_in(db, cur, client)
@@ -75,7 +80,7 @@ def resume(db: Database, token: object) -> Participant | None:
     """The device of a ballot token, or None for a token that is unknown or malformed."""
     if not _token_shape(token):
         return None
-    row = db.fetchone("SELECT workshop_id, id, group_id, kiosk FROM devices WHERE token_hash = $1", [token_hash(token)])
+    row = queries.device_of_token(db, token_hash(token))
     return Participant(row[0], row[1], row[2], bool(row[3])) if row else None
 
 
@@ -90,11 +95,7 @@ def retire_token(db: Database, participant: Participant) -> None:
     """Make a device's token unusable (kiosk: the next person must not reopen this ballot by
     going back in the browser). The ballot stays stored and counts."""
     participant = _joined(participant)
-    db.write(
-        lambda cur: cur.execute(
-            "UPDATE devices SET token_hash = $1 WHERE id = $2", [f"retired:{new_id()}", participant.device_id]
-        )
-    )
+    db.write(lambda cur: queries.set_token_hash(cur, participant.device_id, f"retired:{new_id()}"))
 
 
 # A half-typed proposal per device, kept while it is typed (a reload, a dropped Wi-Fi, a phone that
@@ -106,7 +107,7 @@ DRAFT_MAX_CHARS = 40_000
 
 def get_draft(db: Database, participant: Participant) -> dict:
     participant = _joined(participant)
-    data = db.scalar("SELECT data FROM drafts WHERE device_id = $1", [participant.device_id])
+    data = queries.draft(db, participant.device_id)
     try:
         found = json.loads(data) if data else {}
     except ValueError:
@@ -126,13 +127,15 @@ def keep_draft(db: Database, participant: Participant, data: dict) -> None:
     if len(text) > DRAFT_MAX_CHARS:
         return
     if not any(v for v in data.values()):
-        db.write(lambda cur: cur.execute("DELETE FROM drafts WHERE device_id = $1", [participant.device_id]))
+        db.write(lambda cur: queries.delete_draft(cur, participant.device_id))
         return
     db.write(
-        lambda cur: cur.execute(
-            "INSERT INTO drafts (device_id, workshop_id, data, updated_at) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (device_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-            [participant.device_id, participant.workshop_id, text, datetime.now()],
+        lambda cur: queries.keep_draft(
+            cur,
+            device_id=participant.device_id,
+            workshop_id=participant.workshop_id,
+            data=text,
+            updated_at=datetime.now(),
         )
     )
 
@@ -141,9 +144,7 @@ def set_device_group(db: Database, participant: Participant, group_id: str | Non
     participant = _joined(participant)
     if group_id is not None and _key(group_id) not in {g.id for g in list_groups(db, participant.workshop_id)}:
         raise ValidationError(N_("Unknown working group."))
-    db.write(
-        lambda cur: cur.execute("UPDATE devices SET group_id = $1 WHERE id = $2", [group_id, participant.device_id])
-    )
+    db.write(lambda cur: queries.set_device_group(cur, participant.device_id, group_id))
     return replace(participant, group_id=group_id)
 
 

@@ -20,6 +20,7 @@ from workshop.model import (
     clean_flag,
     require,
 )
+from workshop.queries import translations as queries
 from workshop.store import Database
 
 from .common import NO_SUCH_MEASURE, _audit, _check_expected, _key, _phase_of, new_id, token_hash
@@ -30,9 +31,7 @@ from .workshops import get_workshop
 
 def _translatable(cur, measure_id: object, lang: object) -> tuple[str, str, str]:
     """(workshop id, title, original language) of a measure that may get a translation to ``lang``."""
-    row = cur.execute(
-        "SELECT workshop_id, title, lang FROM measures WHERE id = $1 AND merged_into IS NULL", [_key(measure_id)]
-    ).fetchone()
+    row = queries.translatable_measure(cur, _key(measure_id))
     if not row:
         raise NotFound(**NO_SUCH_MEASURE)
     if _language(lang) == row[2]:
@@ -62,22 +61,18 @@ def translate_measure(
         if role is None:
             _mediator_save(cur, _as_mediator(db, actor), measure_id, lang)
         if expected is not None:
-            stored = cur.execute(
-                "SELECT title, description FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
-            ).fetchone()
+            stored = queries.translation_text(cur, measure_id, lang)
             shown = tuple(expected) if isinstance(expected, list | tuple) else expected
             _check_expected(shown, tuple(stored) if stored else ("", ""))
         if role is None:
-            before = cur.execute(
-                "SELECT title FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
-            ).fetchone()
+            before = queries.translation_title(cur, measure_id, lang)
             _put_translation(cur, wid, measure_id, lang, version, Made.MEDIATOR, reviewed=False)
             _audit(
                 cur,
                 wid,
                 "mediator_translate",
                 f"{actor.key_id}:{measure_id}:{lang}",
-                before[0] if before else "",
+                before or "",
                 version.title,
             )
         elif role == Role.PARTICIPANT:
@@ -86,11 +81,9 @@ def translate_measure(
             _put_translation(cur, wid, measure_id, lang, version, Made.AUTHOR, reviewed=False)
         else:
             require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
-            before = cur.execute(
-                "SELECT title FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
-            ).fetchone()
+            before = queries.translation_title(cur, measure_id, lang)
             _put_translation(cur, wid, measure_id, lang, version, Made.FACILITATOR, reviewed=True)
-            _audit(cur, wid, "translate", f"{measure_id}:{lang}", before[0] if before else "", version.title)
+            _audit(cur, wid, "translate", f"{measure_id}:{lang}", before or "", version.title)
 
     db.write(tx)
     return translations_of(db, measure_id)[lang]
@@ -103,12 +96,10 @@ def remove_translation(db: Database, fac: auth.Facilitator, measure_id: str, lan
     def tx(cur):
         wid, _title, _original = _translatable(cur, measure_id, lang)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
-        before = cur.execute(
-            "SELECT title FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]
-        ).fetchone()
-        if before:
-            cur.execute("DELETE FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang])
-            _audit(cur, wid, "remove_translation", f"{measure_id}:{lang}", before[0], "")
+        before = queries.translation_title(cur, measure_id, lang)
+        if before is not None:
+            queries.delete_translation(cur, measure_id, lang)
+            _audit(cur, wid, "remove_translation", f"{measure_id}:{lang}", before, "")
 
     db.write(tx)
 
@@ -120,9 +111,7 @@ def set_measure_language(db: Database, actor: object, measure_id: str, lang: str
     lang = _language(lang)
 
     def tx(cur):
-        row = cur.execute(
-            "SELECT workshop_id, lang FROM measures WHERE id = $1 AND merged_into IS NULL", [_key(measure_id)]
-        ).fetchone()
+        row = queries.measure_language(cur, _key(measure_id))
         if not row:
             raise NotFound(**NO_SUCH_MEASURE)
         wid, before = row
@@ -131,11 +120,11 @@ def set_measure_language(db: Database, actor: object, measure_id: str, lang: str
             _own(cur, actor, measure_id)
         else:
             require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
-        if cur.execute("SELECT 1 FROM translations WHERE measure_id = $1 AND lang = $2", [measure_id, lang]).fetchone():
+        if queries.has_translation(cur, measure_id, lang):
             raise ValidationError(
                 N_("There is a translation to this language already. Remove it first, then change the original's.")
             )
-        cur.execute("UPDATE measures SET lang = $1 WHERE id = $2", [lang, measure_id])
+        queries.set_measure_language(cur, measure_id, lang)
         if role == Role.FACILITATOR:
             _audit(cur, wid, "measure_language", measure_id, before, lang)
 
@@ -151,7 +140,7 @@ def set_machine_translations(db: Database, fac: auth.Facilitator, workshop_id: s
     before = get_workshop(db, workshop_id)
 
     def tx(cur):
-        cur.execute("UPDATE workshops SET show_machine = $1 WHERE id = $2", [shown, before.id])
+        queries.set_show_machine(cur, before.id, shown)
         _audit(cur, before.id, "show_machine_translations", "", before.show_machine, shown)
 
     db.write(tx)
@@ -185,10 +174,7 @@ def translate_with_engine(db: Database, fac: auth.Facilitator, workshop_id: str,
     def tx(cur):
         n = 0
         for mid, lang, version in made:
-            taken = cur.execute(
-                "SELECT 1 FROM translations WHERE measure_id = $1 AND lang = $2", [mid, lang]
-            ).fetchone()
-            if not taken:  # a person saved one meanwhile: theirs stays
+            if not queries.has_translation(cur, mid, lang):  # a person saved one meanwhile: theirs stays
                 _put_translation(cur, ws.id, mid, lang, version, Made.ENGINE, reviewed=False)
                 n += 1
         _audit(cur, ws.id, "engine_translations", "", "", n)
@@ -229,10 +215,7 @@ def create_mediator_key(db: Database, fac: auth.Facilitator, workshop_id: str, l
     key, kid = secrets.token_urlsafe(24), new_id()
 
     def tx(cur):
-        cur.execute(
-            "INSERT INTO mediator_keys (id, workshop_id, key_hash, lang) VALUES ($1, $2, $3, $4)",
-            [kid, workshop_id, token_hash(key), lang],
-        )
+        queries.insert_mediator_key(cur, key_id=kid, workshop_id=workshop_id, key_hash=token_hash(key), lang=lang)
         _audit(cur, workshop_id, "mediator_link", kid, "", lang)
 
     db.write(tx)
@@ -241,11 +224,7 @@ def create_mediator_key(db: Database, fac: auth.Facilitator, workshop_id: str, l
 
 def list_mediator_keys(db: Database, fac: auth.Facilitator, workshop_id: str) -> list[MediatorKey]:
     auth.check(db, fac)
-    rows = db.fetchall(
-        "SELECT id, lang, created_at, revoked FROM mediator_keys WHERE workshop_id = $1 ORDER BY created_at, id",
-        [_key(workshop_id)],
-    )
-    return [MediatorKey(r[0], r[1], r[2], bool(r[3])) for r in rows]
+    return [MediatorKey(r[0], r[1], r[2], bool(r[3])) for r in queries.mediator_keys_of(db, _key(workshop_id))]
 
 
 def revoke_mediator_key(db: Database, fac: auth.Facilitator, key_id: str) -> None:
@@ -253,10 +232,10 @@ def revoke_mediator_key(db: Database, fac: auth.Facilitator, key_id: str) -> Non
     auth.check(db, fac)
 
     def tx(cur):
-        row = cur.execute("SELECT workshop_id, lang FROM mediator_keys WHERE id = $1", [_key(key_id)]).fetchone()
+        row = queries.mediator_key_row(cur, _key(key_id))
         if not row:
             raise NotFound(N_("This link does not exist."))
-        cur.execute("UPDATE mediator_keys SET revoked = TRUE WHERE id = $1", [key_id])
+        queries.revoke_mediator_key(cur, key_id)
         _audit(cur, row[0], "mediator_link_revoked", key_id, row[1], "")
 
     db.write(tx)
@@ -266,9 +245,7 @@ def mediator(db: Database, key: object) -> Mediator | None:
     """The mediator of a link key, or None for a key that is unknown, malformed or revoked."""
     if not isinstance(key, str) or not 16 <= len(key) <= 100:
         return None
-    row = db.fetchone(
-        "SELECT workshop_id, lang, id FROM mediator_keys WHERE key_hash = $1 AND NOT revoked", [token_hash(key)]
-    )
+    row = queries.mediator_by_hash(db, token_hash(key))
     return Mediator(row[0], row[1], row[2]) if row else None
 
 
@@ -276,8 +253,7 @@ def _as_mediator(db: Database, actor: object) -> Mediator:
     """A mediator whose key still works (a revoked link stops at its next request)."""
     if not isinstance(actor, Mediator):
         raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
-    row = db.fetchone("SELECT 1 FROM mediator_keys WHERE id = $1 AND NOT revoked", [actor.key_id])
-    if not row:
+    if not queries.mediator_key_works(db, actor.key_id):
         raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
     return actor
 
@@ -316,12 +292,7 @@ def _mediator_save(cur, actor: Mediator, measure_id: object, lang: object) -> st
         raise NotFound(**NO_SUCH_MEASURE)
     if _phase_of(cur, wid) not in MEDIATOR_PHASES:
         raise PermissionDenied(N_("Translations can be made once proposals are collected."))
-    recent = cur.execute(
-        "SELECT count(*) FROM audit_log WHERE workshop_id = $1 AND action = 'mediator_translate' AND subject LIKE $2 "
-        "AND logged_at > CAST(current_timestamp AS TIMESTAMP) - INTERVAL '60 seconds'",
-        [wid, actor.key_id + ":%"],
-    ).fetchone()[0]
-    if recent >= MEDIATOR_SAVES_PER_MINUTE:
+    if queries.mediator_saves_last_minute(cur, wid, actor.key_id) >= MEDIATOR_SAVES_PER_MINUTE:
         raise ValidationError(
             NP_(
                 "You saved {max} translation in the last minute. Please wait a moment before the next one.",
@@ -344,11 +315,7 @@ def review_translation(db: Database, actor: object, measure_id: str, lang: str) 
             wid, _title, _original = _translatable(cur, measure_id, lang)
             require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
             _audit(cur, wid, "review_translation", f"{measure_id}:{lang}", "", "reviewed")
-        if not cur.execute(
-            "UPDATE translations SET reviewed = TRUE, stale = FALSE, updated_at = current_timestamp "
-            "WHERE measure_id = $1 AND lang = $2 RETURNING 1",
-            [measure_id, lang],
-        ).fetchone():
+        if not queries.mark_reviewed(cur, measure_id, lang):
             raise NotFound(N_("There is no translation to check yet."))
 
     db.write(tx)
@@ -359,24 +326,14 @@ def _translation(row: tuple) -> Translation:
     return Translation(row[0], row[1], row[2], row[3], Made(row[4]), bool(row[5]), bool(row[6]))
 
 
-_TRANSLATION_COLS = "measure_id, lang, title, description, made, reviewed, stale"
-
-
 def translations_of(db: Database, measure_id: str) -> dict[str, Translation]:
     """One measure's translations by language."""
-    rows = db.fetchall(
-        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE measure_id = $1 ORDER BY lang", [_key(measure_id)]
-    )
-    return {r[1]: _translation(r) for r in rows}
+    return {r[1]: _translation(r) for r in queries.translations_of(db, _key(measure_id))}
 
 
 def list_translations(db: Database, workshop_id: str) -> dict[str, dict[str, Translation]]:
     """Every translation of a workshop's measures: measure id -> language -> translation."""
-    rows = db.fetchall(
-        f"SELECT {_TRANSLATION_COLS} FROM translations WHERE workshop_id = $1 ORDER BY measure_id, lang",
-        [_key(workshop_id)],
-    )
     out: dict[str, dict[str, Translation]] = {}
-    for r in rows:
+    for r in queries.translations_in(db, _key(workshop_id)):
         out.setdefault(r[0], {})[r[1]] = _translation(r)
     return out

@@ -20,6 +20,11 @@ from workshop.model import (
     clean_text,
     require,
 )
+from workshop.queries import ballots as ballot_queries
+from workshop.queries import measures as measure_queries
+from workshop.queries import participants as participant_queries
+from workshop.queries import vision as queries
+from workshop.queries import workshops as workshop_queries
 from workshop.store import Database
 
 from .common import (
@@ -37,28 +42,16 @@ from .workshops import _rules, get_workshop
 
 
 def list_goals(db: Database, workshop_id: str) -> list[Goal]:
-    rows = db.fetchall(
-        "SELECT id, workshop_id, position, title, description FROM goals WHERE workshop_id = $1 ORDER BY position",
-        [_key(workshop_id)],
-    )
-    return [Goal(*r) for r in rows]
+    return [Goal(*r) for r in queries.goals_of(db, _key(workshop_id))]
 
 
 def list_groups(db: Database, workshop_id: str) -> list[Group]:
-    rows = db.fetchall(
-        "SELECT id, workshop_id, position, name FROM groups WHERE workshop_id = $1 ORDER BY position",
-        [_key(workshop_id)],
-    )
-    return [Group(*r) for r in rows]
+    return [Group(*r) for r in queries.groups_of(db, _key(workshop_id))]
 
 
 def measures_per_goal(db: Database, workshop_id: str) -> dict[str, int]:
     """How many measures (hidden and merged ones too) each goal holds: what removing it would move."""
-    return dict(
-        db.fetchall(
-            "SELECT goal_id, count(*) FROM measures WHERE workshop_id = $1 GROUP BY goal_id", [_key(workshop_id)]
-        )
-    )
+    return dict(queries.measures_per_goal(db, _key(workshop_id)))
 
 
 def _clean_goal(title: object, description: object) -> tuple[str, str]:
@@ -70,9 +63,7 @@ def _clean_goal(title: object, description: object) -> tuple[str, str]:
 
 def _refuse_a_second(cur, workshop_id: str, title: str, goal_id: str = "") -> None:
     """A goal (guiding question) with the title of another one of the workshop (case aside)."""
-    others = cur.execute(
-        "SELECT title FROM goals WHERE workshop_id = $1 AND id <> $2", [workshop_id, goal_id]
-    ).fetchall()
+    others = queries.other_goal_titles(cur, workshop_id, goal_id)
     if title.casefold() in {t.casefold() for (t,) in others}:
         raise ValidationError(
             N_("Two goals have the same title."), conference=N_("Two guiding questions have the same title.")
@@ -87,10 +78,10 @@ def add_goal(db: Database, fac: auth.Facilitator, workshop_id: str, title: objec
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
         _refuse_a_second(cur, workshop_id, title)
-        pos = cur.execute(
-            "SELECT coalesce(max(position), 0) + 1 FROM goals WHERE workshop_id = $1", [workshop_id]
-        ).fetchone()[0]
-        cur.execute("INSERT INTO goals VALUES ($1, $2, $3, $4, $5)", [gid, workshop_id, pos, title, description])
+        pos = queries.next_goal_position(cur, workshop_id)
+        queries.insert_goal(
+            cur, goal_id=gid, workshop_id=workshop_id, position=pos, title=title, description=description
+        )
         _audit(cur, workshop_id, "add_goal", title)
 
     db.write(tx)
@@ -120,15 +111,10 @@ def set_vision_text(
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_VISION)
-        before = cur.execute(
-            "SELECT vision_title, vision_description, kind FROM workshops WHERE id = $1", [workshop_id]
-        ).fetchone()
+        before = queries.vision_text(cur, workshop_id)
         _check_expected(None if expected is None else tuple(map(str, expected)), tuple(before))
         new_kind = before[2] if kind is None else str(kind)
-        cur.execute(
-            "UPDATE workshops SET vision_title = $1, vision_description = $2, kind = $3 WHERE id = $4",
-            [title, description, new_kind, workshop_id],
-        )
+        queries.set_vision_text_and_kind(cur, workshop_id, title=title, description=description, kind=new_kind)
         _audit(
             cur,
             workshop_id,
@@ -143,9 +129,7 @@ def set_vision_text(
 
 
 def _goal_row(cur, goal_id: object) -> tuple[str, int, str, str]:
-    row = cur.execute(
-        "SELECT workshop_id, position, title, description FROM goals WHERE id = $1", [_key(goal_id)]
-    ).fetchone()
+    row = queries.goal_fields(cur, _key(goal_id))
     if not row:
         raise NotFound(**NO_SUCH_GOAL)
     return row
@@ -169,7 +153,7 @@ def edit_goal(
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
         _check_expected(None if expected is None else tuple(expected), (old_title, old_desc))
         _refuse_a_second(cur, wid, title, goal_id)
-        cur.execute("UPDATE goals SET title = $1, description = $2 WHERE id = $3", [title, description, goal_id])
+        queries.update_goal(cur, goal_id, title=title, description=description)
         _audit(cur, wid, "edit_goal", goal_id, {"title": old_title, "description": old_desc}, {"title": title})
 
     db.write(tx)
@@ -177,7 +161,7 @@ def edit_goal(
 
 
 def _get_goal(db: Database, goal_id: str) -> Goal:
-    row = db.fetchone("SELECT id, workshop_id, position, title, description FROM goals WHERE id = $1", [_key(goal_id)])
+    row = queries.goal_row(db, _key(goal_id))
     if not row:
         raise NotFound(**NO_SUCH_GOAL)
     return Goal(*row)
@@ -191,7 +175,7 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
     def tx(cur):
         wid, _pos, title, _desc = _goal_row(cur, goal_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
-        n = cur.execute("SELECT count(*) FROM measures WHERE goal_id = $1", [goal_id]).fetchone()[0]
+        n = queries.measures_of_goal(cur, goal_id)
         if n and move_to is None:
             raise ValidationError(
                 NP_(
@@ -206,15 +190,10 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
                 count=n,
             )
         if n:
-            if (
-                move_to == goal_id
-                or not cur.execute(
-                    "SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [_key(move_to), wid]
-                ).fetchone()
-            ):
+            if move_to == goal_id or not queries.goal_in_workshop(cur, _key(move_to), wid):
                 raise ValidationError(**CHOOSE_GOAL)
-            cur.execute("UPDATE measures SET goal_id = $1 WHERE goal_id = $2", [move_to, goal_id])
-        cur.execute("DELETE FROM goals WHERE id = $1", [goal_id])
+            queries.move_measures(cur, from_goal=goal_id, to_goal=move_to)
+        queries.delete_goal(cur, goal_id)
         _renumber_goals(cur, wid)
         _audit(cur, wid, "remove_goal", goal_id, title, {"moved": n, "to": move_to})
         return n
@@ -223,14 +202,9 @@ def remove_goal(db: Database, fac: auth.Facilitator, goal_id: str, *, move_to: s
 
 
 def _renumber_goals(cur, workshop_id: str, order: list[str] | None = None) -> None:
-    ids = order or [
-        gid
-        for (gid,) in cur.execute(
-            "SELECT id FROM goals WHERE workshop_id = $1 ORDER BY position", [workshop_id]
-        ).fetchall()
-    ]
+    ids = order or [gid for (gid,) in queries.goal_ids(cur, workshop_id)]
     for pos, gid in enumerate(ids, start=1):
-        cur.execute("UPDATE goals SET position = $1 WHERE id = $2", [pos, gid])
+        queries.set_goal_position(cur, gid, pos)
 
 
 def move_goal(db: Database, fac: auth.Facilitator, goal_id: str, step: int) -> list[Goal]:
@@ -242,10 +216,7 @@ def move_goal(db: Database, fac: auth.Facilitator, goal_id: str, step: int) -> l
     def tx(cur):
         wid, _pos, title, _desc = _goal_row(cur, goal_id)
         require(_phase_of(cur, wid), Role.FACILITATOR, Action.EDIT_VISION)
-        ids = [
-            gid
-            for (gid,) in cur.execute("SELECT id FROM goals WHERE workshop_id = $1 ORDER BY position", [wid]).fetchall()
-        ]
+        ids = [gid for (gid,) in queries.goal_ids(cur, wid)]
         i = ids.index(goal_id)
         j = max(0, min(len(ids) - 1, i + step))
         if i == j:
@@ -301,48 +272,37 @@ def replace_vision(
         require(phase, Role.FACILITATOR, Action.EDIT_VISION)
         if clean_rules is not None:
             require(phase, Role.FACILITATOR, Action.SET_RULES)
-            if cur.execute("SELECT count(*) FROM ballots WHERE workshop_id = $1", [workshop_id]).fetchone()[0]:
+            if ballot_queries.ballot_count(cur, workshop_id):
                 raise ValidationError(N_("This workshop already has ballots; change its rules under “Voting rules”."))
-        if cur.execute("SELECT count(*) FROM measures WHERE workshop_id = $1", [workshop_id]).fetchone()[0]:
+        if queries.measure_count(cur, workshop_id):
             raise ValidationError(
                 N_("This workshop already has measures; its goals can only be added to."),
                 conference=N_("This workshop already has recommendations; its guiding questions can only be added to."),
             )
-        cur.execute("DELETE FROM goals WHERE workshop_id = $1", [workshop_id])
+        queries.delete_goals_of(cur, workshop_id)
         goal_ids = [new_id() for _ in clean_goals]
         for pos, (gid, (gt, gd)) in enumerate(zip(goal_ids, clean_goals, strict=True), start=1):
-            cur.execute("INSERT INTO goals VALUES ($1, $2, $3, $4, $5)", [gid, workshop_id, pos, gt, gd])
-        cur.execute(
-            "UPDATE workshops SET vision_title = $1, vision_description = $2 WHERE id = $3",
-            [title, description, workshop_id],
-        )
+            queries.insert_goal(cur, goal_id=gid, workshop_id=workshop_id, position=pos, title=gt, description=gd)
+        queries.set_vision_text(cur, workshop_id, title=title, description=description)
         if clean_groups is not None:
             _write_groups(cur, workshop_id, clean_groups)
         if clean_rules is not None:
             rules_json = json.dumps(clean_rules.to_dict())
-            cur.execute("UPDATE workshops SET rules = $1 WHERE id = $2", [rules_json, workshop_id])
+            workshop_queries.update_rules(cur, workshop_id, rules_json)
         if clean_measures:
-            groups = dict(cur.execute("SELECT name, id FROM groups WHERE workshop_id = $1", [workshop_id]).fetchall())
+            groups = dict(queries.group_ids_by_name(cur, workshop_id))
             for goal_index, data, group, status in clean_measures:
-                cur.execute(
-                    "INSERT INTO measures (id, workshop_id, goal_id, title, description, responsible, target_group, "
-                    "timeframe, cost, group_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    [
-                        new_id(),
-                        workshop_id,
-                        goal_ids[goal_index],
-                        data.title,
-                        data.description,
-                        data.responsible,
-                        data.target_group,
-                        data.timeframe,
-                        data.cost,
-                        groups.get(group) if group else None,
-                        status,
-                    ],
+                measure_queries.insert_measure(
+                    cur,
+                    measure_id=new_id(),
+                    workshop_id=workshop_id,
+                    goal_id=goal_ids[goal_index],
+                    texts=measure_queries.texts(data),
+                    group_id=groups.get(group) if group else None,
+                    status=status,
                 )
         if kind is not None:
-            cur.execute("UPDATE workshops SET kind = $1 WHERE id = $2", [str(kind), workshop_id])
+            queries.set_kind(cur, workshop_id, str(kind))
         _audit(
             cur,
             workshop_id,
@@ -388,26 +348,20 @@ def _clean_group_names(names: list[object]) -> list[str]:
 
 
 def _write_groups(cur, workshop_id: str, names: list[str]) -> None:
-    existing = {
-        name: gid
-        for gid, name in cur.execute("SELECT id, name FROM groups WHERE workshop_id = $1", [workshop_id]).fetchall()
-    }
+    existing = {name: gid for gid, name in queries.group_names_by_id(cur, workshop_id)}
     keep = set()
     for pos, name in enumerate(names, start=1):
         if name in existing:
-            cur.execute("UPDATE groups SET position = $1 WHERE id = $2", [pos, existing[name]])
+            queries.set_group_position(cur, existing[name], pos)
             keep.add(existing[name])
         else:
-            cur.execute("INSERT INTO groups VALUES ($1, $2, $3, $4)", [new_id(), workshop_id, pos, name])
+            queries.insert_group(cur, group_id=new_id(), workshop_id=workshop_id, position=pos, name=name)
     for name, gid in existing.items():
         if gid not in keep:
-            used = (
-                cur.execute("SELECT count(*) FROM measures WHERE group_id = $1", [gid]).fetchone()[0]
-                + cur.execute("SELECT count(*) FROM devices WHERE group_id = $1", [gid]).fetchone()[0]
-            )
+            used = queries.measures_of_group(cur, gid) + participant_queries.devices_in_group(cur, gid)
             if used:
                 raise ValidationError(N_("The working group “{name}” is in use and cannot be removed."), name=name)
-            cur.execute("DELETE FROM groups WHERE id = $1", [gid])
+            queries.delete_group(cur, gid)
 
 
 def set_groups(
@@ -425,12 +379,7 @@ def set_groups(
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.EDIT_GROUPS)
-        before = [
-            n
-            for (n,) in cur.execute(
-                "SELECT name FROM groups WHERE workshop_id = $1 ORDER BY position", [workshop_id]
-            ).fetchall()
-        ]
+        before = [n for (n,) in queries.group_names(cur, workshop_id)]
         _check_expected(None if expected is None else list(expected), before)
         _write_groups(cur, workshop_id, clean)
         _audit(cur, workshop_id, "groups", "", before, clean)

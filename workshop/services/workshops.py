@@ -23,29 +23,17 @@ from workshop.model import (
     clean_text,
     require,
 )
+from workshop.queries import ballots as ballot_queries
+from workshop.queries import changes
+from workshop.queries import measures as measure_queries
+from workshop.queries import vision as vision_queries
+from workshop.queries import workshops as queries
 from workshop.store import Database
 
 from .common import CODE_ALPHABET, CODE_LENGTH, _audit, _check_expected, _key, _phase_of, new_id, normalize_code
 
-_WORKSHOP_COLS = (
-    "id, title, date, place, join_code, kind, vision_title, vision_description, phase, "
-    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months, wall_view, show_machine"
-)
+WORKSHOP_TABLES = queries.WORKSHOP_TABLES
 RETENTION_MONTHS_MAX = 60
-# Every table with a workshop_id column (votes hang off ballots); delete_workshop empties them all.
-WORKSHOP_TABLES = (
-    "ballots",
-    "cards",
-    "devices",
-    "translations",
-    "mediator_keys",
-    "measures",
-    "goals",
-    "groups",
-    "merges",
-    "audit_log",
-    "drafts",
-)
 
 
 def _workshop(row: tuple) -> Workshop:
@@ -70,8 +58,14 @@ def _workshop(row: tuple) -> Workshop:
     )
 
 
+def workshop_version(db: Database, workshop_id: str) -> int:
+    """The workshop's version: it changes with every change its screens show, made by any app
+    process on this database (``common._changed``); what a process caches is keyed by it."""
+    return changes.version(db, _key(workshop_id))
+
+
 def get_workshop(db: Database, workshop_id: str) -> Workshop:
-    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = $1", [_key(workshop_id)])
+    row = queries.workshop_row(db, _key(workshop_id))
     if not row:
         raise NotFound(N_("This workshop does not exist."))
     return _workshop(row)
@@ -83,15 +77,14 @@ def find_by_code(db: Database, code: object) -> Workshop:
         raise ValidationError(
             NP_("A workshop code has {n} character.", "A workshop code has {n} characters."), n=CODE_LENGTH
         )
-    row = db.fetchone(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE join_code = $1", [norm])
+    row = queries.workshop_row_by_code(db, norm)
     if not row:
         raise NotFound(N_("No workshop has the code {code}. Please check it on the projector."), code=norm)
     return _workshop(row)
 
 
 def list_workshops(db: Database) -> list[Workshop]:
-    rows = db.fetchall(f"SELECT {_WORKSHOP_COLS} FROM workshops ORDER BY date DESC NULLS LAST, created_at DESC")
-    return [_workshop(r) for r in rows]
+    return [_workshop(r) for r in queries.workshop_rows(db)]
 
 
 def current_workshop(db: Database) -> Workshop | None:
@@ -115,7 +108,7 @@ def set_current_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) 
 def _new_join_code(cur) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not cur.execute("SELECT 1 FROM workshops WHERE join_code = $1", [code]).fetchone():
+        if not queries.join_code_taken(cur, code):
             return code
 
 
@@ -153,29 +146,22 @@ def create_workshop(
 
     def tx(cur):
         code = _new_join_code(cur)
-        cur.execute(
-            "INSERT INTO workshops (id, title, date, place, join_code, kind, vision_title, vision_description, "
-            "rules, previous_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [
-                wid,
-                title,
-                date_,
-                place,
-                code,
-                str(kind),
-                vision_title,
-                vision_description,
-                json.dumps(rules.to_dict()),
-                previous_id,
-            ],
+        queries.insert_workshop(
+            cur,
+            workshop_id=wid,
+            title=title,
+            date_=date_,
+            place=place,
+            join_code=code,
+            kind=str(kind),
+            vision_title=vision_title,
+            vision_description=vision_description,
+            rules=json.dumps(rules.to_dict()),
+            previous_id=previous_id,
         )
         if previous_id:
             _carry_over(cur, previous_id, wid)
-            cur.execute(
-                "UPDATE workshops AS w SET privacy_contact = p.privacy_contact, retention_months = p.retention_months "
-                "FROM workshops AS p WHERE p.id = $1 AND w.id = $2",
-                [previous_id, wid],
-            )
+            queries.copy_privacy(cur, previous_id, wid)
         _audit(cur, wid, "create_workshop", title, "", {"kind": str(kind), "previous": previous_id})
 
     db.write(tx)
@@ -211,14 +197,9 @@ def set_privacy(
     get_workshop(db, workshop_id)
 
     def tx(cur):
-        before = _workshop(
-            cur.execute(f"SELECT {_WORKSHOP_COLS} FROM workshops WHERE id = $1", [workshop_id]).fetchone()
-        )
+        before = _workshop(queries.workshop_row(cur, workshop_id))
         _check_expected(expected, (before.privacy_contact, before.retention_months))
-        cur.execute(
-            "UPDATE workshops SET privacy_contact = $1, retention_months = $2 WHERE id = $3",
-            [contact, retention_months, workshop_id],
-        )
+        queries.update_privacy(cur, workshop_id, contact=contact, retention_months=retention_months)
         _audit(
             cur,
             workshop_id,
@@ -234,14 +215,7 @@ def set_privacy(
 
 def last_activity(db: Database, workshop_id: str) -> date | None:
     """The last day anything happened in a workshop: a facilitator's step, a proposal or a ballot."""
-    wid = _key(workshop_id)
-    return db.scalar(
-        "SELECT CAST(greatest(coalesce((SELECT max(logged_at) FROM audit_log WHERE workshop_id = $1), w.created_at), "
-        "coalesce((SELECT max(created_at) FROM measures WHERE workshop_id = $2), w.created_at), "
-        "coalesce((SELECT max(submitted_at) FROM ballots WHERE workshop_id = $3), w.created_at)) AS DATE) "
-        "FROM workshops w WHERE w.id = $4",
-        [wid, wid, wid, wid],
-    )
+    return queries.last_activity(db, _key(workshop_id))
 
 
 def retention_ends(workshop: Workshop, last_active: date | None = None) -> date | None:
@@ -262,28 +236,25 @@ def retention_ends(workshop: Workshop, last_active: date | None = None) -> date 
 def _carry_over(cur, old_id: str, new_id_: str) -> None:
     """Copy goals, groups and the visible measures of a past workshop into the next round."""
     goal_map: dict[str, str] = {}
-    for gid, pos, title, desc in cur.execute(
-        "SELECT id, position, title, description FROM goals WHERE workshop_id = $1 ORDER BY position", [old_id]
-    ).fetchall():
+    for gid, _old, pos, title, desc in vision_queries.goals_of(cur, old_id):
         goal_map[gid] = new_id()
-        cur.execute("INSERT INTO goals VALUES ($1, $2, $3, $4, $5)", [goal_map[gid], new_id_, pos, title, desc])
+        vision_queries.insert_goal(
+            cur, goal_id=goal_map[gid], workshop_id=new_id_, position=pos, title=title, description=desc
+        )
     group_map: dict[str, str] = {}
-    for gid, pos, name in cur.execute(
-        "SELECT id, position, name FROM groups WHERE workshop_id = $1 ORDER BY position", [old_id]
-    ).fetchall():
+    for gid, _old, pos, name in vision_queries.groups_of(cur, old_id):
         group_map[gid] = new_id()
-        cur.execute("INSERT INTO groups VALUES ($1, $2, $3, $4)", [group_map[gid], new_id_, pos, name])
-    rows = cur.execute(
-        "SELECT goal_id, group_id, title, description, responsible, target_group, timeframe, cost, status "
-        "FROM measures WHERE workshop_id = $1 AND NOT hidden AND merged_into IS NULL ORDER BY seq",
-        [old_id],
-    ).fetchall()
-    for goal_id, group_id, *fields, status in rows:
+        vision_queries.insert_group(cur, group_id=group_map[gid], workshop_id=new_id_, position=pos, name=name)
+    for goal_id, group_id, *texts, status in queries.measures_to_carry(cur, old_id):
         carried = MeasureStatus.OPEN if status == MeasureStatus.NEW else status
-        cur.execute(
-            "INSERT INTO measures (id, workshop_id, goal_id, group_id, title, description, responsible, "
-            "target_group, timeframe, cost, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            [new_id(), new_id_, goal_map[goal_id], group_map.get(group_id), *fields, str(carried)],
+        measure_queries.insert_measure(
+            cur,
+            measure_id=new_id(),
+            workshop_id=new_id_,
+            goal_id=goal_map[goal_id],
+            texts=texts,
+            group_id=group_map.get(group_id),
+            status=str(carried),
         )
 
 
@@ -300,10 +271,7 @@ def set_phase(db: Database, fac: auth.Facilitator, workshop_id: str, phase: Phas
         require(before, Role.FACILITATOR, Action.CHANGE_PHASE)
         if before == phase:
             return False
-        reveal = "" if phase == Phase.RESULTS else ", results_revealed = FALSE"
-        cur.execute(
-            f"UPDATE workshops SET phase = $1, phase_ends_at = NULL{reveal} WHERE id = $2", [str(phase), workshop_id]
-        )
+        queries.update_phase(cur, workshop_id, str(phase), hide_results=phase != Phase.RESULTS)
         _audit(cur, workshop_id, "phase", "", str(before), str(phase))
         return True
 
@@ -323,7 +291,7 @@ def set_timer(db: Database, fac: auth.Facilitator, workshop_id: str, minutes: in
 
     def tx(cur):
         _phase_of(cur, workshop_id)
-        cur.execute("UPDATE workshops SET phase_ends_at = $1 WHERE id = $2", [ends, workshop_id])
+        queries.update_phase_end(cur, workshop_id, ends)
         _audit(cur, workshop_id, "timer", "", "", "" if ends is None else ends.isoformat())
 
     db.write(tx)
@@ -342,7 +310,7 @@ def reveal_results(db: Database, fac: auth.Facilitator, workshop_id: str, reveal
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
-        cur.execute("UPDATE workshops SET results_revealed = $1 WHERE id = $2", [bool(revealed), workshop_id])
+        queries.update_results_revealed(cur, workshop_id, bool(revealed))
         _audit(cur, workshop_id, "reveal_results", "", not revealed, bool(revealed))
 
     db.write(tx)
@@ -363,11 +331,11 @@ def set_wall_view(db: Database, fac: auth.Facilitator, workshop_id: str, view: o
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.REVEAL_RESULTS)
-        goal = cur.execute("SELECT 1 FROM goals WHERE id = $1 AND workshop_id = $2", [view, workshop_id]).fetchone()
-        if view not in (WALL_OVERALL, WALL_MATRIX) and goal is None:
+        is_goal = vision_queries.goal_in_workshop(cur, view, workshop_id)
+        if view not in (WALL_OVERALL, WALL_MATRIX) and not is_goal:
             raise ValidationError(N_("Unknown view."))
-        old = cur.execute("SELECT wall_view FROM workshops WHERE id = $1", [workshop_id]).fetchone()[0]
-        cur.execute("UPDATE workshops SET wall_view = $1 WHERE id = $2", [view, workshop_id])
+        old = queries.wall_view(cur, workshop_id)
+        queries.update_wall_view(cur, workshop_id, view)
         _audit(cur, workshop_id, "wall_view", "", old, view)
 
     db.write(tx)
@@ -394,18 +362,14 @@ def set_rules(
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.SET_RULES)
-        old = VotingRules.from_dict(
-            json.loads(cur.execute("SELECT rules FROM workshops WHERE id = $1", [workshop_id]).fetchone()[0])
-        )
+        old = VotingRules.from_dict(json.loads(queries.rules(cur, workshop_id)))
         _check_expected(expected, old)
-        affected = cur.execute(
-            "SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2", [workshop_id, str(old.method)]
-        ).fetchone()[0]
+        affected = ballot_queries.ballot_count(cur, workshop_id, str(old.method))
         if affected and old != rules and confirm_affected != affected:
             raise ValidationError(
                 N_("Ballots already cast that this change affects: {count}. Please confirm it."), count=affected
             )
-        cur.execute("UPDATE workshops SET rules = $1 WHERE id = $2", [json.dumps(rules.to_dict()), workshop_id])
+        queries.update_rules(cur, workshop_id, json.dumps(rules.to_dict()))
         _audit(cur, workshop_id, "rules", "", old.to_dict(), rules.to_dict())
 
     db.write(tx)
@@ -420,11 +384,7 @@ def _rules(rules: object) -> VotingRules:
 
 def audit_log(db: Database, fac: auth.Facilitator, workshop_id: str):
     auth.check(db, fac)
-    return db.df(
-        "SELECT logged_at, action, subject, value_before, value_after FROM audit_log "
-        "WHERE workshop_id = $1 ORDER BY id",
-        [_key(workshop_id)],
-    )
+    return queries.audit_entries(db, _key(workshop_id))
 
 
 def phase_label(phase: Phase) -> str:
@@ -440,18 +400,8 @@ def delete_workshop(db: Database, fac: auth.Facilitator, workshop_id: str) -> No
 
     def tx(cur):
         require(_phase_of(cur, workshop_id), Role.FACILITATOR, Action.DELETE_WORKSHOP)
-        code = cur.execute("SELECT join_code FROM workshops WHERE id = $1", [workshop_id]).fetchone()[0]
-        cur.execute(
-            "DELETE FROM votes WHERE ballot_id IN (SELECT id FROM ballots WHERE workshop_id = $1)", [workshop_id]
-        )
-        for table in WORKSHOP_TABLES:
-            cur.execute(f"DELETE FROM {table} WHERE workshop_id = $1", [workshop_id])
-        cur.execute("DELETE FROM workshops WHERE id = $1", [workshop_id])
-        # The current-workshop pointer and the projector keys of this workshop.
-        cur.execute(
-            "DELETE FROM meta WHERE value = $1 AND (key = 'current_workshop' OR key LIKE 'projector:%')", [workshop_id]
-        )
-        cur.execute("UPDATE workshops SET previous_id = NULL WHERE previous_id = $1", [workshop_id])
+        code = queries.join_code(cur, workshop_id)
+        queries.delete_workshop(cur, workshop_id)
         return code
 
     code = db.write(tx)
