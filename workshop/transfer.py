@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import scoring, services, views
 from .errors import N_, ValidationError
+from .queries import tallies
 from .store import Store
 
 # Parents before children (no foreign keys are declared, but a reader of a half-copied target
@@ -36,6 +37,8 @@ _ORDER = (
     "facilitator_sessions",
     "meta",
 )
+# Made from other tables by the engine that keeps them (queries.tallies): counted on the target.
+DERIVED = {"tallies"}
 _SEQUENCES = {
     "seq_measure": ("measures", "seq"),
     "seq_audit": ("audit_log", "id"),
@@ -116,7 +119,7 @@ def copy_store(source: Store, target: Store, say: Callable[[str], None] = print)
     """Copy everything from ``source`` into the empty ``target``; compare every ranking."""
     if target.scalar("SELECT count(*) FROM workshops"):
         raise ValidationError(N_("The target database already holds workshops; nothing was copied."))
-    tables = _tables(source)
+    tables = [t for t in _tables(source) if t not in DERIVED]
     frames = {}
     with source.snapshot() as cur:  # one moment of the source, however long the copy takes
         for table in tables:
@@ -132,6 +135,8 @@ def copy_store(source: Store, target: Store, say: Callable[[str], None] = print)
                 cur.execute("DELETE FROM meta WHERE key <> 'schema_version'")
             insert_frame(cur, target.engine, table, columns, frame)
             counts[table] = len(frame)
+        for workshop_id in frames["workshops"][1]["id"]:
+            tallies.recount(cur, workshop_id)  # kept by the target's engine, if it keeps them
         for sequence, (table, column) in _SEQUENCES.items():
             if table in frames:
                 highest = frames[table][1][column].max()

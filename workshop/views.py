@@ -99,20 +99,23 @@ def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.Data
     return db.df(_VOTES_SQL, [workshop_id, str(Method(method))])
 
 
-# The aggregates of scoring.aggregate from the tallies kept with the votes (queries.tallies): a
-# few hundred rows whatever the number of votes. Voters of a rated measure are its leading rows
-# (one per ballot and measure, store.MARK_LEADS), so no count(DISTINCT ...) is needed.
+# The aggregates of scoring.aggregate: on PostgreSQL from the tallies kept with the votes (a few
+# hundred rows whatever the number of votes), on DuckDB from the votes (queries.tallies says why).
+# Voters of a rated measure are its leading rows (one per ballot and measure, store.MARK_LEADS).
 CELL_COLUMNS = ["measure_id", "criterion", "n", "total", "points", "positive", "leads"]
 
 
 def _cells(db: Database, workshop_id: str, method: Method, counted: list[str]) -> pd.DataFrame:
     """The cells of the measures ``counted`` (their number is a ranking's list length).
 
-    A ranking's places are closed up over the counted measures (scoring.aggregate). A ballot whose
+    From the tallies: a ranking's places are closed up over the counted measures (scoring.aggregate). A ballot whose
     measures are all counted has the places the tallies summed (``place_sum``), so its votes earn
     ``n_list - place`` each: ``n * n_list - place_sum``. Only ballots that also named a measure
     not counted (hidden or off the shortlist after they were cast) are read vote by vote, and the
     tallies of their votes are replaced by their exact points."""
+    if not tallies.kept(db):
+        cells = tallies.cells_from_votes(db, workshop_id, str(method), counted, places=methods.of(method).places)
+        return cells.astype({"n": int, "total": float, "points": float})[CELL_COLUMNS]
     tallied = tallies.cells(db, workshop_id, str(method))
     counted_set = set(counted)
     cells = tallied[tallied["measure_id"].isin(counted_set)].copy()

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, drop_postgres_database, fresh_postgres_database
+from tests.conftest import ROOT, drop_postgres_database, fresh_postgres_database, tallies_check
 from workshop import auth, demo, scoring, services, transfer
 from workshop.errors import ValidationError
 from workshop.model import Phase
@@ -59,6 +59,8 @@ def test_duckdb_to_postgresql_and_back_keeps_every_row_and_ranking(tmp_path, pos
     assert copied.rankings_checked == len(scoring.METHODS) * len(services.list_workshops(source))
     assert copied.rows["votes"] > 1000 and said[-1].endswith("rankings unchanged")
     assert _rows(target).keys() == _rows(source).keys()
+    kept, from_votes = tallies_check(target)  # PostgreSQL keeps tallies: counted from the copied votes
+    assert kept == from_votes and len(kept) > 50
     back = Database(tmp_path / "back.duckdb")
     transfer.copy_store(target, back, say=said.append)
     assert _rows(back) == _rows(source), "every row comes back as it was"

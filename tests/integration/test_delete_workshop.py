@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,56 @@ def test_a_refused_delete_keeps_the_file_as_it_was(db):
     with pytest.raises(PermissionDenied):
         services.delete_workshop(db, forged, ws.id)
     assert services.count_ballots(db, ws.id) == 12
+
+
+def test_nothing_of_a_deleted_workshop_remains_in_the_postgresql_tables():
+    """The same on PostgreSQL: no row names the workshop, and after the purge (``VACUUM FULL``
+    of every table) no file of the database's tables, indexes or TOAST holds its texts, ids or
+    secrets. (PostgreSQL's write-ahead log keeps them until the server recycles its segments:
+    the README's deployment section says so; the server's own backups are the operator's.)"""
+    import psycopg
+
+    from tests.conftest import drop_postgres_database, fresh_postgres_database
+    from workshop.pgstore import PostgresDatabase
+
+    url = fresh_postgres_database()
+    db = PostgresDatabase(url)
+    try:
+        auth.ensure_passphrase(db, "delete-test-passphrase")
+        fac = auth.login(db, "delete-test-passphrase", client="delete-test")
+        kept, _ = build(db, fac, "Bleibt", "OKAPI")
+        gone, secrets_seen = build(db, fac, "Weg", MARK)
+        needles = [MARK, gone.id, gone.join_code, *secrets_seen, *(services.token_hash(s) for s in secrets_seen)]
+
+        def files() -> bytes:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+                root = conn.execute("SHOW data_directory").fetchone()[0]
+                paths = conn.execute(
+                    "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'i', 't')"
+                ).fetchall()
+            data = b""
+            for (relative,) in paths:
+                for part in sorted(Path(root).glob(relative + "*")):  # the table and its 1 GB segments
+                    data += part.read_bytes()
+            return data
+
+        assert MARK.encode() in files(), "the test must see the workshop in the files before deleting it"
+        services.delete_workshop(db, fac, gone.id)
+        for table in [r[0] for r in db.fetchall(_TABLES)]:
+            rows = db.fetchall(f'SELECT * FROM "{table}"')
+            assert not [r for r in rows if gone.id in map(str, r) or MARK in repr(r)], table
+        left = files()
+        assert [n for n in needles if n.encode() in left] == []
+        assert services.get_workshop(db, kept.id).title == "Bleibt OKAPI"
+        assert services.count_ballots(db, kept.id) == 12
+    finally:
+        db.close()
+        drop_postgres_database(url)
+
+
+_TABLES = (
+    "SELECT table_name FROM information_schema.tables "
+    "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+)

@@ -152,6 +152,7 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
     replaced: dict[str, str] = {}  # ballot id -> submission id
     new: list[tuple[str, str, str, str, str]] = []  # ballots rows: id, workshop, device, method, submission
     votes: list[tuple[str, str, str, float, bool]] = []  # ballot, measure, criterion, value, leads
+    counted_as: dict[str, tuple[str, str]] = {}  # ballot id -> (workshop, method): the tallies it adds to
     for b in items:
         if isinstance(b, DomainError):
             outcomes.append(b)
@@ -198,18 +199,19 @@ def _write_ballots(cur, ballots: list[_PendingBallot]) -> list[Receipt | DomainE
             ballot_id = new_id()
             new.append((ballot_id, b.workshop_id, b.device_id, method, b.submission_id))
         votes.extend(_vote_rows(ballot_id, rows))
+        counted_as[ballot_id] = (b.workshop_id, method)
         outcomes.append(Receipt(ballot_id, b.submission_id, now, replaced=ballot_id in replaced))
     # A few statements for everyone (lists unnested by DuckDB), however many ballots there are;
     # the tallies lose what the replaced ballots gave and gain what the batch's ballots give.
+    taken = tallies.stored_votes(cur, list(replaced)) if replaced and tallies.kept(cur) else []
     if replaced:
-        tallies.add(cur, list(replaced), -1)
         queries.delete_votes_of_ballots(cur, list(replaced))
         queries.resubmit_ballots(cur, replaced, now)
     if new:
         queries.insert_ballots(cur, new, now)
     if votes:
         queries.insert_votes(cur, votes)
-        tallies.add(cur, list(replaced) + [row[0] for row in new])
+    tallies.add_votes(cur, ((*counted_as[v[0]], *v) for v in votes), taken)
     return outcomes
 
 
