@@ -6,6 +6,8 @@ token. Every write runs in one transaction through ``Database.write``; a refused
 nothing.
 
 The sections are modules of this package; callers use ``services.x`` for every one of them.
+They keep the rules (who may do what in which phase, validation, the audit log); the statements
+they run are the store layer's (``workshop.queries``, the same module names).
 """
 
 from .ballots import (

@@ -7,14 +7,7 @@ from datetime import datetime
 
 from workshop import auth, methods
 from workshop.errors import N_, DomainError, NotFound, PermissionDenied, ValidationError
-from workshop.model import (
-    Action,
-    Method,
-    Role,
-    VoteRow,
-    Workshop,
-    require,
-)
+from workshop.model import Action, Method, Role, VoteRow, Workshop, require
 from workshop.queries import ballots as queries
 from workshop.queries import tallies
 from workshop.store import Database

@@ -11,11 +11,7 @@ from typing import Any
 
 from workshop import config, limits
 from workshop.errors import N_, NotFound, ValidationError
-from workshop.model import (
-    MALFORMED,
-    MeasureInput,
-    Phase,
-)
+from workshop.model import MALFORMED, MeasureInput, Phase
 from workshop.queries import changes
 from workshop.queries import workshops as workshop_queries
 

@@ -6,9 +6,7 @@ import secrets
 
 from workshop import auth
 from workshop.errors import N_, ValidationError
-from workshop.model import (
-    clean_text,
-)
+from workshop.model import clean_text
 from workshop.queries import hall as queries
 from workshop.store import Database
 

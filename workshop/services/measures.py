@@ -6,16 +6,7 @@ from collections.abc import Mapping
 
 from workshop import i18n
 from workshop.errors import N_, NP_, NotFound, PermissionDenied, ValidationError
-from workshop.model import (
-    MALFORMED,
-    Action,
-    Made,
-    Measure,
-    MeasureInput,
-    MeasureStatus,
-    Role,
-    require,
-)
+from workshop.model import MALFORMED, Action, Made, Measure, MeasureInput, MeasureStatus, Role, require
 from workshop.queries import measures as queries
 from workshop.queries import translations as translation_queries
 from workshop.queries import vision as vision_queries

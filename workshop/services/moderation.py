@@ -8,15 +8,7 @@ from datetime import datetime
 
 from workshop import auth, methods
 from workshop.errors import N_, NotFound, ValidationError
-from workshop.model import (
-    Action,
-    Measure,
-    MeasureInput,
-    MeasureStatus,
-    Role,
-    clean_flag,
-    require,
-)
+from workshop.model import Action, Measure, MeasureInput, MeasureStatus, Role, clean_flag, require
 from workshop.queries import measures as measure_queries
 from workshop.queries import moderation as queries
 from workshop.queries import tallies

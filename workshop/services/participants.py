@@ -9,13 +9,7 @@ from datetime import datetime
 
 from workshop import auth
 from workshop.errors import N_, PermissionDenied, ValidationError
-from workshop.model import (
-    MALFORMED,
-    Action,
-    Role,
-    clean_flag,
-    require,
-)
+from workshop.model import MALFORMED, Action, Role, clean_flag, require
 from workshop.queries import participants as queries
 from workshop.store import Database
 

@@ -8,18 +8,7 @@ from datetime import datetime
 
 from workshop import auth, i18n
 from workshop.errors import N_, NP_, NotFound, PermissionDenied, ValidationError
-from workshop.model import (
-    Action,
-    Made,
-    Measure,
-    MeasureInput,
-    Phase,
-    Role,
-    Translation,
-    Workshop,
-    clean_flag,
-    require,
-)
+from workshop.model import Action, Made, Measure, MeasureInput, Phase, Role, Translation, Workshop, clean_flag, require
 from workshop.queries import translations as queries
 from workshop.store import Database
 
