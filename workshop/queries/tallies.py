@@ -7,9 +7,10 @@ card, a restore), so a ranking reads a few hundred rows. Every writer of votes k
 ``add(q, ballots, -1)`` before it changes the votes of ``ballots``, ``add(q, ballots)`` after
 (the group commit: ``add_votes`` from the votes it holds; a restore: ``recount``).
 
-DuckDB, a column store, aggregates a million votes in 35-50 ms (``cells_from_votes``), and the
-upkeep cost its group commit more than the ranking gains (a burst of 300 ballots: submit p95 59 ms
-without, 254 ms with, BENCHMARKS.md): on DuckDB these writers do nothing and the table stays empty.
+DuckDB, a column store, aggregates a million votes itself (``cells_from_votes``: 66-88 ms, a
+Borda window 0.3-0.4 s), and the upkeep cost its group commit more than the ranking gains (a burst
+of 300 ballots: submit p95 59 ms without, 254 ms with; BENCHMARKS.md). A hall is DuckDB's case,
+a few thousand votes: on DuckDB these writers do nothing and the table stays empty.
 
 ``place_sum`` is the sum of the places a vote has among its ballot's votes of the same criterion
 (1 = the lowest value; ties by measure id), as the ranking's window computes them: a ranking
