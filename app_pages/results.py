@@ -37,10 +37,11 @@ def _rankable(workshop: Workshop, method_key: str):
     return measures
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(ttl=15, show_spinner=False, max_entries=32)
 def results(workshop_id: str, method_key: str, ballots: int, version: int) -> dict:
     """Everything the page shows for one workshop and method (language-neutral frames), made anew
-    when the method's ballots or the workshop's version change (on any app process)."""
+    when the method's ballots or the workshop's version change (on any app process), and after
+    15 s for what neither counts: a ballot replaced by a new one, devices joining (turnout)."""
     database = common.get_db()
     ws = services.get_workshop(database, workshop_id)
     method = scoring.METHODS[method_key].ballot_method

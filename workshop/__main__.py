@@ -115,6 +115,21 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def cmd_recount(args) -> int:
+    """The tallies of every workshop counted anew from the votes (PostgreSQL; DuckDB keeps none):
+    after a rolling upgrade in which a process of an older version wrote ballots."""
+    from .queries import tallies
+
+    db = open_store(args.db or config.load().db_path)
+    if not tallies.kept(db):
+        print(f"{db.path} ranks from the votes and keeps no tallies: nothing to count.")
+        return 0
+    workshops = [ws.id for ws in services.list_workshops(db)]
+    db.write(lambda cur: [tallies.recount(cur, workshop_id) for workshop_id in workshops])
+    print(f"Tallies of {len(workshops)} workshops counted anew from the votes in {db.path}.")
+    return 0
+
+
 def cmd_copy_store(args) -> int:
     from . import transfer
 
@@ -162,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="bring the store's schema to this app's version")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("recount", help="count the rankings' tallies anew from the votes (PostgreSQL)")
+    p.set_defaults(func=cmd_recount)
 
     p = sub.add_parser("copy-store", help="copy the whole archive into an empty store of either engine")
     p.add_argument("source", help="postgresql:// URL or DuckDB file to copy from")

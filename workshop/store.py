@@ -253,6 +253,7 @@ CREATE TABLE changes (
     workshop_id VARCHAR PRIMARY KEY,
     version BIGINT NOT NULL
 );
+INSERT INTO changes SELECT id, nextval('seq_changes') FROM workshops;
 """
 
 # What the votes of some ballots add to the tallies (workshop.queries.tallies): $1 the shard, $2 the

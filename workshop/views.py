@@ -116,7 +116,12 @@ def _cells(db: Database, workshop_id: str, method: Method, counted: list[str]) -
     if not tallies.kept(db):
         cells = tallies.cells_from_votes(db, workshop_id, str(method), counted, places=methods.of(method).places)
         return cells.astype({"n": int, "total": float, "points": float})[CELL_COLUMNS]
-    tallied = tallies.cells(db, workshop_id, str(method))
+    with db.snapshot() as cur:  # the tallies and the ballots read one by one: one moment
+        return _cells_from_tallies(cur, workshop_id, method, counted)
+
+
+def _cells_from_tallies(cur, workshop_id: str, method: Method, counted: list[str]) -> pd.DataFrame:
+    tallied = tallies.cells(cur, workshop_id, str(method))
     counted_set = set(counted)
     cells = tallied[tallied["measure_id"].isin(counted_set)].copy()
     cells = cells.astype({"n": int, "total": float, "positive": int, "leads": int, "place_sum": float})
@@ -126,7 +131,7 @@ def _cells(db: Database, workshop_id: str, method: Method, counted: list[str]) -
     cells["points"] = cells["n"] * n_list - cells["place_sum"]
     outside = sorted(set(tallied["measure_id"]) - counted_set)
     if outside:
-        votes = tallies.votes_of_ballots_naming(db, str(method), outside)
+        votes = tallies.votes_of_ballots_naming(cur, str(method), outside)
         votes = votes.sort_values(["ballot_id", "criterion", "value", "measure_id"], kind="stable")
         own = votes.assign(place=votes.groupby(["ballot_id", "criterion"]).cumcount() + 1)
         inside = votes[votes["measure_id"].isin(counted_set)]

@@ -63,5 +63,8 @@ def run_many(q: Any, sql: str, params: Iterable[Sequence[Any]]) -> None:
         q.executemany(sql, batch)
 
 
-def frame(q: Store, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    return q.df(sql, list(params))
+def frame(q: Any, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    if isinstance(q, Store):
+        return q.df(sql, list(params))
+    found = q.execute(sql, list(params)).fetchall()
+    return pd.DataFrame(found, columns=[column[0] for column in q.description])

@@ -19,5 +19,6 @@ def bump(q: Any, workshop_id: str) -> None:
 
 
 def version(q: Any, workshop_id: str) -> int:
-    """0 for a workshop nothing was changed in since schema 11 (or that does not exist)."""
+    """0 for a workshop that does not exist (every one has a version: the schema-11 migration gave
+    one to those there were, and a new one draws its first when it is created)."""
     return int(value(q, "SELECT version FROM changes WHERE workshop_id = $1", [workshop_id]) or 0)

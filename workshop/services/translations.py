@@ -12,7 +12,7 @@ from workshop.model import Action, Made, Measure, MeasureInput, Phase, Role, Tra
 from workshop.queries import translations as queries
 from workshop.store import Database
 
-from .common import NO_SUCH_MEASURE, _audit, _check_expected, _key, _phase_of, new_id, token_hash
+from .common import NO_SUCH_MEASURE, _audit, _changed, _check_expected, _key, _phase_of, new_id, token_hash
 from .measures import _language, _own, _put_translation, _version_input, get_measure, list_measures
 from .participants import _actor_role
 from .workshops import get_workshop
@@ -68,6 +68,7 @@ def translate_measure(
             require(_phase_of(cur, wid), Role.PARTICIPANT, Action.EDIT_OWN)
             _own(cur, actor, measure_id)
             _put_translation(cur, wid, measure_id, lang, version, Made.AUTHOR, reviewed=False)
+            _changed(cur, wid)
         else:
             require(_phase_of(cur, wid), Role.FACILITATOR, Action.TRANSLATE)
             before = queries.translation_title(cur, measure_id, lang)
@@ -116,6 +117,8 @@ def set_measure_language(db: Database, actor: object, measure_id: str, lang: str
         queries.set_measure_language(cur, measure_id, lang)
         if role == Role.FACILITATOR:
             _audit(cur, wid, "measure_language", measure_id, before, lang)
+        else:
+            _changed(cur, wid)
 
     db.write(tx)
     return get_measure(db, measure_id)
