@@ -110,6 +110,28 @@ def desk_url(base: str, key: str, lang: str) -> str:
     return f"{base.rstrip('/')}/?{urlencode({'desk': key, 'lang': 'de' if lang == 'ls' else lang})}"
 
 
+def entry_url(base: str, key: str, lang: str | None = None) -> str:
+    """A link for staff entering paper ballots (``services.create_entry_key``); ``lang`` the
+    language its screen opens in."""
+    params = {"entry": key} | ({"lang": lang} if lang else {})
+    return f"{base.rstrip('/')}/?{urlencode(params)}"
+
+
+def read_qr(image: bytes) -> str | None:
+    """The text of the first QR code in a photo (a paper ballot held to a laptop's camera), or
+    None where there is none or the picture is no image. Read locally (zxing-cpp), no network."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        picture = Image.open(io.BytesIO(image))
+        picture.load()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    found = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    return found[0].text if found else None
+
+
 def qr_png(data: str, scale: int = 10) -> bytes:
     """A QR code as PNG, generated locally (segno, no network)."""
     buf = io.BytesIO()

@@ -454,6 +454,9 @@ class Workshop:
     retention_months: int = 6
     wall_view: str = ""  # what the projector shows once results are revealed (services.WALL_*)
     show_machine: bool = False  # participants see the engine's translations until a person checked them
+    paper_double: bool = False  # two people enter each paper ballot; a mismatch waits for a decision
+    paper_closed: bool = False  # paper entry ended after the vote (during the vote it is always open)
+    wall_paper: bool = False  # the projector shows how many paper ballots are entered during the vote
 
 
 # The ballot types live with their voting methods (workshop/methods/), which build on the types

@@ -297,13 +297,50 @@ CREATE TABLE tallies (
 CREATE INDEX idx_votes_measure ON votes (measure_id, ballot_id);
 """
 
+# Paper ballots next to phones (issue 23): a ballot says which channel it came by; a printed sheet
+# is a voting card (``sheet``), entered for a device of its own (``paper``); a sheet's entries by
+# staff are kept per sheet (one or two entries, the state, the reason it is invalid, the ballot it
+# became); entry links for staff, like the mediators'; per workshop whether two people enter each
+# sheet, whether entry has ended after the vote, and whether the projector shows how many are in.
+_V13 = """
+DROP INDEX idx_ballots_device;
+ALTER TABLE ballots ADD COLUMN channel VARCHAR NOT NULL DEFAULT 'digital';
+CREATE INDEX idx_ballots_device ON ballots (device_id);
+ALTER TABLE cards ADD COLUMN sheet BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE devices ADD COLUMN paper BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE workshops ADD COLUMN paper_double BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE workshops ADD COLUMN paper_closed BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE workshops ADD COLUMN wall_paper BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE paper_sheets (
+    card_id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    number INTEGER NOT NULL,
+    method VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    first_entry VARCHAR NOT NULL,
+    second_entry VARCHAR,
+    reason VARCHAR NOT NULL DEFAULT '',
+    ballot_id VARCHAR,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX idx_paper_sheets_workshop ON paper_sheets (workshop_id, number);
+CREATE TABLE entry_keys (
+    id VARCHAR PRIMARY KEY,
+    workshop_id VARCHAR NOT NULL,
+    key_hash VARCHAR NOT NULL UNIQUE,
+    label VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+"""
+
 # Steps of a migration that only one engine takes: PostgreSQL keeps tallies, counted here from the
 # votes stored so far (DuckDB ranks from the votes: its table stays empty, see queries.tallies).
 ENGINE_STEPS: dict[tuple[str, int], str] = {
     ("postgresql", 12): ADD_TALLIES.format(votes="TRUE").replace("$1", "''").replace("CAST($2 AS BIGINT)", "1"),
 }
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
 

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from workshop import auth, i18n, methods, services, vision
+from workshop import paper as paper_sheets
 from workshop.errors import DomainError, ImportErrors, NotFound, PermissionDenied, ValidationError
 from workshop.model import (
     Action,
@@ -2172,3 +2173,228 @@ def test_move_goal(world, kind, goal, start, step):
         assert order == expected
     last = attempt(db, lambda: services.last_activity(db, scene.ws_id), read_only=True)
     assert last.ok and last.value == date.today()
+
+
+# --- paper ballots (issue 23) ---------------------------------------------------------------------
+
+
+class PaperScenes:
+    """A voting workshop per method with printed sheets to enter, and entry links (one revoked)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._links: dict[str, tuple[object, object]] = {}
+
+    def sheets(self, method: Method, n: int = 2) -> list[tuple[int, str]]:
+        scene = self.world.voting(method)
+        self.world.at(scene, Phase.VOTE)
+        return services.print_sheets(self.world.db, self.world.fac, scene.ws_id, n)
+
+    def clerks(self, scene: Scene) -> tuple[object, object]:
+        """(a live entry link's clerk, a revoked one's) of the workshop."""
+        if scene.ws_id not in self._links:
+            db, fac = self.world.db, self.world.fac
+            _live, live_key = services.create_entry_key(db, fac, scene.ws_id, "Laptop 1")
+            gone, gone_key = services.create_entry_key(db, fac, scene.ws_id, "Laptop 2")
+            revoked = services.clerk(db, gone_key)
+            services.revoke_entry_key(db, fac, gone.id)
+            self._links[scene.ws_id] = (services.clerk(db, live_key), revoked)
+        return self._links[scene.ws_id]
+
+    def actor(self, kind: str, scene: Scene) -> object:
+        live, revoked = self.clerks(scene)
+        foreign_live, _ = self.clerks(self.world.foreign)
+        return {"clerk": live, "revoked_clerk": revoked, "foreign_clerk": foreign_live}.get(kind) or (
+            self.world.facilitator(kind)
+        )
+
+
+@pytest.fixture(scope="module")
+def paper(world):
+    return PaperScenes(world)
+
+
+clerks = mostly(
+    st.sampled_from(["valid", "clerk"]), st.sampled_from([*FACILITATOR_KINDS[1:], "revoked_clerk", "foreign_clerk"]), 4
+)
+TYPED = ("number", "hash", "code", "link", "card", "missing", "foreign")
+reasons = st.one_of(st.none(), st.none(), st.sampled_from(list(paper_sheets.INVALID_REASONS)), hashable_junk)
+
+
+def payload_ok(method: Method, ballot: object) -> bool:
+    try:
+        json.dumps(methods.of(method).payload(ballot))
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+@fuzzes("enter_sheet", "list_sheets", "paper_stats", "channel_counts", "entry_open")
+@FUZZ
+@given(
+    method=st.sampled_from(list(Method)),
+    data=st.data(),
+    kind=clerks,
+    phase=mostly(st.just(Phase.VOTE), phases),
+    typed=mostly(st.sampled_from(TYPED), junk),
+    invalid=reasons,
+    correct=mostly(st.just(False), st.one_of(st.just(True), junk), 4),
+)
+def test_enter_sheet(world, paper, method, data, kind, phase, typed, invalid, correct):
+    db = world.db
+    scene = world.voting(method)
+    (number, code), _spare = paper.sheets(method)
+    ((card, _card_code),) = services.generate_cards(db, world.fac, scene.ws_id, 1)
+    world.at(world.foreign, Phase.REVIEW)
+    ((_fn, foreign_code),) = services.print_sheets(db, world.fac, world.foreign.ws_id, 1)
+    world.at(world.foreign, Phase.COLLECT)
+    world.at(scene, phase)
+    ws = services.get_workshop(db, scene.ws_id)
+    text = (
+        {
+            "number": str(number),
+            "hash": f" #{number} ",
+            "code": f"{code[:4].lower()} {code[4:]}",
+            "link": f"http://hall/?code={scene.code}&card={code}",
+            "card": str(card),
+            "missing": "999999",
+            "foreign": foreign_code,
+        }.get(typed, typed)
+        if isinstance(typed, str)
+        else typed
+    )
+    ballot = resolve(data.draw(mostly(BALLOTS[method], any_ballot), label="ballot"), **ballot_ids(world, scene))
+    actor = paper.actor(kind, scene)
+    before = attempt(db, lambda: services.channel_counts(db, scene.ws_id), read_only=True).value
+    assert attempt(db, lambda: services.paper_stats(db, scene.ws_id), read_only=True).ok
+    open_ = attempt(db, lambda: services.entry_open(ws), read_only=True).value
+    assert open_ == (phase in (Phase.VOTE, Phase.RESULTS))  # after the vote until ended (never here)
+
+    out = attempt(
+        db, lambda: services.enter_sheet(db, actor, scene.ws_id, text, ballot, invalid=invalid, correct=correct)
+    )
+    want = expected_ballot(db, ws, ballot)
+    is_ballot = ballot is None or isinstance(ballot, tuple(m.ballot for m in methods.all_methods()))
+    of_method = isinstance(ballot, methods.of(method).ballot)
+    size = attempt(db, lambda: services.ballot_size(ballot), read_only=True)
+    limit = len(services.voting_measures(db, ws)) * max(1, len(ws.rules.criteria))
+    size_ok = of_method and size.ok and size.value <= limit
+    if invalid is None:
+        marks_ok = want is not None
+    elif invalid == "rules":
+        marks_ok = ballot is None or (of_method and size_ok and want is None and payload_ok(method, ballot))
+    else:
+        marks_ok = isinstance(invalid, str) and invalid in paper_sheets.INVALID_REASONS and is_ballot
+    ok = (
+        kind in ("valid", "clerk")
+        and typed in TYPED[:4]
+        and marks_ok
+        and isinstance(correct, bool)
+        and phase in (Phase.VOTE, Phase.RESULTS)
+    )
+    expect(out, ok)
+    after = services.channel_counts(db, scene.ws_id)
+    if out.ok:
+        assert out.value.number == number
+        assert (after.paper, after.invalid) == (
+            (before.paper + 1, before.invalid) if invalid is None else (before.paper, before.invalid + 1)
+        )
+        if invalid is None:
+            stored = db.scalar(
+                "SELECT b.id FROM ballots b JOIN cards c ON c.device_id = b.device_id "
+                "WHERE c.workshop_id = $1 AND c.number = $2 AND b.channel = 'paper'",
+                [scene.ws_id, number],
+            )
+            rows = db.fetchall("SELECT measure_id, criterion, value FROM votes WHERE ballot_id = $1", [stored])
+            assert methods.of(method).ballot.from_rows(rows) == want
+        # Entered once: the same sheet again is refused unless it is a correction.
+        again = attempt(db, lambda: services.enter_sheet(db, actor, scene.ws_id, str(number), ballot, invalid=invalid))
+        expect(again, False)
+    listed = attempt(db, lambda: services.list_sheets(db, actor, scene.ws_id), read_only=True)
+    expect(listed, kind in ("valid", "clerk"))
+    if listed.ok:
+        assert any(s.number == number for s in listed.value) == out.ok
+
+
+@fuzzes("decide_sheet", "set_paper_options")
+@FUZZ
+@given(
+    kind=clerks,
+    which=mostly(st.just("mismatch"), st.one_of(st.sampled_from(["waiting", "counted", "fresh"]), junk)),
+    pick=mostly(st.sampled_from([0, 1, 2]), junk),
+    options=st.fixed_dictionaries(
+        {}, optional={k: mostly(st.booleans(), junk, 4) for k in ("double", "closed", "wall")}
+    ),
+    fac_kind=facilitators,
+)
+def test_decide_sheet_and_paper_options(world, paper, kind, which, pick, options, fac_kind):
+    db = world.db
+    scene = world.voting(Method.APPROVAL)
+    world.at(scene, Phase.VOTE)
+    services.set_paper_options(db, world.fac, scene.ws_id, double=True)
+    clerk_live, _revoked = paper.clerks(scene)
+    (mismatch, _a), (waiting, _b), (counted, _c), (fresh, _d) = paper.sheets(Method.APPROVAL, 4)
+    m0, m1 = scene.measures[:2]
+    services.enter_sheet(db, clerk_live, scene.ws_id, str(mismatch), ApprovalBallot(frozenset({m0})))
+    services.enter_sheet(db, world.fac, scene.ws_id, str(mismatch), ApprovalBallot(frozenset({m1})))
+    services.enter_sheet(db, clerk_live, scene.ws_id, str(waiting), ApprovalBallot(frozenset({m0})))
+    services.enter_sheet(db, clerk_live, scene.ws_id, str(counted), ApprovalBallot(frozenset({m0})))
+    services.enter_sheet(db, world.fac, scene.ws_id, str(counted), ApprovalBallot(frozenset({m0})))
+    number = (
+        {"mismatch": mismatch, "waiting": waiting, "counted": counted, "fresh": fresh}.get(which, which)
+        if (isinstance(which, str))
+        else which
+    )
+    before = services.channel_counts(db, scene.ws_id)
+    out = attempt(db, lambda: services.decide_sheet(db, paper.actor(kind, scene), scene.ws_id, number, pick))
+    ok = kind in ("valid", "clerk") and which == "mismatch" and type(pick) is int and pick in (0, 1, 2)
+    expect(out, ok)
+    after = services.channel_counts(db, scene.ws_id)
+    assert after.paper == before.paper + (1 if out.ok and pick in (1, 2) else 0)
+
+    start = services.get_workshop(db, scene.ws_id)
+    set_out = attempt(db, lambda: services.set_paper_options(db, world.facilitator(fac_kind), scene.ws_id, **options))
+    flags_ok = all(type(v) is bool for v in options.values())
+    expect(set_out, fac_kind == "valid" and flags_ok and "closed" not in options)  # ended only after the vote
+    if set_out.ok:
+        names = {"double": "paper_double", "closed": "paper_closed", "wall": "wall_paper"}
+        for k, v in options.items():
+            assert getattr(set_out.value, names[k]) is v
+    else:
+        assert services.get_workshop(db, scene.ws_id) == start
+    services.set_paper_options(db, world.fac, scene.ws_id, double=False)
+
+
+@fuzzes("print_sheets", "create_entry_key", "list_entry_keys", "revoke_entry_key", "clerk")
+@FUZZ
+@given(
+    kind=facilitators,
+    ws=id_arg("voting", "setup"),
+    n=mostly(st.integers(-1, 5), st.one_of(junk, st.just(2001))),
+    label=mostly(nice_text(1, 30), any_text),
+    key=junk,
+    which=mostly(st.just("own"), junk),
+)
+def test_print_sheets_and_entry_links(world, kind, ws, n, label, key, which):
+    db = world.db
+    voting = world.voting(Method.DOTS).ws_id
+    world.at(world.voting(Method.DOTS), Phase.VOTE)
+    wid = resolve(ws, voting=voting, setup=world.cardless)
+    printed = attempt(db, lambda: services.print_sheets(db, world.facilitator(kind), wid, n))
+    expect(printed, kind == "valid" and wid == voting and type(n) is int and 1 <= n <= 2000)
+    if printed.ok:
+        assert len(printed.value) == n
+    made = attempt(db, lambda: services.create_entry_key(db, world.facilitator(kind), wid, label))
+    want = cleaned(label, min_len=1, max_len=60)
+    expect(made, kind == "valid" and wid in (voting, world.cardless) and want is not None)
+    assert attempt(db, lambda: services.clerk(db, key), read_only=True).value is None
+    if made.ok:
+        link, secret = made.value
+        assert link.label == want
+        assert services.clerk(db, secret) == services.Clerk(wid, link.id, want)
+        listed = attempt(db, lambda: services.list_entry_keys(db, world.facilitator(kind), wid), read_only=True)
+        assert link in listed.value
+        key_id = link.id if which == "own" else which
+        revoked = attempt(db, lambda: services.revoke_entry_key(db, world.fac, key_id))
+        expect(revoked, which == "own")
+        assert (services.clerk(db, secret) is None) == revoked.ok

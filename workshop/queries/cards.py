@@ -12,11 +12,12 @@ def last_number(q: Any, workshop_id: str) -> int:
     return value(q, "SELECT coalesce(max(number), 0) FROM cards WHERE workshop_id = $1", [workshop_id])
 
 
-def insert_card(q: Any, *, card_id: str, workshop_id: str, number: int, code_hash: str) -> None:
+def insert_card(q: Any, *, card_id: str, workshop_id: str, number: int, code_hash: str, sheet: bool = False) -> None:
+    """A card, or with ``sheet`` a paper ballot (a sheet is a card: its number and code are the card's)."""
     run(
         q,
-        "INSERT INTO cards (id, workshop_id, number, code_hash) VALUES ($1, $2, $3, $4)",
-        [card_id, workshop_id, number, code_hash],
+        "INSERT INTO cards (id, workshop_id, number, code_hash, sheet) VALUES ($1, $2, $3, $4, $5)",
+        [card_id, workshop_id, number, code_hash, sheet],
     )
 
 

@@ -12,7 +12,8 @@ from . import frame, row, rows, run, value
 
 WORKSHOP_COLUMNS = (
     "id, title, date, place, join_code, kind, vision_title, vision_description, phase, "
-    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months, wall_view, show_machine"
+    "results_revealed, rules, previous_id, phase_ends_at, privacy_contact, retention_months, wall_view, show_machine, "
+    "paper_double, paper_closed, wall_paper"
 )
 # Every table with a workshop_id column (votes hang off ballots); delete_workshop empties them all.
 WORKSHOP_TABLES = (
@@ -27,6 +28,8 @@ WORKSHOP_TABLES = (
     "merges",
     "audit_log",
     "drafts",
+    "paper_sheets",
+    "entry_keys",
     "tallies",
     "changes",
 )

@@ -7,7 +7,7 @@ import secrets
 from workshop import auth, limits
 from workshop.errors import N_, NotFound, PermissionDenied, ValidationError
 from workshop.queries import cards as queries
-from workshop.queries import tallies
+from workshop.queries import paper, tallies
 from workshop.store import Database
 
 from .common import CODE_ALPHABET, Participant, _audit, _key, _settings, new_id, normalize_code, token_hash
@@ -28,6 +28,13 @@ def _new_card_code() -> str:
 
 def generate_cards(db: Database, fac: auth.Facilitator, workshop_id: str, count: int) -> list[tuple[int, str]]:
     """N new single-use voting codes; only their hashes are stored, so print them right away."""
+    return _generate(db, fac, workshop_id, count, sheet=False)
+
+
+def _generate(
+    db: Database, fac: auth.Facilitator, workshop_id: str, count: int, *, sheet: bool
+) -> list[tuple[int, str]]:
+    """N new cards (``sheet``: paper ballots, services.paper), numbered on from the last one."""
     auth.check(db, fac)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 2000:
         raise ValidationError(
@@ -41,10 +48,15 @@ def generate_cards(db: Database, fac: auth.Facilitator, workshop_id: str, count:
         for i in range(count):
             code = _new_card_code()
             queries.insert_card(
-                cur, card_id=new_id(), workshop_id=workshop_id, number=start + i + 1, code_hash=token_hash(code)
+                cur,
+                card_id=new_id(),
+                workshop_id=workshop_id,
+                number=start + i + 1,
+                code_hash=token_hash(code),
+                sheet=sheet,
             )
             cards.append((start + i + 1, code))
-        _audit(cur, workshop_id, "cards", "", "", {"generated": count})
+        _audit(cur, workshop_id, "paper_sheets" if sheet else "cards", "", "", {"generated": count})
 
     db.write(tx)
     return cards
@@ -61,6 +73,7 @@ def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: i
         if not row:
             raise NotFound(N_("There is no card with the number {n}."), n=number)
         queries.revoke(cur, row[0])
+        paper.forget_sheet(cur, row[0])  # a revoked paper ballot's entries go with it
         if row[1] is not None:
             # A ballot cast with a revoked card no longer counts.
             tallies.take_away_device(cur, row[1])

@@ -26,6 +26,7 @@ from workshop.model import (
 from workshop.queries import ballots as ballot_queries
 from workshop.queries import changes
 from workshop.queries import measures as measure_queries
+from workshop.queries import paper as paper_queries
 from workshop.queries import vision as vision_queries
 from workshop.queries import workshops as queries
 from workshop.store import Database
@@ -55,6 +56,9 @@ def _workshop(row: tuple) -> Workshop:
         retention_months=row[14],
         wall_view=row[15],
         show_machine=bool(row[16]),
+        paper_double=bool(row[17]),
+        paper_closed=bool(row[18]),
+        wall_paper=bool(row[19]),
     )
 
 
@@ -272,6 +276,8 @@ def set_phase(db: Database, fac: auth.Facilitator, workshop_id: str, phase: Phas
         if before == phase:
             return False
         queries.update_phase(cur, workshop_id, str(phase), hide_results=phase != Phase.RESULTS)
+        if phase == Phase.VOTE:  # a new vote: its paper ballots may be entered after it until ended again
+            paper_queries.set_option(cur, workshop_id, "paper_closed", False)
         _audit(cur, workshop_id, "phase", "", str(before), str(phase))
         return True
 
