@@ -9,7 +9,7 @@ import streamlit as st
 from ui import common
 from workshop import analysis, backup, charts, exports, i18n, methods, report, scoring, services, views, vocabulary
 from workshop.errors import N_
-from workshop.model import Method, Workshop, WorkshopKind
+from workshop.model import Method, Phase, Workshop, WorkshopKind
 
 _ = common.gettext()
 ngettext = common.ngettext()
@@ -29,6 +29,14 @@ def ballots_by_method(workshop_id: str) -> dict[str, int]:
     return {key: n for key, n in counts.items() if n}
 
 
+@st.cache_data(ttl=2, show_spinner=False, max_entries=16)
+def paper_counts(workshop_id: str, ballot_method: str) -> tuple[services.Channels, int]:
+    """A method's ballots by channel, and the paper ballots printed for the workshop (0: it takes none)."""
+    database = common.get_db()
+    channels = services.channel_counts(database, workshop_id, ballot_method)
+    return channels, services.paper_stats(database, workshop_id).printed
+
+
 def _rankable(workshop: Workshop, method_key: str):
     """The measures a method ranks (a Borda shortlist ranks only the shortlisted ones), as views.ranking."""
     measures = views.measures_frame(common.get_db(), workshop.id)
@@ -46,7 +54,7 @@ def results(workshop_id: str, method_key: str, ballots: int, version: int) -> di
     ws = services.get_workshop(database, workshop_id)
     method = scoring.METHODS[method_key].ballot_method
     criteria = ws.rules.criteria
-    votes = views.votes_frame(database, ws.id, method)
+    votes = views.votes_frame(database, ws.id, method, channel=True)
     measures = _rankable(ws, method_key)
     ranked = views.ranking(database, ws, method_key)
     with_method = dataclasses.replace(ws, rules=dataclasses.replace(ws.rules, method=method))
@@ -141,6 +149,12 @@ st.caption(
     )
 )
 
+channels, printed = paper_counts(ws.id, str(method.ballot_method))
+takes_paper = bool(printed or channels.paper or channels.invalid)
+by_channel = report.ballots_by_channel(channels, _, ngettext, common.number) if takes_paper else ""
+if takes_paper and ws.phase == Phase.RESULTS and services.entry_open(ws):
+    st.info(_("Paper ballots are still being entered, so the results may still change."), icon=":material/edit_note:")
+
 data = results(ws.id, method_key, available[method_key], common.cached_version(ws.id))
 # Each measure in the page's language where it has a translation participants may see, as on their
 # phones; the original beside it (in the charts in small type under the title, in the table a column).
@@ -184,6 +198,8 @@ with tab_rank:
     c1.metric(_("Ballots"), common.number(available[method_key]))
     c2.metric(say(N_("Measures ranked"), N_("Recommendations ranked")), common.number(len(ranked)))
     c3.metric(say(N_("Measures shown"), N_("Recommendations shown")), common.number(len(shown)))
+    if by_channel:
+        st.caption(by_channel)
     if shown.empty:
         st.info(say(N_("No measures match the filters."), N_("No recommendations match the filters.")))
     else:
@@ -238,6 +254,8 @@ with tab_turnout:
         percent(total["turnout"]) if total["devices"] else "–",
         help=_("Ballots of this method per device that joined the workshop."),
     )
+    if by_channel:
+        st.caption(f"{by_channel} {_(report.PAPER_NOT_IN_TABLE)}")
     groups = turnout[~turnout["is_total"]]
     group_labels = [g or _("Without working group") for g in groups["group_name"]]
     if len(groups):
@@ -504,7 +522,7 @@ with tab_downloads:
     st.caption(note.format(method=_(method.label)))
 
     def make_xlsx() -> bytes:
-        return exports.ranking_xlsx(ws, ranked, data["votes"], _, method_key=method_key)
+        return exports.ranking_xlsx(ws, ranked, data["votes"], _, method_key=method_key, channels=channels)
 
     def make_pdf() -> bytes:
         return report.report_pdf(
@@ -519,6 +537,7 @@ with tab_downloads:
             uncertainty=data["bootstrap"],
             ballots=available[method_key],
             top_k=TOP_K,
+            channels=channels if takes_paper else None,
         )
 
     def make_backup() -> bytes:

@@ -1,9 +1,10 @@
 """Backup and restore of one whole workshop as a JSON document (the storage adapter for backups).
 
 A backup holds everything needed to recompute every ranking: the workshop row, goals, groups,
-measures, devices, ballots, votes, voting cards (their codes only as the stored hashes) and the
-audit log. It never holds ballot tokens nor their hashes: a restored device gets a fresh random
-hash, so nobody can resume it.
+measures, devices, ballots, votes, voting cards (their codes only as the stored hashes), the
+entered paper ballots and the audit log. It never holds ballot tokens nor their hashes: a restored
+device gets a fresh random hash, so nobody can resume it; nor the links for entering paper
+ballots (secrets as well): a restored workshop has none until the facilitator makes new ones.
 
 Format 2 carries a ``checksum``: the SHA-256 of the document without it (``dumps`` of the rest).
 A file changed after export no longer matches and is refused as altered, unless the restore is
@@ -29,7 +30,7 @@ import duckdb
 import pandas as pd
 import psycopg
 
-from . import i18n, methods, pgstore
+from . import i18n, methods, paper, pgstore
 from .errors import N_, NP_, DomainError, NotFound, ValidationError
 from .model import (
     TITLE_MAX,
@@ -52,7 +53,9 @@ DATA_ERRORS = (duckdb.Error, psycopg.Error)
 FORMAT = "planungswerkstatt-workshop-backup"
 FORMAT_VERSION = 3
 # format 1: no voting cards, no checksum (restored only as "altered"); 1 and 2: no measure
-# languages and translations (read as "not known" and none).
+# languages and translations (read as "not known" and none). Columns and tables added within
+# format 3 (``ADDED``, ``paper_sheets``) take their defaults where a file lacks them; an app from
+# before them restores a newer file without them (its paper ballots then count as digital).
 READABLE_VERSIONS = (1, 2, 3)
 
 
@@ -76,7 +79,8 @@ def _cols(spec: str) -> tuple[Col, ...]:
 # The columns of each table in a backup. token_hash of devices is left out on purpose.
 WORKSHOP = _cols(
     "id, title, date:date?, place, join_code, kind, vision_title, vision_description, phase, "
-    "results_revealed:bool, rules:json, previous_id:str?, created_at:timestamp, phase_ends_at:timestamp?"
+    "results_revealed:bool, rules:json, previous_id:str?, created_at:timestamp, phase_ends_at:timestamp?, "
+    "paper_double:bool, paper_closed:bool, wall_paper:bool"
 )
 TABLES: dict[str, tuple[Col, ...]] = {
     "goals": _cols("id, workshop_id, position:int, title, description"),
@@ -86,10 +90,16 @@ TABLES: dict[str, tuple[Col, ...]] = {
         "author_device_id:str?, status, hidden:bool, merged_into:str?, seq:int, created_at:timestamp, lang"
     ),
     "translations": _cols("measure_id, workshop_id, lang, title, description, made, reviewed:bool, stale:bool"),
-    "devices": _cols("id, workshop_id, group_id:str?, kiosk:bool, created_at:timestamp"),
-    "ballots": _cols("id, workshop_id, device_id, method, submission_id, submitted_at:timestamp"),
+    "devices": _cols("id, workshop_id, group_id:str?, kiosk:bool, created_at:timestamp, paper:bool"),
+    "ballots": _cols("id, workshop_id, device_id, method, submission_id, submitted_at:timestamp, channel"),
     "votes": _cols("ballot_id, measure_id, criterion, value:float"),
-    "cards": _cols("id, workshop_id, number:int, code_hash, device_id:str?, revoked:bool, created_at:timestamp"),
+    "cards": _cols(
+        "id, workshop_id, number:int, code_hash, device_id:str?, revoked:bool, created_at:timestamp, sheet:bool"
+    ),
+    "paper_sheets": _cols(
+        "card_id, workshop_id, number:int, method, state, first_entry:json, second_entry:json?, reason, "
+        "ballot_id:str?, updated_at:timestamp"
+    ),
     "audit_log": _cols("id:int, workshop_id, logged_at:timestamp, action, subject, value_before, value_after"),
 }
 _EXPORT_SQL = {
@@ -102,6 +112,7 @@ _EXPORT_SQL = {
     "votes": "SELECT {cols} FROM votes v JOIN ballots b ON b.id = v.ballot_id WHERE b.workshop_id = $1 "
     "ORDER BY v.ballot_id, v.measure_id, v.criterion, v.value",
     "cards": "SELECT {cols} FROM cards WHERE workshop_id = $1 ORDER BY number, id",
+    "paper_sheets": "SELECT {cols} FROM paper_sheets WHERE workshop_id = $1 ORDER BY number, card_id",
     "audit_log": "SELECT {cols} FROM audit_log WHERE workshop_id = $1 ORDER BY id",
 }
 _ENUMS = {
@@ -110,13 +121,27 @@ _ENUMS = {
     ("measures", "status"): MeasureStatus,
     ("translations", "made"): Made,
     ("ballots", "method"): Method,
+    ("ballots", "channel"): (paper.DIGITAL, paper.PAPER),
+    ("paper_sheets", "method"): Method,
+    ("paper_sheets", "state"): tuple(paper.STATES),
+    ("paper_sheets", "reason"): ("", *paper.INVALID_REASONS),
+}
+# Columns that came after a format's first files, with the value a file without them means.
+ADDED: dict[str, dict[str, Any]] = {
+    "workshop": {"paper_double": False, "paper_closed": False, "wall_paper": False},
+    "translations": {"stale": False},
+    "devices": {"paper": False},
+    "ballots": {"channel": paper.DIGITAL},
+    "cards": {"sheet": False},
 }
 
 
 # --- export -----------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, col: Col | None = None) -> Any:
+    if col is not None and col.kind == "json" and isinstance(value, str):
+        return json.loads(value)  # stored as text, written as the object it is (a paper ballot's entry)
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
@@ -144,7 +169,7 @@ def export_workshop(db: Database, workshop_id: str) -> dict:
             prefix = "v." if table == "votes" else ""
             sql = _EXPORT_SQL[table].format(cols=", ".join(prefix + c.name for c in cols))
             rows = cur.execute(sql, [workshop_id]).fetchall()
-            data[table] = [{c.name: _plain(v) for c, v in zip(cols, r, strict=True)} for r in rows]
+            data[table] = [{c.name: _plain(v, c) for c, v in zip(cols, r, strict=True)} for r in rows]
     data["checksum"] = checksum(data)
     return data
 
@@ -236,18 +261,21 @@ def _parse(data: dict | str | bytes) -> dict:
 
 def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """Types, enums and references inside the file; raises ``_Damaged`` with the first problem."""
-    ws = _decode_row(data.get("workshop"), WORKSHOP, "workshop")
+    ws = _decode_row(_with_added("workshop", data.get("workshop")), WORKSHOP, "workshop")
     tables: dict[str, list[dict[str, Any]]] = {}
     version = data.get("format_version")
     for table, cols in TABLES.items():
-        missing = (table == "cards" and version == 1) or (table == "translations" and version in (1, 2))
+        missing = (
+            (table == "cards" and version == 1)
+            or (table == "translations" and version in (1, 2))
+            or table == "paper_sheets"  # came after format 3's first files
+        )
         rows = data.get(table, [] if missing else None)
         if not isinstance(rows, list):
             raise _Damaged(table)
         if table == "measures" and version in (1, 2):
             rows = [{"lang": "", **r} if isinstance(r, dict) else r for r in rows]
-        if table == "translations":  # "stale" came after format 3's first files
-            rows = [{"stale": False, **r} if isinstance(r, dict) else r for r in rows]
+        rows = [_with_added(table, r) for r in rows]
         tables[table] = [_decode_row(r, cols, f"{table}[{i}]") for i, r in enumerate(rows)]
     for (table, column), enum in _ENUMS.items():
         for i, row in enumerate([ws] if table == "workshop" else tables[table]):
@@ -266,10 +294,11 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
             if len(set(keys)) != len(keys):
                 raise _Damaged(f"{table} (duplicate)")
         elif table != "votes":
-            ids = [r["id"] for r in rows]
+            key = "card_id" if table == "paper_sheets" else "id"
+            ids = [r[key] for r in rows]
             if len(set(ids)) != len(ids):
-                raise _Damaged(f"{table}.id (duplicate)")
-    known = {t: {r["id"] for r in tables[t]} for t in ("goals", "groups", "devices", "ballots", "measures")}
+                raise _Damaged(f"{table}.{key} (duplicate)")
+    known = {t: {r["id"] for r in tables[t]} for t in ("goals", "groups", "devices", "ballots", "measures", "cards")}
     refs = (
         ("measures", "goal_id", "goals"),
         ("measures", "group_id", "groups"),
@@ -281,12 +310,47 @@ def _check(data: dict) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
         ("votes", "measure_id", "measures"),
         ("translations", "measure_id", "measures"),
         ("cards", "device_id", "devices"),
+        ("paper_sheets", "card_id", "cards"),
+        ("paper_sheets", "ballot_id", "ballots"),
     )
     for table, column, target in refs:
         for i, row in enumerate(tables[table]):
             if row[column] is not None and row[column] not in known[target]:
                 raise _Damaged(f"{table}[{i}].{column}")
+    _check_sheets(tables)
     return ws, tables
+
+
+def _with_added(table: str, row: Any) -> Any:
+    """A record of a file written before some of its columns existed, with their defaults (``ADDED``)."""
+    return {**ADDED[table], **row} if table in ADDED and isinstance(row, dict) else row
+
+
+def _check_sheets(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Each entered paper ballot as the services store it: on a card printed as a sheet, under its
+    number; a counted one with its ballot (from paper, of its method), any other without one; an
+    invalid one with its reason."""
+    cards = {c["id"]: c for c in tables["cards"]}
+    ballots = {b["id"]: b for b in tables["ballots"]}
+    for i, sheet in enumerate(tables["paper_sheets"]):
+        card = cards[sheet["card_id"]]
+        if not card["sheet"]:
+            raise _Damaged(f"paper_sheets[{i}].card_id")
+        if sheet["number"] != card["number"]:
+            raise _Damaged(f"paper_sheets[{i}].number")
+        ballot = ballots.get(sheet["ballot_id"])
+        if (sheet["state"] == paper.COUNTED) != (ballot is not None) or (
+            ballot is not None
+            and (ballot["channel"], ballot["method"], ballot["device_id"])
+            != (paper.PAPER, sheet["method"], card["device_id"])
+        ):
+            raise _Damaged(f"paper_sheets[{i}].ballot_id")
+        if (sheet["state"] == paper.INVALID) != bool(sheet["reason"]):
+            raise _Damaged(f"paper_sheets[{i}].reason")
+    on_sheets = {s["ballot_id"] for s in tables["paper_sheets"]}
+    for i, ballot in enumerate(tables["ballots"]):
+        if ballot["channel"] == paper.PAPER and ballot["id"] not in on_sheets:
+            raise _Damaged(f"ballots[{i}].channel")
 
 
 class _Breaks(Exception):
@@ -422,6 +486,10 @@ def _insert(cur, engine: str, table: str, rows: list[dict[str, Any]], cols: tupl
     cur.unregister("restore_rows")
 
 
+def _json_text(value: dict | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
 def _advance_sequence(cur, engine: str, name: str, at_least: int) -> None:
     """Move a sequence past ``at_least``.
 
@@ -507,6 +575,9 @@ def restore(db: Database, data: dict | str | bytes, *, accept_altered: bool = Fa
                     # Tokens are not in backups: a fresh random hash that matches no token anyone has.
                     cols = (*cols, Col("token_hash", "str"))
                     rows = [{**r, "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest()} for r in rows]
+                if any(c.kind == "json" for c in cols):  # stored as text, as the services write it
+                    rows = [{**r, **{c.name: _json_text(r[c.name]) for c in cols if c.kind == "json"}} for r in rows]
+                    cols = tuple(Col(c.name, "str", c.nullable) if c.kind == "json" else c for c in cols)
                 if table == "audit_log":
                     # Entry ids are drawn fresh from seq_audit (the old ones may be taken here), in the old order.
                     rows = sorted(rows, key=lambda r: r["id"])

@@ -11,6 +11,7 @@ import io
 import random
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook
@@ -22,6 +23,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import i18n, methods, scoring, translation, views, vocabulary
 from .errors import N_
 from .model import MEASURE_STATUS_LABELS, Criterion, Workshop, WorkshopKind
+
+if TYPE_CHECKING:
+    from .services.paper import Channels
 
 Gettext = Callable[[str], str]
 
@@ -58,6 +62,15 @@ _LANGUAGE_COLUMNS = (
 )
 NOT_REVIEWED = N_("not reviewed")
 NOT_TRANSLATED = N_("not translated yet")
+# Where each ballot came from (issue 23): a column of the anonymised ballots, after the others.
+CAST_ON = N_("Cast on")
+CHANNEL_LABELS = {False: N_("Phone or tablet"), True: N_("Paper")}
+# Fewer ballots than this on one channel, and the column would show how those few voted (the
+# one person who asked for a paper ballot): it stays empty then, and the method sheet says why.
+CHANNEL_MIN_BALLOTS = 5
+CHANNEL_WITHHELD = N_(
+    "Not shown per ballot: fewer than {n} ballots came from one channel, and the column would show how they voted."
+)
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -144,8 +157,9 @@ def ranking_csv(
 def anonymise_votes(votes: pd.DataFrame, rng: random.Random | None = None) -> pd.DataFrame:
     """Vote rows with each ballot renamed to a random number valid for this export only.
 
-    Only ``ballot, measure_id, criterion, value`` are kept: no ballot id, device id or time, so
-    two exports cannot be joined and no row points back to a device.
+    Only ``ballot, measure_id, criterion, value`` are kept, and ``paper`` (the ballot's channel)
+    where the rows carry it: no ballot id, device id or time, so two exports cannot be joined and
+    no row points back to a device.
     """
     source = "ballot_id" if "ballot_id" in votes else "ballot"
     ballots = list(dict.fromkeys(votes[source]))
@@ -160,6 +174,8 @@ def anonymise_votes(votes: pd.DataFrame, rng: random.Random | None = None) -> pd
             "value": votes["value"],
         }
     )
+    if "paper" in votes:
+        out["paper"] = votes["paper"].astype(bool)
     return out.sort_values(["ballot", "measure_id", "criterion"], kind="mergesort").reset_index(drop=True)
 
 
@@ -230,11 +246,15 @@ def ranking_xlsx(
     *,
     method_key: str | None = None,
     rng: random.Random | None = None,
+    channels: Channels | None = None,
 ) -> bytes:
     """The ranking as an Excel workbook: summary, one sheet per goal, raw ballots, method.
 
     ``votes_anonymised`` are the vote rows of the ranked method (``views.votes_frame``); their
-    ballot ids are replaced by random per-export numbers here in any case.
+    ballot ids are replaced by random per-export numbers here in any case. With their channel
+    (``views.votes_frame(..., channel=True)``) the raw ballots say where each was cast; ``channels``
+    (``services.channel_counts``) puts the ballots per channel and the invalid paper ballots on
+    the method sheet.
     """
     method = scoring.METHODS[method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]]
     criteria = workshop.rules.criteria
@@ -256,9 +276,39 @@ def ranking_xlsx(
             _write_table(sheet, table.loc[part.sort_values("rank_goal").index])
 
     anon = anonymise_votes(votes_anonymised, rng)
+    raw, withheld = _ballot_rows(anon, ranked, workshop, method, _)
+    _write_table(wb.create_sheet(sheet_title(_(N_("Ballots (anonymised)")), taken)), raw)
+
+    about = pd.DataFrame(
+        [
+            (_(N_("Workshop")), workshop.title),
+            (_(N_("Date")), workshop.date.isoformat() if workshop.date else ""),
+            (_(N_("Venue")), workshop.place),
+            (_(N_("Scoring method")), _(method.label)),
+            (_(N_("How the score is computed")), _(method.explain(workshop.kind))),
+            (_(N_("Tie-break rule")), _(method.tie_break(workshop.kind))),
+            (_(N_("Ballots")), channels.valid if channels is not None else int(anon["ballot"].nunique())),
+            *_channel_facts(channels, _),
+            *([(_(CAST_ON), _(CHANNEL_WITHHELD).format(n=CHANNEL_MIN_BALLOTS))] if withheld else []),
+            (_(vocabulary.term(workshop.kind, "measures_ranked")), len(ranked)),
+        ],
+        columns=[_(N_("Item")), _(N_("Value"))],
+    )
+    _write_table(wb.create_sheet(sheet_title(_(N_("Method")), taken)), about)
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _ballot_rows(
+    anon: pd.DataFrame, ranked: pd.DataFrame, workshop: Workshop, method: scoring.ScoringMethod, _: Gettext
+) -> tuple[pd.DataFrame, bool]:
+    """The sheet of anonymised ballots in the ranking's order, and whether their channel is
+    withheld (``CHANNEL_MIN_BALLOTS``)."""
     titles = dict(zip(ranked["measure_id"], ranked["title"], strict=True))
     order = {m: i for i, m in enumerate(ranked["measure_id"])}
-    labels = {c.key: _(c.label) for c in criteria}
+    labels = {c.key: _(c.label) for c in workshop.rules.criteria}
     anon = anon.assign(_order=anon["measure_id"].map(order).fillna(len(order)))
     anon = anon.sort_values(["ballot", "_order", "criterion"], kind="mergesort")
     if len(anon) and (anon["value"] % 1 == 0).all():  # dots, places and ratings are whole numbers
@@ -272,23 +322,20 @@ def ranking_xlsx(
             _(vocabulary.term(workshop.kind, "measure_id")): anon["measure_id"],
         }
     )
-    _write_table(wb.create_sheet(sheet_title(_(N_("Ballots (anonymised)")), taken)), raw)
+    withheld = False
+    if "paper" in anon:
+        per_channel = anon.drop_duplicates("ballot")["paper"].value_counts()
+        withheld = len(per_channel) == 2 and int(per_channel.min()) < CHANNEL_MIN_BALLOTS
+        raw[_(CAST_ON)] = None if withheld else anon["paper"].map(lambda on: _(CHANNEL_LABELS[bool(on)]))
+    return raw, withheld
 
-    about = pd.DataFrame(
-        [
-            (_(N_("Workshop")), workshop.title),
-            (_(N_("Date")), workshop.date.isoformat() if workshop.date else ""),
-            (_(N_("Venue")), workshop.place),
-            (_(N_("Scoring method")), _(method.label)),
-            (_(N_("How the score is computed")), _(method.explain(workshop.kind))),
-            (_(N_("Tie-break rule")), _(method.tie_break(workshop.kind))),
-            (_(N_("Ballots")), int(anon["ballot"].nunique())),
-            (_(vocabulary.term(workshop.kind, "measures_ranked")), len(ranked)),
-        ],
-        columns=[_(N_("Item")), _(N_("Value"))],
-    )
-    _write_table(wb.create_sheet(sheet_title(_(N_("Method")), taken)), about)
 
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+def _channel_facts(channels: Channels | None, _: Gettext) -> list[tuple[str, int]]:
+    """The method sheet's ballots per channel and the paper ballots counted as invalid."""
+    if channels is None:
+        return []
+    return [
+        (_(N_("Ballots from phones and tablets")), channels.digital),
+        (_(N_("Ballots on paper")), channels.paper),
+        (_(N_("Invalid paper ballots")), channels.invalid),
+    ]

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from babel.dates import format_date
@@ -25,12 +26,16 @@ from fpdf.fonts import FontFace
 
 from . import analysis, i18n, methods, scoring, translation, views, vocabulary
 from .charts import PALETTE
-from .errors import N_
+from .errors import N_, NP_
 from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, Goal, Phase, Workshop, WorkshopKind
 from .translation import Reading
 
+if TYPE_CHECKING:
+    from .services.paper import Channels
+
 log = logging.getLogger(__name__)
 Gettext = Callable[[str], str]
+Ngettext = Callable[[str, str, int], str]
 
 
 def identity(text: str) -> str:
@@ -38,6 +43,24 @@ def identity(text: str) -> str:
 
 
 ORIGINAL = N_("Original ({language}):")  # under a translated title, before the original's
+
+# The ballots by channel (issue 23), on the results page and in the report: one sentence, each
+# number with its own plural.
+BALLOTS_BY_CHANNEL = N_("{ballots}: {digital} from phones and tablets, {paper} on paper; {invalid}")
+BALLOTS_N = NP_("{n} ballot", "{n} ballots")
+INVALID_N = NP_("{n} paper ballot invalid", "{n} paper ballots invalid")
+PAPER_NOT_IN_TABLE = N_("Paper ballots belong to no working group: the table counts phones and tablets.")
+
+
+def ballots_by_channel(channels: Channels, _: Gettext, ngettext: Ngettext, number: Callable[[int], str]) -> str:
+    """The ballots by channel as a sentence: "52 ballots: 40 from phones and tablets, 12 on paper;
+    2 paper ballots invalid"."""
+    return _(BALLOTS_BY_CHANNEL).format(
+        ballots=ngettext(*BALLOTS_N, channels.valid).format(n=number(channels.valid)),
+        digital=number(channels.digital),
+        paper=number(channels.paper),
+        invalid=ngettext(*INVALID_N, channels.invalid).format(n=number(channels.invalid)),
+    )
 
 
 # --- fonts ---------------------------------------------------------------------------------------
@@ -204,6 +227,7 @@ class _Report:
         pdf.set_lang(self.lang)
         self.f = pdf.family
         self.readings: dict[str, Reading] = {}  # measure id -> what German readers see (views.in_german)
+        self.channels: Channels | None = None  # the ballots by channel, where paper ballots are taken
 
     # text helpers -----------------------------------------------------------------------------
 
@@ -353,14 +377,23 @@ class _Report:
         self.fact(_(N_("Scoring method")), _(self.method.label))
         self.fact(_(N_("How the score is computed")), _(self.method.explain(self.ws.kind)))
         self.fact(_(N_("Tie-break rule")), _(self.method.tie_break(self.ws.kind)))
-        self.fact(_(N_("Ballots")), self.number(ballots) if ballots is not None else "–")
+        if self.channels is not None:
+            self.fact(_(N_("Ballots")), ballots_by_channel(self.channels, _, self.ngettext, self.number))
+        else:
+            self.fact(_(N_("Ballots")), self.number(ballots) if ballots is not None else "–")
         self.fact(self.pick(N_("Measures ranked"), N_("Recommendations ranked")), self.number(measures))
 
-    def turnout(self, turnout: pd.DataFrame) -> None:
+    def turnout(self, turnout: pd.DataFrame | None) -> None:
+        """Ballots by channel (where paper ballots are taken), and turnout of the devices that joined."""
         _ = self._
-        if turnout is None or turnout.empty:
+        empty = turnout is None or turnout.empty
+        if empty and self.channels is None:
             return
-        self.heading(_(N_("Turnout")), size=13, keep=25 + 8 * len(turnout))
+        self.heading(_(N_("Turnout")), size=13, keep=25 + 8 * (0 if empty else len(turnout)))
+        if self.channels is not None:
+            self.para(ballots_by_channel(self.channels, _, self.ngettext, self.number))
+        if empty:
+            return
         total = turnout[turnout["is_total"]].iloc[0] if turnout["is_total"].any() else None
         if total is not None:
             self.para(
@@ -374,6 +407,8 @@ class _Report:
                     share=self.percent(total["turnout"]),
                 )
             )
+        if self.channels is not None:
+            self.para(_(PAPER_NOT_IN_TABLE), size=9, colour=80)
         rows = []
         for row in turnout.itertuples(index=False):
             name = _(N_("All working groups")) if row.is_total else (row.group_name or _(N_("Without working group")))
@@ -643,13 +678,16 @@ class _Report:
             pdf.ln(3)
 
 
-def provisional_mark(workshop: Workshop, _: Gettext, lang: str, as_of: datetime) -> str:
+def provisional_mark(workshop: Workshop, _: Gettext, lang: str, as_of: datetime, *, paper: bool = False) -> str:
     """The line on every page of a report whose count is not final ("" once the results are out):
     during the vote, and in any phase before the results (ballots may exist from a vote that was
-    closed and reopened, or measures may still be hidden or merged in review)."""
-    if workshop.phase == Phase.RESULTS:
-        return ""
+    closed and reopened, or measures may still be hidden or merged in review); after the vote while
+    paper ballots are still entered (``paper``: the workshop takes them)."""
     when = i18n.format_moment(as_of, lang)
+    if workshop.phase == Phase.RESULTS:
+        if paper and not workshop.paper_closed:  # services.entry_open
+            return _(N_("Provisional: paper ballots are still being entered (as of {when})")).format(when=when)
+        return ""
     if workshop.phase == Phase.VOTE:
         return _(N_("Provisional: voting is still open (as of {when})")).format(when=when)
     return _(N_("Provisional: the results are not final yet (phase “{phase}”, as of {when})")).format(
@@ -677,13 +715,15 @@ def report_pdf(
     generated: date | None = None,
     top_k: int = 5,
     as_of: datetime | None = None,
+    channels: Channels | None = None,
 ) -> bytes:
     """The A4 report: facts and method, turnout, ranking overall and per goal, stability, appendix.
 
     ``ranked`` is ``views.ranking`` of ``method_key`` (default: the workshop's own method);
     ``turnout`` is ``analysis.turnout``, ``stability`` ``analysis.stability``, ``uncertainty``
     (optional) ``analysis.bootstrap_scores`` computed with ``k=top_k``. ``lang`` formats dates and
-    numbers.
+    numbers. ``channels`` (``services.channel_counts``), for a workshop that takes paper ballots:
+    the ballots from phones and tablets and from paper, and the invalid paper ballots.
     """
     key = method_key or scoring.METHOD_FOR_BALLOTS[workshop.rules.method]
     goals = sorted(goals, key=lambda g: g.position)
@@ -694,15 +734,18 @@ def report_pdf(
     texts += [r.title + r.description + i18n.LANGUAGES.get(r.original_lang, "") for r in readings.values()]
     cjk = any(ord(ch) >= CJK_START for text in texts for ch in str(text))
     shaping = i18n.is_rtl(lang) or any(needs_shaping(str(text)) for text in texts)
+    if ballots is None and channels is not None:
+        ballots = channels.valid
     if ballots is None and turnout is not None and len(turnout) and turnout["is_total"].any():
         ballots = int(turnout.loc[turnout["is_total"], "ballots"].iloc[0])
-    mark = provisional_mark(workshop, _, lang, as_of or datetime.now())
+    mark = provisional_mark(workshop, _, lang, as_of or datetime.now(), paper=channels is not None)
 
     def build(total_pages: int | None) -> _Report:
         report = _Report(workshop, _, lang, key, cjk, shaping)
         report.pdf.mark = mark
         report.pdf.total_pages = total_pages
         report.readings = readings
+        report.channels = channels
         report.title_page(goals, ballots, len(ranked), generated or date.today())
         report.turnout(turnout)
         report.rankings(ranked, goals)

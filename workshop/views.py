@@ -89,14 +89,17 @@ def for_reader(
 
 
 _VOTES_SQL = """
-    SELECT v.ballot_id, v.measure_id, v.criterion, v.value
+    SELECT v.ballot_id, v.measure_id, v.criterion, v.value{channel}
     FROM votes v JOIN ballots b ON b.id = v.ballot_id
     WHERE b.workshop_id = $1 AND b.method = $2
 """
 
 
-def votes_frame(db: Database, workshop_id: str, method: Method | str) -> pd.DataFrame:
-    return db.df(_VOTES_SQL, [workshop_id, str(Method(method))])
+def votes_frame(db: Database, workshop_id: str, method: Method | str, *, channel: bool = False) -> pd.DataFrame:
+    """The vote rows of a method; ``channel`` adds ``paper`` (the ballot was entered from a paper
+    sheet), a boolean column so that a million rows stay small."""
+    extra = ", b.channel = 'paper' AS paper" if channel else ""
+    return db.df(_VOTES_SQL.format(channel=extra), [workshop_id, str(Method(method))])
 
 
 # The aggregates of scoring.aggregate: on PostgreSQL from the tallies kept with the votes (a few
@@ -199,23 +202,40 @@ def proposals_per_goal(db: Database, workshop_id: str) -> pd.DataFrame:
 
 
 def turnout_per_group(db: Database, workshop: Workshop) -> pd.DataFrame:
-    """Devices joined and ballots submitted per working group (devices without a group: '')."""
+    """Devices joined and ballots submitted per working group (devices without a group: '').
+
+    Phones and tablets only: a paper ballot has no working group and no device anyone joined with
+    (its device only holds it), so it would pass for a group-less device that voted and lift the
+    turnout of devices; ``counts`` and ``services.channel_counts`` give paper ballots beside it."""
     return db.df(
         "SELECT coalesce(gr.name, '') AS group_name, coalesce(gr.position, 1e9) AS position, "
         "count(DISTINCT d.id) AS devices, count(DISTINCT b.id) AS ballots "
         "FROM devices d LEFT JOIN groups gr ON gr.id = d.group_id "
         "LEFT JOIN ballots b ON b.device_id = d.id AND b.method = $1 "
-        "WHERE d.workshop_id = $2 GROUP BY 1, 2 ORDER BY 2",
+        "WHERE d.workshop_id = $2 AND NOT d.paper GROUP BY 1, 2 ORDER BY 2",
         [str(workshop.rules.method), workshop.id],
     )
 
 
 def counts(db: Database, workshop: Workshop) -> dict[str, int]:
-    """Live counters for the console and the projector, in one query."""
+    """Live counters for the console and the projector, in one query: ``devices`` joined (phones
+    and tablets, not the devices paper ballots are stored for), ``measures``, ``ballots`` of the
+    workshop's method, and these by channel: ``digital`` (phones and tablets), ``paper`` and the
+    paper sheets counted as ``invalid`` (not among the ballots)."""
     row = db.fetchone(
-        "SELECT (SELECT count(*) FROM devices WHERE workshop_id = $1), "
+        "SELECT (SELECT count(*) FROM devices WHERE workshop_id = $1 AND NOT paper), "
         "(SELECT count(*) FROM measures WHERE workshop_id = $1 AND NOT hidden AND merged_into IS NULL), "
-        "(SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2)",
+        "(SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2 AND channel <> 'paper'), "
+        "(SELECT count(*) FROM ballots WHERE workshop_id = $1 AND method = $2 AND channel = 'paper'), "
+        "(SELECT count(*) FROM paper_sheets WHERE workshop_id = $1 AND method = $2 AND state = 'invalid')",
         [workshop.id, str(workshop.rules.method)],
     )
-    return {"devices": row[0], "measures": row[1], "ballots": row[2]}
+    digital, paper, invalid = int(row[2]), int(row[3]), int(row[4])
+    return {
+        "devices": int(row[0]),
+        "measures": int(row[1]),
+        "ballots": digital + paper,
+        "digital": digital,
+        "paper": paper,
+        "invalid": invalid,
+    }

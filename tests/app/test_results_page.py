@@ -188,3 +188,49 @@ def test_rating_distribution_chart_counts_ratings_per_measure():
     all_criteria = charts.rating_distribution(votes, ranked, "Ratings", "Number")
     assert list(all_criteria.data[1].x) == [1, 0], "the feasibility 2 counts when no criterion is chosen"
     assert fig.layout.barmode == "stack"
+
+
+# --- paper ballots (issue 23) -----------------------------------------------------------------
+
+
+def test_a_workshop_without_paper_ballots_says_nothing_of_paper(page):
+    texts = [c.value for c in page.caption] + [i.value for i in page.info]
+    assert not any("Papier" in t or "paper" in t for t in texts), texts
+
+
+def test_the_ballots_by_channel_and_a_note_while_paper_ballots_are_entered(app_db, facilitator):
+    """Issue 23: how many ballots came from phones and from paper, and the invalid ones; after the
+    vote, while paper ballots are still entered, the results may change."""
+    from workshop import demo
+    from workshop.model import DotBallot, Phase
+
+    ws = demo.build(app_db)  # the newest workshop: the page opens on it until it is deleted
+    try:
+        measure = services.list_measures(app_db, ws.id)[0].id
+        numbers = [n for n, _code in services.print_sheets(app_db, facilitator, ws.id, 4)]
+        for n in numbers[:2]:
+            services.enter_sheet(app_db, facilitator, ws.id, str(n), DotBallot({measure: 1}))
+        services.enter_sheet(app_db, facilitator, ws.id, str(numbers[2]), None, invalid="empty")
+        services.set_phase(app_db, facilitator, ws.id, Phase.RESULTS)
+        channels = services.channel_counts(app_db, ws.id)
+        common.cached_version.clear()
+
+        at = results_page(facilitator, lang="en").run()
+        _no_exception(at)
+        assert at.selectbox(key="results_workshop:en").value == ws.id
+        sentence = (
+            f"{channels.valid} ballots: {channels.digital} from phones and tablets, 2 on paper; 1 paper ballot invalid"
+        )
+        captions = [c.value for c in at.caption]
+        assert sentence in captions, captions
+        assert any(c.startswith(sentence) and "the table counts phones and tablets" in c for c in captions), "turnout"
+        assert [i.value for i in at.info] == ["Paper ballots are still being entered, so the results may still change."]
+
+        services.set_paper_options(app_db, facilitator, ws.id, closed=True)
+        at = results_page(facilitator, lang="en").run()
+        _no_exception(at)
+        assert not at.info, "entry has ended: the results are final"
+        assert sentence in [c.value for c in at.caption]
+    finally:
+        services.delete_workshop(app_db, facilitator, ws.id)
+        common.cached_version.clear()

@@ -79,7 +79,7 @@ def test_backup_never_contains_tokens_or_token_hashes(source, text):
     assert len(hashes) > 10
     assert not any(h in text for h in hashes)
     assert all(
-        set(device) == {"id", "workshop_id", "group_id", "kiosk", "created_at"}
+        set(device) == {"id", "workshop_id", "group_id", "kiosk", "created_at", "paper"}
         for device in json.loads(text)["devices"]
     )
 
@@ -344,3 +344,127 @@ def test_a_format_1_backup_has_no_checksum_and_is_restored_only_deliberately(emp
         backup.restore(empty, old)
     wid = backup.restore(empty, old, accept_altered=True)
     assert services.get_workshop(empty, wid).title == json.loads(text)["workshop"]["title"]
+
+
+# --- issue 23: paper ballots -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def on_paper(make_store):
+    """The demo vote with paper ballots: two counted, one invalid, one waiting for its second
+    entry (double entry switched on after the others), the count on the projector, an entry link."""
+    from workshop import auth
+    from workshop.model import DotBallot
+
+    db = make_store("paper")
+    ws = demo.build(db)
+    fac = auth.system_session(db, minutes=30)
+    first, second = (m.id for m in services.list_measures(db, ws.id)[:2])
+    numbers = [n for n, _code in services.print_sheets(db, fac, ws.id, 5)]
+    services.enter_sheet(db, fac, ws.id, str(numbers[0]), DotBallot({first: 2}))
+    services.enter_sheet(db, fac, ws.id, str(numbers[1]), DotBallot({first: 1, second: 1}))
+    services.enter_sheet(db, fac, ws.id, str(numbers[2]), None, invalid="unclear")
+    services.set_paper_options(db, fac, ws.id, double=True, wall=True)
+    services.enter_sheet(db, fac, ws.id, str(numbers[3]), DotBallot({second: 1}))
+    _link, key = services.create_entry_key(db, fac, ws.id, "Laptop Empfang")
+    yield db, services.get_workshop(db, ws.id), key
+    db.close()
+
+
+def _facilitator(db: Database):
+    from workshop import auth
+
+    return auth.system_session(db, minutes=5)
+
+
+def paper_picture(db: Database, wid: str) -> dict[str, object]:
+    """What a restore must keep of the paper ballots: the counts, and every sheet, card and device."""
+    ws = services.get_workshop(db, wid)
+    return {
+        "channels": services.channel_counts(db, wid),
+        "stats": services.paper_stats(db, wid),
+        "counts": views.counts(db, ws),
+        "options": (ws.paper_double, ws.paper_closed, ws.wall_paper),
+        "sheets": db.fetchall(
+            "SELECT card_id, number, method, state, first_entry, second_entry, reason, ballot_id FROM paper_sheets "
+            "WHERE workshop_id = $1 ORDER BY number",
+            [wid],
+        ),
+        "cards": db.fetchall("SELECT id, number, sheet, device_id FROM cards WHERE workshop_id = $1 ORDER BY 2", [wid]),
+        "devices": db.fetchall("SELECT id FROM devices WHERE workshop_id = $1 AND paper ORDER BY id", [wid]),
+        "ballots": db.fetchall("SELECT id, channel FROM ballots WHERE workshop_id = $1 ORDER BY id", [wid]),
+        "listed": services.list_sheets(db, _facilitator(db), wid),
+    }
+
+
+def test_a_restore_keeps_the_paper_ballots_and_the_split_by_channel(on_paper, make_store):
+    db, ws, key = on_paper
+    before = paper_picture(db, ws.id)
+    assert before["channels"] == services.Channels(digital=64, paper=2, invalid=1)
+    assert (before["stats"].printed, before["stats"].waiting) == (5, 1)
+    assert before["counts"]["devices"] == 72, "the devices of the sheets are no devices that joined"
+    assert before["options"] == (True, False, True)
+    text = backup.dumps(backup.export_workshop(db, ws.id))
+    data = json.loads(text)
+    assert [s["state"] for s in data["paper_sheets"]] == ["counted", "counted", "invalid", "waiting"]
+    assert data["paper_sheets"][2]["reason"] == "unclear"
+    assert isinstance(data["paper_sheets"][0]["first_entry"], dict), "an entry as the object it is"
+    assert "entry_keys" not in data and key not in text, "entry links are secrets: not in a backup"
+
+    fresh = make_store("paper-restored")
+    wid = backup.restore(fresh, text)
+    assert paper_picture(fresh, wid) == before
+    assert fresh.scalar("SELECT count(*) FROM entry_keys") == 0, "a restore issues no entry links"
+    assert services.clerk(fresh, key) is None
+
+
+def test_a_backup_from_before_paper_ballots_restores_as_all_digital(empty, text):
+    """A format-3 file written before issue 23: no channels, sheets, paper devices or options."""
+
+    def older(d: dict) -> None:
+        for name in ("paper_double", "paper_closed", "wall_paper"):
+            d["workshop"].pop(name)
+        for table, column in (("ballots", "channel"), ("cards", "sheet"), ("devices", "paper")):
+            for row in d[table]:
+                row.pop(column)
+        d.pop("paper_sheets")
+        d["checksum"] = backup.checksum(d)
+
+    data = _edit(text, older)
+    assert data["format_version"] == 3 and "paper" not in json.dumps(data)
+    wid = backup.restore(empty, data)
+    ws = services.get_workshop(empty, wid)
+    assert (ws.paper_double, ws.paper_closed, ws.wall_paper) == (False, False, False)
+    split = [services.channel_counts(empty, wid, m) for m in ("dots", "approval", "rating", "ranking")]
+    assert sum(c.digital for c in split) == len(data["ballots"]) and not any(c.paper or c.invalid for c in split)
+    assert views.counts(empty, ws)["devices"] == len(data["devices"])
+
+
+def _paper_ballot(d: dict) -> dict:
+    return next(b for b in d["ballots"] if b["channel"] == "paper")
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda d: d["paper_sheets"][0].update(ballot_id="no-such-ballot"), "paper_sheets[0].ballot_id"),
+        (lambda d: d["paper_sheets"][0].update(card_id="no-such-card"), "paper_sheets[0].card_id"),
+        (lambda d: d["paper_sheets"][2].update(ballot_id=_paper_ballot(d)["id"]), "paper_sheets[2].ballot_id"),
+        (lambda d: d["paper_sheets"][0].update(state="lost"), "paper_sheets[0].state"),
+        (lambda d: d["paper_sheets"][2].update(reason="torn"), "paper_sheets[2].reason"),
+        (lambda d: d["paper_sheets"][2].update(reason=""), "paper_sheets[2].reason"),
+        (lambda d: d["paper_sheets"][0].update(first_entry="{}"), "paper_sheets[0].first_entry"),
+        (lambda d: d["paper_sheets"][1].update(number=99), "paper_sheets[1].number"),
+        (lambda d: d["paper_sheets"].append(dict(d["paper_sheets"][0])), "paper_sheets.card_id (duplicate)"),
+        (lambda d: d["ballots"][0].update(channel="fax"), "ballots[0].channel"),
+        (lambda d: d["paper_sheets"].pop(0), "ballots["),  # a paper ballot on no sheet
+        (lambda d: d["workshop"].update(wall_paper="yes"), "workshop.wall_paper"),
+    ],
+)
+def test_paper_ballots_that_do_not_add_up_are_damage(on_paper, empty, change, where):
+    db, ws, _key = on_paper
+    text = backup.dumps(backup.export_workshop(db, ws.id))
+    with pytest.raises(ValidationError, match="damaged") as info:
+        backup.restore(empty, _edit(text, change), accept_altered=True)
+    assert info.value.params["detail"].startswith(where)
+    assert all(not rows for rows in snapshot(empty).values())

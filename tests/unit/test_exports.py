@@ -481,3 +481,126 @@ def test_a_ranking_from_the_database_carries_languages_and_translations(tmp_path
     assert table.loc[TR[0], LANGUAGE_HEADERS].tolist() == ["Türkçe (tr)", "by the author", *DE]
     assert table.loc[AR[0], LANGUAGE_HEADERS].tolist() == ["العربية (ar)", "not translated yet", "", ""]
     assert table.loc["Sprachcafé im Bürgerhaus", LANGUAGE_HEADERS].tolist() == ["Deutsch (de)", "", "", ""]
+
+
+# --- paper ballots (issue 23) -----------------------------------------------------------------
+
+
+def channel_votes(paper: int, digital: int) -> pd.DataFrame:
+    """One approval vote per ballot, ``paper`` of them entered from paper sheets."""
+    n = paper + digital
+    return pd.DataFrame(
+        {
+            "ballot_id": [f"ballot-secret-{i}" for i in range(n)],
+            "measure_id": ["m1"] * n,
+            "criterion": "",
+            "value": 1.0,
+            "paper": [i < paper for i in range(n)],
+        }
+    )
+
+
+def channel_book(paper: int, digital: int, invalid: int = 0):
+    channels = services.Channels(digital=digital, paper=paper, invalid=invalid)
+    votes = channel_votes(paper, digital)
+    data = exports.ranking_xlsx(
+        workshop(), ranked_frame(), votes, method_key="approval", rng=random.Random(2), channels=channels
+    )
+    return load_workbook(io.BytesIO(data))
+
+
+def test_anonymise_votes_keeps_the_channel_of_each_ballot():
+    votes = channel_votes(paper=2, digital=3)
+    anon = exports.anonymise_votes(votes, random.Random(1))
+    assert list(anon.columns) == ["ballot", "measure_id", "criterion", "value", "paper"]
+    assert sorted(anon["paper"]) == [False, False, False, True, True]
+    assert "secret" not in anon.to_csv()
+
+
+def test_xlsx_says_where_each_ballot_was_cast_and_counts_the_channels():
+    book = channel_book(paper=6, digital=7, invalid=2)
+    table = rows(book["Ballots (anonymised)"])
+    assert table[0] == ["Ballot", "Measure", "Criterion", "Support", "Measure ID", "Cast on"], "last: no column moves"
+    assert sorted(r[-1] for r in table[1:]) == ["Paper"] * 6 + ["Phone or tablet"] * 7
+    assert not any("secret" in str(v) for r in table for v in r)
+    facts = {r[0]: r[1] for r in rows(book["Method"])[1:]}
+    assert facts["Ballots"] == 13
+    assert (facts["Ballots from phones and tablets"], facts["Ballots on paper"]) == (7, 6)
+    assert facts["Invalid paper ballots"] == 2
+    assert "Cast on" not in facts
+
+
+@pytest.mark.parametrize(("paper", "digital"), [(2, 30), (30, 4)])
+def test_xlsx_withholds_the_channel_where_a_few_ballots_would_show_how_they_voted(paper, digital):
+    book = channel_book(paper=paper, digital=digital)
+    table = rows(book["Ballots (anonymised)"])
+    assert table[0][-1] == "Cast on" and {r[-1] for r in table[1:]} == {None}
+    facts = {r[0]: r[1] for r in rows(book["Method"])[1:]}
+    assert "fewer than 5 ballots came from one channel" in facts["Cast on"]
+    assert (facts["Ballots on paper"], facts["Ballots from phones and tablets"]) == (paper, digital), "the counts stay"
+
+
+def test_xlsx_with_all_ballots_on_one_channel_shows_it():
+    table = rows(channel_book(paper=0, digital=3)["Ballots (anonymised)"])
+    assert {r[-1] for r in table[1:]} == {"Phone or tablet"}
+
+
+def test_the_channel_columns_speak_the_exports_language():
+    words = {
+        "Ballots on paper": "Stimmzettel auf Papier",
+        "Invalid paper ballots": "Ungültige Papierstimmzettel",
+        "Cast on": "Abgegeben über",
+        "Paper": "Papier",
+        "Phone or tablet": "Handy oder Tablet",
+    }
+    channels = services.Channels(digital=7, paper=6, invalid=1)
+    data = exports.ranking_xlsx(
+        workshop(),
+        ranked_frame(),
+        channel_votes(6, 7),
+        lambda s: words.get(s, s),
+        method_key="approval",
+        channels=channels,
+    )
+    book = load_workbook(io.BytesIO(data))
+    facts = {r[0]: r[1] for r in rows(book["Method"])[1:]}
+    assert (facts["Stimmzettel auf Papier"], facts["Ungültige Papierstimmzettel"]) == (6, 1)
+    table = rows(book["Ballots (anonymised)"])
+    assert table[0][-1] == "Abgegeben über" and {r[-1] for r in table[1:]} == {"Papier", "Handy oder Tablet"}
+
+
+def test_the_workbook_from_the_database_counts_paper_ballots_apart(tmp_path):
+    """views.votes_frame(channel=True) marks the ballots entered from paper sheets; the services'
+    channel counts and views.counts agree with it, and the sheets' devices are no devices that joined."""
+    from workshop import demo
+    from workshop.model import DotBallot
+
+    db = Database(tmp_path / "paper.duckdb")
+    try:
+        ws = demo.build(db)
+        fac = auth.system_session(db, minutes=30)
+        joined = views.counts(db, ws)["devices"]
+        measure = services.list_measures(db, ws.id)[0].id
+        numbers = [n for n, _code in services.print_sheets(db, fac, ws.id, 7)]
+        for n in numbers[:6]:
+            services.enter_sheet(db, fac, ws.id, str(n), DotBallot({measure: 1}))
+        services.enter_sheet(db, fac, ws.id, str(numbers[6]), None, invalid="identified")
+        votes = views.votes_frame(db, ws.id, Method.DOTS, channel=True)
+        channels = services.channel_counts(db, ws.id)
+        counts = views.counts(db, ws)
+        turnout = views.turnout_per_group(db, ws)
+        ranked = views.ranking(db, ws)
+    finally:
+        db.close()
+    assert votes[votes["paper"]]["ballot_id"].nunique() == channels.paper == 6
+    assert votes[~votes["paper"]]["ballot_id"].nunique() == channels.digital
+    assert counts["devices"] == joined, "a paper ballot's device did not join"
+    assert (counts["digital"], counts["paper"], counts["invalid"]) == (channels.digital, 6, 1)
+    assert counts["ballots"] == channels.valid
+    assert turnout["devices"].sum() == joined and turnout["ballots"].sum() == channels.digital
+    assert "" not in set(turnout["group_name"]), "no row of group-less devices made of paper ballots"
+    book = load_workbook(io.BytesIO(exports.ranking_xlsx(ws, ranked, votes, channels=channels)))
+    facts = {r[0]: r[1] for r in rows(book["Method"])[1:]}
+    assert (facts["Ballots"], facts["Ballots on paper"], facts["Invalid paper ballots"]) == (channels.valid, 6, 1)
+    cast = [r[-1] for r in rows(book["Ballots (anonymised)"])[1:]]
+    assert cast.count("Paper") == len(votes[votes["paper"]])

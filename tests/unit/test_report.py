@@ -423,3 +423,75 @@ def test_a_machine_translation_in_the_report_says_so_and_keeps_the_arabic_origin
     machine = text.index(_("Machine translation from: {language}").format(language="Arabisch"), german)
     assert title < german < machine < text.index(AR[0], machine), "the German title and text, then the original"
     assert "Not translated" not in text and _("Not translated yet. Original: {language}")[:12] not in text
+
+
+# --- paper ballots (issue 23) -----------------------------------------------------------------
+
+
+def test_the_report_says_how_many_ballots_came_from_paper_and_phones():
+    from workshop.services import Channels
+
+    _ = i18n.gettext_for("en")
+    text = text_of(build(_, lang="en", channels=Channels(digital=40, paper=12, invalid=2), ballots=52))
+    sentence = "52 ballots: 40 from phones and tablets, 12 on paper; 2 paper ballots invalid"
+    assert text.count(sentence) == 2, "with the method's facts, and over the turnout"
+    turnout = text[text.index("Turnout") :]
+    assert turnout.index(sentence) < turnout.index("40 of 44 joined devices submitted a ballot")
+    assert "Paper ballots belong to no working group: the table counts phones and tablets." in turnout
+    one = text_of(build(_, lang="en", channels=Channels(digital=1, paper=0, invalid=1)))
+    assert "1 ballot: 1 from phones and tablets, 0 on paper; 1 paper ballot invalid" in one
+
+
+def test_a_report_without_paper_ballots_says_nothing_of_paper():
+    text = text_of(build(i18n.gettext_for("en"), lang="en"))
+    assert "paper" not in text.lower()
+
+
+def test_a_report_while_paper_ballots_are_entered_after_the_vote_is_provisional():
+    from datetime import datetime
+
+    from workshop.services import Channels
+
+    channels = Channels(digital=40, paper=12, invalid=2)
+
+    def pages(ws: Workshop, channels) -> list[str]:
+        pdf = report.report_pdf(
+            ws,
+            ranked_frame(),
+            turnout_frame(),
+            None,
+            GOALS,
+            i18n.gettext_for("en"),
+            method_key="dots",
+            lang="en",
+            as_of=datetime(2026, 11, 21, 17, 5),
+            channels=channels,
+        )
+        return [" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages]
+
+    for text in pages(WS, channels):
+        assert "Provisional: paper ballots are still being entered" in text and "5:05" in text, text[:200]
+    assert not any("Provisional" in t for t in pages(replace(WS, paper_closed=True), channels)), "entry ended"
+    assert not any("Provisional" in t for t in pages(WS, None)), "a workshop without paper ballots"
+
+
+@pytest.mark.parametrize(
+    ("lang", "frame", "expected"),
+    [
+        (
+            "de",
+            "{ballots}: {digital} vom Handy oder Tablet, {paper} auf Papier; {invalid}",
+            "1.040 vom Handy oder Tablet",
+        ),
+        ("fa", "{ballots}: {digital} از تلفن یا تبلت، {paper} روی کاغذ؛ {invalid}", "از تلفن یا تبلت"),
+    ],
+)
+def test_the_split_by_channel_is_in_the_reports_language_and_digits(lang, frame, expected, tmp_path):
+    from workshop.services import Channels
+
+    catalog = i18n.gettext_for(lang)
+    words = {report.BALLOTS_BY_CHANNEL: frame, report.PAPER_NOT_IN_TABLE: "PAPER-NOTE"}
+    channels = Channels(digital=1040, paper=12, invalid=2)
+    text = _pdftotext(build(lambda s: words.get(s) or catalog(s), lang=lang, channels=channels), tmp_path)
+    assert expected in text and "PAPER-NOTE" in text
+    assert i18n.format_pattern(1040, "#,##0", lang) in text, "the report's digits: 1.040, ۱٬۰۴۰"
