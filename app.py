@@ -58,6 +58,11 @@ def main() -> None:
         # A language mediator's link: the translation desk of one language, nothing else.
         desk = st.Page("app_pages/desk.py", title=_("Translation desk"), icon=":material/translate:", default=True)
         run([desk], position="hidden")
+    paper = st.Page("app_pages/paper.py", title=_("Paper ballots"), icon=":material/ballot:", url_path="paper")
+    if "entry" in st.query_params and fac is None:
+        # A link for staff entering paper ballots: that screen, nothing else.
+        entry_page = st.Page("app_pages/paper.py", title=_("Paper ballots"), icon=":material/ballot:", default=True)
+        run([entry_page], position="hidden")
     if "view" in st.query_params and fac is None:
         # The read-only projector link: only the projector, no menu.
         run([projector], position="hidden")
@@ -83,6 +88,7 @@ def main() -> None:
             st.Page(
                 "app_pages/moderation.py", title=_("Moderation"), icon=":material/fact_check:", url_path="moderation"
             ),
+            paper,
             projector,
             st.Page("app_pages/results.py", title=_("Results"), icon=":material/leaderboard:", url_path="results"),
         ]

@@ -6,7 +6,7 @@ import html
 import streamlit as st
 
 from ui import common
-from workshop import cards, hall, i18n, safety, services, views, vocabulary
+from workshop import cards, hall, i18n, paper, safety, services, translation, views, vocabulary
 from workshop import engine as engines
 from workshop.errors import N_, DomainError
 from workshop.model import PHASE_ORDER, Method, Phase
@@ -70,6 +70,26 @@ with st.container(border=True):
 
 
 NO_GOALS = (N_("No goals yet."), N_("No guiding questions yet."))
+
+
+def sheet_sections() -> list:
+    """The measures on the ballot, grouped and labelled as the printed sheet shows them."""
+    return paper.layout(
+        services.list_goals(db, ws.id), services.list_measures(db, ws.id), services.voting_measures(db, ws)
+    )
+
+
+def sheets_pdf(printed: list[tuple[int, str]], second: str | None) -> bytes:
+    """The sheets just printed; in German (the workshop's main language) and ``second``."""
+    return cards.sheets_pdf(
+        ws,
+        sheet_sections(),
+        hall.join_url(common.join_base(), ws.join_code),
+        printed,
+        i18n.gettext_for(translation.MAIN_LANGUAGE),
+        translations=services.list_translations(db, ws.id),
+        second=second,
+    )
 
 
 @st.fragment(run_every=3)
@@ -258,6 +278,129 @@ with st.expander(_("Voting cards")):
     lost = r1.number_input(_("Number of a lost card"), 1, 100000, 1, key="cards_lost")
     if r2.button(_("Revoke card"), key="cards_revoke", width="stretch"):
         common.act(fac, services.revoke_card, ws.id, int(lost))
+
+with st.expander(_("Paper ballots")):
+    paper_stats = services.paper_stats(db, ws.id)
+    st.write(
+        ngettext(
+            "{printed} paper ballot printed, {entered} entered: {counted} counted, {invalid} invalid.",
+            "{printed} paper ballots printed, {entered} entered: {counted} counted, {invalid} invalid.",
+            paper_stats.printed,
+        ).format(
+            printed=common.number(paper_stats.printed),
+            entered=common.number(paper_stats.entered),
+            counted=common.number(paper_stats.counted),
+            invalid=common.number(paper_stats.invalid),
+        )
+    )
+    if not ws.rules.cards_required:
+        st.warning(
+            _(
+                "Voting cards are not required: someone could vote on a phone and on paper. Switch on "
+                "“voting cards required” in the voting rules (Set up): each sheet is a card, so each counts once."
+            )
+        )
+    st.caption(
+        _(
+            "Each sheet has its own number and QR code and works like a voting card: it counts once, on paper "
+            "or on a phone. Print once the proposals are reviewed: the sheet lists them."
+        )
+    )
+    p1, p2, p3 = st.columns([1, 1, 1], vertical_alignment="bottom")
+    n_sheets = p1.number_input(_("Number of sheets"), 1, 2000, 20, key="sheets_n")
+    # Languages with the most measure titles translated first (the instructions are in every one).
+    sections = sheet_sections()
+    lines = sum(len(section.lines) for section in sections)
+    covered = cards.sheet_languages(sections, services.list_translations(db, ws.id), machine=ws.show_machine)
+    others = sorted((c for c in languages if c != translation.MAIN_LANGUAGE), key=lambda c: -covered.get(c, 0))
+
+    def language_option(code: str) -> str:
+        if not code:
+            return _("none")
+        return ngettext(
+            "{language} ({n} of {total} title translated)", "{language} ({n} of {total} titles translated)", lines
+        ).format(
+            language=languages.get(code, code),
+            n=common.number(covered.get(code, 0)),
+            total=common.number(lines),
+        )
+
+    second = p2.selectbox(
+        _("Second language on the sheet"), ["", *others], format_func=language_option, key="sheets_lang"
+    )
+    if p3.button(_("Print paper ballots"), key="sheets_go", width="stretch"):
+        try:
+            printed = services.print_sheets(db, fac, ws.id, int(n_sheets))
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            # The codes exist only now (the database keeps their hashes): offer the PDF at once.
+            st.session_state["sheets_pdf"] = sheets_pdf(printed, second or None)
+    if pdf := st.session_state.get("sheets_pdf"):
+        st.download_button(
+            _("Download the paper ballots (PDF)"),
+            pdf,
+            file_name=f"paper-ballots-{ws.join_code}.pdf",
+            mime="application/pdf",
+            key="sheets_pdf_dl",
+            type="primary",
+        )
+    st.caption(_("A lost or spoiled sheet: revoke its number under “Voting cards”."))
+    st.page_link("app_pages/paper.py", label=_("Enter paper ballots"), icon=":material/ballot:")
+    double = st.toggle(
+        _("Two people enter each sheet (double entry): a sheet counts when both entries agree"),
+        value=ws.paper_double,
+        key="paper_double",
+    )
+    if double != ws.paper_double:
+        common.act(fac, services.set_paper_options, ws.id, double=double)
+    on_wall = st.toggle(
+        _("The projector shows how many paper ballots are entered during the vote"),
+        value=ws.wall_paper,
+        key="wall_paper",
+    )
+    if on_wall != ws.wall_paper:
+        common.act(fac, services.set_paper_options, ws.id, wall=on_wall)
+    if ws.phase == Phase.RESULTS:
+        if services.entry_open(ws):
+            st.warning(_("Paper ballots can still be entered: the results may still change."))
+            if st.button(_("End the entry of paper ballots"), key="paper_close"):
+                common.act(fac, services.set_paper_options, ws.id, closed=True)
+        else:
+            st.info(_("The entry of paper ballots has ended."))
+            if st.button(_("Open the entry again"), key="paper_reopen"):
+                common.act(fac, services.set_paper_options, ws.id, closed=False)
+    st.markdown("**" + _("Entry links for staff") + "**")
+    st.caption(
+        _(
+            "A link opens the paper ballot entry of this workshop on another laptop, and nothing else. "
+            "With double entry, the second entry must come from another link (or from this console)."
+        )
+    )
+    e1, e2 = st.columns([2, 1], vertical_alignment="bottom")
+    entry_label = e1.text_input(_("Name of the link"), placeholder=_("For example: Laptop 2"), key="entry_label")
+    if e2.button(_("Create a link"), key="entry_create", width="stretch"):
+        try:
+            entry_link, entry_key = services.create_entry_key(db, fac, ws.id, entry_label)
+        except DomainError as exc:
+            common.show_error(exc)
+        else:
+            st.session_state.setdefault("entry_links", {})[entry_link.id] = hall.entry_url(
+                base, entry_key, common.lang()
+            )
+    shown_entry = st.session_state.get("entry_links", {})
+    for entry_link in services.list_entry_keys(db, fac, ws.id):
+        if entry_link.revoked:
+            continue
+        row = st.columns([3, 1], vertical_alignment="center")
+        with row[0]:
+            common.literal(entry_link.label, tag="p")
+            if entry_link.id in shown_entry:
+                st.code(shown_entry[entry_link.id], language=None)
+            else:
+                st.caption(_("The link is shown once, when it is made. Lost? Revoke it and create a new one."))
+        if row[1].button(_("Revoke"), key=f"entry_revoke_{entry_link.id}", width="stretch"):
+            common.act(fac, services.revoke_entry_key, entry_link.id)
 
 with st.expander(_("Audit log")):
     st.dataframe(

@@ -161,13 +161,26 @@ def phase_view(ws) -> None:
         )
     elif ws.phase == Phase.VOTE:
         turnout = views.turnout_per_group(db, ws)
-        st.html(
-            f'<p class="pj-big">{common.number(counts["ballots"])}</p><p class="pj-label">'
-            + ngettext("ballot from {devices} devices", "ballots from {devices} devices", counts["ballots"]).format(
-                devices=common.number(counts["devices"])
-            )
-            + "</p>"
-        )
+        if counts["paper"] or ws.wall_paper:
+            # Ballots of both channels: the devices would not add up to them.
+            label = ngettext(
+                "ballot: {digital} from phones and tablets, {paper} on paper",
+                "ballots: {digital} from phones and tablets, {paper} on paper",
+                counts["ballots"],
+            ).format(digital=common.number(counts["digital"]), paper=common.number(counts["paper"]))
+        else:
+            label = ngettext(
+                "ballot from {devices} devices", "ballots from {devices} devices", counts["ballots"]
+            ).format(devices=common.number(counts["devices"]))
+        st.html(f'<p class="pj-big">{common.number(counts["ballots"])}</p><p class="pj-label">{html.escape(label)}</p>')
+        if ws.wall_paper:  # the console's choice: how far the paper ballots' entry is
+            stats = services.paper_stats(db, ws.id)
+            line = ngettext(
+                "Paper ballots entered: {entered} of {printed} handed out",
+                "Paper ballots entered: {entered} of {printed} handed out",
+                stats.printed,
+            ).format(entered=common.number(stats.entered), printed=common.number(stats.printed))
+            st.html(f'<p class="pj-label">{html.escape(line)}</p>')
         labels = [g or _("no working group") for g in turnout["group_name"]]
         st.plotly_chart(
             charts.count_bars(
