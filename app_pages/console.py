@@ -316,7 +316,7 @@ with st.expander(_("Paper ballots")):
 
     def language_option(code: str) -> str:
         if not code:
-            return _("none")
+            return _("No second language")
         return ngettext(
             "{language} ({n} of {total} title translated)", "{language} ({n} of {total} titles translated)", lines
         ).format(

@@ -90,6 +90,11 @@ sections = paper.layout(goals, list(measures.values()), services.voting_measures
 labels = {line.measure.id: line.label for s in sections for line in s.lines}
 
 
+def reason_text(reason: str) -> str:
+    """Why a sheet is invalid, translated (``paper.INVALID_REASONS``)."""
+    return _(paper.INVALID_REASONS[reason])
+
+
 def title_of(measure) -> str:
     """The title as the sheet prints it: in the main language (a German translation of a proposal
     made in another language, where there is one)."""
@@ -106,7 +111,9 @@ except DomainError as exc:
 common.show_flash("decide")
 for sheet in mismatches:
     with st.container(border=True):
-        st.markdown("**" + _("Paper ballot {n}: the two entries differ").format(n=common.number(sheet.number)) + "**")
+        st.markdown(
+            "**" + _("Paper ballot {number}: the two entries differ").format(number=common.number(sheet.number)) + "**"
+        )
         first, second = sheet.entries
         names = [e.get("label") or _("Facilitation team") for e in (first, second)]
         marks = [paper.marks_by_line(sheet.method, e.get("marks")) for e in (first, second)]
@@ -125,9 +132,7 @@ for sheet in mismatches:
         ]
         for i, e in enumerate((first, second), start=1):
             if e.get("invalid"):
-                st.caption(
-                    _("Entry {i}: invalid ({reason})").format(i=i, reason=_(paper.INVALID_REASONS[e["invalid"]]))
-                )
+                st.caption(_("Entry {i}: invalid ({reason})").format(i=i, reason=reason_text(e.get("invalid"))))
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch")
         c1, c2, c3 = st.columns(3)
@@ -144,7 +149,9 @@ for sheet in mismatches:
                     common.show_error(exc)
                 else:
                     common.refresh()
-                    common.flash(_("Paper ballot {n}: decided.").format(n=common.number(sheet.number)), "decide")
+                    common.flash(
+                        _("Paper ballot {number}: decided.").format(number=common.number(sheet.number)), "decide"
+                    )
                     st.rerun()
 
 
@@ -211,22 +218,22 @@ with st.form(round_ + "form", enter_to_submit=False):
     invalid = st.segmented_control(
         _("Invalid sheet? Choose why"),
         list(paper.INVALID_REASONS),
-        format_func=lambda r: _(paper.INVALID_REASONS[r]),
+        format_func=reason_text,
         key=round_ + "invalid",
     )
     correct = st.checkbox(_("This corrects a sheet entered before"), key=round_ + "correct")
     sent = st.form_submit_button(_("Save the sheet"), type="primary")
 
 OUTCOME = {
-    paper.COUNTED: lambda e: _("Paper ballot {n} saved: it counts.").format(n=common.number(e.number)),
-    paper.INVALID: lambda e: _("Paper ballot {n} saved as invalid: {reason}.").format(
-        n=common.number(e.number), reason=_(paper.INVALID_REASONS[e.reason])
+    paper.COUNTED: lambda e: _("Paper ballot {number} saved: it counts.").format(number=common.number(e.number)),
+    paper.INVALID: lambda e: _("Paper ballot {number} saved as invalid: {reason}.").format(
+        number=common.number(e.number), reason=reason_text(e.reason)
     ),
-    paper.WAITING: lambda e: _("Paper ballot {n} entered once: now a second person enters it.").format(
-        n=common.number(e.number)
+    paper.WAITING: lambda e: _("Paper ballot {number} entered once: now a second person enters it.").format(
+        number=common.number(e.number)
     ),
-    paper.MISMATCH: lambda e: _("Paper ballot {n}: the two entries differ. Decide above which is right.").format(
-        n=common.number(e.number)
+    paper.MISMATCH: lambda e: _("Paper ballot {number}: the two entries differ. Decide above which is right.").format(
+        number=common.number(e.number)
     ),
 }
 
@@ -242,7 +249,7 @@ if sent:
         done = services.enter_sheet(db, actor, ws.id, typed, ballot, invalid=invalid, correct=correct)
     except paper.BreaksRules as exc:
         common.show_error(exc)
-        st.info(hint.format(reason=_(paper.INVALID_REASONS["rules"])))
+        st.info(hint.format(reason=reason_text(paper.BREAKS_RULES)))
     except DomainError as exc:
         common.show_error(exc)
     else:
@@ -261,7 +268,7 @@ with st.expander(_("Sheets entered")):
                 {
                     _("Number"): s.number,
                     _("State"): _(paper.STATES[s.state]),
-                    _("Reason"): _(paper.INVALID_REASONS[s.reason]) if s.reason else "",
+                    _("Reason"): reason_text(s.reason) if s.reason else "",
                     _("Entered by"): ", ".join(e.get("label") or _("Facilitation team") for e in s.entries),
                     _("When"): i18n.format_moment(s.updated_at, common.lang()),
                 }

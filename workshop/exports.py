@@ -69,7 +69,7 @@ CHANNEL_LABELS = {False: N_("Phone or tablet"), True: N_("Paper")}
 # one person who asked for a paper ballot): it stays empty then, and the method sheet says why.
 CHANNEL_MIN_BALLOTS = 5
 CHANNEL_WITHHELD = N_(
-    "Not shown per ballot: fewer than {n} ballots came from one channel, and the column would show how they voted."
+    "Not shown per ballot: one channel brought too few ballots, and the column would show how they voted."
 )
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -289,7 +289,7 @@ def ranking_xlsx(
             (_(N_("Tie-break rule")), _(method.tie_break(workshop.kind))),
             (_(N_("Ballots")), channels.valid if channels is not None else int(anon["ballot"].nunique())),
             *_channel_facts(channels, _),
-            *([(_(CAST_ON), _(CHANNEL_WITHHELD).format(n=CHANNEL_MIN_BALLOTS))] if withheld else []),
+            *([(_(CAST_ON), _(CHANNEL_WITHHELD))] if withheld else []),
             (_(vocabulary.term(workshop.kind, "measures_ranked")), len(ranked)),
         ],
         columns=[_(N_("Item")), _(N_("Value"))],

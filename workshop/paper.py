@@ -19,8 +19,9 @@ from .errors import N_, ValidationError
 from .model import Goal, Measure, Method
 
 # Why a sheet is invalid; the keys are stored, the msgids shown (entry screen, results, report).
+BREAKS_RULES = "rules"
 INVALID_REASONS: dict[str, str] = {
-    "rules": N_("Breaks the voting rules"),
+    BREAKS_RULES: N_("Breaks the voting rules"),
     "empty": N_("Empty"),
     "unclear": N_("Marks cannot be read clearly"),
     "identified": N_("Signed or marked so the voter can be identified"),

@@ -46,7 +46,7 @@ ORIGINAL = N_("Original ({language}):")  # under a translated title, before the 
 
 # The ballots by channel (issue 23), on the results page and in the report: one sentence, each
 # number with its own plural.
-BALLOTS_BY_CHANNEL = N_("{ballots}: {digital} from phones and tablets, {paper} on paper; {invalid}")
+BALLOTS_BY_CHANNEL = N_("{all_ballots}: {digital} from phones and tablets, {paper} on paper; {invalid}")
 BALLOTS_N = NP_("{n} ballot", "{n} ballots")
 INVALID_N = NP_("{n} paper ballot invalid", "{n} paper ballots invalid")
 PAPER_NOT_IN_TABLE = N_("Paper ballots belong to no working group: the table counts phones and tablets.")
@@ -56,7 +56,7 @@ def ballots_by_channel(channels: Channels, _: Gettext, ngettext: Ngettext, numbe
     """The ballots by channel as a sentence: "52 ballots: 40 from phones and tablets, 12 on paper;
     2 paper ballots invalid"."""
     return _(BALLOTS_BY_CHANNEL).format(
-        ballots=ngettext(*BALLOTS_N, channels.valid).format(n=number(channels.valid)),
+        all_ballots=ngettext(*BALLOTS_N, channels.valid).format(n=number(channels.valid)),
         digital=number(channels.digital),
         paper=number(channels.paper),
         invalid=ngettext(*INVALID_N, channels.invalid).format(n=number(channels.invalid)),

@@ -250,7 +250,7 @@ def enter_sheet(
         entry = _entry(who, label, ballot, invalid, ws, open_measures)
         stored = queries.sheet_row(cur, card_id)
         if stored is not None and stored[5] != method:
-            raise ValidationError(N_("Paper ballot {n} was entered for an earlier vote."), n=number)
+            raise ValidationError(N_("Paper ballot {number} was entered for an earlier vote."), number=number)
         state = stored[0] if stored else None
         if stored is None and ws.paper_double:
             _paper_device(cur, ws.id, card)  # the card is used from the first entry on: no phone votes with it
@@ -266,16 +266,18 @@ def enter_sheet(
             return
         if state in (sheets.COUNTED, sheets.INVALID):
             raise ValidationError(
-                N_("Paper ballot {n} has already been entered. To change it, enter it as a correction."), n=number
+                N_("Paper ballot {number} has already been entered. To change it, enter it as a correction."),
+                number=number,
             )
         if state == sheets.MISMATCH:
             raise ValidationError(
-                N_("The two entries of paper ballot {n} differ: decide which is right first."), n=number
+                N_("The two entries of paper ballot {number} differ: decide which is right first."), number=number
             )
         first = json.loads(stored[1])
         if first.get("by") == who:
             raise ValidationError(
-                N_("You entered paper ballot {n} already: the second entry must come from another person."), n=number
+                N_("You entered paper ballot {number} already: the second entry must come from another person."),
+                number=number,
             )
         if _same(first, entry):
             outcome.append(_apply(cur, ws, card, entry, open_measures, entries=(first, entry)))
@@ -302,7 +304,7 @@ def decide_sheet(db: Database, actor: object, workshop_id: str, number: object, 
         ws, card = _open_sheet(cur, workshop_id, number, entered=True)
         stored = queries.sheet_row(cur, card[0])
         if stored is None or stored[0] != sheets.MISMATCH:
-            raise ValidationError(N_("Paper ballot {n} has no entries to decide between."), n=number)
+            raise ValidationError(N_("Paper ballot {number} has no entries to decide between."), number=number)
         entries = _entries(stored)
         if pick == 0:
             queries.forget_sheet(cur, card[0])
@@ -337,19 +339,19 @@ def _open_sheet(cur, workshop_id: str, target: int | str, *, entered: bool = Fal
             raise ValidationError(N_("This paper ballot belongs to another workshop."))
         target = found[1]
     if not 1 <= target <= 2**31 - 1:
-        raise NotFound(N_("There is no paper ballot with the number {n}."), n=target)
+        raise NotFound(N_("There is no paper ballot with the number {number}."), number=target)
     card = queries.sheet_card(cur, workshop_id, target)
     if card is None:
-        raise NotFound(N_("There is no paper ballot with the number {n}."), n=target)
+        raise NotFound(N_("There is no paper ballot with the number {number}."), number=target)
     _card_id, number, is_sheet, revoked, device_id, on_paper = card
     if not is_sheet:
-        raise ValidationError(N_("Number {n} is a voting card, not a paper ballot."), n=number)
+        raise ValidationError(N_("Number {number} is a voting card, not a paper ballot."), number=number)
     if revoked:
-        raise ValidationError(N_("Paper ballot {n} was revoked and does not count."), n=number)
+        raise ValidationError(N_("Paper ballot {number} was revoked and does not count."), number=number)
     if device_id is not None and not on_paper:
         raise ValidationError(
-            N_("The code of paper ballot {n} was already used on a phone or tablet: the sheet cannot count as well."),
-            n=number,
+            N_("The code of paper ballot {number} was used on a phone or tablet: the sheet cannot count as well."),
+            number=number,
         )
     return ws, card
 
