@@ -12,7 +12,7 @@ from datetime import datetime
 import streamlit as st
 
 from ui import common
-from workshop import charts, hall, i18n, scoring, services, translation, views, vocabulary
+from workshop import charts, hall, i18n, report, scoring, services, translation, views, vocabulary
 from workshop.errors import N_
 from workshop.model import Method, Phase
 
@@ -213,6 +213,10 @@ def results_view(ws) -> None:
         translation.MAIN_LANGUAGE,
         machine=ws.show_machine,
     )
+    if counts["paper"] or counts["invalid"]:  # the ballots of both channels, and the invalid sheets
+        channels = services.Channels(counts["digital"], counts["paper"], counts["invalid"])
+        line = report.ballots_by_channel(channels, _, ngettext, common.number)
+        st.html(f'<p class="pj-label">{html.escape(line)}</p>')
     goals = services.list_goals(db, ws.id)
     colours = charts.goal_colours([g.title for g in goals])
     config = {"displayModeBar": False, "staticPlot": True}

@@ -263,3 +263,13 @@ def test_printing_waits_for_the_review(make_store):
     services.set_phase(db, fac, ws.id, Phase.REVIEW)
     sheets = services.print_sheets(db, fac, ws.id, 3)
     assert len(sheets) == 3 and services.paper_stats(db, ws.id).printed == 3
+
+
+def test_two_logins_of_the_facilitation_team_are_two_people(setup):
+    db, ws, fac, ids = setup
+    services.set_paper_options(db, fac, ws.id, double=True)
+    colleague = auth.system_session(db, minutes=30)  # a second laptop of the team
+    ((n, _c),) = services.print_sheets(db, fac, ws.id, 1)
+    vote = DotBallot({ids[2]: 2})
+    assert services.enter_sheet(db, fac, ws.id, str(n), vote).state == "waiting"
+    assert services.enter_sheet(db, colleague, ws.id, str(n), vote).state == "counted"

@@ -480,10 +480,10 @@ def test_a_report_while_paper_ballots_are_entered_after_the_vote_is_provisional(
     [
         (
             "de",
-            "{ballots}: {digital} vom Handy oder Tablet, {paper} auf Papier; {invalid}",
+            "{all_ballots}: {digital} vom Handy oder Tablet, {paper} auf Papier; {invalid}",
             "1.040 vom Handy oder Tablet",
         ),
-        ("fa", "{ballots}: {digital} از تلفن یا تبلت، {paper} روی کاغذ؛ {invalid}", "از تلفن یا تبلت"),
+        ("fa", "{all_ballots}: {digital} از تلفن یا تبلت، {paper} روی کاغذ؛ {invalid}", "از تلفن یا تبلت"),
     ],
 )
 def test_the_split_by_channel_is_in_the_reports_language_and_digits(lang, frame, expected, tmp_path):

@@ -154,7 +154,8 @@ def _who(db: Database, actor: object, workshop_id: str) -> tuple[str, str]:
     """(id, label) of the person entering: the facilitation team, or an entry link that still works."""
     if isinstance(actor, auth.Facilitator):
         auth.check(db, actor)
-        return "facilitator", ""
+        # One login is one person: two of the team, logged in on two laptops, may double-enter.
+        return "facilitator:" + token_hash(actor.session_key)[:16], ""
     if isinstance(actor, Clerk) and actor.workshop_id == workshop_id and queries.entry_key_works(db, actor.key_id):
         return actor.key_id, actor.label
     raise PermissionDenied(LINK_INVALID)
