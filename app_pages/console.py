@@ -72,6 +72,16 @@ with st.container(border=True):
 NO_GOALS = (N_("No goals yet."), N_("No guiding questions yet."))
 
 
+def printed_pdf(slot: str, made: list[tuple[int, str]], pdf: bytes) -> None:
+    """Keep the PDF of cards or sheets just made for this session's download button (with their
+    numbers), then draw the page again: its counters include them. While they are made, the last
+    PDF's button is gone (an ``st.empty`` in its place): a press on it then would download the old
+    numbers, and the new codes, which exist only in this PDF, would be lost."""
+    st.session_state[slot] = (made[0][0], made[-1][0], pdf)
+    common.refresh()
+    st.rerun()
+
+
 def sheet_sections() -> list:
     """The measures on the ballot, grouped and labelled as the printed sheet shows them."""
     return paper.layout(
@@ -257,19 +267,21 @@ with st.expander(_("Voting cards")):
     st.caption(_("Switch “voting cards required” on or off in the voting rules (Set up)."))
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     n_cards = c1.number_input(_("Number of new cards"), 1, 2000, 40, key="cards_n")
-    if c2.button(_("Generate cards"), key="cards_go", width="stretch"):
+    make_cards = c2.button(_("Generate cards"), key="cards_go", width="stretch")
+    cards_slot = st.empty()  # the last PDF's button: emptied the moment new cards are made (see printed_pdf)
+    if make_cards:
         try:
             new_cards = services.generate_cards(db, fac, ws.id, int(n_cards))
         except DomainError as exc:
             common.show_error(exc)
         else:
             # The codes exist only now (the database keeps their hashes): offer the PDF at once.
-            st.session_state["cards_pdf"] = cards.cards_pdf(ws.title, link, new_cards, _)
-    if pdf := st.session_state.get("cards_pdf"):
-        st.download_button(
-            _("Download the new cards (PDF)"),
-            pdf,
-            file_name=f"voting-cards-{ws.join_code}.pdf",
+            printed_pdf("cards_pdf", new_cards, cards.cards_pdf(ws.title, link, new_cards, _))
+    if made := st.session_state.get("cards_pdf"):
+        cards_slot.download_button(
+            _("Download cards {first}–{last} (PDF)").format(first=common.number(made[0]), last=common.number(made[1])),
+            made[2],
+            file_name=f"voting-cards-{ws.join_code}-{made[0]}-{made[1]}.pdf",
             mime="application/pdf",
             key="cards_pdf_dl",
             type="primary",
@@ -328,24 +340,33 @@ with st.expander(_("Paper ballots")):
     second = p2.selectbox(
         _("Second language on the sheet"), ["", *others], format_func=language_option, key="sheets_lang"
     )
-    if p3.button(_("Print paper ballots"), key="sheets_go", width="stretch"):
+    print_now = p3.button(_("Print paper ballots"), key="sheets_go", width="stretch")
+    sheets_slot = st.empty()  # the last PDF's button: emptied the moment new sheets are made
+    if print_now:
         try:
             printed = services.print_sheets(db, fac, ws.id, int(n_sheets))
         except DomainError as exc:
             common.show_error(exc)
         else:
             # The codes exist only now (the database keeps their hashes): offer the PDF at once.
-            st.session_state["sheets_pdf"] = sheets_pdf(printed, second or None)
-    if pdf := st.session_state.get("sheets_pdf"):
-        st.download_button(
-            _("Download the paper ballots (PDF)"),
-            pdf,
-            file_name=f"paper-ballots-{ws.join_code}.pdf",
+            printed_pdf("sheets_pdf", printed, sheets_pdf(printed, second or None))
+    if made := st.session_state.get("sheets_pdf"):
+        sheets_slot.download_button(
+            _("Download paper ballots {first}–{last} (PDF)").format(
+                first=common.number(made[0]), last=common.number(made[1])
+            ),
+            made[2],
+            file_name=f"paper-ballots-{ws.join_code}-{made[0]}-{made[1]}.pdf",
             mime="application/pdf",
             key="sheets_pdf_dl",
             type="primary",
         )
-    st.caption(_("A lost or spoiled sheet: revoke its number under “Voting cards”."))
+    st.caption(
+        _(
+            "A sheet lost before it was entered: revoke its number under “Voting cards”. A spoiled sheet "
+            "handed in: enter it as invalid."
+        )
+    )
     st.page_link("app_pages/paper.py", label=_("Enter paper ballots"), icon=":material/ballot:")
     double = st.toggle(
         _("Two people enter each sheet (double entry): a sheet counts when both entries agree"),
@@ -388,6 +409,9 @@ with st.expander(_("Paper ballots")):
             st.session_state.setdefault("entry_links", {})[entry_link.id] = hall.entry_url(
                 base, entry_key, common.lang()
             )
+            common.forget("entry_label")  # the next link gets a name of its own
+            common.refresh()
+            st.rerun()
     shown_entry = st.session_state.get("entry_links", {})
     for entry_link in services.list_entry_keys(db, fac, ws.id):
         if entry_link.revoked:
@@ -396,7 +420,7 @@ with st.expander(_("Paper ballots")):
         with row[0]:
             common.literal(entry_link.label, tag="p")
             if entry_link.id in shown_entry:
-                st.code(shown_entry[entry_link.id], language=None)
+                st.code(shown_entry[entry_link.id], language=None, wrap_lines=True)
             else:
                 st.caption(_("The link is shown once, when it is made. Lost? Revoke it and create a new one."))
         if row[1].button(_("Revoke"), key=f"entry_revoke_{entry_link.id}", width="stretch"):

@@ -58,7 +58,12 @@ def state_note() -> None:
 
 @st.fragment(run_every=5)
 def progress() -> None:
-    """How far the entry is (other laptops enter at the same time)."""
+    """How far the entry is (other laptops enter at the same time); a change of the entry's state
+    (the vote ended, entry ended or opened again) redraws the page."""
+    live = services.get_workshop(db, ws.id)
+    if (live.phase, services.entry_open(live)) != (ws.phase, services.entry_open(ws)):
+        common.refresh()
+        st.rerun(scope="app")
     stats = services.paper_stats(db, ws.id)
     st.write(
         ngettext(
@@ -157,14 +162,46 @@ for sheet in mismatches:
 
 # --- the sheet --------------------------------------------------------------------------------------
 
+
+def entered_list() -> None:
+    with st.expander(_("Sheets entered")):
+        entered = services.list_sheets(db, actor, ws.id)
+        if not entered:
+            st.caption(_("No paper ballot entered yet."))
+            return
+        st.dataframe(
+            [
+                {
+                    _("Number"): s.number,
+                    _("State"): _(paper.STATES[s.state]),
+                    _("Reason"): reason_text(s.reason) if s.reason else "",
+                    _("Entered by"): " · ".join(
+                        common.isolate(e.get("label") or _("Facilitation team")) for e in s.entries
+                    ),
+                    _("When"): i18n.format_moment(s.updated_at, common.lang()),
+                }
+                for s in entered
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+
 if not services.entry_open(ws):
+    entered_list()
     st.stop()
 
 round_ = common.form_round("sheet")
 number_key = round_ + "number"
 with st.expander(_("Scan the QR code with this laptop's camera")):
     st.caption(_("Or type the number printed on the sheet. A hand scanner types the code into the field itself."))
-    shot = st.camera_input(_("Hold the sheet's QR code to the camera"), key=round_ + "camera")
+    # Browsers open the camera for https and for this computer only, not for the hall's plain
+    # http address: there it would ask and fail.
+    shot = None
+    if hall.camera_allowed(st.context.url):
+        shot = st.camera_input(_("Hold the sheet's QR code to the camera"), key=round_ + "camera")
+    else:
+        st.info(_("The camera works on the laptop that runs the app, or over https. A hand scanner works everywhere."))
     if shot is not None:
         found = hall.read_qr(shot.getvalue())
         if found:
@@ -173,6 +210,10 @@ with st.expander(_("Scan the QR code with this laptop's camera")):
             st.warning(_("No QR code found in the picture. Hold it closer, or type the number."))
 
 common.show_flash("sheet")
+if refused := st.session_state.pop("_paper_refused", None):
+    st.error(common.md_escape(refused))
+if differ := st.session_state.pop("_paper_differ", None):
+    st.warning(common.md_escape(differ))
 marks: dict[str, object] = {}
 with st.form(round_ + "form", enter_to_submit=False):
     typed = st.text_input(
@@ -237,6 +278,18 @@ OUTCOME = {
     ),
 }
 
+
+if st.button(_("Clear the form"), key=round_ + "clear", icon=":material/restart_alt:"):
+    common.clear_form("sheet")
+    st.rerun()
+
+
+def kept_marks() -> None:
+    """After a refusal the form keeps what was ticked (to correct the number, or to save the sheet
+    as invalid): said plainly, with a way to start the next sheet empty."""
+    st.warning(_("The marks are still on the form. Check them against the sheet in your hand, or clear the form."))
+
+
 if sent:
     hint = _("If the sheet really shows this, choose “{reason}” above and save: it counts as invalid.")
     try:
@@ -250,30 +303,22 @@ if sent:
     except paper.BreaksRules as exc:
         common.show_error(exc)
         st.info(hint.format(reason=reason_text(paper.BREAKS_RULES)))
+        kept_marks()
+    except paper.SheetClosed as exc:
+        # Nothing can be entered for this sheet now: its marks must not go into the next sheet.
+        st.session_state["_paper_refused"] = exc.message(_, ws.kind)
+        common.clear_form("sheet")
+        st.rerun()
     except DomainError as exc:
         common.show_error(exc)
+        kept_marks()
     else:
         common.refresh()
-        common.flash(OUTCOME[done.state](done), "sheet")
+        if done.state == paper.MISMATCH:  # not a success: a decision is needed (above the form)
+            st.session_state["_paper_differ"] = OUTCOME[done.state](done)
+        else:
+            common.flash(OUTCOME[done.state](done), "sheet")
         common.clear_form("sheet")
         st.rerun()
 
-with st.expander(_("Sheets entered")):
-    entered = services.list_sheets(db, actor, ws.id)
-    if not entered:
-        st.caption(_("No paper ballot entered yet."))
-    else:
-        st.dataframe(
-            [
-                {
-                    _("Number"): s.number,
-                    _("State"): _(paper.STATES[s.state]),
-                    _("Reason"): reason_text(s.reason) if s.reason else "",
-                    _("Entered by"): ", ".join(e.get("label") or _("Facilitation team") for e in s.entries),
-                    _("When"): i18n.format_moment(s.updated_at, common.lang()),
-                }
-                for s in entered
-            ],
-            hide_index=True,
-            width="stretch",
-        )
+entered_list()

@@ -407,6 +407,8 @@ def results_screen() -> None:
     if not ws.results_revealed:
         st.info(_("Voting is closed. The results will appear here as soon as the facilitation team shows them."))
         return
+    if common.paper_pending(ws):  # paper ballots still come in after the vote
+        st.info(_("Paper ballots are still being entered, so the results may still change."))
     # In the reader's language where a translation may be shown, the original one tap away.
     ranked = views.for_reader(
         public_ranking(ws.id, common.cached_version(ws.id)), translations, common.lang(), machine=ws.show_machine

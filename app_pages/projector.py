@@ -213,6 +213,9 @@ def results_view(ws) -> None:
         translation.MAIN_LANGUAGE,
         machine=ws.show_machine,
     )
+    if common.paper_pending(ws):  # paper ballots still come in after the vote
+        note = _("Paper ballots are still being entered, so the results may still change.")
+        st.html(f'<p class="pj-label">{html.escape(note)}</p>')
     if counts["paper"] or counts["invalid"]:  # the ballots of both channels, and the invalid sheets
         channels = services.Channels(counts["digital"], counts["paper"], counts["invalid"])
         line = report.ballots_by_channel(channels, _, ngettext, common.number)

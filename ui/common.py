@@ -17,7 +17,7 @@ import streamlit as st
 
 from workshop import auth, config, demo, hall, i18n, participation, safety, services, translation, views, vocabulary
 from workshop.errors import N_, DomainError, ImportErrors, PermissionDenied, StoreLocked, StoreUnreachable
-from workshop.model import Workshop
+from workshop.model import Phase, Workshop
 from workshop.pgstore import open_store
 from workshop.store import Database
 
@@ -338,6 +338,17 @@ VERSION_LOOK = 0.5  # seconds: how long another app process's change may stay un
 @st.cache_resource(ttl=VERSION_LOOK, show_spinner=False)
 def cached_version(workshop_id: str) -> int:
     return services.workshop_version(get_db(), workshop_id)
+
+
+def paper_pending(ws: Workshop) -> bool:
+    """Paper ballots of this workshop may still come in after the vote (sheets printed, entry not
+    ended): the results shown may still change (projector, phones)."""
+    return ws.phase == Phase.RESULTS and services.entry_open(ws) and _sheets_printed(ws.id, cached_version(ws.id)) > 0
+
+
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=200)
+def _sheets_printed(workshop_id: str, version: int) -> int:
+    return services.paper_stats(get_db(), workshop_id).printed
 
 
 @st.cache_resource(ttl=600, show_spinner=False, max_entries=200)

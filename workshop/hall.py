@@ -117,6 +117,15 @@ def entry_url(base: str, key: str, lang: str | None = None) -> str:
     return f"{base.rstrip('/')}/?{urlencode(params)}"
 
 
+def camera_allowed(url: str | None) -> bool:
+    """Whether a browser lets the page at ``url`` use the camera: https, or this computer itself
+    (a secure context); the hall's plain http address is neither."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.hostname or "") in ("localhost", "127.0.0.1", "::1")
+
+
 def read_qr(image: bytes) -> str | None:
     """The text of the first QR code in a photo (a paper ballot held to a laptop's camera), or
     None where there is none or the picture is no image. Read locally (zxing-cpp), no network."""

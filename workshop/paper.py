@@ -40,6 +40,11 @@ STATES: dict[str, str] = {
 DIGITAL, PAPER = "digital", "paper"  # ballots.channel
 
 
+class SheetClosed(ValidationError):
+    """This sheet takes no entry now (used on a phone, revoked, of another workshop or an earlier
+    vote, waiting for another person or a decision): the marks on the form belong to no sheet."""
+
+
 class BreaksRules(ValidationError):
     """The marks entered break the voting rules: if the sheet shows them, it is entered as invalid
     (reason ``"rules"``); the message says which rule."""

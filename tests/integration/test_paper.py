@@ -177,11 +177,19 @@ def test_one_vote_per_card_across_paper_and_phones(setup):
         services.redeem_card(db, other, code_m)
     counts = services.channel_counts(db, ws.id)
     assert (counts.digital, counts.paper) == (state[1].digital, 1)
-    # Revoking a lost sheet takes its ballot away.
-    services.revoke_card(db, fac, ws.id, m)
-    assert services.channel_counts(db, ws.id).paper == 0
+    # An entered sheet is in the ballot box: it is corrected, not revoked (a mistyped number on
+    # "revoke" must not take a counted vote away).
+    state = _state(db, ws)
+    with pytest.raises(ValidationError) as refused:
+        services.revoke_card(db, fac, ws.id, m)
+    assert "Correct it" in refused.value.msgid
+    assert _state(db, ws) == state
+    # A sheet lost before it was entered is revoked, and then cannot be entered.
+    ((lost, _l),) = services.print_sheets(db, fac, ws.id, 1)
+    services.revoke_card(db, fac, ws.id, lost)
+    assert services.paper_stats(db, ws.id).printed == 2
     with pytest.raises(ValidationError):
-        services.enter_sheet(db, fac, ws.id, str(m), DotBallot({ids[1]: 1}))
+        services.enter_sheet(db, fac, ws.id, str(lost), DotBallot({ids[1]: 1}))
 
 
 def test_bad_input_is_refused_with_a_message_and_stores_nothing(setup):
@@ -273,3 +281,26 @@ def test_two_logins_of_the_facilitation_team_are_two_people(setup):
     vote = DotBallot({ids[2]: 2})
     assert services.enter_sheet(db, fac, ws.id, str(n), vote).state == "waiting"
     assert services.enter_sheet(db, colleague, ws.id, str(n), vote).state == "counted"
+
+
+def test_under_double_entry_a_correction_waits_for_a_second_person(setup):
+    db, ws, fac, ids = setup
+    services.set_paper_options(db, fac, ws.id, double=True)
+    _k, key = services.create_entry_key(db, fac, ws.id, "Laptop 2")
+    clerk = services.clerk(db, key)
+    ((n, _c),) = services.print_sheets(db, fac, ws.id, 1)
+    services.enter_sheet(db, clerk, ws.id, str(n), DotBallot({ids[0]: 3}))
+    services.enter_sheet(db, fac, ws.id, str(n), DotBallot({ids[0]: 3}))
+    assert services.channel_counts(db, ws.id).paper == 1
+    # One person corrects: the sheet no longer counts as it did, and waits for the second entry.
+    assert services.enter_sheet(db, clerk, ws.id, str(n), DotBallot({ids[1]: 1}), correct=True).state == "waiting"
+    assert services.channel_counts(db, ws.id).paper == 0
+    kept, from_votes = tallies_check(db)
+    assert kept == from_votes or not kept
+    assert services.enter_sheet(db, fac, ws.id, str(n), DotBallot({ids[1]: 1})).state == "counted"
+    ranked = views.ranking(db, services.get_workshop(db, ws.id)).set_index("measure_id")
+    assert services.channel_counts(db, ws.id).paper == 1 and ranked.loc[ids[1], "supporters"] >= 1
+    log = db.fetchall("SELECT value_before, value_after FROM audit_log WHERE action = 'paper_corrected'")
+    assert len(log) == 1 and "Laptop 2" in log[0][1] and "facilitation team" in log[0][0]
+    kept, from_votes = tallies_check(db)
+    assert kept == from_votes or not kept

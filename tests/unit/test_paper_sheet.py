@@ -95,3 +95,18 @@ def test_a_qr_code_is_read_back_from_a_photo():
     blank = io.BytesIO()
     Image.new("RGB", (64, 64), "white").save(blank, format="PNG")
     assert hall.read_qr(blank.getvalue()) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://hall.example.org/paper", True),
+        ("http://localhost:8501/?entry=k", True),
+        ("http://127.0.0.1:8501/paper", True),
+        ("http://192.168.1.20:8501/?entry=k", False),  # the hall's address: browsers refuse the camera
+        ("", False),
+        (None, False),
+    ],
+)
+def test_the_camera_is_offered_only_where_a_browser_opens_it(url, allowed):
+    assert hall.camera_allowed(url) is allowed

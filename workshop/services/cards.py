@@ -63,7 +63,8 @@ def _generate(
 
 
 def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: int) -> None:
-    """Revoke a lost card by its printed number; a ballot already cast with it is removed."""
+    """Revoke a lost card (or paper ballot not entered) by its printed number; a ballot already
+    cast with it on a phone is removed. An entered paper ballot is refused: it is corrected."""
     auth.check(db, fac)
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 2**31 - 1:
         raise NotFound(N_("There is no card with the number {n}."), n=number)
@@ -72,8 +73,16 @@ def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: i
         row = queries.card_by_number(cur, _key(workshop_id), number)
         if not row:
             raise NotFound(N_("There is no card with the number {n}."), n=number)
+        if paper.sheet_row(cur, row[0]) is not None:
+            # An entered sheet is in the ballot box: it is corrected (as invalid, if spoiled), not revoked.
+            raise ValidationError(
+                N_(
+                    "Paper ballot {number} has been entered. Correct it on the paper ballot screen instead "
+                    "(as invalid, if it is spoiled)."
+                ),
+                number=number,
+            )
         queries.revoke(cur, row[0])
-        paper.forget_sheet(cur, row[0])  # a revoked paper ballot's entries go with it
         if row[1] is not None:
             # A ballot cast with a revoked card no longer counts.
             tallies.take_away_device(cur, row[1])

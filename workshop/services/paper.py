@@ -35,6 +35,7 @@ from .workshops import _workshop, get_workshop
 
 LINK_INVALID = N_("This link is not valid (any more). Please ask the facilitation team for a new one.")
 PRINT_PHASES = (Phase.REVIEW, Phase.VOTE, Phase.RESULTS)  # the measures are final once reviewed
+FACILITATION = "facilitation team"  # who entered a sheet in the audit log, for a facilitator's login
 
 
 @dataclass(frozen=True)
@@ -251,16 +252,24 @@ def enter_sheet(
         entry = _entry(who, label, ballot, invalid, ws, open_measures)
         stored = queries.sheet_row(cur, card_id)
         if stored is not None and stored[5] != method:
-            raise ValidationError(N_("Paper ballot {number} was entered for an earlier vote."), number=number)
+            raise sheets.SheetClosed(N_("Paper ballot {number} was entered for an earlier vote."), number=number)
         state = stored[0] if stored else None
         if stored is None and ws.paper_double:
             _paper_device(cur, ws.id, card)  # the card is used from the first entry on: no phone votes with it
             _save(cur, ws, card, method, sheets.WAITING, entry, None, "", None)
-            _audit(cur, ws.id, "paper_entered", str(number), "", {"entry": 1, "by": label or who})
+            _audit(cur, ws.id, "paper_entered", str(number), "", {"entry": 1, "by": label or FACILITATION})
+            outcome.append(Entered(number, sheets.WAITING))
+            return
+        if stored is not None and correct and ws.paper_double:
+            # A correction is one person's entry like any other: what the sheet counted for goes,
+            # and the sheet counts again once a second person's entry agrees.
+            tallies.add_votes(cur, [], _withdraw(cur, ws, card))
+            _save(cur, ws, card, method, sheets.WAITING, entry, None, "", None)
+            _audit(cur, ws.id, "paper_corrected", str(number), [_public(e) for e in _entries(stored)], _public(entry))
             outcome.append(Entered(number, sheets.WAITING))
             return
         if stored is None or correct:
-            before = _entries(stored)
+            before = [_public(e) for e in _entries(stored)]
             outcome.append(_apply(cur, ws, card, entry, open_measures, entries=(entry,)))
             action = "paper_corrected" if stored is not None else "paper_entered"
             _audit(cur, ws.id, action, str(number), before, _public(entry))
@@ -271,21 +280,25 @@ def enter_sheet(
                 number=number,
             )
         if state == sheets.MISMATCH:
-            raise ValidationError(
+            raise sheets.SheetClosed(
                 N_("The two entries of paper ballot {number} differ: decide which is right first."), number=number
             )
         first = json.loads(stored[1])
         if first.get("by") == who:
-            raise ValidationError(
+            raise sheets.SheetClosed(
                 N_("You entered paper ballot {number} already: the second entry must come from another person."),
                 number=number,
             )
         if _same(first, entry):
             outcome.append(_apply(cur, ws, card, entry, open_measures, entries=(first, entry)))
-            _audit(cur, ws.id, "paper_entered", str(number), "", {"entry": 2, "by": label or who, "match": True})
+            _audit(
+                cur, ws.id, "paper_entered", str(number), "", {"entry": 2, "by": label or FACILITATION, "match": True}
+            )
         else:
             _save(cur, ws, card, method, sheets.MISMATCH, first, entry, "", None)
-            _audit(cur, ws.id, "paper_entered", str(number), "", {"entry": 2, "by": label or who, "match": False})
+            _audit(
+                cur, ws.id, "paper_entered", str(number), "", {"entry": 2, "by": label or FACILITATION, "match": False}
+            )
             outcome.append(Entered(number, sheets.MISMATCH))
 
     db.write(tx)
@@ -313,7 +326,7 @@ def decide_sheet(db: Database, actor: object, workshop_id: str, number: object, 
         else:
             chosen = entries[pick - 1]
             outcome.append(_apply(cur, ws, card, chosen, _voting_measures(cur, ws), entries=entries))
-        _audit(cur, ws.id, "paper_decided", str(number), "", {"pick": pick, "by": label or who})
+        _audit(cur, ws.id, "paper_decided", str(number), "", {"pick": pick, "by": label or FACILITATION})
 
     db.write(tx)
     return outcome[0]
@@ -337,7 +350,7 @@ def _open_sheet(cur, workshop_id: str, target: int | str, *, entered: bool = Fal
         if found is None:
             raise NotFound(N_("There is no paper ballot with this code. Please check it, or type the sheet's number."))
         if found[0] != workshop_id:
-            raise ValidationError(N_("This paper ballot belongs to another workshop."))
+            raise sheets.SheetClosed(N_("This paper ballot belongs to another workshop."))
         target = found[1]
     if not 1 <= target <= 2**31 - 1:
         raise NotFound(N_("There is no paper ballot with the number {number}."), number=target)
@@ -348,9 +361,9 @@ def _open_sheet(cur, workshop_id: str, target: int | str, *, entered: bool = Fal
     if not is_sheet:
         raise ValidationError(N_("Number {number} is a voting card, not a paper ballot."), number=number)
     if revoked:
-        raise ValidationError(N_("Paper ballot {number} was revoked and does not count."), number=number)
+        raise sheets.SheetClosed(N_("Paper ballot {number} was revoked and does not count."), number=number)
     if device_id is not None and not on_paper:
-        raise ValidationError(
+        raise sheets.SheetClosed(
             N_("The code of paper ballot {number} was used on a phone or tablet: the sheet cannot count as well."),
             number=number,
         )
@@ -386,8 +399,8 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def _public(entry: dict) -> dict:
-    """An entry as the audit log keeps it: what it says, and by whom."""
-    return {"by": entry.get("label") or entry.get("by"), "marks": entry.get("marks"), "invalid": entry.get("invalid")}
+    """An entry as the audit log keeps it: what it says, and by whom (an entry link's name)."""
+    return {"by": entry.get("label") or FACILITATION, "marks": entry.get("marks"), "invalid": entry.get("invalid")}
 
 
 def _entries(stored: tuple | None) -> tuple[dict, ...]:
@@ -406,14 +419,23 @@ def _paper_device(cur, workshop_id: str, card: tuple) -> str:
     return device_id
 
 
+def _withdraw(cur, ws: Workshop, card: tuple) -> list:
+    """The sheet no longer counts: its ballot is deleted; returns the votes the tallies lose
+    (``tallies.add_votes``), or [] where there was none or the engine keeps no tallies."""
+    device_id = card[4]
+    old = None if device_id is None else queries.ballot_of_device(cur, device_id, str(ws.rules.method))
+    if old is None:
+        return []
+    taken = tallies.stored_votes(cur, [old]) if tallies.kept(cur) else []
+    queries.delete_ballot(cur, old)
+    return taken
+
+
 def _apply(cur, ws: Workshop, card: tuple, entry: dict, open_measures: dict[str, str], *, entries) -> Entered:
     """The sheet counts as ``entry`` says: its ballot (replacing one stored before) or invalid."""
     method = str(ws.rules.method)
     device_id = _paper_device(cur, ws.id, card)
-    old = queries.ballot_of_device(cur, device_id, method)
-    taken = tallies.stored_votes(cur, [old]) if old is not None and tallies.kept(cur) else []
-    if old is not None:
-        queries.delete_ballot(cur, old)
+    taken = _withdraw(cur, ws, card)
     ballot_id, added = None, []
     if entry.get("invalid") is None:
         try:
