@@ -305,6 +305,30 @@ with st.expander(_("Paper ballots")):
             invalid=common.number(paper_stats.invalid),
         )
     )
+    if paper_stats.waiting:
+        st.caption(
+            ngettext(
+                "{n} sheet waits for its second entry.", "{n} sheets wait for their second entry.", paper_stats.waiting
+            ).format(n=common.number(paper_stats.waiting))
+        )
+    if paper_stats.mismatch:
+        st.warning(
+            ngettext(
+                "{n} sheet has two entries that differ: decide on the paper ballot screen.",
+                "{n} sheets have two entries that differ: decide on the paper ballot screen.",
+                paper_stats.mismatch,
+            ).format(n=common.number(paper_stats.mismatch))
+        )
+    if paper_stats.stale:
+        st.warning(
+            ngettext(
+                "{n} printed sheet was made for the ballot before a change (measures or voting rules) and cannot "
+                "be entered: print new ones.",
+                "{n} printed sheets were made for the ballot before a change (measures or voting rules) and "
+                "cannot be entered: print new ones.",
+                paper_stats.stale,
+            ).format(n=common.number(paper_stats.stale))
+        )
     if not ws.rules.cards_required:
         st.warning(
             _(
@@ -399,7 +423,9 @@ with st.expander(_("Paper ballots")):
         )
     )
     e1, e2 = st.columns([2, 1], vertical_alignment="bottom")
-    entry_label = e1.text_input(_("Name of the link"), placeholder=_("For example: Laptop 2"), key="entry_label")
+    entry_label = e1.text_input(
+        _("Name of the link"), placeholder=_("For example: Laptop 2"), key=common.form_round("entry_label") + "name"
+    )
     if e2.button(_("Create a link"), key="entry_create", width="stretch"):
         try:
             entry_link, entry_key = services.create_entry_key(db, fac, ws.id, entry_label)
@@ -409,7 +435,7 @@ with st.expander(_("Paper ballots")):
             st.session_state.setdefault("entry_links", {})[entry_link.id] = hall.entry_url(
                 base, entry_key, common.lang()
             )
-            common.forget("entry_label")  # the next link gets a name of its own
+            common.clear_form("entry_label")  # the next link gets a name of its own
             common.refresh()
             st.rerun()
     shown_entry = st.session_state.get("entry_links", {})

@@ -37,7 +37,7 @@ common.literal(ws.title, tag="h2", cls="pw-literal pw-title", lang=translation.M
 st.subheader(_("Paper ballots"))
 if isinstance(actor, services.Clerk):
     common.language_picker("lang_entry", compact=True)
-    st.caption(_("Entering as: {name}").format(name=common.isolate(actor.label)))
+    st.caption(_("Entering as: {name}").format(name=common.isolate(common.md_escape(actor.label))))
 
 
 def state_note() -> None:
@@ -121,23 +121,20 @@ for sheet in mismatches:
         )
         first, second = sheet.entries
         names = [e.get("label") or _("Facilitation team") for e in (first, second)]
-        marks = [paper.marks_by_line(sheet.method, e.get("marks")) for e in (first, second)]
-        lines = sorted(
-            {m for m in marks[0].keys() | marks[1].keys() if marks[0].get(m) != marks[1].get(m)},
-            key=lambda m: [int(p) for p in labels.get(m, "0.0").split(".")],
-        )
         rows = [
             {
                 _("Line"): labels.get(m, "?"),
                 words["measure"]: title_of(measures[m]) if m in measures else "",
-                _("Entry 1 ({name})").format(name=names[0]): marks[0].get(m, "–"),
-                _("Entry 2 ({name})").format(name=names[1]): marks[1].get(m, "–"),
+                _("Entry 1 ({name})").format(name=names[0]): one or "–",
+                _("Entry 2 ({name})").format(name=names[1]): two or "–",
             }
-            for m in lines
+            for m, one, two in paper.differences(sheet.method, first.get("marks"), second.get("marks"), list(labels))
         ]
         for i, e in enumerate((first, second), start=1):
             if e.get("invalid"):
-                st.caption(_("Entry {i}: invalid ({reason})").format(i=i, reason=reason_text(e.get("invalid"))))
+                st.caption(
+                    _("Entry {i}: invalid ({reason})").format(i=common.number(i), reason=reason_text(e.get("invalid")))
+                )
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch")
         c1, c2, c3 = st.columns(3)
@@ -202,18 +199,15 @@ with st.expander(_("Scan the QR code with this laptop's camera")):
         shot = st.camera_input(_("Hold the sheet's QR code to the camera"), key=round_ + "camera")
     else:
         st.info(_("The camera works on the laptop that runs the app, or over https. A hand scanner works everywhere."))
-    if shot is not None:
+    # A photo fills the number once: later runs (a refusal, a typed correction) keep what was typed.
+    if shot is not None and st.session_state.get("_paper_photo") != shot.file_id:
+        st.session_state["_paper_photo"] = shot.file_id
         found = hall.read_qr(shot.getvalue())
         if found:
             st.session_state[number_key] = found
         else:
             st.warning(_("No QR code found in the picture. Hold it closer, or type the number."))
 
-common.show_flash("sheet")
-if refused := st.session_state.pop("_paper_refused", None):
-    st.error(common.md_escape(refused))
-if differ := st.session_state.pop("_paper_differ", None):
-    st.warning(common.md_escape(differ))
 marks: dict[str, object] = {}
 with st.form(round_ + "form", enter_to_submit=False):
     typed = st.text_input(
@@ -249,7 +243,7 @@ with st.form(round_ + "form", enter_to_submit=False):
                 else:
                     marks[mid] = {
                         c.key: st.segmented_control(
-                            common.md_escape(c.label),
+                            common.md_escape(_(c.label)),
                             list(range(1, 6)),
                             key=f"{round_}m_{mid}_{c.key}",
                             format_func=common.number,
@@ -282,6 +276,17 @@ OUTCOME = {
 if st.button(_("Clear the form"), key=round_ + "clear", icon=":material/restart_alt:"):
     common.clear_form("sheet")
     st.rerun()
+# What the last save did, under the button that was pressed (above the form it was out of view),
+# and as a toast, which stays in view wherever the page is scrolled.
+if saved := st.session_state.pop("_flash_sheet", None):
+    st.success(common.md_escape(saved), icon=":material/check_circle:")
+    st.toast(common.md_escape(saved), icon=":material/check_circle:")
+if refused := st.session_state.pop("_paper_refused", None):
+    st.error(common.md_escape(refused))
+    st.toast(common.md_escape(refused), icon=":material/error:")
+if differ := st.session_state.pop("_paper_differ", None):
+    st.warning(common.md_escape(differ))
+    st.toast(common.md_escape(differ), icon=":material/warning:")
 
 
 def kept_marks() -> None:

@@ -459,6 +459,14 @@ elif ws.phase == Phase.VOTE:
         st.subheader(_("Vote"), anchor=False)
         card_screen()
     else:
+        if params.get("card") and not st.session_state.get("card_tried"):
+            # A card's or paper ballot's QR code, scanned while cards are optional: the card is this
+            # phone's now, so the sheet cannot be counted as well (services.enter_sheet refuses it).
+            st.session_state["card_tried"] = True
+            try:
+                services.redeem_card(db, participant, params.get("card"), client=common.client_address())
+            except DomainError as exc:
+                common.show_error(exc)
         ballot_screen()  # its heading is the component's: a waiting screen draws it the same way
 elif ws.phase == Phase.RESULTS:
     st.subheader(_("Results"), anchor=False)

@@ -94,7 +94,8 @@ TABLES: dict[str, tuple[Col, ...]] = {
     "ballots": _cols("id, workshop_id, device_id, method, submission_id, submitted_at:timestamp, channel"),
     "votes": _cols("ballot_id, measure_id, criterion, value:float"),
     "cards": _cols(
-        "id, workshop_id, number:int, code_hash, device_id:str?, revoked:bool, created_at:timestamp, sheet:bool"
+        "id, workshop_id, number:int, code_hash, device_id:str?, revoked:bool, created_at:timestamp, sheet:bool, "
+        "sheet_ballot:str?"
     ),
     "paper_sheets": _cols(
         "card_id, workshop_id, number:int, method, state, first_entry:json, second_entry:json?, reason, "
@@ -132,7 +133,7 @@ ADDED: dict[str, dict[str, Any]] = {
     "translations": {"stale": False},
     "devices": {"paper": False},
     "ballots": {"channel": paper.DIGITAL},
-    "cards": {"sheet": False},
+    "cards": {"sheet": False, "sheet_ballot": None},
 }
 
 

@@ -9,6 +9,8 @@ a phone), or invalid with one of ``INVALID_REASONS``, as in a real count.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import methods
 from .errors import N_, ValidationError
-from .model import Goal, Measure, Method
+from .model import Goal, Measure, Method, VotingRules
 
 # Why a sheet is invalid; the keys are stored, the msgids shown (entry screen, results, report).
 BREAKS_RULES = "rules"
@@ -65,6 +67,21 @@ class SheetSection:
     goal: Goal
     number: int  # the goal's place in the vision, from 1
     lines: tuple[SheetLine, ...]
+
+
+def fingerprint(rules: VotingRules, voting: Mapping[str, str]) -> str:
+    """What a printed sheet was made for: the method, the rules it prints (dots, caps, budgets,
+    criteria) and the measures on the ballot in their order and goals (``voting``: id -> goal id).
+    A sheet whose ballot changed since (a merge, a hidden measure, other rules) is not entered:
+    its lines and boxes no longer mean what the screen would read them as."""
+    made_for = {
+        "method": str(rules.method),
+        "dots": [rules.dots_per_person, rules.max_per_measure, rules.goal_budget],
+        "approval_limit": rules.approval_limit,
+        "criteria": [[c.key, c.label] for c in rules.criteria] if rules.method == Method.RATING else [],
+        "measures": [[m, g] for m, g in voting.items()],
+    }
+    return hashlib.sha256(json.dumps(made_for, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def layout(goals: Sequence[Goal], measures: Sequence[Measure], voting: Mapping[str, str]) -> list[SheetSection]:
@@ -146,6 +163,15 @@ def marks_by_line(method: Method | str, marks: Mapping | None) -> dict[str, str]
             for m, per in marks.get("ratings", {}).items()
         }
     return {m: str(n) for m, n in marks.get("dots", {}).items()}
+
+
+def differences(method: Method | str, first: Mapping | None, second: Mapping | None, order: Sequence[str]):
+    """The lines where two entries of a sheet differ, in the sheet's ``order`` (measure ids):
+    (measure id, what entry 1 says, what entry 2 says), "" where an entry has nothing."""
+    one, two = marks_by_line(method, first), marks_by_line(method, second)
+    place = {m: i for i, m in enumerate(order)}
+    differ = {m for m in one.keys() | two.keys() if one.get(m) != two.get(m)}
+    return [(m, one.get(m, ""), two.get(m, "")) for m in sorted(differ, key=lambda m: (place.get(m, len(place)), m))]
 
 
 def sheet_ranks(ballot: methods.Ballot) -> dict[str, int]:

@@ -298,15 +298,17 @@ CREATE INDEX idx_votes_measure ON votes (measure_id, ballot_id);
 """
 
 # Paper ballots next to phones (issue 23): a ballot says which channel it came by; a printed sheet
-# is a voting card (``sheet``), entered for a device of its own (``paper``); a sheet's entries by
-# staff are kept per sheet (one or two entries, the state, the reason it is invalid, the ballot it
-# became); entry links for staff, like the mediators'; per workshop whether two people enter each
-# sheet, whether entry has ended after the vote, and whether the projector shows how many are in.
+# is a voting card (``sheet``), made for one ballot (``sheet_ballot``: ``paper.fingerprint``) and
+# entered for a device of its own (``paper``); a sheet's entries by staff are kept per sheet (one
+# or two entries, the state, the reason it is invalid, the ballot it became); entry links for
+# staff, like the mediators'; per workshop whether two people enter each sheet, whether entry has
+# ended after the vote, and whether the projector shows how many are in.
 _V13 = """
 DROP INDEX idx_ballots_device;
 ALTER TABLE ballots ADD COLUMN channel VARCHAR NOT NULL DEFAULT 'digital';
 CREATE INDEX idx_ballots_device ON ballots (device_id);
 ALTER TABLE cards ADD COLUMN sheet BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE cards ADD COLUMN sheet_ballot VARCHAR;
 ALTER TABLE devices ADD COLUMN paper BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE workshops ADD COLUMN paper_double BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE workshops ADD COLUMN paper_closed BOOLEAN NOT NULL DEFAULT FALSE;
@@ -343,6 +345,19 @@ ENGINE_STEPS: dict[tuple[str, int], str] = {
 MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13]
 SCHEMA_VERSION = len(MIGRATIONS)
 _RETRIES = 8
+
+
+def _checkpoint(cur, tries: int = 40) -> None:
+    """CHECKPOINT, waiting for a write transaction of another cursor to end (DuckDB refuses a
+    checkpoint while one is open: a read-modify-write of the try limits, a test's own write)."""
+    for attempt in range(tries):
+        try:
+            cur.execute("CHECKPOINT")
+            return
+        except duckdb.TransactionException as exc:
+            if "checkpoint" not in str(exc).lower() or attempt == tries - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -660,7 +675,7 @@ class Database(Store):
 
     def checkpoint(self) -> None:
         with self._write_lock, self.cursor() as cur:
-            cur.execute("CHECKPOINT")
+            _checkpoint(cur)
 
     def purge(self) -> None:
         """Rewrite the file so that deleted rows leave nothing behind.
@@ -677,7 +692,7 @@ class Database(Store):
             Path(leftover).unlink(missing_ok=True)
         with self._write_lock:
             with self.cursor() as cur:
-                cur.execute("CHECKPOINT")
+                _checkpoint(cur)
                 name = cur.execute("SELECT current_database()").fetchone()[0]
                 cur.execute("ATTACH ? AS purge_target", [fresh])
                 try:  # tables, indexes and sequences (at their current value)

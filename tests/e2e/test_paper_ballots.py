@@ -125,7 +125,7 @@ def _journey(srv, browser, tmp_path, ctx, console):
     for label, dots in (("1.1", "3"), ("2.2", "2"), ("3.1", "1"), ("4.3", "2"), ("1.5", "1"), ("2.5", "1")):
         taps.click(_line(console, label).get_by_role("radio", name=dots, exact=True))
     taps.click(console.get_by_role("button", name="Save the sheet"))
-    console.get_by_text(re.compile(r"Paper ballot \d+ saved:\W*it counts")).wait_for()
+    console.get_by_text(re.compile(r"Paper ballot \d+ saved:\W*it counts")).first.wait_for()
     took = time.perf_counter() - started
     print(
         f"one 20-measure sheet with 6 lines marked: {taps.clicks} clicks, {taps.scans} scan, {taps.keys} key "
@@ -145,7 +145,7 @@ def _journey(srv, browser, tmp_path, ctx, console):
     console.get_by_text("You placed 11 dots but have only 10").wait_for()
     console.get_by_role("radio", name="Breaks the voting rules").click()
     console.get_by_role("button", name="Save the sheet").click()
-    console.get_by_text(re.compile(r"saved as invalid:\W*Breaks the voting rules")).wait_for()
+    console.get_by_text(re.compile(r"saved as invalid:\W*Breaks the voting rules")).first.wait_for()
 
     # Double entry for sheet 3: Laptop 2 first, then the console; equal entries count once.
     console.get_by_role("link", name="Console").click()
@@ -166,7 +166,7 @@ def _journey(srv, browser, tmp_path, ctx, console):
     console.get_by_label("Number of the paper ballot").fill(n3)
     _line(console, "3.2").get_by_role("radio", name="2", exact=True).click()
     console.get_by_role("button", name="Save the sheet").click()
-    console.get_by_text(re.compile(r"Paper ballot \d+ saved:\W*it counts")).wait_for()
+    console.get_by_text(re.compile(r"Paper ballot \d+ saved:\W*it counts")).first.wait_for()
 
     # A phone votes too.
     with ballot_phone(browser, srv, srv.code) as phone:

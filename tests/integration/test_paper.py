@@ -187,7 +187,7 @@ def test_one_vote_per_card_across_paper_and_phones(setup):
     # A sheet lost before it was entered is revoked, and then cannot be entered.
     ((lost, _l),) = services.print_sheets(db, fac, ws.id, 1)
     services.revoke_card(db, fac, ws.id, lost)
-    assert services.paper_stats(db, ws.id).printed == 2
+    assert services.paper_stats(db, ws.id).printed == 1  # the one entered: n voted on a phone, lost is revoked
     with pytest.raises(ValidationError):
         services.enter_sheet(db, fac, ws.id, str(lost), DotBallot({ids[1]: 1}))
 
@@ -304,3 +304,31 @@ def test_under_double_entry_a_correction_waits_for_a_second_person(setup):
     assert len(log) == 1 and "Laptop 2" in log[0][1] and "facilitation team" in log[0][0]
     kept, from_votes = tallies_check(db)
     assert kept == from_votes or not kept
+
+
+def test_a_sheet_printed_for_a_ballot_that_changed_since_is_not_entered(setup):
+    """Printed in the review, then a measure is hidden: the sheet's lines ("2.3") and boxes no
+    longer mean what the entry screen reads; it is refused, counted as stale, and new sheets work."""
+    db, ws, fac, ids = setup
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    (old, _o), (old2, _p) = services.print_sheets(db, fac, ws.id, 2)
+    services.set_hidden(db, fac, ids[0], True)
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    state = _state(db, ws)
+    with pytest.raises(ValidationError) as refused:
+        services.enter_sheet(db, fac, ws.id, str(old), DotBallot({ids[1]: 1}))
+    assert "print new sheets" in refused.value.msgid
+    assert _state(db, ws) == state
+    stats = services.paper_stats(db, ws.id)
+    assert (stats.printed, stats.stale) == (0, 2)
+    ((new, _n),) = services.print_sheets(db, fac, ws.id, 1)
+    assert services.enter_sheet(db, fac, ws.id, str(new), DotBallot({ids[1]: 1})).state == "counted"
+    # Other rules are another ballot too (a sheet printed for 5 dots is not read against 3).
+    rules = services.get_workshop(db, ws.id).rules
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    services.set_rules(
+        db, fac, ws.id, replace(rules, dots_per_person=3), confirm_affected=services.count_ballots(db, ws.id, "dots")
+    )
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    with pytest.raises(ValidationError):
+        services.enter_sheet(db, fac, ws.id, str(new), DotBallot({ids[1]: 1}), correct=True)

@@ -110,3 +110,29 @@ def test_a_qr_code_is_read_back_from_a_photo():
 )
 def test_the_camera_is_offered_only_where_a_browser_opens_it(url, allowed):
     assert hall.camera_allowed(url) is allowed
+
+
+def test_differences_lists_the_lines_two_entries_disagree_on_in_sheet_order():
+    first = {"dots": {"a": 2, "b": 1, "c": 1}}
+    second = {"dots": {"a": 2, "b": 3, "d": 1}}
+    assert paper.differences(Method.DOTS, first, second, ["d", "c", "b", "a"]) == [
+        ("d", "", "1"),
+        ("c", "1", ""),
+        ("b", "1", "3"),
+    ]
+    assert paper.differences(Method.DOTS, first, None, ["a"]) == [("a", "2", ""), ("b", "1", ""), ("c", "1", "")]
+
+
+def test_the_fingerprint_changes_with_what_the_sheet_prints():
+    from workshop.model import VotingRules
+
+    rules = VotingRules()
+    voting = {"a": "g1", "b": "g2"}
+    base = paper.fingerprint(rules, voting)
+    assert base == paper.fingerprint(rules, dict(voting))
+    assert base != paper.fingerprint(rules, {"b": "g2", "a": "g1"})  # another order: other labels
+    assert base != paper.fingerprint(rules, {"a": "g1"})
+    from dataclasses import replace
+
+    assert base != paper.fingerprint(replace(rules, max_per_measure=2), voting)
+    assert base == paper.fingerprint(replace(rules, cards_required=True), voting)  # not on the sheet

@@ -12,12 +12,15 @@ def last_number(q: Any, workshop_id: str) -> int:
     return value(q, "SELECT coalesce(max(number), 0) FROM cards WHERE workshop_id = $1", [workshop_id])
 
 
-def insert_card(q: Any, *, card_id: str, workshop_id: str, number: int, code_hash: str, sheet: bool = False) -> None:
-    """A card, or with ``sheet`` a paper ballot (a sheet is a card: its number and code are the card's)."""
+def insert_card(
+    q: Any, *, card_id: str, workshop_id: str, number: int, code_hash: str, sheet_ballot: str | None = None
+) -> None:
+    """A card, or a paper ballot printed for the ballot ``sheet_ballot`` (``paper.fingerprint``;
+    a sheet is a card: its number and code are the card's)."""
     run(
         q,
-        "INSERT INTO cards (id, workshop_id, number, code_hash, sheet) VALUES ($1, $2, $3, $4, $5)",
-        [card_id, workshop_id, number, code_hash, sheet],
+        "INSERT INTO cards (id, workshop_id, number, code_hash, sheet, sheet_ballot) VALUES ($1, $2, $3, $4, $5, $6)",
+        [card_id, workshop_id, number, code_hash, sheet_ballot is not None, sheet_ballot],
     )
 
 

@@ -9,10 +9,11 @@ from . import row, rows, run, value
 
 
 def sheet_card(q: Any, workshop_id: str, number: int) -> tuple | None:
-    """(card id, number, sheet, revoked, device id, device is paper) of the card with this number."""
+    """(card id, number, sheet, revoked, device id, device is paper, the ballot it was printed for)
+    of the card with this number."""
     return row(
         q,
-        "SELECT c.id, c.number, c.sheet, c.revoked, c.device_id, coalesce(d.paper, FALSE) "
+        "SELECT c.id, c.number, c.sheet, c.revoked, c.device_id, coalesce(d.paper, FALSE), c.sheet_ballot "
         "FROM cards c LEFT JOIN devices d ON d.id = c.device_id WHERE c.workshop_id = $1 AND c.number = $2",
         [workshop_id, number],
     )
@@ -102,15 +103,21 @@ def insert_paper_ballot(
     )
 
 
-def sheet_counts(q: Any, workshop_id: str, method: str) -> tuple:
-    """(printed, counted, invalid, waiting, mismatch): sheets not revoked, and their entries for the method."""
+def sheet_counts(q: Any, workshop_id: str, method: str, made_for: str) -> tuple:
+    """(handed out, counted, invalid, waiting, mismatch, stale) for the ballot ``made_for``: sheets
+    printed for it, not revoked and not used on a phone; their entries; and the sheets printed for
+    a ballot that has changed since and not entered (they cannot be)."""
     return row(
         q,
-        "SELECT (SELECT count(*) FROM cards WHERE workshop_id = $1 AND sheet AND NOT revoked), "
+        "SELECT (SELECT count(*) FROM cards c LEFT JOIN devices d ON d.id = c.device_id "
+        "        WHERE c.workshop_id = $1 AND c.sheet AND NOT c.revoked AND c.sheet_ballot = $3 "
+        "        AND (c.device_id IS NULL OR d.paper)), "
         "count(*) FILTER (WHERE state = 'counted'), count(*) FILTER (WHERE state = 'invalid'), "
-        "count(*) FILTER (WHERE state = 'waiting'), count(*) FILTER (WHERE state = 'mismatch') "
+        "count(*) FILTER (WHERE state = 'waiting'), count(*) FILTER (WHERE state = 'mismatch'), "
+        "(SELECT count(*) FROM cards c WHERE c.workshop_id = $1 AND c.sheet AND NOT c.revoked "
+        "        AND c.sheet_ballot <> $3 AND NOT EXISTS (SELECT 1 FROM paper_sheets p WHERE p.card_id = c.id)) "
         "FROM paper_sheets WHERE workshop_id = $1 AND method = $2",
-        [workshop_id, method],
+        [workshop_id, method, made_for],
     )
 
 

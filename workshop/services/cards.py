@@ -28,13 +28,14 @@ def _new_card_code() -> str:
 
 def generate_cards(db: Database, fac: auth.Facilitator, workshop_id: str, count: int) -> list[tuple[int, str]]:
     """N new single-use voting codes; only their hashes are stored, so print them right away."""
-    return _generate(db, fac, workshop_id, count, sheet=False)
+    return _generate(db, fac, workshop_id, count)
 
 
 def _generate(
-    db: Database, fac: auth.Facilitator, workshop_id: str, count: int, *, sheet: bool
+    db: Database, fac: auth.Facilitator, workshop_id: str, count: int, *, sheet_ballot: str | None = None
 ) -> list[tuple[int, str]]:
-    """N new cards (``sheet``: paper ballots, services.paper), numbered on from the last one."""
+    """N new cards, numbered on from the last one; with ``sheet_ballot`` paper ballots printed for
+    that ballot (services.paper)."""
     auth.check(db, fac)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 2000:
         raise ValidationError(
@@ -53,10 +54,10 @@ def _generate(
                 workshop_id=workshop_id,
                 number=start + i + 1,
                 code_hash=token_hash(code),
-                sheet=sheet,
+                sheet_ballot=sheet_ballot,
             )
             cards.append((start + i + 1, code))
-        _audit(cur, workshop_id, "paper_sheets" if sheet else "cards", "", "", {"generated": count})
+        _audit(cur, workshop_id, "paper_sheets" if sheet_ballot else "cards", "", "", {"generated": count})
 
     db.write(tx)
     return cards

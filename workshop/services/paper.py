@@ -79,11 +79,12 @@ class Sheet:
 
 @dataclass(frozen=True)
 class PaperStats:
-    printed: int  # sheets handed out (not revoked)
+    printed: int  # sheets handed out for this ballot (not revoked, not used on a phone)
     counted: int
     invalid: int
     waiting: int  # double entry: one entry so far
     mismatch: int  # double entry: two entries differ
+    stale: int = 0  # printed for a ballot that changed since (measures or rules), not entered
 
     @property
     def entered(self) -> int:
@@ -169,12 +170,18 @@ def print_sheets(db: Database, fac: auth.Facilitator, workshop_id: str, count: i
     """N new paper ballots: (number, code) pairs for ``workshop.cards.sheets_pdf``; only the codes'
     hashes are stored, so print them right away. From the review on: the sheet lists the measures."""
     auth.check(db, fac)
-    if get_workshop(db, workshop_id).phase not in PRINT_PHASES:
+    ws = get_workshop(db, workshop_id)
+    if ws.phase not in PRINT_PHASES:
         raise ValidationError(
             N_("Paper ballots can be printed once the proposals are reviewed: the sheet lists them."),
             conference=N_("Paper ballots can be printed once the recommendations are reviewed: the sheet lists them."),
         )
-    return _generate(db, fac, workshop_id, count, sheet=True)
+    return _generate(db, fac, workshop_id, count, sheet_ballot=_made_for(db, ws))
+
+
+def _made_for(q, ws: Workshop) -> str:
+    """The ballot a sheet printed now is made for (``paper.fingerprint``)."""
+    return sheets.fingerprint(ws.rules, _voting_measures(q, ws))
 
 
 def entry_open(workshop: Workshop) -> bool:
@@ -245,6 +252,7 @@ def enter_sheet(
     outcome: list[Entered] = []
 
     def tx(cur):
+        outcome.clear()  # a write retried after a conflict runs again from the start
         ws, card = _open_sheet(cur, workshop_id, target)
         card_id, number = card[0], card[1]
         method = str(ws.rules.method)
@@ -284,6 +292,11 @@ def enter_sheet(
                 N_("The two entries of paper ballot {number} differ: decide which is right first."), number=number
             )
         first = json.loads(stored[1])
+        if first.get("by") == who and not ws.paper_double:
+            # Double entry was switched off while this sheet waited: this entry counts.
+            outcome.append(_apply(cur, ws, card, entry, open_measures, entries=(entry,)))
+            _audit(cur, ws.id, "paper_entered", str(number), [_public(first)], _public(entry))
+            return
         if first.get("by") == who:
             raise sheets.SheetClosed(
                 N_("You entered paper ballot {number} already: the second entry must come from another person."),
@@ -315,7 +328,8 @@ def decide_sheet(db: Database, actor: object, workshop_id: str, number: object, 
     outcome: list[Entered] = []
 
     def tx(cur):
-        ws, card = _open_sheet(cur, workshop_id, number, entered=True)
+        outcome.clear()  # a write retried after a conflict runs again from the start
+        ws, card = _open_sheet(cur, workshop_id, number)
         stored = queries.sheet_row(cur, card[0])
         if stored is None or stored[0] != sheets.MISMATCH:
             raise ValidationError(N_("Paper ballot {number} has no entries to decide between."), number=number)
@@ -332,9 +346,10 @@ def decide_sheet(db: Database, actor: object, workshop_id: str, number: object, 
     return outcome[0]
 
 
-def _open_sheet(cur, workshop_id: str, target: int | str, *, entered: bool = False) -> tuple[Workshop, tuple]:
+def _open_sheet(cur, workshop_id: str, target: int | str) -> tuple[Workshop, tuple]:
     """The workshop (entry open) and the card of the sheet ``target`` (number or code), which may
-    be entered: a paper ballot of this workshop, not revoked, not used by a phone."""
+    be entered: a paper ballot of this workshop, printed for the ballot as it is now, not revoked,
+    not used by a phone."""
     row = workshop_queries.workshop_row(cur, workshop_id)
     if row is None:
         raise NotFound(N_("This workshop does not exist."))
@@ -357,11 +372,19 @@ def _open_sheet(cur, workshop_id: str, target: int | str, *, entered: bool = Fal
     card = queries.sheet_card(cur, workshop_id, target)
     if card is None:
         raise NotFound(N_("There is no paper ballot with the number {number}."), number=target)
-    _card_id, number, is_sheet, revoked, device_id, on_paper = card
+    _card_id, number, is_sheet, revoked, device_id, on_paper, made_for = card
     if not is_sheet:
         raise ValidationError(N_("Number {number} is a voting card, not a paper ballot."), number=number)
     if revoked:
         raise sheets.SheetClosed(N_("Paper ballot {number} was revoked and does not count."), number=number)
+    if made_for != _made_for(cur, ws):
+        raise sheets.SheetClosed(
+            N_(
+                "Paper ballot {number} was printed for the ballot as it was before a change (measures or voting "
+                "rules). Its boxes no longer match: print new sheets."
+            ),
+            number=number,
+        )
     if device_id is not None and not on_paper:
         raise sheets.SheetClosed(
             N_("The code of paper ballot {number} was used on a phone or tablet: the sheet cannot count as well."),
@@ -411,7 +434,7 @@ def _entries(stored: tuple | None) -> tuple[dict, ...]:
 
 def _paper_device(cur, workshop_id: str, card: tuple) -> str:
     """The device a sheet's ballot belongs to: made and bound to the card at its first entry."""
-    card_id, _number, _sheet, _revoked, device_id, _on_paper = card
+    card_id, device_id = card[0], card[4]
     if device_id is None:
         device_id = new_id()
         queries.insert_paper_device(cur, device_id=device_id, workshop_id=workshop_id)
@@ -493,7 +516,8 @@ def list_sheets(db: Database, actor: object, workshop_id: str) -> list[Sheet]:
 def paper_stats(db: Database, workshop_id: str) -> PaperStats:
     """Sheets handed out and how far their entry is, for the workshop's current vote."""
     ws = get_workshop(db, workshop_id)
-    return PaperStats(*queries.sheet_counts(db, ws.id, str(ws.rules.method)))
+    with db.cursor() as cur:
+        return PaperStats(*queries.sheet_counts(cur, ws.id, str(ws.rules.method), _made_for(cur, ws)))
 
 
 def channel_counts(db: Database, workshop_id: str, method: object = None) -> Channels:
