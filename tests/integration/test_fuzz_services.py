@@ -2317,7 +2317,7 @@ def test_enter_sheet(world, paper, method, data, kind, phase, typed, invalid, co
 
 
 @fuzzes("decide_sheet", "set_paper_options")
-@FUZZ
+@FEW
 @given(
     kind=clerks,
     which=mostly(st.just("mismatch"), st.one_of(st.sampled_from(["waiting", "counted", "fresh"]), junk)),
@@ -2354,12 +2354,13 @@ def test_decide_sheet_and_paper_options(world, paper, kind, which, pick, options
 
     start = services.get_workshop(db, scene.ws_id)
     set_out = attempt(db, lambda: services.set_paper_options(db, world.facilitator(fac_kind), scene.ws_id, **options))
-    flags_ok = all(type(v) is bool for v in options.values())
-    expect(set_out, fac_kind == "valid" and flags_ok and "closed" not in options)  # ended only after the vote
+    flags_ok = all(v is None or type(v) is bool for v in options.values())  # None: leave it as it is
+    ending = options.get("closed") is not None  # entry is ended only after the vote
+    expect(set_out, fac_kind == "valid" and flags_ok and not ending)
     if set_out.ok:
         names = {"double": "paper_double", "closed": "paper_closed", "wall": "wall_paper"}
         for k, v in options.items():
-            assert getattr(set_out.value, names[k]) is v
+            assert getattr(set_out.value, names[k]) is (getattr(start, names[k]) if v is None else v)
     else:
         assert services.get_workshop(db, scene.ws_id) == start
     services.set_paper_options(db, world.fac, scene.ws_id, double=False)
