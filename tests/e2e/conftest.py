@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -120,6 +121,27 @@ def settled(page, pause_ms: int = 0) -> None:
     )
     if pause_ms:
         page.wait_for_timeout(pause_ms)
+
+
+def choose(page, box, text: str, while_open=None) -> None:
+    """Open a select box and pick the option containing ``text`` (user text in options is wrapped
+    in invisible direction isolates), calling ``while_open()`` first if given. A rerun that lands
+    while the list is open closes it: try again."""
+    option = page.get_by_role("option", name=re.compile(re.escape(text)))
+    for _attempt in range(4):
+        settled(page)
+        box.scroll_into_view_if_needed()
+        box.click()
+        try:
+            option.first.wait_for(timeout=3000)
+        except Exception:  # noqa: BLE001 - the list closed under us; open it again
+            page.keyboard.press("Escape")
+            continue
+        if while_open:
+            while_open()
+        option.first.click()
+        return
+    raise AssertionError(f"no option {text!r}")
 
 
 # --- a phone with a ballot drawn in the browser (ui/ballot.py): what the ballot tests share ---

@@ -22,7 +22,7 @@ import time
 import pytest
 import yaml
 
-from tests.e2e.conftest import PASSPHRASE, Server, settled
+from tests.e2e.conftest import PASSPHRASE, Server, choose, settled
 from workshop import auth, services, vision
 from workshop.model import DotBallot, Phase, RatingBallot
 from workshop.store import Database
@@ -228,11 +228,8 @@ def open_page(page, link: str, where: str, wait_for: str) -> None:
 
 
 def pick_workshop(page, code: str) -> None:
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Workshop").first.click()
-    option = page.get_by_role("option", name=re.compile(code))
-    option.wait_for()
-    nothing_interpreted(page, "the workshops to choose from")
-    option.click()
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Workshop").first
+    choose(page, box, code, while_open=lambda: nothing_interpreted(page, "the workshops to choose from"))
     settled(page, 300)
 
 

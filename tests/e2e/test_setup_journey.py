@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET, Server, set_phase, settled
+from tests.e2e.conftest import PASSPHRASE, PHONE, TABLET, Server, choose, set_phase, settled
 from workshop import i18n
 
 SHOTS = Path("/tmp/shots")
@@ -75,23 +75,6 @@ def _add_field(page):
 
 def _picker(page):
     return _main(page).get_by_role("combobox", name="Workshop", exact=True)
-
-
-def _choose(page, box, text: str) -> None:
-    """Open a select box and pick the option containing ``text`` (user text in options is wrapped
-    in invisible direction isolates). A rerun that lands while the list is open closes it: try again."""
-    option = page.get_by_role("option", name=re.compile(re.escape(text)))
-    for _attempt in range(4):
-        settled(page)
-        box.scroll_into_view_if_needed()
-        box.click()
-        try:
-            option.first.wait_for(timeout=3000)
-            option.first.click()
-            return
-        except Exception:  # noqa: BLE001 - the list closed under us; open it again
-            page.keyboard.press("Escape")
-    raise AssertionError(f"no option {text!r}")
 
 
 def _submit(page, form_label: str, button: str):
@@ -154,7 +137,7 @@ def test_an_integrationskonferenz_from_set_up_to_downloads(own_server, browser):
         # The confirmation is at the top: the forms below are redrawn a moment later in the same run.
         expect(_field(page, "One working group per line")).to_have_value("")
         expect(_field(page, "Dots per person")).to_have_value("10")
-        _choose(page, _picker(page), "16. Integrationskonferenz")
+        choose(page, _picker(page), "16. Integrationskonferenz")
         expect(_field(page, "Theme")).to_have_value("Demokratie – Wohin?")
         page.wait_for_function(
             "() => [...document.querySelectorAll('textarea')].some(t => t.value.startsWith('AG 1 Wahlen'))"
@@ -272,7 +255,7 @@ def hall(server, browser, console) -> None:
         )
         settled(console)
         card.get_by_text("Edit, move, merge").click()
-        _choose(console, card.get_by_role("combobox", name=re.compile("Merge these duplicates")), PROPOSALS["tr"])
+        choose(console, card.get_by_role("combobox", name=re.compile("Merge these duplicates")), PROPOSALS["tr"])
         console.keyboard.press("Escape")
         card.get_by_role("button", name="Merge …").click()
         console.get_by_text("Merge this recommendation into the one above?").wait_for()
