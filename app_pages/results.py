@@ -546,7 +546,15 @@ with tab_downloads:
     d1, d2 = st.columns(2)
     d1.download_button(
         _("Ranking (CSV, comma)"),
-        data=exports.ranking_csv(ranked, sep=",", _=_, criteria=ws.rules.criteria, kind=ws.kind, method_key=method_key),
+        data=exports.ranking_csv(
+            ranked,
+            sep=",",
+            _=_,
+            criteria=ws.rules.criteria,
+            kind=ws.kind,
+            method_key=method_key,
+            channels=channels if takes_paper else None,
+        ),
         file_name=f"{stem}-{method_key}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -556,7 +564,15 @@ with tab_downloads:
     )
     d2.download_button(
         _("Ranking (CSV, semicolon, for German Excel)"),
-        data=exports.ranking_csv(ranked, sep=";", _=_, criteria=ws.rules.criteria, kind=ws.kind, method_key=method_key),
+        data=exports.ranking_csv(
+            ranked,
+            sep=";",
+            _=_,
+            criteria=ws.rules.criteria,
+            kind=ws.kind,
+            method_key=method_key,
+            channels=channels if takes_paper else None,
+        ),
         file_name=f"{stem}-{method_key}-excel-de.csv",
         mime="text/csv",
         on_click="ignore",

@@ -140,11 +140,18 @@ def ranking_csv(
     criteria: Sequence[Criterion] = (),
     kind: WorkshopKind = WorkshopKind.VISION,
     method_key: str,
+    channels: Channels | None = None,
 ) -> bytes:
-    """The ranking as CSV in UTF-8 with BOM; ``sep=";"`` is the German-Excel variant with decimal commas."""
+    """The ranking as CSV in UTF-8 with BOM; ``sep=";"`` is the German-Excel variant with decimal commas.
+
+    With ``channels`` (a vote that took paper ballots), the ballots by channel and the invalid
+    paper ballots follow as the last columns, the same in every row: a CSV has no place for a
+    note above its table, and columns a reader's sheet refers to do not move."""
     if sep not in (",", ";"):
         raise ValueError("sep must be ',' or ';'")
     table = ranking_table(ranked, _, criteria, kind, method_key=method_key)
+    for header, count in _channel_facts(channels, _):
+        table[header] = count
     for column in table.columns:
         if not pd.api.types.is_numeric_dtype(table[column]):
             table[column] = table[column].map(_defuse)

@@ -569,6 +569,30 @@ def test_the_channel_columns_speak_the_exports_language():
     assert table[0][-1] == "Abgegeben über" and {r[-1] for r in table[1:]} == {"Papier", "Handy oder Tablet"}
 
 
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_csv_of_a_vote_with_paper_ballots_ends_with_the_ballots_by_channel(sep):
+    german = {"Ballots from phones and tablets": "Stimmen von Handys und Tablets", "Ballots on paper": "Stimmzettel"}
+    plain = exports.ranking_csv(ranked_frame(), sep=sep, criteria=CRITERIA, method_key="rating")
+    data = exports.ranking_csv(
+        ranked_frame(),
+        sep=sep,
+        _=lambda s: german.get(s, s),
+        criteria=CRITERIA,
+        method_key="rating",
+        channels=services.Channels(digital=41, paper=12, invalid=3),
+    )
+    frame = pd.read_csv(io.BytesIO(data), sep=sep, encoding="utf-8-sig", keep_default_na=False)
+    before = pd.read_csv(io.BytesIO(plain), sep=sep, encoding="utf-8-sig", keep_default_na=False)
+    assert list(frame.columns[: len(before.columns)]) == list(before.columns), "no column a sheet refers to moves"
+    assert list(frame.columns[len(before.columns) :]) == [
+        "Stimmen von Handys und Tablets",
+        "Stimmzettel",
+        "Invalid paper ballots",
+    ]
+    assert set(frame["Stimmen von Handys und Tablets"]) == {41} and set(frame["Stimmzettel"]) == {12}
+    assert set(frame["Invalid paper ballots"]) == {3} and len(frame) == len(before)
+
+
 def test_the_workbook_from_the_database_counts_paper_ballots_apart(tmp_path):
     """views.votes_frame(channel=True) marks the ballots entered from paper sheets; the services'
     channel counts and views.counts agree with it, and the sheets' devices are no devices that joined."""
