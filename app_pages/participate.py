@@ -97,12 +97,15 @@ with top_r:
     common.language_picker("lang_top", compact=True)
 
 
-# The screen follows the facilitator (phase, reveal, rules) by a cheap HTTP watch, not by reruns;
+# The screen follows the facilitator (phase, reveal, rules; after the reveal, every change to what
+# the ranking is made of, such as paper ballots entered late) by a cheap HTTP watch, not by reruns;
 # a screen that shows measures also follows their translations to the reader's language.
 translations = common.cached_translations(ws.id)
 shows_measures = ws.phase in (Phase.COLLECT, Phase.VOTE) or (ws.phase == Phase.RESULTS and ws.results_revealed)
 reader_texts = participation.texts_read(common.lang(), common.texts_versions(ws.id, ws.show_machine, translations))
-watch.follow(ws, common.cached_counts(ws.id)["devices"], reader_texts if shows_measures else None)
+watch.follow(
+    ws, common.cached_counts(ws.id)["devices"], common.cached_version(ws.id), reader_texts if shows_measures else None
+)
 goals = common.cached_goals(ws.id)
 goal_title = {g.id: g.title for g in goals}
 # Goal titles as widget options (selectboxes show options as plain text, not Markdown).

@@ -132,7 +132,7 @@ def ballot_view(token: object, lang: str | None) -> tuple[int, dict]:
         if participant is None:
             raise PermissionDenied(services.LINK_INVALID)
         workshop = common.cached_workshop(participant.workshop_id)
-        version = participation.screen_version(workshop)
+        version = participation.screen_version(workshop, common.cached_version(workshop.id))
         if (
             workshop.phase != Phase.VOTE
             or participant.kiosk
@@ -201,7 +201,7 @@ def watch_answer(code: object) -> tuple[int, dict]:
         return 404, {"v": None}
     every = participation.watch_seconds(workshop.phase, workshop.results_revealed, devices)
     return 200, {
-        "v": participation.screen_version(workshop),
+        "v": participation.screen_version(workshop, common.cached_version(workshop_id)),
         "tv": common.texts_versions(workshop_id, workshop.show_machine),
         "every": every,
         "phase": str(workshop.phase),

@@ -22,8 +22,9 @@ _CSS = ":host { display: none; }"
 _component = st.components.v2.component("planungswerkstatt.watch", js=_JS, css=_CSS)
 
 
-def follow(workshop: Workshop, devices: int, texts: Mapping[str, str] | None = None) -> None:
-    """Rerun this page when what it shows of ``workshop`` changes; with ``texts``
+def follow(workshop: Workshop, devices: int, version: int, texts: Mapping[str, str] | None = None) -> None:
+    """Rerun this page when what it shows of ``workshop`` changes (``version``: the workshop's
+    version the page drew, ``participation.screen_version``); with ``texts``
     (``participation.texts_read``: the page shows measures), also when their translations to the
     reader's language do. A component that follows such a change by itself (the ballot) takes it
     without a rerun."""
@@ -32,7 +33,7 @@ def follow(workshop: Workshop, devices: int, texts: Mapping[str, str] | None = N
         key="phase_watch",
         data={
             "url": api.path_under(base, api.WATCH_PATH) + "?" + urlencode({"code": workshop.join_code}),
-            "version": participation.screen_version(workshop),
+            "version": participation.screen_version(workshop, version),
             "tv": dict(texts) if texts is not None else None,
             "every": participation.watch_seconds(workshop.phase, workshop.results_revealed, devices),
         },

@@ -33,13 +33,18 @@ def watch_seconds(phase: Phase, results_revealed: bool, devices: int = 1) -> flo
     return min(WATCH_WAITING_MAX, max(WATCH_WAITING, devices / HALL_WATCHES_WAITING))
 
 
-def screen_version(workshop: Workshop) -> str:
+def screen_version(workshop: Workshop, version: int = 0) -> str:
     """What a participant's screen was drawn from, as a short fingerprint: the phase, the reveal and
-    the rules (method, limits, shortlist, cards), and whether machine translations are shown. A
-    different one means the screen must be redrawn."""
+    the rules (method, limits, shortlist, cards), and whether machine translations are shown; once
+    the results are shown, also the workshop's ``version`` (``services.workshop_version``): paper
+    ballots staff still enter after the reveal, the end of their entry (which takes back "the
+    results may still change") and a measure hidden or merged later change the ranking a phone
+    shows. A different one means the screen must be redrawn."""
     state = [str(workshop.phase), bool(workshop.results_revealed), workshop.rules.to_dict()]
     if workshop.show_machine:  # machine translations shown: the ballots' texts change
         state.append("machine")
+    if workshop.phase == Phase.RESULTS and workshop.results_revealed:
+        state.append(int(version))
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
 
 

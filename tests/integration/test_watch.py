@@ -20,7 +20,7 @@ from bench.server import Server
 from tests.integration import asyncrun
 from ui import api, common
 from workshop import auth, demo, participation, services
-from workshop.model import MeasureInput, Phase
+from workshop.model import DotBallot, MeasureInput, Phase
 from workshop.store import Database
 
 
@@ -112,6 +112,31 @@ def test_the_rules_and_the_reveal_change_the_version_too(hall):
     _clear()
     fourth = get(f"code={ws.join_code}")[1]["v"]
     assert len({first, second, third, fourth}) == 4
+
+
+def test_after_the_reveal_a_paper_ballot_entered_late_and_the_end_of_entry_redraw_the_phones(hall):
+    """Staff may still enter paper ballots once the results are shown: the phones' ranking and
+    their "may still change" note follow each entry and the end of entry, not only a reload."""
+    db, ws = hall
+    fac = auth.system_session(db)
+    services.set_phase(db, fac, ws.id, Phase.REVIEW)
+    ((number, _code),) = services.print_sheets(db, fac, ws.id, 1)
+    services.set_phase(db, fac, ws.id, Phase.VOTE)
+    services.set_phase(db, fac, ws.id, Phase.RESULTS)
+    services.reveal_results(db, fac, ws.id)
+    _clear()
+    shown = get(f"code={ws.join_code}")[1]["v"]
+    _clear()
+    assert get(f"code={ws.join_code}")[1]["v"] == shown, "nothing changed: no redraw"
+    measure = next(iter(services.voting_measures(db, services.get_workshop(db, ws.id))))
+    assert str(ws.rules.method) == "dots"
+    services.enter_sheet(db, fac, ws.id, str(number), DotBallot({measure: 1}))
+    _clear()
+    entered = get(f"code={ws.join_code}")[1]["v"]
+    services.set_paper_options(db, fac, ws.id, closed=True)
+    _clear()
+    ended = get(f"code={ws.join_code}")[1]["v"]
+    assert len({shown, entered, ended}) == 3
 
 
 @pytest.mark.parametrize("query", ["", "code=", "code=ZZZZZZ", "code=%00%00", "code=" + "A" * 5000])

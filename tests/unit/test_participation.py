@@ -64,6 +64,15 @@ def test_the_screen_version_changes_with_what_a_participant_screen_shows_and_not
         replace(ws, rules=VotingRules(cards_required=True)),
     ):
         assert participation.screen_version(changed) != version, changed
+    # The workshop's version counts only where the screen shows the ranking: after the reveal.
+    assert participation.screen_version(ws, 7) == version
+    assert participation.screen_version(replace(ws, phase=Phase.VOTE), 7) == participation.screen_version(
+        replace(ws, phase=Phase.VOTE), 8
+    )
+    shown = replace(ws, phase=Phase.RESULTS, results_revealed=True)
+    assert participation.screen_version(shown, 7) != participation.screen_version(shown, 8)
+    hidden = replace(shown, results_revealed=False)
+    assert participation.screen_version(hidden, 7) == participation.screen_version(hidden, 8)
 
 
 # --- the ballot as the submit button carries it ------------------------------------------------
