@@ -50,6 +50,12 @@ def join_screen() -> None:
                 st.rerun()
         st.stop()
     common.literal(workshop.title, tag="h1", cls="pw-literal pw-title", lang=translation.MAIN_LANGUAGE)
+    if params.get("card"):  # a card's or paper ballot's QR code: one that is spent is said now, not after Start
+        try:
+            services.check_card_before_joining(db, workshop.id, params.get("card"))
+        except DomainError as exc:
+            common.show_error(exc)
+            st.query_params.pop("card", None)
     st.write(_("Welcome! You take part anonymously: no name and no account needed."))
     privacy_link()
     groups = common.cached_groups(workshop.id)

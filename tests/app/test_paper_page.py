@@ -158,3 +158,18 @@ def test_a_sheet_that_takes_no_entry_clears_the_form_and_other_refusals_keep_the
     number, dots, _invalid, save = _sheet(at)
     assert number.value == "" and all(d.value is None for d in dots)
     assert services.paper_stats(app_db, ws.id).entered == 0
+
+
+def test_a_phone_opening_an_entered_sheets_qr_code_hears_it_before_joining(app, app_db, facilitator, voting):
+    """The sheet was counted on paper: the join screen says so at once (not after choosing a group
+    and pressing Start), and the phone that joins anyway does not try the card again."""
+    ws, _key = voting
+    ((n, code),) = services.print_sheets(app_db, facilitator, ws.id, 1)
+    first = next(iter(services.voting_measures(app_db, ws)))
+    services.enter_sheet(app_db, facilitator, ws.id, str(n), DotBallot({first: 1}))
+    at = app({"code": ws.join_code, "card": code, "lang": "en"}).run()
+    assert not at.exception
+    assert "already been counted" in _texts(at) and "card" not in at.query_params
+    at.radio(key="group_choice").set_value(services.list_groups(app_db, ws.id)[0].id)
+    at.button(key="join_start").click().run()
+    assert not at.exception and "t" in at.query_params and not at.error

@@ -67,7 +67,11 @@ def test_revoking_a_lost_card_removes_its_ballot_and_a_new_card_works(setup):
     assert not services.has_card(db, alice)
     with pytest.raises(ValidationError):
         services.redeem_card(db, alice, code)
+    with pytest.raises(ValidationError) as refused:  # a phone opening its link is told before joining
+        services.check_card_before_joining(db, ws.id, code)
+    assert refused.value.msgid == services.CARD_INVALID
     ((_n2, code2),) = services.generate_cards(db, fac, ws.id, 1)
+    services.check_card_before_joining(db, ws.id, code2)  # a fresh card passes
     services.redeem_card(db, alice, code2)
     services.submit_ballot(db, alice, _ballot(db, ws), uuid.uuid4().hex)
     assert services.count_ballots(db, ws.id) == before

@@ -172,9 +172,20 @@ def test_one_vote_per_card_across_paper_and_phones(setup):
     assert _state(db, ws) == state
     # The other way round: once entered on paper, the sheet's code does not open a vote on a phone.
     services.enter_sheet(db, fac, ws.id, str(m), DotBallot({ids[1]: 1}))
+    # Said before the phone joins (the join screen looks), and again if it tries anyway.
+    with pytest.raises(ValidationError) as refused:
+        services.check_card_before_joining(db, ws.id, f"{code_m[:3]}-{code_m[3:].lower()}")
+    assert "already been counted" in refused.value.msgid
     other, _t = services.join(db, ws.join_code)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as again:
         services.redeem_card(db, other, code_m)
+    assert again.value.msgid == refused.value.msgid
+    with pytest.raises(ValidationError) as used:
+        services.check_card_before_joining(db, ws.id, code)  # the sheet a phone voted with
+    assert "already been used" in used.value.msgid
+    # Codes that are no card pass the look (redeeming them is what counts against guessing).
+    for code_like in ("", None, 17, "ZZZZZZZZ", code_m + "X"):
+        services.check_card_before_joining(db, ws.id, code_like)
     counts = services.channel_counts(db, ws.id)
     assert (counts.digital, counts.paper) == (state[1].digital, 1)
     # An entered sheet is in the ballot box: it is corrected, not revoked (a mistyped number on

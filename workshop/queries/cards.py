@@ -30,10 +30,11 @@ def card_by_number(q: Any, workshop_id: str, number: int) -> tuple | None:
 
 
 def card_by_code(q: Any, workshop_id: str, code_hash: str) -> tuple | None:
-    """(card id, device id, revoked) of the card with this code."""
+    """(card id, device id, revoked, entered by staff as a paper ballot) of the card with this code."""
     return row(
         q,
-        "SELECT id, device_id, revoked FROM cards WHERE workshop_id = $1 AND code_hash = $2",
+        "SELECT c.id, c.device_id, c.revoked, coalesce(d.paper, FALSE) FROM cards c "
+        "LEFT JOIN devices d ON d.id = c.device_id WHERE c.workshop_id = $1 AND c.code_hash = $2",
         [workshop_id, code_hash],
     )
 

@@ -24,8 +24,10 @@ from .ballots import (
 from .cards import (
     CARD_ATTEMPTS_PER_MINUTE,
     CARD_ATTEMPTS_PER_WORKSHOP_MINUTE,
+    CARD_INVALID,
     CARD_LENGTH,
     card_stats,
+    check_card_before_joining,
     generate_cards,
     has_card,
     redeem_card,
@@ -161,6 +163,7 @@ from .workshops import (
 __all__ = [
     "CARD_ATTEMPTS_PER_MINUTE",
     "CARD_ATTEMPTS_PER_WORKSHOP_MINUTE",
+    "CARD_INVALID",
     "CARD_LENGTH",
     "CHOOSE_GOAL",
     "CODE_ALPHABET",
@@ -188,6 +191,7 @@ __all__ = [
     "audit_log",
     "ballot_size",
     "card_stats",
+    "check_card_before_joining",
     "count_ballots",
     "create_mediator_key",
     "create_workshop",

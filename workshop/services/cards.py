@@ -103,6 +103,37 @@ def has_card(db: Database, participant: Participant) -> bool:
     return bool(queries.valid_cards_of(db, participant.device_id))
 
 
+CARD_INVALID = N_("This voting card is not valid.")
+
+
+def _refuse_spent(row: tuple, device_id: str | None = None) -> None:
+    """A card (``queries.card_by_code``) that was revoked, or is bound to another device than
+    ``device_id``: a phone, or, for a paper ballot, the entry of the sheet by staff."""
+    _card_id, bound_to, revoked, entered = row
+    if revoked:
+        raise ValidationError(CARD_INVALID)
+    if bound_to is not None and bound_to != device_id:
+        if entered:
+            raise ValidationError(
+                N_("This paper ballot has already been counted, so it cannot be used on a phone as well.")
+            )
+        raise ValidationError(N_("This voting card has already been used."))
+
+
+def check_card_before_joining(db: Database, workshop_id: str, code: object) -> None:
+    """Before a phone joins with a card's or paper ballot's QR code: refuse a card that can no longer
+    be used (revoked, used on another phone, a sheet staff already entered), so that the person
+    hears it before choosing a group rather than after. A code that is no card passes: it is
+    ``redeem_card``'s to refuse, counted against guessing; this look tells nothing of codes that
+    still work."""
+    norm = normalize_code(code)
+    if not norm:
+        return
+    row = queries.card_by_code(db, _key(workshop_id), token_hash(norm))
+    if row:
+        _refuse_spent(row)
+
+
 def redeem_card(db: Database, participant: Participant, code: object, *, client: str | None = None) -> None:
     """Bind a voting card to this device; each card works once.
 
@@ -122,10 +153,9 @@ def redeem_card(db: Database, participant: Participant, code: object, *, client:
 
     def tx(cur):
         row = queries.card_by_code(cur, participant.workshop_id, token_hash(norm))
-        if not row or row[2]:
-            raise ValidationError(N_("This voting card is not valid."))
-        if row[1] is not None and row[1] != participant.device_id:
-            raise ValidationError(N_("This voting card has already been used."))
+        if not row:
+            raise ValidationError(CARD_INVALID)
+        _refuse_spent(row, participant.device_id)
         queries.bind(cur, row[0], participant.device_id)
 
     try:
