@@ -1,4 +1,4 @@
-"""The paper ballots' statements: sheets (cards printed as ballots), their entries, entry links,
+"""The paper ballots' statements: sheets (cards printed as ballots), their entries, the options,
 and the ballots counted per channel."""
 
 from __future__ import annotations
@@ -142,38 +142,3 @@ _OPTIONS = {
 def set_option(q: Any, workshop_id: str, column: str, on: bool) -> None:
     """One of the workshop's paper options (``_OPTIONS``)."""
     run(q, _OPTIONS[column], [on, workshop_id])
-
-
-def insert_entry_key(q: Any, *, key_id: str, workshop_id: str, key_hash: str, label: str) -> None:
-    run(
-        q,
-        "INSERT INTO entry_keys (id, workshop_id, key_hash, label) VALUES ($1, $2, $3, $4)",
-        [key_id, workshop_id, key_hash, label],
-    )
-
-
-def entry_keys_of(q: Any, workshop_id: str) -> list[tuple]:
-    """(id, label, created at, revoked) of the workshop's entry links, oldest first."""
-    return rows(
-        q,
-        "SELECT id, label, created_at, revoked FROM entry_keys WHERE workshop_id = $1 ORDER BY created_at, id",
-        [workshop_id],
-    )
-
-
-def entry_key_row(q: Any, key_id: str) -> tuple | None:
-    """(workshop id, label) of an entry link."""
-    return row(q, "SELECT workshop_id, label FROM entry_keys WHERE id = $1", [key_id])
-
-
-def revoke_entry_key(q: Any, key_id: str) -> None:
-    run(q, "UPDATE entry_keys SET revoked = TRUE WHERE id = $1", [key_id])
-
-
-def entry_key_by_hash(q: Any, key_hash: str) -> tuple | None:
-    """(workshop id, id, label) of the entry link with this key, if it is not revoked."""
-    return row(q, "SELECT workshop_id, id, label FROM entry_keys WHERE key_hash = $1 AND NOT revoked", [key_hash])
-
-
-def entry_key_works(q: Any, key_id: str) -> bool:
-    return row(q, "SELECT 1 FROM entry_keys WHERE id = $1 AND NOT revoked", [key_id]) is not None

@@ -95,40 +95,6 @@ def set_show_machine(q: Any, workshop_id: str, shown: bool) -> None:
     run(q, "UPDATE workshops SET show_machine = $1 WHERE id = $2", [shown, workshop_id])
 
 
-def insert_mediator_key(q: Any, *, key_id: str, workshop_id: str, key_hash: str, lang: str) -> None:
-    run(
-        q,
-        "INSERT INTO mediator_keys (id, workshop_id, key_hash, lang) VALUES ($1, $2, $3, $4)",
-        [key_id, workshop_id, key_hash, lang],
-    )
-
-
-def mediator_keys_of(q: Any, workshop_id: str) -> list[tuple]:
-    return rows(
-        q,
-        "SELECT id, lang, created_at, revoked FROM mediator_keys WHERE workshop_id = $1 ORDER BY created_at, id",
-        [workshop_id],
-    )
-
-
-def mediator_key_row(q: Any, key_id: str) -> tuple | None:
-    """``(workshop id, language)`` of a link key, revoked or not."""
-    return row(q, "SELECT workshop_id, lang FROM mediator_keys WHERE id = $1", [key_id])
-
-
-def revoke_mediator_key(q: Any, key_id: str) -> None:
-    run(q, "UPDATE mediator_keys SET revoked = TRUE WHERE id = $1", [key_id])
-
-
-def mediator_by_hash(q: Any, key_hash: str) -> tuple | None:
-    """``(workshop id, language, key id)`` of a link key that is not revoked."""
-    return row(q, "SELECT workshop_id, lang, id FROM mediator_keys WHERE key_hash = $1 AND NOT revoked", [key_hash])
-
-
-def mediator_key_works(q: Any, key_id: str) -> int | None:
-    return value(q, "SELECT 1 FROM mediator_keys WHERE id = $1 AND NOT revoked", [key_id])
-
-
 def mediator_saves_last_minute(q: Any, workshop_id: str, key_id: str) -> int:
     """The mediator's translations and checks in the workshop's audit log during the last minute."""
     return value(

@@ -13,7 +13,6 @@ sheet is a ballot of channel ``paper``, for a device of its own that no token op
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +30,7 @@ from workshop.store import Database
 from .ballots import _ballot_types, _vote_rows, _voting_measures, ballot_size
 from .cards import _generate
 from .common import _audit, _key, new_id, normalize_code, token_hash
+from .links import LinkKind, create_link, link_holder, link_works, list_links, revoke_link
 from .workshops import _workshop, get_workshop
 
 LINK_INVALID = N_("This link is not valid (any more). Please ask the facilitation team for a new one.")
@@ -108,48 +108,34 @@ class Channels:
 # --- entry links ----------------------------------------------------------------------------
 
 
+def _link_name(label: object) -> str:
+    return clean_text(label, field_label=N_("Name of the link"), min_len=1, max_len=60)
+
+
+ENTRY_LINKS = LinkKind("entry_keys", "entry_link", _link_name)
+
+
 def create_entry_key(db: Database, fac: auth.Facilitator, workshop_id: str, label: object) -> tuple[EntryKey, str]:
     """A link for a person entering paper ballots (``label``: who or which laptop, shown in the
     entries and the audit log); it opens this workshop's paper entry and nothing else. The key is
     returned once."""
-    auth.check(db, fac)
-    get_workshop(db, workshop_id)
-    label = clean_text(label, field_label=N_("Name of the link"), min_len=1, max_len=60)
-    key, kid = secrets.token_urlsafe(24), new_id()
-
-    def tx(cur):
-        queries.insert_entry_key(cur, key_id=kid, workshop_id=workshop_id, key_hash=token_hash(key), label=label)
-        _audit(cur, workshop_id, "entry_link", kid, "", label)
-
-    db.write(tx)
+    kid, key = create_link(db, fac, workshop_id, ENTRY_LINKS, label)
     return next(k for k in list_entry_keys(db, fac, workshop_id) if k.id == kid), key
 
 
 def list_entry_keys(db: Database, fac: auth.Facilitator, workshop_id: str) -> list[EntryKey]:
-    auth.check(db, fac)
-    return [EntryKey(r[0], r[1], r[2], bool(r[3])) for r in queries.entry_keys_of(db, _key(workshop_id))]
+    return [EntryKey(*r) for r in list_links(db, fac, workshop_id, ENTRY_LINKS)]
 
 
 def revoke_entry_key(db: Database, fac: auth.Facilitator, key_id: str) -> None:
     """The link stops working at its next request; audit-logged."""
-    auth.check(db, fac)
-
-    def tx(cur):
-        row = queries.entry_key_row(cur, _key(key_id))
-        if not row:
-            raise NotFound(N_("This link does not exist."))
-        queries.revoke_entry_key(cur, key_id)
-        _audit(cur, row[0], "entry_link_revoked", key_id, row[1], "")
-
-    db.write(tx)
+    revoke_link(db, fac, ENTRY_LINKS, key_id)
 
 
 def clerk(db: Database, key: object) -> Clerk | None:
     """The holder of an entry link key, or None for a key that is unknown, malformed or revoked."""
-    if not isinstance(key, str) or not 16 <= len(key) <= 100:
-        return None
-    row = queries.entry_key_by_hash(db, token_hash(key))
-    return Clerk(row[0], row[1], row[2]) if row else None
+    row = link_holder(db, ENTRY_LINKS, key)
+    return Clerk(workshop_id=row[0], key_id=row[1], label=row[2]) if row else None
 
 
 def _who(db: Database, actor: object, workshop_id: str) -> tuple[str, str]:
@@ -158,7 +144,7 @@ def _who(db: Database, actor: object, workshop_id: str) -> tuple[str, str]:
         auth.check(db, actor)
         # One login is one person: two of the team, logged in on two laptops, may double-enter.
         return "facilitator:" + token_hash(actor.session_key)[:16], ""
-    if isinstance(actor, Clerk) and actor.workshop_id == workshop_id and queries.entry_key_works(db, actor.key_id):
+    if isinstance(actor, Clerk) and actor.workshop_id == workshop_id and link_works(db, ENTRY_LINKS, actor.key_id):
         return actor.key_id, actor.label
     raise PermissionDenied(LINK_INVALID)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +11,8 @@ from workshop.model import Action, Made, Measure, MeasureInput, Phase, Role, Tra
 from workshop.queries import translations as queries
 from workshop.store import Database
 
-from .common import NO_SUCH_MEASURE, _audit, _changed, _check_expected, _key, _phase_of, new_id, token_hash
+from .common import NO_SUCH_MEASURE, _audit, _changed, _check_expected, _key, _phase_of
+from .links import LinkKind, create_link, link_holder, link_works, list_links, revoke_link
 from .measures import _language, _own, _put_translation, _version_input, get_measure, list_measures
 from .participants import _actor_role
 from .workshops import get_workshop
@@ -198,54 +198,36 @@ class MediatorKey:
     revoked: bool
 
 
+MEDIATOR_LINKS = LinkKind("mediator_keys", "mediator_link", _language)
+
+
 def create_mediator_key(db: Database, fac: auth.Facilitator, workshop_id: str, lang: str) -> tuple[MediatorKey, str]:
     """A link key for a language mediator translating into ``lang`` (audit-logged): it opens the
     translation desk of this workshop for that language and nothing else. Returns the key once."""
-    auth.check(db, fac)
-    get_workshop(db, workshop_id)
-    lang = _language(lang)
-    key, kid = secrets.token_urlsafe(24), new_id()
-
-    def tx(cur):
-        queries.insert_mediator_key(cur, key_id=kid, workshop_id=workshop_id, key_hash=token_hash(key), lang=lang)
-        _audit(cur, workshop_id, "mediator_link", kid, "", lang)
-
-    db.write(tx)
+    kid, key = create_link(db, fac, workshop_id, MEDIATOR_LINKS, lang)
     return next(k for k in list_mediator_keys(db, fac, workshop_id) if k.id == kid), key
 
 
 def list_mediator_keys(db: Database, fac: auth.Facilitator, workshop_id: str) -> list[MediatorKey]:
-    auth.check(db, fac)
-    return [MediatorKey(r[0], r[1], r[2], bool(r[3])) for r in queries.mediator_keys_of(db, _key(workshop_id))]
+    return [MediatorKey(*r) for r in list_links(db, fac, workshop_id, MEDIATOR_LINKS)]
 
 
 def revoke_mediator_key(db: Database, fac: auth.Facilitator, key_id: str) -> None:
     """The link stops working at once (its next request is refused); audit-logged."""
-    auth.check(db, fac)
-
-    def tx(cur):
-        row = queries.mediator_key_row(cur, _key(key_id))
-        if not row:
-            raise NotFound(N_("This link does not exist."))
-        queries.revoke_mediator_key(cur, key_id)
-        _audit(cur, row[0], "mediator_link_revoked", key_id, row[1], "")
-
-    db.write(tx)
+    revoke_link(db, fac, MEDIATOR_LINKS, key_id)
 
 
 def mediator(db: Database, key: object) -> Mediator | None:
     """The mediator of a link key, or None for a key that is unknown, malformed or revoked."""
-    if not isinstance(key, str) or not 16 <= len(key) <= 100:
-        return None
-    row = queries.mediator_by_hash(db, token_hash(key))
-    return Mediator(row[0], row[1], row[2]) if row else None
+    row = link_holder(db, MEDIATOR_LINKS, key)
+    return Mediator(workshop_id=row[0], lang=row[2], key_id=row[1]) if row else None
 
 
 def _as_mediator(db: Database, actor: object) -> Mediator:
     """A mediator whose key still works (a revoked link stops at its next request)."""
     if not isinstance(actor, Mediator):
         raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
-    if not queries.mediator_key_works(db, actor.key_id):
+    if not link_works(db, MEDIATOR_LINKS, actor.key_id):
         raise PermissionDenied(N_("This link is not valid (any more). Please ask the facilitation team for a new one."))
     return actor
 
