@@ -6,7 +6,7 @@ import html
 import streamlit as st
 
 from ui import common
-from workshop import cards, hall, i18n, paper, safety, services, translation, views, vocabulary
+from workshop import audit, cards, hall, i18n, paper, safety, services, translation, views, vocabulary
 from workshop import engine as engines
 from workshop.errors import N_, DomainError
 from workshop.model import PHASE_ORDER, Method, Phase
@@ -453,15 +453,11 @@ with st.expander(_("Paper ballots")):
             common.act(fac, services.revoke_entry_key, entry_link.id)
 
 with st.expander(_("Audit log")):
+    log = audit.readable(services.audit_log(db, fac, ws.id), services.audit_names(db, fac, ws.id), ws.kind, _)
+    st.caption(_("Newest first: each change to the workshop, with what it was before and after."))
     st.dataframe(
-        services.audit_log(db, fac, ws.id),
+        log,
         hide_index=True,
         width="stretch",
-        column_config={
-            "logged_at": st.column_config.DatetimeColumn(_("When"), format="DD.MM.YYYY HH:mm:ss"),
-            "action": _("Action"),
-            "subject": _("Subject"),
-            "value_before": _("Before"),
-            "value_after": _("After"),
-        },
+        column_config={_(audit.WHEN): st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm:ss")},
     )

@@ -824,7 +824,7 @@ def test_find_by_code(world, code):
         assert out.value.id == known[norm.value]
 
 
-@fuzzes("audit_log")
+@fuzzes("audit_log", "audit_names")
 @FUZZ
 @given(kind=facilitators, ws=id_arg("home", "foreign"))
 def test_audit_log(world, kind, ws):
@@ -833,6 +833,11 @@ def test_audit_log(world, kind, ws):
     expect(out, kind == "valid")
     if out.ok:
         assert out.value.empty == (wid not in (world.home.ws_id, world.foreign.ws_id))
+    names = attempt(world.db, lambda: services.audit_names(world.db, world.facilitator(kind), wid), read_only=True)
+    expect(names, kind == "valid")
+    if names.ok:
+        assert bool(names.value) == (wid in (world.home.ws_id, world.foreign.ws_id))
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in names.value.items())
 
 
 @fuzzes("projector_key", "projector_workshop")
@@ -1881,7 +1886,7 @@ def test_revoke_card(world, kind, ws, number):
         assert services.card_stats(db, fresh)["revoked"] == 1
 
 
-@fuzzes("redeem_card", "has_card")
+@fuzzes("redeem_card", "has_card", "check_card_before_joining")
 @FUZZ
 @given(kind=participants, code=mostly(st.sampled_from(["fresh", "typed", "used", "revoked", "foreign"]), junk))
 def test_redeem_card(world, kind, code):
@@ -1904,6 +1909,10 @@ def test_redeem_card(world, kind, code):
         if isinstance(code, str)
         else code
     )
+    # The join screen's look: a used or revoked card is refused, anything else passes (unknown
+    # codes are redeem_card's to refuse, counted against guessing); it never writes.
+    looked = attempt(db, lambda: services.check_card_before_joining(db, world.home.ws_id, typed), read_only=True)
+    expect(looked, code not in ("used", "revoked"))
     actor = world.participant(kind, own)
     # The outsider belongs to the foreign workshop: its card is theirs to use, once per device.
     outsider_may = actor is world.outsider and code == "foreign" and not services.has_card(db, world.outsider)

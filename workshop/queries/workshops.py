@@ -166,6 +166,20 @@ def audit_entries(q: Any, workshop_id: str) -> pd.DataFrame:
     )
 
 
+def audit_names(q: Any, workshop_id: str) -> list[tuple]:
+    """``(id, name, a language)`` of what the audit log's entries concern: measures (hidden and
+    merged ones too), goals, entry links by their name and the language mediators' links by their
+    language's code."""
+    return rows(
+        q,
+        "SELECT id, title, FALSE FROM measures WHERE workshop_id = $1 "
+        "UNION ALL SELECT id, title, FALSE FROM goals WHERE workshop_id = $1 "
+        "UNION ALL SELECT id, label, FALSE FROM entry_keys WHERE workshop_id = $1 "
+        "UNION ALL SELECT id, lang, TRUE FROM mediator_keys WHERE workshop_id = $1",
+        [workshop_id],
+    )
+
+
 def join_code(q: Any, workshop_id: str) -> str | None:
     return value(q, "SELECT join_code FROM workshops WHERE id = $1", [workshop_id])
 

@@ -7,7 +7,7 @@ import json
 import secrets
 from datetime import date, datetime
 
-from workshop import auth, safety
+from workshop import auth, i18n, safety
 from workshop.errors import N_, NP_, NotFound, ValidationError
 from workshop.model import (
     MALFORMED,
@@ -391,6 +391,16 @@ def _rules(rules: object) -> VotingRules:
 def audit_log(db: Database, fac: auth.Facilitator, workshop_id: str):
     auth.check(db, fac)
     return queries.audit_entries(db, _key(workshop_id))
+
+
+def audit_names(db: Database, fac: auth.Facilitator, workshop_id: str) -> dict[str, str]:
+    """The names of what the audit log's entries concern, by id (``workshop.audit.readable``): a
+    measure's or goal's title, an entry link's name, a mediator link's language."""
+    auth.check(db, fac)
+    return {
+        str(key): i18n.LANGUAGES.get(name, name) if is_language else name
+        for key, name, is_language in queries.audit_names(db, _key(workshop_id))
+    }
 
 
 def phase_label(phase: Phase) -> str:

@@ -1,0 +1,115 @@
+"""The audit log as the facilitation team reads it: each action in words of their language and of
+the workshop's kind, what it concerns by name (a measure's or goal's title, a link's name) rather
+than by id, phases and yes/no in words. Pure: the entries (``services.audit_log``) and the names
+(``views.audit_names``) come in, a table goes out. What is stored stays as it was written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from . import i18n
+from .errors import N_
+from .model import PHASE_LABELS, Phase, WorkshopKind
+from .vocabulary import pick
+
+Gettext = Callable[[str], str]
+
+# action -> its words; a pair where a Planungswerkstatt and an Integrationskonferenz say it differently.
+ACTIONS: dict[str, str | tuple[str, str]] = {
+    "create_workshop": N_("Workshop created"),
+    "import_vision": (N_("Guiding vision imported"), N_("Theme imported")),
+    "vision_text": (N_("Guiding vision edited"), N_("Theme edited")),
+    "set_privacy": N_("Privacy settings changed"),
+    "groups": N_("Working groups changed"),
+    "add_goal": (N_("Goal added"), N_("Guiding question added")),
+    "edit_goal": (N_("Goal edited"), N_("Guiding question edited")),
+    "remove_goal": (N_("Goal removed"), N_("Guiding question removed")),
+    "move_goal": (N_("Goal moved in the order"), N_("Guiding question moved in the order")),
+    "phase": N_("Phase changed"),
+    "timer": N_("Timer set"),
+    "rules": N_("Voting rules changed"),
+    "reveal_results": N_("Results shown to everyone"),
+    "wall_view": N_("Projector view changed"),
+    "add_measure": (N_("Measure proposed"), N_("Recommendation proposed")),
+    "edit_measure": (N_("Measure edited"), N_("Recommendation edited")),
+    "hide": (N_("Measure hidden"), N_("Recommendation hidden")),
+    "unhide": (N_("Measure shown again"), N_("Recommendation shown again")),
+    "move": (N_("Measure moved to another goal"), N_("Recommendation moved to another guiding question")),
+    "status": (N_("Status of a measure changed"), N_("Status of a recommendation changed")),
+    "merge": N_("Duplicates merged"),
+    "unmerge": N_("Merge undone"),
+    "measure_language": (N_("Language of a measure changed"), N_("Language of a recommendation changed")),
+    "translate": N_("Translation saved"),
+    "remove_translation": N_("Translation removed"),
+    "review_translation": N_("Translation checked"),
+    "mediator_translate": N_("Translation saved by a language mediator"),
+    "engine_translations": N_("Machine translations made"),
+    "show_machine_translations": N_("Machine translations shown"),
+    "mediator_link": N_("Link for a language mediator created"),
+    "mediator_link_revoked": N_("Link for a language mediator revoked"),
+    "cards": N_("Voting cards printed"),
+    "revoke_card": N_("Voting card revoked"),
+    "paper_sheets": N_("Paper ballots printed"),
+    "entry_link": N_("Entry link for paper ballots created"),
+    "entry_link_revoked": N_("Entry link for paper ballots revoked"),
+    "paper_double": N_("Double entry of paper ballots"),
+    "paper_closed": N_("Entry of paper ballots ended"),
+    "wall_paper": N_("Count of paper ballots on the projector"),
+    "paper_entered": N_("Paper ballot entered"),
+    "paper_corrected": N_("Paper ballot corrected"),
+    "paper_decided": N_("Paper ballot decided (its two entries differed)"),
+    "restore_altered": N_("Restored from a changed backup file"),
+}
+WHEN = N_("When")
+# The table's columns: each entry's field and its header.
+COLUMNS = (
+    ("logged_at", WHEN),
+    ("action", N_("Action")),
+    ("subject", N_("Concerns")),
+    ("value_before", N_("Before")),
+    ("value_after", N_("After")),
+)
+
+
+def action_label(action: str, kind: WorkshopKind | str, _: Gettext) -> str:
+    """The action in words; an action this version does not know (a newer backup) as written."""
+    words = ACTIONS.get(action)
+    if words is None:
+        return action
+    return _(pick(kind, *words) if isinstance(words, tuple) else words)
+
+
+def _value(action: str, text: str, _: Gettext) -> str:
+    """A logged value in words where it is a phase or a yes/no; anything else as stored."""
+    if text in ("true", "false"):
+        return _(N_("yes")) if text == "true" else _(N_("no"))
+    if action == "phase" and text in {str(p) for p in Phase}:
+        return _(PHASE_LABELS[Phase(text)])
+    return text
+
+
+def _subject(subject: str, names: Mapping[str, str]) -> str:
+    """Ids by name: "measure id:lang" -> "its title: Türkçe"; a sheet's number or a title as is."""
+    if subject in names:
+        return names[subject]
+    parts = subject.split(":")
+    if len(parts) > 1 and any(p in names or p in i18n.LANGUAGES for p in parts):
+        return ": ".join(names.get(p) or i18n.LANGUAGES.get(p) or p for p in parts)
+    return subject
+
+
+def readable(entries: pd.DataFrame, names: Mapping[str, str], kind: WorkshopKind | str, _: Gettext) -> pd.DataFrame:
+    """The audit log's entries (``logged_at, action, subject, value_before, value_after``) with
+    translated headers, newest first."""
+    actions = list(entries["action"])
+    cells = {
+        "logged_at": entries["logged_at"].reset_index(drop=True),
+        "action": [action_label(a, kind, _) for a in actions],
+        "subject": [_subject(str(s or ""), names) for s in entries["subject"]],
+        "value_before": [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_before"], strict=True)],
+        "value_after": [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_after"], strict=True)],
+    }
+    out = pd.DataFrame({_(header): cells[field] for field, header in COLUMNS})
+    return out.iloc[::-1].reset_index(drop=True)
