@@ -38,27 +38,29 @@ if target is not None and target != ws.phase:
         st.rerun()
 
 if ws.phase == Phase.RESULTS:
-    shown = st.toggle(
-        _("Show the results to everyone (projector and participants)"), value=ws.results_revealed, key="reveal"
+    common.setting(
+        st.toggle,
+        _("Show the results to everyone (projector and participants)"),
+        ws.results_revealed,
+        key="reveal",
+        save=lambda shown: common.act(fac, services.reveal_results, ws.id, shown),
     )
-    if shown != ws.results_revealed:
-        common.act(fac, services.reveal_results, ws.id, shown)
     # The projector shows one chart, large; the console chooses which (nobody clicks in the wall).
     goals = services.list_goals(db, ws.id)
     views_offered = {services.WALL_OVERALL: _("Ranking overall")}
     views_offered |= {g.id: f"{common.number(g.position)}. {common.isolate(g.title)}" for g in goals}
     if services.count_ballots(db, ws.id, Method.RATING):
         views_offered[services.WALL_MATRIX] = _("Rating matrix")
-    wall = st.radio(
+    common.setting(
+        st.radio,
         _("The projector shows"),
-        list(views_offered),
-        index=list(views_offered).index(ws.wall_view) if ws.wall_view in views_offered else 0,
+        ws.wall_view if ws.wall_view in views_offered else services.WALL_OVERALL,
+        options=list(views_offered),
         format_func=lambda v: common.md_escape(views_offered[v]),
         key=f"wall_view_{ws.id}",
         horizontal=True,
+        save=lambda wall: common.act(fac, services.set_wall_view, ws.id, wall),
     )
-    if wall != ws.wall_view:
-        common.act(fac, services.set_wall_view, ws.id, wall)
 
 with st.container(border=True):
     t1, t2, t3 = st.columns([2, 1, 1], vertical_alignment="bottom")
@@ -209,13 +211,13 @@ with st.expander(_("Language mediators: translation desk links")):
             st.session_state.setdefault("desk_links", {})[link.id] = hall.desk_url(base, key, desk_lang)
     # The offline engine (workshop/engine.py), where the machine has one: suggestions for the desk,
     # and, if switched on, what participants read until a person checked it.
-    machine = st.toggle(
+    common.setting(
+        st.toggle,
         _("Participants see machine translations until a person checked them"),
-        value=ws.show_machine,
+        ws.show_machine,
         key="show_machine",
+        save=lambda machine: common.act(fac, services.set_machine_translations, ws.id, machine),
     )
-    if machine != ws.show_machine:
-        common.act(fac, services.set_machine_translations, ws.id, machine)
     found = engines.engine()
     if found is None:
         st.caption(_("No offline translation engine on this machine: translations are made by people."))
@@ -392,20 +394,20 @@ with st.expander(_("Paper ballots")):
         )
     )
     st.page_link("app_pages/paper.py", label=_("Enter paper ballots"), icon=":material/ballot:")
-    double = st.toggle(
+    common.setting(
+        st.toggle,
         _("Two people enter each sheet (double entry): a sheet counts when both entries agree"),
-        value=ws.paper_double,
+        ws.paper_double,
         key="paper_double",
+        save=lambda double: common.act(fac, services.set_paper_options, ws.id, double=double),
     )
-    if double != ws.paper_double:
-        common.act(fac, services.set_paper_options, ws.id, double=double)
-    on_wall = st.toggle(
+    common.setting(
+        st.toggle,
         _("The projector shows how many paper ballots are entered during the vote"),
-        value=ws.wall_paper,
+        ws.wall_paper,
         key="wall_paper",
+        save=lambda on_wall: common.act(fac, services.set_paper_options, ws.id, wall=on_wall),
     )
-    if on_wall != ws.wall_paper:
-        common.act(fac, services.set_paper_options, ws.id, wall=on_wall)
     if ws.phase == Phase.RESULTS:
         if services.entry_open(ws):
             st.warning(_("Paper ballots can still be entered: the results may still change."))

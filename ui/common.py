@@ -614,6 +614,22 @@ def act(fac: auth.Facilitator, fn, *args, rerun: bool = True, **kwargs) -> bool:
     return True
 
 
+def setting(widget, label: str, stored, *, key: str, save, **kwargs) -> None:
+    """A widget (``st.toggle``, ``st.radio``) for a setting stored with the workshop: it shows the
+    stored value, also after someone else changed it (a second console, another tab), and ``save``
+    (the new value; True once stored, as ``act``) runs only when this person changed it here.
+
+    A keyed widget keeps its own value from run to run: compared with the stored value, a console
+    left open would write its old value back on its next run, undoing the other person's change."""
+    seen = f"{key}:stored"
+    if seen not in st.session_state or st.session_state[seen] != stored:
+        st.session_state[key] = stored  # before the widget is drawn: it shows what is stored now
+        st.session_state[seen] = stored
+    value = widget(label, key=key, **kwargs)
+    if value != stored and not save(value):
+        del st.session_state[seen]  # refused: the next run shows the stored value again
+
+
 @contextlib.asynccontextmanager
 async def start_up(_app):
     """Open the database before the server takes its first request (st.App's lifespan).
