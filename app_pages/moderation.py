@@ -222,24 +222,26 @@ for m in shown:
             b1, b2 = st.columns(2)
             if b1.button(_("Show again") if m.hidden else _("Hide"), key=f"hide_{m.id}", width="stretch"):
                 common.act(fac, services.set_hidden, m.id, not m.hidden)
-            status = b2.selectbox(
-                _("Status"),
-                list(MeasureStatus),
-                index=list(MeasureStatus).index(m.status),
-                format_func=lambda s: _(MEASURE_STATUS_LABELS[s]),
-                key=f"st_{m.id}",
-            )
-            if status != m.status:
-                common.act(fac, services.set_status, m.id, status)
-            target_goal = st.selectbox(
+            # Stored settings of the measure: a colleague's change is shown, not written back.
+            with b2:
+                common.setting(
+                    st.selectbox,
+                    _("Status"),
+                    m.status,
+                    options=list(MeasureStatus),
+                    format_func=lambda s: _(MEASURE_STATUS_LABELS[s]),
+                    key=f"st_{m.id}",
+                    save=lambda status, m=m: common.act(fac, services.set_status, m.id, status),
+                )
+            common.setting(
+                st.selectbox,
                 words["move_to_goal"],
-                [g.id for g in goals],
-                index=[g.id for g in goals].index(m.goal_id),
+                m.goal_id,
+                options=[g.id for g in goals],
                 format_func=lambda g: common.isolate(goal_title[g]),
                 key=f"mv_{m.id}",
+                save=lambda goal_id, m=m: common.act(fac, services.move_measure, m.id, goal_id),
             )
-            if target_goal != m.goal_id:
-                common.act(fac, services.move_measure, m.id, target_goal)
             dupes = st.multiselect(
                 words["merge_into"],
                 [x for x in titles if x != m.id],

@@ -136,3 +136,23 @@ def test_the_facilitator_translates_a_measure_and_corrects_its_language(app, app
     assert len(at.error) == 1 and "There is a translation to this language already" in at.error[0].value
     at.run()
     assert not at.error, "refused once, not again at every run"
+
+
+def test_a_colleagues_move_and_status_are_not_undone_by_a_page_left_open(app, app_db, facilitator, reviewed):
+    """Two of the team moderate on two laptops: what one changes, the other's page shows on its next
+    run instead of writing its old choice back; its own change is still saved."""
+    ws, ids = reviewed
+    other_goal = services.add_goal(app_db, facilitator, ws.id, "Arbeit").id
+    at = moderation(app, facilitator)
+    assert at.selectbox(key=f"st_{ids[2]}").value == "new"
+    services.move_measure(app_db, facilitator, ids[2], other_goal)
+    services.set_status(app_db, facilitator, ids[3], "in_progress")
+    at.switch_page("app_pages/moderation.py").run()
+    _no_exception(at)
+    moved, marked = services.get_measure(app_db, ids[2]), services.get_measure(app_db, ids[3])
+    assert (moved.goal_id, marked.status) == (other_goal, "in_progress"), "nothing written back"
+    assert at.selectbox(key=f"mv_{ids[2]}").value == other_goal
+    assert at.selectbox(key=f"st_{ids[3]}").value == "in_progress"
+    at.selectbox(key=f"st_{ids[2]}").set_value("open").run()
+    _no_exception(at)
+    assert services.get_measure(app_db, ids[2]).status == "open"
