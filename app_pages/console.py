@@ -84,18 +84,21 @@ def printed_pdf(slot: str, made: list[tuple[int, str]], pdf: bytes) -> None:
     st.rerun()
 
 
-def sheet_sections() -> list:
-    """The measures on the ballot, grouped and labelled as the printed sheet shows them."""
-    return paper.layout(
-        services.list_goals(db, ws.id), services.list_measures(db, ws.id), services.voting_measures(db, ws)
-    )
+def sheet_sections(*, printing: bool = False) -> list:
+    """The measures on the ballot, grouped and labelled as the printed sheet shows them: read
+    afresh for printing, from the shared reads of this version for the console's counts."""
+    if printing:
+        return paper.layout(
+            services.list_goals(db, ws.id), services.list_measures(db, ws.id), services.voting_measures(db, ws)
+        )
+    return paper.layout(common.cached_goals(ws.id), common.cached_measures(ws.id), common.cached_voting_measures(ws.id))
 
 
 def sheets_pdf(printed: list[tuple[int, str]], second: str | None) -> bytes:
     """The sheets just printed; in German (the workshop's main language) and ``second``."""
     return cards.sheets_pdf(
         ws,
-        sheet_sections(),
+        sheet_sections(printing=True),
         hall.join_url(common.join_base(), ws.join_code),
         printed,
         i18n.gettext_for(translation.MAIN_LANGUAGE),
@@ -291,7 +294,37 @@ with st.expander(_("Voting cards")):
     r1, r2 = st.columns([2, 1], vertical_alignment="bottom")
     lost = r1.number_input(_("Number of a lost card"), 1, 100000, 1, key="cards_lost")
     if r2.button(_("Revoke card"), key="cards_revoke", width="stretch"):
-        common.act(fac, services.revoke_card, ws.id, int(lost))
+        try:  # asked first: a typo must not take a counted ballot away
+            st.session_state["cards_revoke_ask"] = (int(lost), services.card_use(db, fac, ws.id, int(lost)))
+        except DomainError as exc:
+            common.show_error(exc)
+    if ask := st.session_state.get("cards_revoke_ask"):
+        number, use = ask
+        if use in ("revoked", "entered"):
+            del st.session_state["cards_revoke_ask"]
+            if use == "revoked":
+                st.info(_("Card {number} is revoked already.").format(number=common.number(number)))
+            else:  # an entered paper ballot: the service says what to do instead
+                common.act(fac, services.revoke_card, ws.id, number, rerun=False)
+        else:
+            question = {
+                "unused": _("Revoke card {number}? It has not been used yet."),
+                "in_use": _("Revoke card {number}? A phone uses it: it can then no longer vote with this card."),
+                "voted": _("Revoke card {number}? It was used to vote: that ballot is removed and no longer counts."),
+            }[use]
+            st.warning(question.format(number=common.number(number)))
+            y1, y2 = st.columns(2)
+            if y1.button(
+                _("Yes, revoke card {number}").format(number=common.number(number)),
+                key="cards_revoke_yes",
+                type="primary",
+                width="stretch",
+            ):
+                del st.session_state["cards_revoke_ask"]
+                common.act(fac, services.revoke_card, ws.id, number)
+            if y2.button(_("Cancel"), key="cards_revoke_no", width="stretch"):
+                del st.session_state["cards_revoke_ask"]
+                st.rerun()
 
 with st.expander(_("Paper ballots")):
     paper_stats = services.paper_stats(db, ws.id)
@@ -349,7 +382,7 @@ with st.expander(_("Paper ballots")):
     # Languages with the most measure titles translated first (the instructions are in every one).
     sections = sheet_sections()
     lines = sum(len(section.lines) for section in sections)
-    covered = cards.sheet_languages(sections, services.list_translations(db, ws.id), machine=ws.show_machine)
+    covered = cards.sheet_languages(sections, common.cached_translations(ws.id), machine=ws.show_machine)
     others = sorted((c for c in languages if c != translation.MAIN_LANGUAGE), key=lambda c: -covered.get(c, 0))
 
     def language_option(code: str) -> str:

@@ -32,3 +32,35 @@ def test_a_stale_console_keeps_the_other_consoles_change_and_follows_it(app, app
     finally:
         services.set_paper_options(app_db, facilitator, ws.id, double=False)
         services.set_machine_translations(app_db, facilitator, ws.id, False)
+
+
+def test_revoking_a_card_asks_first_and_says_a_ballot_goes(app, app_db, facilitator):
+    """The number field starts at 1: one tap on "Revoke card" used to revoke card 1 at once, and
+    with it the ballot cast with it. Now the console asks, naming what revoking does."""
+    import uuid
+
+    from workshop.model import DotBallot
+
+    ws = services.list_workshops(app_db)[0]
+    ((number, code),) = services.generate_cards(app_db, facilitator, ws.id, 1)
+    phone, _token = services.join(app_db, ws.join_code)
+    services.redeem_card(app_db, phone, code)
+    first = next(iter(services.voting_measures(app_db, ws)))
+    services.submit_ballot(app_db, phone, DotBallot({first: 1}), uuid.uuid4().hex)
+    ballots = services.count_ballots(app_db, ws.id)
+    at = app({"lang": "en"}, facilitator=facilitator).run()
+    at.switch_page("app_pages/console.py").run()
+    at.number_input(key="cards_lost").set_value(number)
+    at.button(key="cards_revoke").click().run()
+    assert not at.exception
+    assert any(f"Revoke card {number}?" in w.value and "ballot is removed" in w.value for w in at.warning)
+    assert services.count_ballots(app_db, ws.id) == ballots, "nothing revoked yet"
+    at.button(key="cards_revoke_no").click().run()
+    assert not any("Revoke card" in w.value for w in at.warning)
+    at.button(key="cards_revoke").click().run()
+    at.button(key="cards_revoke_yes").click().run()
+    assert not at.exception
+    assert services.count_ballots(app_db, ws.id) == ballots - 1
+    assert services.card_use(app_db, facilitator, ws.id, number) == "revoked"
+    at.button(key="cards_revoke").click().run()
+    assert any(f"Card {number} is revoked already." in i.value for i in at.info)

@@ -58,11 +58,15 @@ def test_a_ballot_needs_a_card_and_a_card_works_once(setup):
 def test_revoking_a_lost_card_removes_its_ballot_and_a_new_card_works(setup):
     db, ws, fac = setup
     ((number, code),) = services.generate_cards(db, fac, ws.id, 1)
+    assert services.card_use(db, fac, ws.id, number) == "unused"
     alice, _t = services.join(db, ws.join_code)
     services.redeem_card(db, alice, code)
+    assert services.card_use(db, fac, ws.id, number) == "in_use"
     services.submit_ballot(db, alice, _ballot(db, ws), uuid.uuid4().hex)
+    assert services.card_use(db, fac, ws.id, number) == "voted"  # the console warns: the ballot goes
     before = services.count_ballots(db, ws.id)
     services.revoke_card(db, fac, ws.id, number)
+    assert services.card_use(db, fac, ws.id, number) == "revoked"
     assert services.count_ballots(db, ws.id) == before - 1
     assert not services.has_card(db, alice)
     with pytest.raises(ValidationError):

@@ -1867,7 +1867,7 @@ def test_generate_cards(world, kind, ws, n):
         assert all(len(code) == 8 and set(code) <= set(services.CODE_ALPHABET) for _n, code in out.value)
 
 
-@fuzzes("revoke_card")
+@fuzzes("revoke_card", "card_use")
 @FUZZ
 @given(
     kind=facilitators,
@@ -1879,11 +1879,17 @@ def test_revoke_card(world, kind, ws, number):
     fresh = world.empty_workshop()
     services.generate_cards(db, world.fac, fresh, 3)
     wid = resolve(ws, fresh=fresh, cardless=world.cardless)
+    # What the console asks first: the same refusals, never a write.
+    use = attempt(db, lambda: services.card_use(db, world.facilitator(kind), wid, number), read_only=True)
+    expect(use, kind == "valid" and wid == fresh and type(number) is int and 1 <= number <= 3)
+    if use.ok:
+        assert use.value == "unused"
     out = attempt(db, lambda: services.revoke_card(db, world.facilitator(kind), wid, number))
     expect(out, kind == "valid" and wid == fresh and type(number) is int and 1 <= number <= 3)
     if out.ok:
         assert db.scalar("SELECT revoked FROM cards WHERE workshop_id = $1 AND number = $2", [fresh, number]) is True
         assert services.card_stats(db, fresh)["revoked"] == 1
+        assert services.card_use(db, world.fac, fresh, number) == "revoked"
 
 
 @fuzzes("redeem_card", "has_card", "check_card_before_joining")

@@ -191,6 +191,7 @@ def test_one_vote_per_card_across_paper_and_phones(setup):
     # An entered sheet is in the ballot box: it is corrected, not revoked (a mistyped number on
     # "revoke" must not take a counted vote away).
     state = _state(db, ws)
+    assert services.card_use(db, fac, ws.id, m) == "entered"
     with pytest.raises(ValidationError) as refused:
         services.revoke_card(db, fac, ws.id, m)
     assert "Correct it" in refused.value.msgid

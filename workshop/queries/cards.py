@@ -29,6 +29,19 @@ def card_by_number(q: Any, workshop_id: str, number: int) -> tuple | None:
     return row(q, "SELECT id, device_id FROM cards WHERE workshop_id = $1 AND number = $2", [workshop_id, number])
 
 
+def card_use(q: Any, workshop_id: str, number: int) -> tuple | None:
+    """(revoked, bound to a device, ballots of that device, entered as a paper ballot) of the card
+    with this printed number."""
+    return row(
+        q,
+        "SELECT c.revoked, c.device_id IS NOT NULL, "
+        "(SELECT count(*) FROM ballots b WHERE b.device_id = c.device_id), "
+        "EXISTS (SELECT 1 FROM paper_sheets p WHERE p.card_id = c.id) "
+        "FROM cards c WHERE c.workshop_id = $1 AND c.number = $2",
+        [workshop_id, number],
+    )
+
+
 def card_by_code(q: Any, workshop_id: str, code_hash: str) -> tuple | None:
     """(card id, device id, revoked, entered by staff as a paper ballot) of the card with this code."""
     return row(

@@ -63,17 +63,45 @@ def _generate(
     return cards
 
 
+NO_SUCH_CARD = N_("There is no card with the number {n}.")
+# What revoking a card would do (card_use): nothing used yet, a phone loses it, a ballot is removed;
+# or nothing at all: revoked already, or an entered paper ballot (corrected, not revoked).
+CARD_USES = ("unused", "in_use", "voted", "revoked", "entered")
+
+
+def _card_number(number: object) -> int:
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 2**31 - 1:
+        raise NotFound(NO_SUCH_CARD, n=number)
+    return number
+
+
+def card_use(db: Database, fac: auth.Facilitator, workshop_id: str, number: int) -> str:
+    """What the card with this printed number is used for (``CARD_USES``): what the console asks
+    before it revokes it, since revoking a card that voted takes that ballot away."""
+    auth.check(db, fac)
+    found = queries.card_use(db, _key(workshop_id), _card_number(number))
+    if not found:
+        raise NotFound(NO_SUCH_CARD, n=number)
+    revoked, bound, ballots, entered = found
+    if entered:
+        return "entered"
+    if revoked:
+        return "revoked"
+    if ballots:
+        return "voted"
+    return "in_use" if bound else "unused"
+
+
 def revoke_card(db: Database, fac: auth.Facilitator, workshop_id: str, number: int) -> None:
     """Revoke a lost card (or paper ballot not entered) by its printed number; a ballot already
     cast with it on a phone is removed. An entered paper ballot is refused: it is corrected."""
     auth.check(db, fac)
-    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 2**31 - 1:
-        raise NotFound(N_("There is no card with the number {n}."), n=number)
+    number = _card_number(number)
 
     def tx(cur):
         row = queries.card_by_number(cur, _key(workshop_id), number)
         if not row:
-            raise NotFound(N_("There is no card with the number {n}."), n=number)
+            raise NotFound(NO_SUCH_CARD, n=number)
         if paper.sheet_row(cur, row[0]) is not None:
             # An entered sheet is in the ballot box: it is corrected (as invalid, if spoiled), not revoked.
             raise ValidationError(
