@@ -295,11 +295,14 @@ with st.expander(_("Voting cards")):
     lost = r1.number_input(_("Number of a lost card"), 1, 100000, 1, key="cards_lost")
     if r2.button(_("Revoke card"), key="cards_revoke", width="stretch"):
         try:  # asked first: a typo must not take a counted ballot away
-            st.session_state["cards_revoke_ask"] = (int(lost), services.card_use(db, fac, ws.id, int(lost)))
+            st.session_state["cards_revoke_ask"] = (ws.id, int(lost), services.card_use(db, fac, ws.id, int(lost)))
         except DomainError as exc:
             common.show_error(exc)
-    if ask := st.session_state.get("cards_revoke_ask"):
-        number, use = ask
+    ask = st.session_state.get("cards_revoke_ask")
+    if ask and ask[0] != ws.id:  # asked in another workshop (the picker changed since): not this one's card
+        del st.session_state["cards_revoke_ask"]
+    elif ask:
+        _ws, number, use = ask
         if use in ("revoked", "entered"):
             del st.session_state["cards_revoke_ask"]
             if use == "revoked":
