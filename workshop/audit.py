@@ -5,13 +5,14 @@ than by id, phases and yes/no in words. Pure: the entries (``services.audit_log`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from . import i18n
+from . import i18n, methods
 from .errors import N_
-from .model import PHASE_LABELS, Phase, WorkshopKind
+from .model import PHASE_LABELS, Method, Phase, WorkshopKind
 from .vocabulary import pick
 
 Gettext = Callable[[str], str]
@@ -73,6 +74,55 @@ COLUMNS = (
 )
 
 
+# The voting rules' fields (``VotingRules.to_dict``) by the set-up form's labels.
+RULE_LABELS: dict[str, str | tuple[str, str]] = {
+    "method": N_("Method"),
+    "dots_per_person": N_("Dots per person"),
+    "max_per_measure": (N_("Maximum dots per measure"), N_("Maximum dots per recommendation")),
+    "goal_budget": (N_("Dot budget per goal (0 = none)"), N_("Dot budget per guiding question (0 = none)")),
+    "approval_limit": N_("Approval limit (0 = none)"),
+    "criteria": N_("Rating criteria and their weights"),
+    "shortlist_size": N_("Shortlist size for ranking"),
+    "shortlist": N_("Shortlist"),
+    "cards_required": N_("Voting cards required (single-use codes, printed in the console)"),
+}
+
+
+def _rule(key: str, value: object, kind: WorkshopKind | str, names: Mapping[str, str], _: Gettext) -> str:
+    """One field of the voting rules in words: "Dots per person: 5"."""
+    label = RULE_LABELS.get(key)
+    said = _(pick(kind, *label) if isinstance(label, tuple) else label) if label else key
+    if key == "method" and isinstance(value, str) and value in {str(m) for m in Method}:
+        shown = _(methods.of(value).label)
+    elif key == "criteria" and isinstance(value, list):
+        shown = ", ".join(f"{_(c.get('label', ''))} ×{c.get('weight')}" for c in value if isinstance(c, dict))
+    elif key == "shortlist" and isinstance(value, list):
+        shown = "; ".join(names.get(str(m), str(m)) for m in value)
+    elif isinstance(value, bool):
+        shown = _(N_("yes")) if value else _(N_("no"))
+    elif value is None:
+        shown = "0"
+    else:
+        shown = str(value)
+    return f"{said}: {shown}"
+
+
+def _rules_change(before: str, after: str, kind, names, _: Gettext) -> tuple[str, str] | None:
+    """The fields of the voting rules that changed, before and after, in words; None where the
+    values are not two rule sets."""
+    try:
+        old, new = json.loads(before), json.loads(after)
+    except ValueError:
+        return None
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+    changed = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+    return (
+        "; ".join(_rule(k, old.get(k), kind, names, _) for k in changed),
+        "; ".join(_rule(k, new.get(k), kind, names, _) for k in changed),
+    )
+
+
 def action_label(action: str, kind: WorkshopKind | str, _: Gettext) -> str:
     """The action in words; an action this version does not know (a newer backup) as written."""
     words = ACTIONS.get(action)
@@ -104,12 +154,17 @@ def readable(entries: pd.DataFrame, names: Mapping[str, str], kind: WorkshopKind
     """The audit log's entries (``logged_at, action, subject, value_before, value_after``) with
     translated headers, newest first."""
     actions = list(entries["action"])
+    before = [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_before"], strict=True)]
+    after = [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_after"], strict=True)]
+    for i, action in enumerate(actions):
+        if action == "rules" and (change := _rules_change(before[i], after[i], kind, names, _)):
+            before[i], after[i] = change  # only what changed, by the set-up form's labels
     cells = {
         "logged_at": entries["logged_at"].reset_index(drop=True),
         "action": [action_label(a, kind, _) for a in actions],
         "subject": [_subject(str(s or ""), names) for s in entries["subject"]],
-        "value_before": [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_before"], strict=True)],
-        "value_after": [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_after"], strict=True)],
+        "value_before": before,
+        "value_after": after,
     }
     out = pd.DataFrame({_(header): cells[field] for field, header in COLUMNS})
     return out.iloc[::-1].reset_index(drop=True)

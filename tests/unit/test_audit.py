@@ -4,6 +4,7 @@ workshop's words, ids become names, phases and yes/no words, newest first; nothi
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -83,3 +84,28 @@ def test_a_conference_logs_recommendations_and_guiding_questions():
     log = entries(("hide", "m1", "false", "true"), ("add_goal", "g1", "", "Wie?"))
     words = " ".join(audit.readable(log, {}, WorkshopKind.CONFERENCE, lambda s: s)["Action"])
     assert words == "Guiding question added Recommendation hidden"
+
+
+def test_changed_voting_rules_show_only_what_changed_by_the_forms_labels():
+    from workshop.model import VotingRules
+
+    old = VotingRules(dots_per_person=5, shortlist=("m1",))
+    new = VotingRules(dots_per_person=3, method="approval", cards_required=True, shortlist=("m1", "m2"))
+    log = entries(("rules", "", json.dumps(old.to_dict()), json.dumps(new.to_dict())))
+    german = {"Dots per person": "Punkte pro Person", "Method": "Methode", "yes": "ja", "no": "nein"}
+    row = audit.readable(
+        log, {"m1": "Sprachcafé", "m2": "Straßenfest"}, WorkshopKind.VISION, lambda s: german.get(s, s)
+    ).iloc[0]
+    before, after = row["Before"], row["After"]
+    assert "Punkte pro Person: 5" in before and "Punkte pro Person: 3" in after
+    assert "Methode: Dot voting" in before and "Methode: Approval (support)" in after
+    assert "nein" in before and "ja" in after
+    assert "Shortlist: Sprachcafé" in before and "Shortlist: Sprachcafé; Straßenfest" in after
+    assert "max_per_measure" not in before + after and "Maximum dots" not in before, "unchanged fields left out"
+    assert "{" not in before + after
+
+
+def test_values_that_are_not_two_rule_sets_stay_as_stored():
+    log = entries(("rules", "", "not json", "{}"), ("paper_entered", "3", "", '{"entry": 2, "match": true}'))
+    table = audit.readable(log, {}, WorkshopKind.VISION, lambda s: s)
+    assert list(table["After"]) == ['{"entry": 2, "match": true}', "{}"]
