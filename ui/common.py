@@ -615,17 +615,26 @@ def act(fac: auth.Facilitator, fn, *args, rerun: bool = True, **kwargs) -> bool:
 
 
 def setting(widget, label: str, stored, *, key: str, save, **kwargs) -> None:
-    """A widget (``st.toggle``, ``st.radio``) for a setting stored with the workshop: it shows the
-    stored value, also after someone else changed it (a second console, another tab), and ``save``
-    (the new value; True once stored, as ``act``) runs only when this person changed it here.
+    """A widget (``st.toggle``, ``st.radio``, ``st.selectbox``) for a setting stored with the
+    workshop: it shows the stored value, also after someone else changed it (a second console,
+    another tab) and after a visit to another page, and ``save`` (the new value; True once stored,
+    as ``act``) runs only when this person changed the widget.
 
-    A keyed widget keeps its own value from run to run: compared with the stored value, a console
-    left open would write its old value back on its next run, undoing the other person's change."""
-    seen = f"{key}:stored"
-    if seen not in st.session_state or st.session_state[seen] != stored:
+    A keyed widget keeps its own value from run to run, and loses it on another page: compared with
+    the stored value, a console left open wrote its old value back, and one drawn again without
+    its value wrote the widget's default. Only a person's change (``on_change``) writes here."""
+    seen, changed = f"{key}:stored", f"{key}:changed"
+    if key not in st.session_state or st.session_state.get(seen) != stored:
         st.session_state[key] = stored  # before the widget is drawn: it shows what is stored now
         st.session_state[seen] = stored
-    value = widget(label, key=key, **kwargs)
+
+    def note_change() -> None:  # runs only for a person's change, before the next run
+        st.session_state[changed] = st.session_state[key]
+
+    widget(label, key=key, on_change=note_change, **kwargs)
+    if changed not in st.session_state:
+        return
+    value = st.session_state.pop(changed)
     if value != stored and not save(value):
         del st.session_state[seen]  # refused: the next run shows the stored value again
 

@@ -64,3 +64,24 @@ def test_revoking_a_card_asks_first_and_says_a_ballot_goes(app, app_db, facilita
     assert services.card_use(app_db, facilitator, ws.id, number) == "revoked"
     at.button(key="cards_revoke").click().run()
     assert any(f"Card {number} is revoked already." in i.value for i in at.info)
+
+
+def test_going_to_another_page_and_back_changes_no_setting(app, app_db, facilitator):
+    """The walk-through's loss: back from another page, the console's toggles and the moderation
+    page's choices were drawn without their values and wrote defaults over the stored settings
+    (every measure moved to the first goal). Only a person's change of a widget writes."""
+    ws = services.list_workshops(app_db)[0]
+    services.set_paper_options(app_db, facilitator, ws.id, double=True)
+    try:
+        at = app({"lang": "en"}, facilitator=facilitator).run()
+        at.switch_page("app_pages/console.py").run()
+        assert _toggle(at, "paper_double").value is True
+        before = services.audit_log(app_db, facilitator, ws.id).shape[0]
+        for page in ("app_pages/results.py", "app_pages/console.py", "app_pages/paper.py", "app_pages/console.py"):
+            at.switch_page(page).run()
+            assert not at.exception
+        assert services.get_workshop(app_db, ws.id).paper_double, "double entry still on"
+        assert _toggle(at, "paper_double").value is True
+        assert services.audit_log(app_db, facilitator, ws.id).shape[0] == before, "nothing written"
+    finally:
+        services.set_paper_options(app_db, facilitator, ws.id, double=False)

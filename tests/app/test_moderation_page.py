@@ -156,3 +156,21 @@ def test_a_colleagues_move_and_status_are_not_undone_by_a_page_left_open(app, ap
     at.selectbox(key=f"st_{ids[2]}").set_value("open").run()
     _no_exception(at)
     assert services.get_measure(app_db, ids[2]).status == "open"
+
+
+def test_coming_back_from_another_page_moves_nothing(app, app_db, facilitator, reviewed):
+    """The walk-through's loss: back on the page, every measure's goal and status were written
+    with the select boxes' first options (all measures in goal 1, every status "new")."""
+    ws, ids = reviewed
+    other_goal = services.add_goal(app_db, facilitator, ws.id, "Arbeit").id
+    services.move_measure(app_db, facilitator, ids[1], other_goal)
+    services.set_status(app_db, facilitator, ids[2], "rejected")
+    at = moderation(app, facilitator)
+    before = services.audit_log(app_db, facilitator, ws.id).shape[0]
+    for page in ("app_pages/results.py", "app_pages/moderation.py", "app_pages/console.py", "app_pages/moderation.py"):
+        at.switch_page(page).run()
+        _no_exception(at)
+    assert services.get_measure(app_db, ids[1]).goal_id == other_goal
+    assert services.get_measure(app_db, ids[2]).status == "rejected"
+    assert services.audit_log(app_db, facilitator, ws.id).shape[0] == before, "nothing written"
+    assert at.selectbox(key=f"mv_{ids[1]}").value == other_goal
