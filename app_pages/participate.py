@@ -9,7 +9,7 @@ import html
 import streamlit as st
 
 from ui import ballot, common, watch
-from workshop import charts, i18n, participation, services, translation, views
+from workshop import charts, i18n, participation, report, services, translation, views
 from workshop.errors import DomainError
 from workshop.model import MeasureInput, Phase, WorkshopKind
 
@@ -418,6 +418,13 @@ def results_screen() -> None:
         return
     if common.paper_pending(ws):  # paper ballots still come in after the vote
         st.info(_("Paper ballots are still being entered, so the results may still change."))
+    # How many ballots the ranking counts, and from where, as on the projector and the results page.
+    counts, number = common.cached_counts(ws.id), common.voice().number
+    if counts["paper"] or counts["invalid"]:
+        channels = services.Channels(counts["digital"], counts["paper"], counts["invalid"])
+        st.caption(report.ballots_by_channel(channels, _, common.ngettext(), number))
+    else:
+        st.caption(common.ngettext()(*report.BALLOTS_N, counts["ballots"]).format(n=number(counts["ballots"])))
     # In the reader's language where a translation may be shown, the original one tap away.
     ranked = views.for_reader(
         public_ranking(ws.id, common.cached_version(ws.id)), translations, common.lang(), machine=ws.show_machine
@@ -443,7 +450,6 @@ def results_screen() -> None:
         )
         + "</ul>"
     )
-    number = common.voice().number  # in the language's digits
     for goal in goals:
         part = ranked[ranked["goal_id"] == goal.id].sort_values("rank_goal")
         common.literal(goal.title, tag="h3", lang=translation.MAIN_LANGUAGE)

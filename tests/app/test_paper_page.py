@@ -173,3 +173,18 @@ def test_a_phone_opening_an_entered_sheets_qr_code_hears_it_before_joining(app, 
     at.radio(key="group_choice").set_value(services.list_groups(app_db, ws.id)[0].id)
     at.button(key="join_start").click().run()
     assert not at.exception and "t" in at.query_params and not at.error
+
+
+def test_a_phones_results_say_how_many_ballots_came_from_paper(app, app_db, facilitator, voting):
+    ws, _key = voting
+    ((n, _code),) = services.print_sheets(app_db, facilitator, ws.id, 1)
+    first = next(iter(services.voting_measures(app_db, ws)))
+    services.enter_sheet(app_db, facilitator, ws.id, str(n), DotBallot({first: 1}))
+    services.set_phase(app_db, facilitator, ws.id, Phase.RESULTS)
+    services.reveal_results(app_db, facilitator, ws.id)
+    _phone, token = services.join(app_db, ws.join_code)
+    at = app({"t": token, "lang": "en"}).run()
+    assert not at.exception
+    digital = services.channel_counts(app_db, ws.id).digital
+    line = next(c.value for c in at.caption if "on paper" in c.value)
+    assert line.startswith(f"{digital + 1} ballots: {digital} from phones and tablets, 1 on paper")

@@ -810,6 +810,9 @@ def test_results_hidden_then_revealed(app, workshop, app_db, facilitator, phase)
     assert len(winners) >= len(services.list_goals(app_db, workshop.id))
     shown = _html(at)
     assert all(f"1. {title}" in shown for title in winners), "the best measure of each goal is listed first"
+    method = services.get_workshop(app_db, workshop.id).rules.method
+    ballots = services.count_ballots(app_db, workshop.id, method)
+    assert f"{ballots} ballots" in [c.value for c in at.caption], "how many ballots the ranking counts"
 
 
 def test_results_list_reads_in_the_participants_language_with_the_original_a_tap_away(
