@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from . import i18n, methods
+from . import i18n, methods, paper
 from .errors import N_
-from .model import PHASE_LABELS, Method, Phase, WorkshopKind
+from .model import MEASURE_STATUS_LABELS, PHASE_LABELS, MeasureStatus, Method, Phase, WorkshopKind
 from .vocabulary import pick
 
 Gettext = Callable[[str], str]
@@ -131,13 +131,48 @@ def action_label(action: str, kind: WorkshopKind | str, _: Gettext) -> str:
     return _(pick(kind, *words) if isinstance(words, tuple) else words)
 
 
-def _value(action: str, text: str, _: Gettext) -> str:
-    """A logged value in words where it is a phase or a yes/no; anything else as stored."""
+# Values logged by what they stand for: the projector's two views that are no goal.
+WALL_VIEWS = {"": N_("Ranking overall"), "matrix": N_("Rating matrix")}
+
+
+def _value(action: str, text: str, names: Mapping[str, str], _: Gettext) -> str:
+    """A logged value in words: a phase, a status, the projector's view, yes/no, an id by its
+    name; a structure (a paper entry, what was printed) as "key: value" with ids by name; anything
+    else as stored."""
     if text in ("true", "false"):
         return _(N_("yes")) if text == "true" else _(N_("no"))
     if action == "phase" and text in {str(p) for p in Phase}:
         return _(PHASE_LABELS[Phase(text)])
+    if action == "status" and text in {str(s) for s in MeasureStatus}:
+        return _(MEASURE_STATUS_LABELS[MeasureStatus(text)])
+    if action == "wall_view" and text in WALL_VIEWS:
+        return _(WALL_VIEWS[text])
+    if text in names:
+        return names[text]
+    if text[:1] in "[{":
+        try:
+            return _plain(json.loads(text), names, _)
+        except ValueError:
+            return text
     return text
+
+
+def _plain(value: object, names: Mapping[str, str], _: Gettext) -> str:
+    """A logged structure without JSON's braces and quotes, ids by name, empty parts left out."""
+    if isinstance(value, dict):
+        parts = [
+            f"{names.get(str(k), k)}: {shown}"
+            for k, v in value.items()
+            if v not in (None, "", [], {}) and (shown := _plain(v, names, _))
+        ]
+        return "; ".join(parts)
+    if isinstance(value, list):
+        return ", ".join(shown for v in value if (shown := _plain(v, names, _)))
+    if isinstance(value, bool):
+        return _(N_("yes")) if value else _(N_("no"))
+    if value == paper.FACILITATION:
+        return _(N_("Facilitation team"))
+    return names.get(str(value), str(value))
 
 
 def _subject(subject: str, names: Mapping[str, str]) -> str:
@@ -154,10 +189,12 @@ def readable(entries: pd.DataFrame, names: Mapping[str, str], kind: WorkshopKind
     """The audit log's entries (``logged_at, action, subject, value_before, value_after``) with
     translated headers, newest first."""
     actions = list(entries["action"])
-    before = [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_before"], strict=True)]
-    after = [_value(a, str(v or ""), _) for a, v in zip(actions, entries["value_after"], strict=True)]
+    raw_before = [str(v or "") for v in entries["value_before"]]
+    raw_after = [str(v or "") for v in entries["value_after"]]
+    before = [_value(a, v, names, _) for a, v in zip(actions, raw_before, strict=True)]
+    after = [_value(a, v, names, _) for a, v in zip(actions, raw_after, strict=True)]
     for i, action in enumerate(actions):
-        if action == "rules" and (change := _rules_change(before[i], after[i], kind, names, _)):
+        if action == "rules" and (change := _rules_change(raw_before[i], raw_after[i], kind, names, _)):
             before[i], after[i] = change  # only what changed, by the set-up form's labels
     cells = {
         "logged_at": entries["logged_at"].reset_index(drop=True),

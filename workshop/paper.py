@@ -22,6 +22,8 @@ from .model import Goal, Measure, Method, VotingRules
 
 # Why a sheet is invalid; the keys are stored, the msgids shown (entry screen, results, report).
 BREAKS_RULES = "rules"
+# Who entered a sheet, in the audit log, when it was a facilitator's login (an entry link: its name).
+FACILITATION = "facilitation team"
 INVALID_REASONS: dict[str, str] = {
     BREAKS_RULES: N_("Breaks the voting rules"),
     "empty": N_("Empty"),

@@ -76,7 +76,7 @@ def test_the_log_reads_in_words_newest_first():
     assert (rows[4]["Before"], rows[4]["After"]) == ("Prüfung", "Abstimmung")
     assert (rows[3]["Betrifft"], rows[3]["Before"], rows[3]["After"]) == ("Sprachcafé", "ja", "nein")
     assert rows[2]["Betrifft"] == f"Türkçe: Sprachcafé: {i18n.LANGUAGES['tr']}"
-    assert (rows[1]["Betrifft"], rows[1]["After"]) == ("17", '{"entry": 1}')
+    assert (rows[1]["Betrifft"], rows[1]["After"]) == ("17", "entry: 1")
     assert table["When"].is_monotonic_decreasing
 
 
@@ -105,7 +105,28 @@ def test_changed_voting_rules_show_only_what_changed_by_the_forms_labels():
     assert "{" not in before + after
 
 
-def test_values_that_are_not_two_rule_sets_stay_as_stored():
-    log = entries(("rules", "", "not json", "{}"), ("paper_entered", "3", "", '{"entry": 2, "match": true}'))
-    table = audit.readable(log, {}, WorkshopKind.VISION, lambda s: s)
-    assert list(table["After"]) == ['{"entry": 2, "match": true}', "{}"]
+def test_values_read_as_words_ids_by_name_and_structures_without_json():
+    entry = {"by": "facilitation team", "marks": {"m1": 2, "m2": 1}, "invalid": None}
+    log = entries(
+        ("rules", "", "not json", "{}"),
+        ("paper_entered", "3", "", json.dumps(entry)),
+        ("paper_entered", "4", "", json.dumps({"by": "Laptop 1", "marks": None, "invalid": "rules"})),
+        ("move", "m1", "g1", "g2"),
+        ("status", "m1", "new", "rejected"),
+        ("wall_view", "", "", "g2"),
+        ("wall_view", "", "g2", "matrix"),
+        ("paper_sheets", "", "", json.dumps({"generated": 3})),
+    )
+    names = {"m1": "Sprachcafé", "m2": "Straßenfest", "g1": "Zusammenleben", "g2": "Arbeit"}
+    german = {"Facilitation team": "Moderationsteam", "rejected": "verworfen", "Ranking overall": "Rangliste gesamt"}
+    table = audit.readable(log, names, WorkshopKind.VISION, lambda s: german.get(s, s))[::-1]
+    assert list(zip(table["Before"], table["After"], strict=True)) == [
+        ("not json", ""),
+        ("", "by: Moderationsteam; marks: Sprachcafé: 2; Straßenfest: 1"),
+        ("", "by: Laptop 1; invalid: rules"),
+        ("Zusammenleben", "Arbeit"),
+        ("new", "verworfen"),
+        ("Rangliste gesamt", "Arbeit"),
+        ("Arbeit", "Rating matrix"),
+        ("", "generated: 3"),
+    ]

@@ -35,7 +35,7 @@ from .workshops import _workshop, get_workshop
 
 LINK_INVALID = N_("This link is not valid (any more). Please ask the facilitation team for a new one.")
 PRINT_PHASES = (Phase.REVIEW, Phase.VOTE, Phase.RESULTS)  # the measures are final once reviewed
-FACILITATION = "facilitation team"  # who entered a sheet in the audit log, for a facilitator's login
+FACILITATION = sheets.FACILITATION
 
 
 @dataclass(frozen=True)
