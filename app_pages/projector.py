@@ -44,14 +44,45 @@ st.html(
     .pj-big { font-size: 6rem; font-weight: 800; margin: 0; line-height: 1; }
     .pj-label { font-size: 2rem; margin: 0; }
     .pj-note { font-size: 2.4rem; margin: 2rem 0; }
-    .pj-qr { width: 100%; height: auto; image-rendering: pixelated; }
+    .pj-qr { display: block; width: 100%; max-width: 44vh; height: auto; margin: 0 auto; image-rendering: pixelated; }
     .pj-join { font-size: 1.9rem; font-weight: 600; text-align: center; margin: .6rem 0 0; line-height: 1.25; }
+    .pj-join.pj-long { font-size: 1.45rem; }
     .pj-join-lang { font-size: 1.2rem; text-align: center; margin: 0; color: #333; }
     .pj-theme { font-size: 1.7rem; margin: .2rem 0 0; color: #333; }
     .pj-corner { text-align: center; }
     .pj-qr-small { width: 9rem; height: auto; image-rendering: pixelated; }
     .pj-code-small { font-size: 1.6rem; font-weight: 800; letter-spacing: .2rem; margin: 0;
       font-family: "DejaVu Sans Mono", monospace; }
+    /* A projector of 1280×800 or 1366×768: the join instructions must fit without scrolling. */
+    @media (max-height: 900px) {
+      .stMain .block-container { padding: .6rem 2rem !important; }
+      .pj-phase { font-size: 2.4rem; }
+      .pj-title { font-size: 1.5rem; }
+      .pj-theme { font-size: 1.25rem; }
+      .pj-timer { font-size: 3rem; }
+      .pj-qr { max-width: 36vh; }
+      .pj-code { font-size: 3.2rem; }
+      .pj-url { font-size: 1.1rem; }
+      .pj-join { font-size: 1.45rem; margin-top: .3rem; }
+      .pj-join.pj-long { font-size: 1.15rem; }
+      .pj-join-lang { font-size: 1rem; }
+      .pj-big { font-size: 4.5rem; }
+      .pj-label { font-size: 1.5rem; }
+    }
+    @media (max-height: 820px) {
+      .pj-phase { font-size: 2rem; }
+      .pj-title { font-size: 1.3rem; }
+      .pj-theme { font-size: 1.1rem; }
+      .pj-qr { max-width: 31vh; }
+      .pj-code { font-size: 2.7rem; }
+      .pj-join { font-size: 1.3rem; }
+      .pj-join.pj-long { font-size: 1.05rem; }
+    }
+    @media (max-width: 1100px) {  /* a narrow column for the way in: the instruction wraps more */
+      .pj-url { font-size: 1rem; }
+      .pj-join { font-size: 1.2rem; }
+      .pj-join.pj-long { font-size: 1rem; }
+    }
     </style>"""
 )
 
@@ -76,6 +107,7 @@ def join_link(ws) -> str:
 
 JOIN_LANGUAGES = i18n.parse_list(st.query_params.get("jl"))
 JOIN_TEXT = N_("Scan the QR code with your phone, or open the address and type the code.")
+JOIN_LONG = 110  # characters: a longer instruction is set smaller, so that it fits under the code
 
 
 def join_instructions() -> None:
@@ -83,8 +115,9 @@ def join_instructions() -> None:
     lang = i18n.rotating(JOIN_LANGUAGES, time.time())
     text = i18n.gettext_for(lang)(JOIN_TEXT)
     attrs = f'lang="{i18n.locale_of(lang)}" dir="{"rtl" if i18n.is_rtl(lang) else "ltr"}"'
+    size = "pj-join pj-long" if len(text) > JOIN_LONG else "pj-join"  # Leichte Sprache says it in twice the words
     st.html(
-        f'<p class="pj-join" {attrs}>{html.escape(text)}</p>'
+        f'<p class="{size}" {attrs}>{html.escape(text)}</p>'
         f'<p class="pj-join-lang" {attrs}>{html.escape(i18n.LANGUAGES[lang])}</p>'
     )
 

@@ -66,6 +66,15 @@ def test_facilitator_opens_voting_participant_votes_projector_updates(server, br
     assert _ballots_on_projector(projector) == before + 1
     assert staleness <= 2.0, f"the projector showed the ballot after {staleness:.2f} s"
 
+    # A hall's beamer of 1280×800 or 1024×768: the way in (QR code, code, the instruction in its
+    # longest language, Leichte Sprache) fits without scrolling; a walk-through found it cut off.
+    for width, height in ((1280, 800), (1024, 768)):
+        projector.set_viewport_size({"width": width, "height": height})
+        projector.goto(server.url + projector_href.split("&jl=")[0] + "&jl=ls&lang=de")
+        projector.locator(".pj-join-lang").wait_for()
+        bottom = projector.evaluate("() => document.querySelector('.pj-join-lang').getBoundingClientRect().bottom")
+        assert bottom <= height, f"the join instruction ends at {bottom:.0f} px of {height}"
+
     # The audit log has both phase changes, and no device or token in it.
     fac.get_by_text("Audit log").click()
     log = fac.locator("[data-testid=stDataFrame]").last
