@@ -298,6 +298,7 @@ with st.expander(_("Voting cards")):
             st.session_state["cards_revoke_ask"] = (ws.id, int(lost), services.card_use(db, fac, ws.id, int(lost)))
         except DomainError as exc:
             common.show_error(exc)
+    common.show_flash("cards")
     ask = st.session_state.get("cards_revoke_ask")
     if ask and ask[0] != ws.id:  # asked in another workshop (the picker changed since): not this one's card
         del st.session_state["cards_revoke_ask"]
@@ -324,7 +325,9 @@ with st.expander(_("Voting cards")):
                 width="stretch",
             ):
                 del st.session_state["cards_revoke_ask"]
-                common.act(fac, services.revoke_card, ws.id, number)
+                common.flash(_("Card {number} is revoked.").format(number=common.number(number)), "cards")
+                if not common.act(fac, services.revoke_card, ws.id, number):
+                    st.session_state.pop("_flash_cards", None)
             if y2.button(_("Cancel"), key="cards_revoke_no", width="stretch"):
                 del st.session_state["cards_revoke_ask"]
                 st.rerun()
@@ -497,5 +500,8 @@ with st.expander(_("Audit log")):
         log,
         hide_index=True,
         width="stretch",
-        column_config={_(audit.WHEN): st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm:ss")},
+        column_config={
+            _(audit.WHEN): st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm:ss", width="small"),
+            **{_(header): st.column_config.TextColumn(width="medium") for _field, header in audit.COLUMNS[1:]},
+        },
     )

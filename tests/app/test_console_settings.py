@@ -61,6 +61,8 @@ def test_revoking_a_card_asks_first_and_says_a_ballot_goes(app, app_db, facilita
     at.button(key="cards_revoke_yes").click().run()
     assert not at.exception
     assert services.count_ballots(app_db, ws.id) == ballots - 1
+    said = [s.value.replace("\\", "").replace("\u2060", "") for s in at.success]
+    assert f"Card {number} is revoked." in said, "what revoking did is said"
     assert services.card_use(app_db, facilitator, ws.id, number) == "revoked"
     at.button(key="cards_revoke").click().run()
     assert any(f"Card {number} is revoked already." in i.value for i in at.info)
