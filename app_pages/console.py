@@ -180,15 +180,18 @@ if "projector_key" not in st.session_state or st.session_state.get("projector_fo
     st.session_state["projector_key"] = services.projector_key(db, fac, ws.id)
     st.session_state["projector_for"] = ws.id
 languages = i18n.available_languages()
+# A choice of this session kept apart from the widget, which forgets it on another page.
+kept = [code for code in st.session_state.get("projector_languages_kept", languages) if code in languages]
 join_languages = st.multiselect(
     _("Languages of the join instructions on the projector"),
     list(languages),
-    default=list(languages),
+    default=kept,
     format_func=languages.get,
     key="projector_languages",
     placeholder=_("Choose languages"),
     select_all=False,
 )
+st.session_state["projector_languages_kept"] = list(join_languages)
 st.link_button(
     _("Open the projector view"),
     f"/?view={st.session_state['projector_key']}&jl={','.join(join_languages)}",
@@ -501,7 +504,7 @@ with st.expander(_("Audit log")):
         hide_index=True,
         width="stretch",
         column_config={
-            _(audit.WHEN): st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm:ss", width="small"),
+            _(audit.WHEN): st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm", width="medium"),
             **{_(header): st.column_config.TextColumn(width="medium") for _field, header in audit.COLUMNS[1:]},
         },
     )

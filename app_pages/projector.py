@@ -308,3 +308,7 @@ def results_view(ws) -> None:
 
 
 live()
+if not st.query_params.get("view"):
+    # Opened from the menu, in the facilitator's own tab: the wall hides the menu, and a reload
+    # logs out; the way back, small, under the wall.
+    st.page_link("app_pages/console.py", label=_("Back to the console"), icon=":material/arrow_back:")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 import pandas as pd
 
@@ -133,9 +134,30 @@ def action_label(action: str, kind: WorkshopKind | str, _: Gettext) -> str:
 
 # Values logged by what they stand for: the projector's two views that are no goal.
 WALL_VIEWS = {"": N_("Ranking overall"), "matrix": N_("Rating matrix")}
+KINDS = {"vision": N_("Planungswerkstatt"), "conference": N_("Integrationskonferenz")}
+# The keys of logged structures (a paper entry, an import, a removed goal) in words; a pair where
+# the workshop's kind says it differently.
+KEY_LABELS: dict[str, str | tuple[str, str]] = {
+    "kind": N_("Kind of workshop"),
+    "goals": (N_("Goals"), N_("Guiding questions")),
+    "measures": (N_("Measures"), N_("Recommendations")),
+    "rules": N_("Voting rules"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "by": N_("Entered by"),
+    "entry": N_("Entry"),
+    "marks": N_("Marks"),
+    "invalid": N_("Invalid"),
+    "pick": N_("Decision"),
+    "match": N_("Both entries agree"),
+    "moved": (N_("Measures moved"), N_("Recommendations moved")),
+    "to": (N_("To goal"), N_("To guiding question")),
+}
+# Actions whose value is a language's code.
+LANGUAGE_VALUES = {"mediator_link", "mediator_link_revoked", "measure_language"}
 
 
-def _value(action: str, text: str, names: Mapping[str, str], _: Gettext) -> str:
+def _value(action: str, text: str, names: Mapping[str, str], kind: WorkshopKind | str, _: Gettext) -> str:
     """A logged value in words: a phase, a status, the projector's view, yes/no, an id by its
     name; a structure (a paper entry, what was printed) as "key: value" with ids by name; anything
     else as stored."""
@@ -147,31 +169,46 @@ def _value(action: str, text: str, names: Mapping[str, str], _: Gettext) -> str:
         return _(MEASURE_STATUS_LABELS[MeasureStatus(text)])
     if action == "wall_view" and text in WALL_VIEWS:
         return _(WALL_VIEWS[text])
+    if action in LANGUAGE_VALUES and text in i18n.LANGUAGES:
+        return i18n.LANGUAGES[text]
+    if action == "timer" and text:
+        try:  # when the phase's timer runs out
+            return datetime.fromisoformat(text).strftime("%H:%M")
+        except ValueError:
+            return text
     if text in names:
         return names[text]
     if text[:1] in "[{":
         try:
-            return _plain(json.loads(text), names, _)
+            found = json.loads(text)
         except ValueError:
             return text
+        if isinstance(found, dict) and set(found) == {"generated"}:
+            return str(found["generated"])  # how many cards or sheets were printed
+        return _plain(found, names, kind, _)
     return text
 
 
-def _plain(value: object, names: Mapping[str, str], _: Gettext) -> str:
-    """A logged structure without JSON's braces and quotes, ids by name, empty parts left out."""
+def _plain(value: object, names: Mapping[str, str], kind: WorkshopKind | str, _: Gettext) -> str:
+    """A logged structure without JSON's braces and quotes, its keys and ids by name, empty parts
+    left out."""
     if isinstance(value, dict):
-        parts = [
-            f"{names.get(str(k), k)}: {shown}"
-            for k, v in value.items()
-            if v not in (None, "", [], {}) and (shown := _plain(v, names, _))
-        ]
+        parts = []
+        for k, v in value.items():
+            if v in (None, "", [], {}) or not (shown := _plain(v, names, kind, _)):
+                continue
+            label = KEY_LABELS.get(str(k))
+            said = _(pick(kind, *label) if isinstance(label, tuple) else label) if label else names.get(str(k), k)
+            parts.append(f"{said}: {shown}")
         return "; ".join(parts)
     if isinstance(value, list):
-        return ", ".join(shown for v in value if (shown := _plain(v, names, _)))
+        return ", ".join(shown for v in value if (shown := _plain(v, names, kind, _)))
     if isinstance(value, bool):
         return _(N_("yes")) if value else _(N_("no"))
     if value == paper.FACILITATION:
         return _(N_("Facilitation team"))
+    if isinstance(value, str) and value in KINDS:
+        return _(KINDS[value])
     return names.get(str(value), str(value))
 
 
@@ -191,8 +228,8 @@ def readable(entries: pd.DataFrame, names: Mapping[str, str], kind: WorkshopKind
     actions = list(entries["action"])
     raw_before = [str(v or "") for v in entries["value_before"]]
     raw_after = [str(v or "") for v in entries["value_after"]]
-    before = [_value(a, v, names, _) for a, v in zip(actions, raw_before, strict=True)]
-    after = [_value(a, v, names, _) for a, v in zip(actions, raw_after, strict=True)]
+    before = [_value(a, v, names, kind, _) for a, v in zip(actions, raw_before, strict=True)]
+    after = [_value(a, v, names, kind, _) for a, v in zip(actions, raw_after, strict=True)]
     for i, action in enumerate(actions):
         if action == "rules" and (change := _rules_change(raw_before[i], raw_after[i], kind, names, _)):
             before[i], after[i] = change  # only what changed, by the set-up form's labels

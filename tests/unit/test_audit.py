@@ -76,7 +76,7 @@ def test_the_log_reads_in_words_newest_first():
     assert (rows[4]["Before"], rows[4]["After"]) == ("Prüfung", "Abstimmung")
     assert (rows[3]["Betrifft"], rows[3]["Before"], rows[3]["After"]) == ("Sprachcafé", "ja", "nein")
     assert rows[2]["Betrifft"] == f"Türkçe: Sprachcafé: {i18n.LANGUAGES['tr']}"
-    assert (rows[1]["Betrifft"], rows[1]["After"]) == ("17", "entry: 1")
+    assert (rows[1]["Betrifft"], rows[1]["After"]) == ("17", "Entry: 1")
     assert table["When"].is_monotonic_decreasing
 
 
@@ -116,17 +116,25 @@ def test_values_read_as_words_ids_by_name_and_structures_without_json():
         ("wall_view", "", "", "g2"),
         ("wall_view", "", "g2", "matrix"),
         ("paper_sheets", "", "", json.dumps({"generated": 3})),
+        ("create_workshop", "Harburg 2026", "", json.dumps({"kind": "conference", "previous": None})),
+        ("import_vision", "Thema", "", json.dumps({"goals": 4, "measures": 0, "rules": False})),
+        ("mediator_link", "k1", "", "tr"),
+        ("timer", "", "", "2026-12-05T14:27:32"),
     )
     names = {"m1": "Sprachcafé", "m2": "Straßenfest", "g1": "Zusammenleben", "g2": "Arbeit"}
     german = {"Facilitation team": "Moderationsteam", "rejected": "verworfen", "Ranking overall": "Rangliste gesamt"}
     table = audit.readable(log, names, WorkshopKind.VISION, lambda s: german.get(s, s))[::-1]
     assert list(zip(table["Before"], table["After"], strict=True)) == [
         ("not json", ""),
-        ("", "by: Moderationsteam; marks: Sprachcafé: 2; Straßenfest: 1"),
-        ("", "by: Laptop 1; invalid: rules"),
+        ("", "Entered by: Moderationsteam; Marks: Sprachcafé: 2; Straßenfest: 1"),
+        ("", "Entered by: Laptop 1; Invalid: rules"),
         ("Zusammenleben", "Arbeit"),
         ("new", "verworfen"),
         ("Rangliste gesamt", "Arbeit"),
         ("Arbeit", "Rating matrix"),
-        ("", "generated: 3"),
+        ("", "3"),
+        ("", "Kind of workshop: Integrationskonferenz"),
+        ("", "Goals: 4; Measures: 0; Voting rules: no"),
+        ("", i18n.LANGUAGES["tr"]),
+        ("", "14:27"),
     ]
