@@ -521,6 +521,20 @@ with tab_downloads:
     )
     st.caption(note.format(method=_(method.label)))
 
+    # The ballots by channel where paper ballots were taken; None keeps a digital-only vote's files as they were.
+    paper_channels = channels if takes_paper else None
+
+    def make_csv(sep: str) -> bytes:
+        return exports.ranking_csv(
+            ranked,
+            sep=sep,
+            _=_,
+            criteria=ws.rules.criteria,
+            kind=ws.kind,
+            method_key=method_key,
+            channels=paper_channels,
+        )
+
     def make_xlsx() -> bytes:
         return exports.ranking_xlsx(ws, ranked, data["votes"], _, method_key=method_key, channels=channels)
 
@@ -537,7 +551,7 @@ with tab_downloads:
             uncertainty=data["bootstrap"],
             ballots=available[method_key],
             top_k=TOP_K,
-            channels=channels if takes_paper else None,
+            channels=paper_channels,
         )
 
     def make_backup() -> bytes:
@@ -546,15 +560,7 @@ with tab_downloads:
     d1, d2 = st.columns(2)
     d1.download_button(
         _("Ranking (CSV, comma)"),
-        data=exports.ranking_csv(
-            ranked,
-            sep=",",
-            _=_,
-            criteria=ws.rules.criteria,
-            kind=ws.kind,
-            method_key=method_key,
-            channels=channels if takes_paper else None,
-        ),
+        data=make_csv(","),
         file_name=f"{stem}-{method_key}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -564,15 +570,7 @@ with tab_downloads:
     )
     d2.download_button(
         _("Ranking (CSV, semicolon, for German Excel)"),
-        data=exports.ranking_csv(
-            ranked,
-            sep=";",
-            _=_,
-            criteria=ws.rules.criteria,
-            kind=ws.kind,
-            method_key=method_key,
-            channels=channels if takes_paper else None,
-        ),
+        data=make_csv(";"),
         file_name=f"{stem}-{method_key}-excel-de.csv",
         mime="text/csv",
         on_click="ignore",
