@@ -1,7 +1,7 @@
 """The audit log as the facilitation team reads it: each action in words of their language and of
 the workshop's kind, what it concerns by name (a measure's or goal's title, a link's name) rather
 than by id, phases and yes/no in words. Pure: the entries (``services.audit_log``) and the names
-(``views.audit_names``) come in, a table goes out. What is stored stays as it was written."""
+(``services.audit_names``) come in, a table goes out. What is stored stays as it was written."""
 
 from __future__ import annotations
 
@@ -89,10 +89,18 @@ RULE_LABELS: dict[str, str | tuple[str, str]] = {
 }
 
 
+def _say(words: str | tuple[str, str], kind: WorkshopKind | str, _: Gettext) -> str:
+    """A msgid, or a (Planungswerkstatt, Integrationskonferenz) pair of them, in the reader's words."""
+    return _(pick(kind, *words) if isinstance(words, tuple) else words)
+
+
+def _yes_no(value: bool, _: Gettext) -> str:
+    return _(N_("yes")) if value else _(N_("no"))
+
+
 def _rule(key: str, value: object, kind: WorkshopKind | str, names: Mapping[str, str], _: Gettext) -> str:
     """One field of the voting rules in words: "Dots per person: 5"."""
-    label = RULE_LABELS.get(key)
-    said = _(pick(kind, *label) if isinstance(label, tuple) else label) if label else key
+    said = _say(RULE_LABELS[key], kind, _) if key in RULE_LABELS else key
     if key == "method" and isinstance(value, str) and value in {str(m) for m in Method}:
         shown = _(methods.of(value).label)
     elif key == "criteria" and isinstance(value, list):
@@ -100,7 +108,7 @@ def _rule(key: str, value: object, kind: WorkshopKind | str, names: Mapping[str,
     elif key == "shortlist" and isinstance(value, list):
         shown = "; ".join(names.get(str(m), str(m)) for m in value)
     elif isinstance(value, bool):
-        shown = _(N_("yes")) if value else _(N_("no"))
+        shown = _yes_no(value, _)
     elif value is None:
         shown = "0"
     else:
@@ -126,10 +134,7 @@ def _rules_change(before: str, after: str, kind, names, _: Gettext) -> tuple[str
 
 def action_label(action: str, kind: WorkshopKind | str, _: Gettext) -> str:
     """The action in words; an action this version does not know (a newer backup) as written."""
-    words = ACTIONS.get(action)
-    if words is None:
-        return action
-    return _(pick(kind, *words) if isinstance(words, tuple) else words)
+    return _say(ACTIONS[action], kind, _) if action in ACTIONS else action
 
 
 # Values logged by what they stand for: the projector's two views that are no goal.
@@ -162,7 +167,7 @@ def _value(action: str, text: str, names: Mapping[str, str], kind: WorkshopKind 
     name; a structure (a paper entry, what was printed) as "key: value" with ids by name; anything
     else as stored."""
     if text in ("true", "false"):
-        return _(N_("yes")) if text == "true" else _(N_("no"))
+        return _yes_no(text == "true", _)
     if action == "phase" and text in {str(p) for p in Phase}:
         return _(PHASE_LABELS[Phase(text)])
     if action == "status" and text in {str(s) for s in MeasureStatus}:
@@ -197,14 +202,13 @@ def _plain(value: object, names: Mapping[str, str], kind: WorkshopKind | str, _:
         for k, v in value.items():
             if v in (None, "", [], {}) or not (shown := _plain(v, names, kind, _)):
                 continue
-            label = KEY_LABELS.get(str(k))
-            said = _(pick(kind, *label) if isinstance(label, tuple) else label) if label else names.get(str(k), k)
+            said = _say(KEY_LABELS[str(k)], kind, _) if str(k) in KEY_LABELS else names.get(str(k), k)
             parts.append(f"{said}: {shown}")
         return "; ".join(parts)
     if isinstance(value, list):
         return ", ".join(shown for v in value if (shown := _plain(v, names, kind, _)))
     if isinstance(value, bool):
-        return _(N_("yes")) if value else _(N_("no"))
+        return _yes_no(value, _)
     if value == paper.FACILITATION:
         return _(N_("Facilitation team"))
     if isinstance(value, str) and value in KINDS:
