@@ -419,12 +419,12 @@ def results_screen() -> None:
     if common.paper_pending(ws):  # paper ballots still come in after the vote
         st.info(_("Paper ballots are still being entered, so the results may still change."))
     # How many ballots the ranking counts, and from where, as on the projector and the results page.
-    counts, number = common.cached_counts(ws.id), common.voice().number
+    counts, number, ngettext = common.cached_counts(ws.id), common.voice().number, common.ngettext()
     if counts["paper"] or counts["invalid"]:
         channels = services.Channels(counts["digital"], counts["paper"], counts["invalid"])
-        st.caption(report.ballots_by_channel(channels, _, common.ngettext(), number))
+        st.caption(report.ballots_by_channel(channels, _, ngettext, number))
     else:
-        st.caption(common.ngettext()(*report.BALLOTS_N, counts["ballots"]).format(n=number(counts["ballots"])))
+        st.caption(ngettext(*report.BALLOTS_N, counts["ballots"]).format(n=number(counts["ballots"])))
     # In the reader's language where a translation may be shown, the original one tap away.
     ranked = views.for_reader(
         public_ranking(ws.id, common.cached_version(ws.id)), translations, common.lang(), machine=ws.show_machine
